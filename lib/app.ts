@@ -1,0 +1,37 @@
+/** Everything built once per isolate from the dependencies: registry, signers, verifier. */
+import type { AppDeps } from "./deps.ts";
+import { createRegistry, type Registry } from "./commands/registry.ts";
+import type { Command } from "./commands/define.ts";
+import { commands as allCommands } from "./commands/mod.ts";
+import { createCustomIds, type CustomIds } from "./interactions/custom_id.ts";
+import { createHmac, type Hmac } from "./hmac.ts";
+import { createVerifier, type Verifier } from "./discord/verify.ts";
+import type { InteractionApp } from "./interactions/dispatch.ts";
+
+export interface App {
+  deps: AppDeps;
+  registry: Registry;
+  customIds: CustomIds;
+  /** Signs links (status page, exports); a different key from custom IDs. */
+  links: Hmac;
+  verifier: Verifier;
+  interactions: InteractionApp;
+  /** Aborted on SIGINT (Deploy's eviction notice): long work checkpoints and stops. */
+  shutdown: AbortController;
+}
+
+export async function createApp(deps: AppDeps, commands: Command[] = allCommands): Promise<App> {
+  const registry = createRegistry(commands);
+  const customIds = createCustomIds(await createHmac(deps.config.signingSecret, "custom-id"));
+  const links = await createHmac(deps.config.signingSecret, "link");
+  const verifier = await createVerifier(deps.config.discord.publicKey);
+  return {
+    deps,
+    registry,
+    customIds,
+    links,
+    verifier,
+    interactions: { deps, registry, customIds },
+    shutdown: new AbortController(),
+  };
+}

@@ -1,0 +1,76 @@
+/** Time as a dependency, so tests can control it and code never reads Date.now() directly. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Resolves after `ms`; rejects with the signal's reason when aborted first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export const systemClock: Clock = { now: () => Date.now(), sleep };
+
+/**
+ * A clock tests move by hand; sleeps resolve as time passes them, earliest wake time first (ties
+ * in the order they started sleeping).
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #sleepers: { at: number; seq: number; resolve: () => void }[] = [];
+  #seq = 0;
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.#now = start;
+  }
+  now(): number {
+    return this.#now;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#sleepers = this.#sleepers.filter((s) => s !== entry);
+        reject(signal!.reason);
+      };
+      const entry = {
+        at: this.#now + ms,
+        seq: this.#seq++,
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+      };
+      this.#sleepers.push(entry);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+  /** Moves time forward and wakes every sleeper whose time has come, in wake-time order. */
+  advance(ms: number): void {
+    this.#now += ms;
+    const due = this.#sleepers.filter((s) => s.at <= this.#now);
+    this.#sleepers = this.#sleepers.filter((s) => s.at > this.#now);
+    due.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    for (const s of due) s.resolve();
+  }
+  set(epochMs: number): void {
+    this.advance(epochMs - this.#now);
+  }
+  /** How many sleeps are waiting; lets tests wait until code under test has gone to sleep. */
+  get pending(): number {
+    return this.#sleepers.length;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * A command is defined once: name, description, typed options, permissions, contexts, handler,
+ * and the components and modals it issues. Its Discord manifest entry is derived from that.
+ */
+import {
+  type APIApplicationCommandInteractionDataOption,
+  type APIApplicationCommandOption,
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  PermissionFlagsBits,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from "discord-api-types/v10";
+import type { OptionsRecord, ParsedOptions } from "./options.ts";
+import type {
+  CommandContext,
+  ComponentHandler,
+  ModalHandler,
+  Reply,
+} from "../interactions/context.ts";
+
+export type PermissionName = keyof typeof PermissionFlagsBits;
+
+export interface Leaf {
+  kind: "leaf";
+  description: string;
+  options: OptionsRecord;
+  // deno-lint-ignore no-explicit-any
+  handler: (ctx: CommandContext<any>) => Reply;
+  /** Permission bits needed on top of the command's own. */
+  permissions: bigint;
+}
+
+export interface Group {
+  kind: "group";
+  description: string;
+  subcommands: Record<string, Leaf>;
+}
+
+export interface LeafDef<O extends OptionsRecord> {
+  description: string;
+  options?: O;
+  permissions?: PermissionName[];
+  handler: (ctx: CommandContext<ParsedOptions<O>>) => Reply;
+}
+
+// deno-lint-ignore ban-types
+export function sub<O extends OptionsRecord = {}>(def: LeafDef<O>): Leaf {
+  return {
+    kind: "leaf",
+    description: def.description,
+    options: def.options ?? {},
+    handler: def.handler,
+    permissions: permissionBits(def.permissions),
+  };
+}
+
+export function group(description: string, subcommands: Record<string, Leaf>): Group {
+  return { kind: "group", description, subcommands };
+}
+
+export type ContextName = "guild" | "bot_dm" | "private_channel";
+const CONTEXTS: Record<ContextName, InteractionContextType> = {
+  guild: InteractionContextType.Guild,
+  bot_dm: InteractionContextType.BotDM,
+  private_channel: InteractionContextType.PrivateChannel,
+};
+
+export interface Cooldown {
+  uses: number;
+  perMs: number;
+}
+export const DEFAULT_COOLDOWN: Cooldown = { uses: 3, perMs: 5_000 };
+
+interface CommonDef {
+  name: string;
+  description: string;
+  /** Shown by /help. */
+  category: string;
+  /** Required permissions: checked server-side and sent as default_member_permissions. */
+  permissions?: PermissionName[];
+  contexts?: ContextName[];
+  cooldown?: Cooldown | false;
+  /** Subject to the per-guild role allow-list of /config. Default: when it needs permissions. */
+  restricted?: boolean;
+  components?: Record<string, ComponentHandler>;
+  modals?: Record<string, ModalHandler>;
+  /** Anyone may use its components; otherwise the command's permissions are checked again. */
+  publicComponents?: boolean;
+}
+
+/** A plain command has options and a handler; a command with subcommands has neither. */
+export interface CommandDef<O extends OptionsRecord> extends CommonDef {
+  options?: O;
+  handler?: (ctx: CommandContext<ParsedOptions<O>>) => Reply;
+  subcommands?: Record<string, Leaf | Group>;
+}
+
+export interface Command {
+  name: string;
+  description: string;
+  category: string;
+  permissions: bigint;
+  contexts: InteractionContextType[];
+  cooldown: Cooldown | null;
+  restricted: boolean;
+  publicComponents: boolean;
+  root: Leaf | { kind: "branch"; subcommands: Record<string, Leaf | Group> };
+  components: Record<string, ComponentHandler>;
+  modals: Record<string, ModalHandler>;
+  /** The manifest entry Discord receives. */
+  json: RESTPostAPIChatInputApplicationCommandsJSONBody;
+}
+
+export function permissionBits(names: PermissionName[] = []): bigint {
+  return names.reduce((bits, n) => bits | PermissionFlagsBits[n], 0n);
+}
+
+export function permissionNames(bits: bigint): PermissionName[] {
+  return (Object.keys(PermissionFlagsBits) as PermissionName[]).filter((n) =>
+    (bits & PermissionFlagsBits[n]) === PermissionFlagsBits[n] && PermissionFlagsBits[n] !== 0n
+  );
+}
+
+function optionsJson(options: OptionsRecord): APIApplicationCommandOption[] {
+  return Object.entries(options).map(([name, o]) =>
+    ({ name, ...o.json }) as APIApplicationCommandOption
+  );
+}
+
+function leafJson(name: string, leaf: Leaf): APIApplicationCommandOption {
+  return {
+    type: ApplicationCommandOptionType.Subcommand,
+    name,
+    description: leaf.description,
+    options: optionsJson(leaf.options),
+  } as APIApplicationCommandOption;
+}
+
+// deno-lint-ignore ban-types
+export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>): Command {
+  if (!def.handler === !def.subcommands) {
+    throw new Error(`/${def.name}: define either a handler or subcommands`);
+  }
+  const permissions = permissionBits(def.permissions);
+  const root: Command["root"] = def.subcommands
+    ? { kind: "branch", subcommands: def.subcommands }
+    : {
+      kind: "leaf",
+      description: def.description,
+      options: def.options ?? {},
+      handler: def.handler!,
+      permissions: 0n,
+    };
+  const options: APIApplicationCommandOption[] = root.kind === "leaf"
+    ? optionsJson(root.options)
+    : Object.entries(root.subcommands).map(([name, node]) =>
+      node.kind === "leaf" ? leafJson(name, node) : ({
+        type: ApplicationCommandOptionType.SubcommandGroup,
+        name,
+        description: node.description,
+        options: Object.entries(node.subcommands).map(([n, l]) => leafJson(n, l)),
+      } as APIApplicationCommandOption)
+    );
+  const contexts = (def.contexts ?? ["guild"]).map((c) => CONTEXTS[c]);
+  return {
+    name: def.name,
+    description: def.description,
+    category: def.category,
+    permissions,
+    contexts,
+    cooldown: def.cooldown === false ? null : def.cooldown ?? DEFAULT_COOLDOWN,
+    restricted: def.restricted ?? permissions !== 0n,
+    publicComponents: def.publicComponents ?? false,
+    root,
+    components: def.components ?? {},
+    modals: def.modals ?? {},
+    json: {
+      type: ApplicationCommandType.ChatInput,
+      name: def.name,
+      description: def.description,
+      options,
+      default_member_permissions: permissions === 0n ? null : permissions.toString(),
+      contexts,
+      integration_types: [ApplicationIntegrationType.GuildInstall],
+      nsfw: false,
+    },
+  };
+}
+
+export interface Invocation {
+  leaf: Leaf;
+  path: string[];
+  raw: APIApplicationCommandInteractionDataOption[];
+}
+
+/** Walks the subcommand tree of an invocation down to the leaf that handles it. */
+export function resolveInvocation(
+  command: Command,
+  options: APIApplicationCommandInteractionDataOption[] = [],
+): Invocation | null {
+  if (command.root.kind === "leaf") return { leaf: command.root, path: [], raw: options };
+  const first = options[0];
+  if (!first) return null;
+  const node = command.root.subcommands[first.name];
+  if (!node) return null;
+  if (node.kind === "leaf") {
+    if (first.type !== ApplicationCommandOptionType.Subcommand) return null;
+    return { leaf: node, path: [first.name], raw: first.options ?? [] };
+  }
+  if (first.type !== ApplicationCommandOptionType.SubcommandGroup) return null;
+  const second = first.options?.[0];
+  const leaf = second ? node.subcommands[second.name] : undefined;
+  if (!second || !leaf) return null;
+  return { leaf, path: [first.name, second.name], raw: second.options ?? [] };
+}
+
+export class OptionError extends Error {
+  constructor(readonly option: string, detail: string) {
+    super(`Option \`${option}\` ${detail}`);
+    this.name = "OptionError";
+  }
+}
+
+/** Validates raw option values against the leaf's schemas; throws OptionError. */
+export function parseOptions(
+  leaf: Leaf,
+  raw: APIApplicationCommandInteractionDataOption[],
+): Record<string, unknown> {
+  const byName = new Map(raw.map((o) => [o.name, "value" in o ? o.value : undefined]));
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(leaf.options)) {
+    const value = byName.get(name);
+    if (value === undefined) {
+      if (spec.required) throw new OptionError(name, "is required");
+      out[name] = undefined;
+      continue;
+    }
+    const parsed = spec.schema.safeParse(value);
+    if (!parsed.success) {
+      throw new OptionError(name, parsed.error.issues[0]?.message ?? "is invalid");
+    }
+    out[name] = parsed.data;
+  }
+  return out;
+}

@@ -1,0 +1,299 @@
+/**
+ * The environment, parsed once with zod. The only module that reads Deno.env. A bad environment
+ * stops start-up with one message naming every bad variable (never its value: some are secrets).
+ */
+import { z } from "zod";
+import { registerSecret } from "./ops/redact.ts";
+
+export const VERSION = "0.1.0";
+
+const snowflake = z.string().regex(/^\d{17,20}$/, "must be a Discord id (17-20 digits)");
+const TRUE = new Set(["true", "1", "yes", "on"]);
+const FALSE = new Set(["false", "0", "no", "off"]);
+/** true/false, 1/0, yes/no, on/off, in any case ("TRUE" is as good as "true"). */
+const bool = z.string().transform((v, ctx) => {
+  const s = v.toLowerCase();
+  if (TRUE.has(s)) return true;
+  if (FALSE.has(s)) return false;
+  ctx.addIssue({ code: "custom", message: "must be true or false" });
+  return z.NEVER;
+});
+/** A whole decimal number in [min, max]; "1e3", "0x50" or "80.5" are mistakes, not numbers. */
+const int = (min: number, max: number) =>
+  z.string().transform((v, ctx) => {
+    const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+    if (!(n >= min && n <= max)) {
+      ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+/** A rate-limit bucket "<limit>/<window>", window in s or ms: "10/10s", "50/1s", "10/500ms". */
+const bucketSpec = z.string().transform((v, ctx) => {
+  const m = /^(\d{1,6})\/(\d{1,7})(ms|s)$/.exec(v.trim());
+  const limit = m ? Number(m[1]) : 0;
+  const windowMs = m ? Number(m[2]) * (m[3] === "s" ? 1000 : 1) : 0;
+  if (!m || limit < 1 || windowMs < 1) {
+    ctx.addIssue({ code: "custom", message: 'must look like "10/10s" (requests per window)' });
+    return z.NEVER;
+  }
+  return { limit, windowMs };
+});
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL").transform((u) =>
+  u.replace(/\/+$/, "")
+);
+const idList = z.string().transform((s, ctx) => {
+  const ids = s.split(",").map((x) => x.trim()).filter(Boolean);
+  for (const id of ids) {
+    if (!/^\d{17,20}$/.test(id)) {
+      ctx.addIssue({ code: "custom", message: "must be a comma-separated list of Discord ids" });
+      return z.NEVER;
+    }
+  }
+  return ids;
+});
+
+export const tierSchema = z.object({
+  name: z.string().min(1).max(50),
+  minScore: z.number().int().min(0).max(100_000),
+  roleId: snowflake,
+});
+export type Tier = z.infer<typeof tierSchema>;
+const tiersJson = z.string().transform((s, ctx) => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(s);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be JSON: a list of {name, minScore, roleId}" });
+    return z.NEVER;
+  }
+  const parsed = z.array(tierSchema).min(1).max(25).safeParse(raw);
+  if (!parsed.success) {
+    ctx.addIssue({ code: "custom", message: "must be a list of {name, minScore, roleId}" });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+const envSchema = z.object({
+  PORT: int(0, 65535).default(8000),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], {
+    message: "must be one of debug, info, warn, error",
+  }).default("info"),
+  KV_PATH: z.string().min(1).optional(),
+  SELF_URL: httpUrl.optional(),
+  SYNC_AUTH_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  SIGNING_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+
+  DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters"),
+  DISCORD_APPLICATION_ID: snowflake,
+  DISCORD_TOKEN: z.string().min(20, "must be a bot token"),
+  DISCORD_API_BASE: httpUrl.default("https://discord.com/api/v10"),
+  DISCORD_GUILD_ID: snowflake.optional(),
+  DISCORD_DEV_GUILD_ID: snowflake.optional(),
+  DISCORD_GLOBAL_RATE_LIMIT: int(1, 10_000).default(50),
+  DISCORD_INVALID_REQUEST_LIMIT: int(10, 10_000).default(8_000),
+
+  ETHOS_API_BASE: httpUrl.default("https://api.ethos.network/api/v2"),
+  ETHOS_CLIENT: z.string().min(3).optional(),
+  ETHOS_TIERS: tiersJson.optional(),
+  ETHOS_ROLE_EXEMPLARY: snowflake.optional(),
+  ETHOS_ROLE_REPUTABLE: snowflake.optional(),
+  ETHOS_ROLE_NEUTRAL: snowflake.optional(),
+  ETHOS_ROLE_QUESTIONABLE: snowflake.optional(),
+  ETHOS_ROLE_UNTRUSTED: snowflake.optional(),
+  ETHOS_VERIFIED_PROFILE_ROLE_ID: snowflake.optional(),
+  VERIFIED_ROLE_ID: snowflake.optional(),
+  ETHOS_SCORE_TTL_S: int(0, 7 * 86_400).default(3_600),
+  ETHOS_NO_SCORE_TTL_S: int(0, 7 * 86_400).default(600),
+
+  SYNC_MAX_CHUNK_MS: int(1_000, 3_600_000).default(12 * 60_000),
+  SYNC_CHUNK_SIZE: int(1, 1_000_000).default(50),
+  AUTO_CONTINUE_CHUNKS: bool.default(false),
+  DISABLE_DAILY_SYNC: bool.default(false),
+  SYNC_PATCH_LIMIT: bucketSpec.default({ limit: 10, windowMs: 10_000 }),
+  SYNC_ROLE_LIMIT: bucketSpec.default({ limit: 10, windowMs: 10_000 }),
+  SYNC_FRESH_MS: int(0, 60_000).default(5_000),
+
+  FORCE_SYNC: bool.default(false),
+  SYNC_COMMANDS_ON_START: bool.default(false),
+  AUTO_SYNC_COMMANDS: bool.default(false),
+  COMMAND_GUILD_IDS: idList.optional(),
+
+  BACKUP_MAX_PER_GUILD: int(1, 1_000).default(25),
+  BACKUP_COOLDOWN: int(0, 86_400).default(300),
+  BACKUP_RETENTION_DAYS: int(0, 3_650).default(0),
+  BOT_OWNER_ID: snowflake.optional(),
+
+  ALERT_WEBHOOK_URL: httpUrl.optional(),
+  AUDIT_RETENTION_DAYS: int(0, 3_650).default(0),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  version: string;
+  port: number;
+  logLevel: Env["LOG_LEVEL"];
+  kvPath?: string;
+  selfUrl?: string;
+  syncAuthToken?: string;
+  /** Key material for signed custom IDs and status links. */
+  signingSecret: string;
+  discord: {
+    publicKey: string;
+    applicationId: string;
+    token: string;
+    apiBase: string;
+    guildId?: string;
+    devGuildId?: string;
+    globalRateLimit: number;
+    invalidRequestLimit: number;
+  };
+  ethos: {
+    apiBase: string;
+    client: string;
+    /** Highest minScore first. Empty when no tier role is configured. */
+    tiers: Tier[];
+    verifiedRoleId?: string;
+    profileRoleId?: string;
+    scoreTtlMs: number;
+    noScoreTtlMs: number;
+  };
+  sync: {
+    maxChunkMs: number;
+    chunkSize: number;
+    autoContinue: boolean;
+    disableDaily: boolean;
+    /** Member PATCH bucket per guild (Discord reports 10 per 10 s). */
+    patchLimit: { limit: number; windowMs: number };
+    /** Member role PUT/DELETE bucket per guild (Discord reports 10 per 10 s). */
+    roleLimit: { limit: number; windowMs: number };
+    /** A member PATCH is computed from roles read at most this long before (else re-read). */
+    freshMs: number;
+  };
+  commands: { forceSync: boolean; syncOnStart: boolean; autoSync: boolean; guildIds: string[] };
+  backup: { maxPerGuild: number; cooldownS: number; retentionDays: number; ownerId?: string };
+  ops: { alertWebhookUrl?: string; auditRetentionDays: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Default tiers (the five-level scheme); each needs its role variable to be used. */
+function defaultTiers(env: Env): Tier[] {
+  const pairs: [string, number, string | undefined][] = [
+    ["Exemplary", 2000, env.ETHOS_ROLE_EXEMPLARY],
+    ["Reputable", 1600, env.ETHOS_ROLE_REPUTABLE],
+    ["Neutral", 1200, env.ETHOS_ROLE_NEUTRAL],
+    ["Questionable", 800, env.ETHOS_ROLE_QUESTIONABLE],
+    ["Untrusted", 0, env.ETHOS_ROLE_UNTRUSTED],
+  ];
+  return pairs.filter(([, , roleId]) => roleId).map(([name, minScore, roleId]) => ({
+    name,
+    minScore,
+    roleId: roleId!,
+  }));
+}
+
+/** Parses an environment map. Empty strings count as unset. Throws ConfigError. */
+export function parseConfig(raw: Record<string, string | undefined>): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = raw[key]?.trim();
+    if (value) cleaned[key] = value;
+  }
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      const message = issue.code === "invalid_type" && cleaned[name] === undefined
+        ? "is required"
+        : issue.message;
+      if (!problems.has(name)) problems.set(name, `${name} ${message}`);
+    }
+    throw new ConfigError([...problems.values()]);
+  }
+  const env = result.data;
+  const tiers = [...(env.ETHOS_TIERS ?? defaultTiers(env))].sort((a, b) => b.minScore - a.minScore);
+  const config: Config = {
+    version: VERSION,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    kvPath: env.KV_PATH,
+    selfUrl: env.SELF_URL,
+    syncAuthToken: env.SYNC_AUTH_TOKEN,
+    signingSecret: env.SIGNING_SECRET ?? `derived:${env.DISCORD_TOKEN}`,
+    discord: {
+      publicKey: env.DISCORD_PUBLIC_KEY.toLowerCase(),
+      applicationId: env.DISCORD_APPLICATION_ID,
+      token: env.DISCORD_TOKEN,
+      apiBase: env.DISCORD_API_BASE,
+      guildId: env.DISCORD_GUILD_ID,
+      devGuildId: env.DISCORD_DEV_GUILD_ID,
+      globalRateLimit: env.DISCORD_GLOBAL_RATE_LIMIT,
+      invalidRequestLimit: env.DISCORD_INVALID_REQUEST_LIMIT,
+    },
+    ethos: {
+      apiBase: env.ETHOS_API_BASE,
+      client: env.ETHOS_CLIENT ?? `ethos-discord-bot@${VERSION}`,
+      tiers,
+      verifiedRoleId: env.VERIFIED_ROLE_ID,
+      profileRoleId: env.ETHOS_VERIFIED_PROFILE_ROLE_ID,
+      scoreTtlMs: env.ETHOS_SCORE_TTL_S * 1000,
+      noScoreTtlMs: env.ETHOS_NO_SCORE_TTL_S * 1000,
+    },
+    sync: {
+      maxChunkMs: env.SYNC_MAX_CHUNK_MS,
+      chunkSize: env.SYNC_CHUNK_SIZE,
+      autoContinue: env.AUTO_CONTINUE_CHUNKS,
+      disableDaily: env.DISABLE_DAILY_SYNC,
+      patchLimit: env.SYNC_PATCH_LIMIT,
+      roleLimit: env.SYNC_ROLE_LIMIT,
+      freshMs: env.SYNC_FRESH_MS,
+    },
+    commands: {
+      forceSync: env.FORCE_SYNC,
+      syncOnStart: env.SYNC_COMMANDS_ON_START,
+      autoSync: env.AUTO_SYNC_COMMANDS,
+      guildIds: env.COMMAND_GUILD_IDS ??
+        (env.DISCORD_GUILD_ID ? [env.DISCORD_GUILD_ID] : []),
+    },
+    backup: {
+      maxPerGuild: env.BACKUP_MAX_PER_GUILD,
+      cooldownS: env.BACKUP_COOLDOWN,
+      retentionDays: env.BACKUP_RETENTION_DAYS,
+      ownerId: env.BOT_OWNER_ID,
+    },
+    ops: { alertWebhookUrl: env.ALERT_WEBHOOK_URL, auditRetentionDays: env.AUDIT_RETENTION_DAYS },
+  };
+  for (
+    const s of [
+      config.discord.token,
+      config.syncAuthToken,
+      env.SIGNING_SECRET,
+      env.ALERT_WEBHOOK_URL,
+    ]
+  ) registerSecret(s);
+  return config;
+}
+
+/** Reads Deno.env; the only place in the project that does. */
+export function loadConfig(): Config {
+  return parseConfig(Deno.env.toObject());
+}
+
+/** A complete config for tests and the demo, with overrides. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return parseConfig({
+    DISCORD_PUBLIC_KEY: "0".repeat(64),
+    DISCORD_APPLICATION_ID: "100000000000000001",
+    DISCORD_TOKEN: "test-bot-token-0123456789abcdef",
+    ...overrides,
+  });
+}

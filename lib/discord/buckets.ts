@@ -1,0 +1,480 @@
+/**
+ * Per-bucket queues.
+ *
+ * One `Bucket` per Discord rate-limit bucket (learned hash + major parameter), or per route key
+ * until the hash is known. Requests wait in the bucket's FIFO queue; a single dispatch loop per
+ * bucket hands out "tickets" (permission to send) only while the bucket has room:
+ *
+ * - unknown bucket: one request at a time until a response teaches limit/remaining/reset;
+ * - known bucket: up to `remaining` requests in the current window, all at once (saturating it),
+ *   then nothing until the local reset time (`receivedAt + Reset-After + margin`, so server/client
+ *   clock skew does not matter and the window has surely ended server-side), when `remaining`
+ *   is refilled to `limit`;
+ * - after a 429 on the bucket: nothing until the retry time.
+ *
+ * Every ticket also passes the invalid-request guard and, for non-exempt routes, the global
+ * limiter. With shared state (KV) the bucket sends only with slots reserved in KV for the current
+ * window (see shared_state.ts); without it, or when KV fails, the in-memory view decides.
+ *
+ * Responses update the window they belong to (tickets carry a generation number, so a late answer
+ * from an earlier window cannot refill the current one) and wake the loop.
+ */
+import type { Clock } from "../clock.ts";
+import type { GlobalLimiter } from "./global_limiter.ts";
+import type { InvalidRequestGuard } from "./invalid_guard.ts";
+import type { ReserveResult, SharedState } from "./shared_state.ts";
+
+/** Rate-limit facts read from one response's headers. */
+export interface RateLimitInfo {
+  bucket?: string;
+  limit?: number;
+  remaining?: number;
+  /** From `X-RateLimit-Reset-After` (or `Reset` against the `Date` header). */
+  resetAfterMs?: number;
+  scope?: string;
+  global: boolean;
+  /** From the `Retry-After` header (seconds → ms). */
+  retryAfterMs?: number;
+}
+
+export interface Ticket {
+  bucket: Bucket;
+  gen: number;
+  probe: boolean;
+  windowId?: string;
+}
+
+export interface QueueEntry {
+  seq: number;
+  exempt: boolean;
+  maxPauseWaitMs: number;
+  settled: boolean;
+  resolve(ticket: Ticket): void;
+  reject(err: unknown): void;
+  pausedError(until: number): Error;
+}
+
+export interface BucketHost {
+  readonly clock: Clock;
+  readonly global: GlobalLimiter;
+  readonly guard: InvalidRequestGuard;
+  readonly shared: SharedState | null;
+  readonly closed: AbortSignal;
+  /** Added to every computed reset time (ms). */
+  readonly marginMs: number;
+  /** Polling interval while another isolate probes or opens a window (ms). */
+  readonly pollMs: number;
+  random(): number;
+  /** A template's bucket hash was learned: move/merge `bucket`; returns the owning bucket. */
+  learnHash(bucket: Bucket, template: string, hash: string): Bucket;
+  adoptPauses(globalUntil: number, invalidUntil: number): void;
+  onLoopError(bucket: Bucket, err: unknown): void;
+}
+
+const RECHECK = -1;
+
+/** A sleep that a response (or close) can cut short. A wake with nobody waiting is remembered. */
+class Waker {
+  #wake: (() => void) | null = null;
+  #pending = false;
+  constructor(private readonly clock: Clock) {}
+
+  async wait(ms: number): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return;
+    }
+    if (ms <= 0) return;
+    const ctl = new AbortController();
+    const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+    try {
+      if (Number.isFinite(ms)) {
+        await Promise.race([this.clock.sleep(ms, ctl.signal).catch(() => {}), woken]);
+      } else {
+        await woken;
+      }
+    } finally {
+      this.#wake = null;
+      ctl.abort();
+    }
+  }
+
+  wake(): void {
+    if (this.#wake) this.#wake();
+    else this.#pending = true;
+  }
+}
+
+export class Bucket {
+  /** `hash:major` once the hash is known, else the route key. */
+  id: string;
+  hash?: string;
+  known = false;
+  /** The route answered without rate-limit headers: only the global limit applies. */
+  unlimited = false;
+  limit = 0;
+  /** Slots left in the current window (in-memory view, or reserved slots with shared state). */
+  tokens = 0;
+  /** Local epoch ms when the current window surely ended server-side; undefined until known. */
+  resetAt: number | undefined;
+  pausedUntil = 0;
+  /** Longest `Reset-After` seen: the window length, used to open windows in shared state. */
+  windowMs = 0;
+  gen = 0;
+  inflight = 0;
+  queue: QueueEntry[] = [];
+  mergedInto: Bucket | null = null;
+  lastUsed: number;
+  // Shared-state bookkeeping.
+  windowId: string | undefined;
+  ownsWindow = false;
+  resetPublished = false;
+  publishing = false;
+
+  #running = false;
+  #rechecks = 0;
+  readonly #waker: Waker;
+
+  constructor(
+    private readonly host: BucketHost,
+    id: string,
+    readonly template: string,
+    readonly major: string,
+  ) {
+    this.id = id;
+    this.#waker = new Waker(host.clock);
+    this.lastUsed = host.clock.now();
+  }
+
+  /** Follows merges to the bucket that owns this one's work now. */
+  get owner(): Bucket {
+    return this.mergedInto ? this.mergedInto.owner : this;
+  }
+
+  get queued(): number {
+    return this.queue.reduce((n, e) => n + (e.settled ? 0 : 1), 0);
+  }
+
+  get idle(): boolean {
+    const now = this.host.clock.now();
+    return this.queued === 0 && this.inflight === 0 && !this.publishing &&
+      this.pausedUntil <= now && (this.resetAt === undefined || this.resetAt <= now);
+  }
+
+  enqueue(entry: QueueEntry, front: boolean): void {
+    this.lastUsed = this.host.clock.now();
+    if (front) this.queue.unshift(entry);
+    else this.queue.push(entry);
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.#running) this.#waker.wake();
+    else void this.#run();
+  }
+
+  /** Takes over `other`'s queue and in-flight count (both were found to be one Discord bucket). */
+  absorb(other: Bucket): void {
+    this.queue = [...this.queue, ...other.queue].sort((a, b) => a.seq - b.seq);
+    other.queue = [];
+    this.inflight += other.inflight;
+    other.inflight = 0;
+    if (other.known && !this.known) {
+      this.limit = other.limit;
+      this.windowMs = Math.max(this.windowMs, other.windowMs);
+    }
+    this.pausedUntil = Math.max(this.pausedUntil, other.pausedUntil);
+    other.mergedInto = this;
+    other.#waker.wake();
+    this.kick();
+  }
+
+  /** 429 on this bucket: no sends until `until`. */
+  pause(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+    this.tokens = 0;
+    this.resetAt = Math.max(this.resetAt ?? 0, until);
+    const shared = this.host.shared;
+    if (shared?.available) {
+      void shared.pauseBucket(this.id, until, this.limit, this.windowMs);
+    }
+    this.kick();
+  }
+
+  /**
+   * A request sent with `ticket` finished (`info` null when it never got a response).
+   * `template` is the request's route template, for hash learning.
+   */
+  complete(
+    ticket: Ticket,
+    template: string,
+    info: RateLimitInfo | null,
+    receivedAt: number,
+    status: number,
+  ): Bucket {
+    let b = ticket.bucket.owner;
+    b.inflight = Math.max(0, b.inflight - 1);
+    b.lastUsed = receivedAt;
+    const shared = this.host.shared?.available ? this.host.shared : null;
+    if (
+      info && info.limit !== undefined && info.remaining !== undefined &&
+      info.resetAfterMs !== undefined
+    ) {
+      const fromId = b.id;
+      if (info.bucket && info.bucket !== b.hash) b = this.host.learnHash(b, template, info.bucket);
+      const candidate = receivedAt + Math.max(0, info.resetAfterMs) + this.host.marginMs;
+      b.limit = info.limit;
+      b.windowMs = Math.max(b.windowMs, Math.ceil(info.resetAfterMs));
+      b.unlimited = false;
+      const sameWindow = ticket.bucket === b && ticket.gen === b.gen;
+      if (!b.known || (ticket.probe && sameWindow)) {
+        b.known = true;
+        b.resetAt = candidate;
+        if (shared) {
+          b.tokens = 0;
+          b.windowId = undefined;
+          b.publishing = true;
+          const owner = b;
+          void shared.publishProbe(fromId, b.id, template, info.bucket, {
+            limit: info.limit,
+            remaining: info.remaining,
+            resetAt: candidate,
+            windowMs: b.windowMs,
+          }).finally(() => {
+            owner.publishing = false;
+            owner.kick();
+          });
+        } else {
+          b.tokens = Math.max(0, info.remaining);
+        }
+      } else if (sameWindow) {
+        if (!shared) b.tokens = Math.min(b.tokens, Math.max(0, info.remaining));
+        b.resetAt = b.resetAt === undefined ? candidate : Math.min(b.resetAt, candidate);
+        if (shared && b.ownsWindow && !b.resetPublished && b.windowId) {
+          b.resetPublished = true;
+          void shared.publishReset(b.id, b.windowId, b.resetAt);
+        }
+      } else if (!shared && ticket.bucket !== b) {
+        // Sent through a queue that has since been merged into this one: be conservative.
+        b.tokens = Math.min(b.tokens, Math.max(0, info.remaining));
+      }
+    } else if (info && status < 500 && status !== 429 && !b.known && !info.global) {
+      b.unlimited = true;
+      if (shared) void shared.publishUnlimited(b.id);
+    }
+    b.kick();
+    return b;
+  }
+
+  /** Rejects everything queued (client closed, or the loop failed). */
+  rejectAll(err: unknown): void {
+    const entries = this.queue;
+    this.queue = [];
+    for (const e of entries) {
+      if (!e.settled) {
+        e.settled = true;
+        e.reject(err);
+      }
+    }
+    this.#waker.wake();
+  }
+
+  stats(): {
+    queued: number;
+    inflight: number;
+    limit: number | null;
+    remaining: number | null;
+    resetAt: number | null;
+    pausedUntil: number | null;
+  } {
+    const now = this.host.clock.now();
+    return {
+      queued: this.queued,
+      inflight: this.inflight,
+      limit: this.known ? this.limit : null,
+      remaining: this.known && !this.unlimited ? this.tokens : null,
+      resetAt: this.resetAt !== undefined && this.resetAt > now ? this.resetAt : null,
+      pausedUntil: this.pausedUntil > now ? this.pausedUntil : null,
+    };
+  }
+
+  async #run(): Promise<void> {
+    const host = this.host;
+    this.#running = true;
+    try {
+      while (!host.closed.aborted && !this.mergedInto) {
+        this.#dropSettled();
+        if (this.queue.length === 0) break;
+        let now = host.clock.now();
+        const paused = host.guard.pausedUntil();
+        if (paused > now) {
+          this.#rejectImpatient(paused - now, paused);
+          if (this.queue.length === 0) break;
+          await this.#waker.wait(paused - now);
+          continue;
+        }
+        const wait = await this.#room(now);
+        if (this.mergedInto || host.closed.aborted) break;
+        if (wait < 0) {
+          // Re-evaluate right away, but never spin.
+          if (++this.#rechecks > 8) {
+            this.#rechecks = 0;
+            await this.#waker.wait(1);
+          }
+          continue;
+        }
+        this.#rechecks = 0;
+        if (wait > 0) {
+          await this.#waker.wait(wait);
+          continue;
+        }
+        this.#dropSettled();
+        const head = this.queue[0];
+        if (!head) break;
+        if (!head.exempt) {
+          await host.global.acquire(host.closed);
+          if (this.mergedInto || host.closed.aborted) break;
+          now = host.clock.now();
+          if (host.guard.pausedUntil() > now || !this.#sendableNow(now)) continue;
+        }
+        this.#dropSettled();
+        const entry = this.queue.shift();
+        if (!entry) break;
+        entry.settled = true;
+        entry.resolve(this.#take());
+      }
+    } catch (err) {
+      if (!host.closed.aborted) host.onLoopError(this, err);
+    } finally {
+      this.#running = false;
+    }
+    if (!host.closed.aborted && !this.mergedInto && this.queue.some((e) => !e.settled)) {
+      this.kick();
+    }
+  }
+
+  #take(): Ticket {
+    this.inflight++;
+    const probe = !this.known && !this.unlimited;
+    if (!this.unlimited) this.tokens = Math.max(0, this.tokens - 1);
+    return { bucket: this, gen: this.gen, probe, windowId: this.windowId };
+  }
+
+  /** 0: send now; > 0: wait that long (Infinity: until woken); RECHECK: state changed, look again. */
+  async #room(now: number): Promise<number> {
+    if (now < this.pausedUntil) return this.pausedUntil - now;
+    if (this.unlimited) return 0;
+    if (this.publishing) return Infinity;
+    const shared = this.host.shared;
+    if (shared?.available) {
+      if (this.#sharedTokensValid(now)) return 0;
+      return await this.#reserve(shared);
+    }
+    return this.#localRoom(now);
+  }
+
+  /** Synchronous re-check after waiting for the global limiter. */
+  #sendableNow(now: number): boolean {
+    if (now < this.pausedUntil) return false;
+    if (this.unlimited) return true;
+    if (this.publishing) return false;
+    if (this.host.shared?.available) return this.#sharedTokensValid(now);
+    return this.#localRoom(now) === 0;
+  }
+
+  #sharedTokensValid(now: number): boolean {
+    return this.tokens > 0 && this.windowId !== undefined && this.resetAt !== undefined &&
+      now < this.resetAt;
+  }
+
+  #localRoom(now: number): number {
+    if (!this.known) return this.inflight === 0 ? 0 : Infinity;
+    if (this.resetAt !== undefined && now >= this.resetAt) {
+      this.gen++;
+      this.tokens = this.limit;
+      this.resetAt = undefined;
+      this.windowId = undefined;
+    }
+    if (this.tokens > 0) return 0;
+    if (this.resetAt !== undefined) return this.resetAt - now;
+    if (this.inflight > 0) return Infinity;
+    // Nothing in flight and nothing learned for this window (answers had no headers): probe.
+    this.known = false;
+    return 0;
+  }
+
+  async #reserve(shared: SharedState): Promise<number> {
+    const want = this.known
+      ? Math.min(this.limit, Math.max(this.queued, Math.ceil(this.limit / 4)))
+      : 1;
+    const res: ReserveResult | null = await shared.reserve({
+      id: this.id,
+      template: this.template,
+      hashKnown: this.hash !== undefined,
+      want: Math.max(1, want),
+      limit: this.known ? this.limit : 0,
+      windowMs: this.windowMs,
+    });
+    if (this.mergedInto) return RECHECK;
+    const now = this.host.clock.now();
+    if (!res) return this.#localRoom(now);
+    this.host.adoptPauses(res.globalUntil, res.invalidUntil);
+    switch (res.kind) {
+      case "relocate":
+        this.host.learnHash(this, this.template, res.hash);
+        return RECHECK;
+      case "unlimited":
+        this.unlimited = true;
+        return RECHECK;
+      case "contended":
+        return 2 + Math.floor(this.host.random() * 20);
+      case "grant": {
+        const rec = res.record;
+        if (rec.limit > 0 && !rec.probing) {
+          this.known = true;
+          this.limit = rec.limit;
+          this.windowMs = Math.max(this.windowMs, rec.windowMs);
+        }
+        if (now < this.pausedUntil) return RECHECK;
+        if (res.granted > 0) {
+          if (rec.windowId !== this.windowId) {
+            this.gen++;
+            this.windowId = rec.windowId;
+            this.resetAt = rec.resetAt;
+            this.ownsWindow = res.opened;
+            this.resetPublished = false;
+            this.tokens = 0;
+          } else {
+            this.resetAt = Math.min(this.resetAt ?? Infinity, rec.resetAt);
+          }
+          this.tokens += res.granted;
+          if (res.probe) this.known = false;
+          return RECHECK;
+        }
+        const until = rec.resetAt - now;
+        return Math.max(
+          1,
+          rec.probing || rec.provisional ? Math.min(until, this.host.pollMs) : until,
+        );
+      }
+    }
+  }
+
+  #dropSettled(): void {
+    if (this.queue.length && this.queue[0].settled) {
+      this.queue = this.queue.filter((e) => !e.settled);
+    }
+  }
+
+  #rejectImpatient(waitMs: number, until: number): void {
+    let dropped = false;
+    for (const e of this.queue) {
+      if (!e.settled && e.maxPauseWaitMs < waitMs) {
+        e.settled = true;
+        e.reject(e.pausedError(until));
+        dropped = true;
+      }
+    }
+    if (dropped) this.queue = this.queue.filter((e) => !e.settled);
+  }
+}

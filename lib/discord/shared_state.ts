@@ -1,0 +1,361 @@
+/**
+ * Best-effort sharing of rate-limit state between isolates through Deno KV.
+ *
+ * Each bucket has one record (`["rest", "bucket", id]`) describing the current window as the
+ * isolates know it: `limit`, `remaining` *unreserved* slots, `resetAt` (epoch ms, computed from
+ * `X-RateLimit-Reset-After` against the writer's clock) and a `windowId`. An isolate sends on a
+ * bucket only with slots it reserved in the current window (an atomic op guarded by the record's
+ * versionstamp), reserving several at a time so KV traffic stays at a few ops per bucket window.
+ *
+ * - Nobody knows the bucket yet: the first isolate writes a short-lived `probing` record and sends
+ *   one request; the others poll until its answer is published.
+ * - The window ran out: the first isolate to reserve opens the next one with a provisional
+ *   `resetAt` (now + window + slack) and replaces it with the exact value from its first response.
+ * - A 429 (user/shared) sets `remaining` to 0 until the retry time; global and invalid-request
+ *   pauses have their own keys, read together with the bucket record on each reservation.
+ * - Route templates map to Discord's bucket hash under `["rest", "route", template]`, so a fresh
+ *   isolate lands in the right (shared) bucket without probing.
+ *
+ * Any KV error disables sharing for a short while (the client falls back to its in-memory view);
+ * KV problems are never fatal.
+ */
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../ops/log.ts";
+
+export interface SharedRecord {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+  windowMs: number;
+  provisional: boolean;
+  windowId: string;
+  probing?: boolean;
+  unlimited?: boolean;
+}
+
+export interface ReserveInput {
+  id: string;
+  template: string;
+  /** Whether the caller already knows the template's bucket hash (then no route lookup). */
+  hashKnown: boolean;
+  want: number;
+  /** Locally learned limit/window, used to open a new window; 0 when unknown. */
+  limit: number;
+  windowMs: number;
+}
+
+export interface Pauses {
+  globalUntil: number;
+  invalidUntil: number;
+}
+
+export type ReserveResult =
+  & Pauses
+  & (
+    | { kind: "relocate"; hash: string }
+    | { kind: "unlimited" }
+    | { kind: "contended" }
+    | { kind: "grant"; granted: number; probe: boolean; opened: boolean; record: SharedRecord }
+  );
+
+export interface Observation {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+  windowMs: number;
+}
+
+export interface SharedStateOptions {
+  clock: Clock;
+  log: Logger;
+  /** How long a probing record holds others back when its owner never answers (default 2 s). */
+  probeTtlMs?: number;
+  /** Added to provisional window ends (default 250 ms). */
+  provisionalSlackMs?: number;
+  /** How long sharing stays off after a KV error (default 30 s). */
+  cooldownMs?: number;
+  random?: () => number;
+}
+
+const ROOT = "rest";
+const GLOBAL_KEY: Deno.KvKey = [ROOT, "pause", "global"];
+const INVALID_KEY: Deno.KvKey = [ROOT, "pause", "invalid"];
+const bucketKey = (id: string): Deno.KvKey => [ROOT, "bucket", id];
+const routeKey = (template: string): Deno.KvKey => [ROOT, "route", template];
+const GC_MS = 60_000;
+
+export class SharedState {
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #probeTtlMs: number;
+  readonly #slackMs: number;
+  readonly #cooldownMs: number;
+  readonly #random: () => number;
+  #disabledUntil = 0;
+  #lastWarn = -Infinity;
+  /** KV operations issued, for stats and tests. */
+  ops = 0;
+  errors = 0;
+
+  constructor(private readonly kv: Deno.Kv, options: SharedStateOptions) {
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#probeTtlMs = options.probeTtlMs ?? 2_000;
+    this.#slackMs = options.provisionalSlackMs ?? 250;
+    this.#cooldownMs = options.cooldownMs ?? 30_000;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** False while sharing is off after a KV failure. */
+  get available(): boolean {
+    return this.#clock.now() >= this.#disabledUntil;
+  }
+
+  /** Reserves up to `want` slots in the bucket's current window. Null when KV is unavailable. */
+  async reserve(input: ReserveInput): Promise<ReserveResult | null> {
+    if (!this.available) return null;
+    const keys = [bucketKey(input.id), GLOBAL_KEY, INVALID_KEY];
+    if (!input.hashKnown) keys.push(routeKey(input.template));
+    try {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        this.ops++;
+        const entries = await this.kv.getMany<unknown[]>(keys);
+        const pauses: Pauses = {
+          globalUntil: untilOf(entries[1].value),
+          invalidUntil: untilOf(entries[2].value),
+        };
+        if (!input.hashKnown && typeof entries[3]?.value === "string") {
+          return { ...pauses, kind: "relocate", hash: entries[3].value };
+        }
+        const entry = entries[0] as Deno.KvEntryMaybe<SharedRecord>;
+        const rec = isRecord(entry.value) ? entry.value : null;
+        const now = this.#clock.now();
+        let next: SharedRecord;
+        let granted: number;
+        let probe = false;
+        let opened = false;
+        if (rec?.unlimited && rec.resetAt > now) return { ...pauses, kind: "unlimited" };
+        if (!rec || now >= rec.resetAt) {
+          opened = true;
+          const limit = input.limit > 0
+            ? input.limit
+            : rec && !rec.probing && !rec.unlimited && rec.limit > 0
+            ? rec.limit
+            : 0;
+          if (limit <= 0) {
+            probe = true;
+            granted = 1;
+            next = {
+              limit: 0,
+              remaining: 0,
+              resetAt: now + this.#probeTtlMs,
+              windowMs: 0,
+              provisional: true,
+              windowId: this.#newId(),
+              probing: true,
+            };
+          } else {
+            const windowMs = Math.max(input.windowMs, rec?.windowMs ?? 0) || 1_000;
+            granted = Math.min(input.want, limit);
+            next = {
+              limit,
+              remaining: limit - granted,
+              resetAt: now + windowMs + this.#slackMs,
+              windowMs,
+              provisional: true,
+              windowId: this.#newId(),
+            };
+          }
+        } else if (rec.probing || rec.remaining <= 0) {
+          return { ...pauses, kind: "grant", granted: 0, probe: false, opened: false, record: rec };
+        } else {
+          granted = Math.min(input.want, rec.remaining);
+          next = { ...rec, remaining: rec.remaining - granted };
+        }
+        this.ops++;
+        const res = await this.kv.atomic().check(entry).set(bucketKey(input.id), next, {
+          expireIn: Math.max(0, next.resetAt - now) + GC_MS,
+        }).commit();
+        if (res.ok) return { ...pauses, kind: "grant", granted, probe, opened, record: next };
+      }
+      return { globalUntil: 0, invalidUntil: 0, kind: "contended" };
+    } catch (err) {
+      this.#fail("reserve", err);
+      return null;
+    }
+  }
+
+  /**
+   * Publishes what a probe's response taught us: the route's bucket hash and the window state.
+   * `fromId` is the id the probe reserved under (its record is removed when the id changed).
+   * Returns the resulting record, or null on failure.
+   */
+  async publishProbe(
+    fromId: string,
+    toId: string,
+    template: string,
+    hash: string | undefined,
+    obs: Observation,
+  ): Promise<SharedRecord | null> {
+    if (!this.available) return null;
+    try {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        this.ops++;
+        const entry = await this.kv.get<SharedRecord>(bucketKey(toId));
+        const rec = isRecord(entry.value) ? entry.value : null;
+        const now = this.#clock.now();
+        let next: SharedRecord;
+        if (rec && !rec.probing && !rec.unlimited && rec.resetAt > now) {
+          next = {
+            ...rec,
+            limit: obs.limit,
+            remaining: Math.max(0, Math.min(rec.remaining, obs.remaining)),
+            resetAt: rec.provisional ? obs.resetAt : Math.min(rec.resetAt, obs.resetAt),
+            windowMs: Math.max(rec.windowMs, obs.windowMs),
+            provisional: false,
+          };
+        } else {
+          next = {
+            limit: obs.limit,
+            remaining: Math.max(0, obs.remaining),
+            resetAt: obs.resetAt,
+            windowMs: Math.max(obs.windowMs, rec?.windowMs ?? 0),
+            provisional: false,
+            windowId: this.#newId(),
+          };
+        }
+        const op = this.kv.atomic().check(entry).set(bucketKey(toId), next, {
+          expireIn: Math.max(0, next.resetAt - now) + GC_MS,
+        });
+        if (hash) op.set(routeKey(template), hash, { expireIn: 24 * 3_600_000 });
+        if (fromId !== toId) op.delete(bucketKey(fromId));
+        this.ops++;
+        if ((await op.commit()).ok) return next;
+      }
+      return null;
+    } catch (err) {
+      this.#fail("publish probe", err);
+      return null;
+    }
+  }
+
+  /** Replaces the provisional end of a window we opened with the exact one. */
+  async publishReset(id: string, windowId: string, resetAt: number): Promise<void> {
+    if (!this.available) return;
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        this.ops++;
+        const entry = await this.kv.get<SharedRecord>(bucketKey(id));
+        const rec = isRecord(entry.value) ? entry.value : null;
+        if (!rec || rec.windowId !== windowId || !rec.provisional) return;
+        const next = { ...rec, resetAt: Math.min(rec.resetAt, resetAt), provisional: false };
+        this.ops++;
+        const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
+          expireIn: Math.max(0, next.resetAt - this.#clock.now()) + GC_MS,
+        }).commit();
+        if (res.ok) return;
+      }
+    } catch (err) {
+      this.#fail("publish reset", err);
+    }
+  }
+
+  /** A 429 on this bucket: no slot until `until`, for every isolate. */
+  async pauseBucket(id: string, until: number, limit: number, windowMs: number): Promise<void> {
+    if (!this.available) return;
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        this.ops++;
+        const entry = await this.kv.get<SharedRecord>(bucketKey(id));
+        const rec = isRecord(entry.value) ? entry.value : null;
+        const now = this.#clock.now();
+        const live = rec && !rec.probing && rec.resetAt > now;
+        const next: SharedRecord = {
+          limit: live ? rec.limit : Math.max(1, limit),
+          remaining: 0,
+          resetAt: Math.max(live ? rec.resetAt : 0, until),
+          windowMs: Math.max(rec?.windowMs ?? 0, windowMs),
+          provisional: false,
+          windowId: live ? rec.windowId : this.#newId(),
+        };
+        this.ops++;
+        const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
+          expireIn: Math.max(0, next.resetAt - now) + GC_MS,
+        }).commit();
+        if (res.ok) return;
+      }
+    } catch (err) {
+      this.#fail("pause bucket", err);
+    }
+  }
+
+  /** A route answered without rate-limit headers: only the global limit applies to it. */
+  async publishUnlimited(fromId: string): Promise<void> {
+    if (!this.available) return;
+    const now = this.#clock.now();
+    const rec: SharedRecord = {
+      limit: 0,
+      remaining: 0,
+      resetAt: now + 600_000,
+      windowMs: 0,
+      provisional: false,
+      windowId: this.#newId(),
+      unlimited: true,
+    };
+    try {
+      this.ops++;
+      await this.kv.set(bucketKey(fromId), rec, { expireIn: 600_000 + GC_MS });
+    } catch (err) {
+      this.#fail("publish unlimited", err);
+    }
+  }
+
+  /** Publishes a global (429) or invalid-request pause; the later `until` wins. */
+  async publishPause(kind: "global" | "invalid", until: number): Promise<void> {
+    if (!this.available) return;
+    const key = kind === "global" ? GLOBAL_KEY : INVALID_KEY;
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        this.ops++;
+        const entry = await this.kv.get(key);
+        if (untilOf(entry.value) >= until) return;
+        this.ops++;
+        const res = await this.kv.atomic().check(entry).set(key, { until }, {
+          expireIn: Math.max(0, until - this.#clock.now()) + GC_MS,
+        }).commit();
+        if (res.ok) return;
+      }
+    } catch (err) {
+      this.#fail(`publish ${kind} pause`, err);
+    }
+  }
+
+  #newId(): string {
+    return `${this.#clock.now().toString(36)}-${Math.floor(this.#random() * 2 ** 32).toString(36)}`;
+  }
+
+  #fail(what: string, err: unknown): void {
+    this.errors++;
+    const now = this.#clock.now();
+    this.#disabledUntil = now + this.#cooldownMs;
+    if (now - this.#lastWarn >= 60_000) {
+      this.#lastWarn = now;
+      this.#log.warn("rest: shared rate-limit state unavailable; using in-memory state", {
+        op: what,
+        error: err instanceof Error ? err.message : String(err),
+        retryInMs: this.#cooldownMs,
+      });
+    }
+  }
+}
+
+function untilOf(value: unknown): number {
+  const until = (value as { until?: unknown } | null)?.until;
+  return typeof until === "number" ? until : 0;
+}
+
+function isRecord(value: unknown): value is SharedRecord {
+  const v = value as SharedRecord | null;
+  return !!v && typeof v === "object" && typeof v.remaining === "number" &&
+    typeof v.resetAt === "number" && typeof v.windowId === "string";
+}

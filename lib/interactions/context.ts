@@ -1,0 +1,91 @@
+/** What a handler receives: the interaction, its parsed parts, dependencies and reply helpers. */
+import type {
+  APIApplicationCommandInteraction,
+  APIApplicationCommandOptionChoice,
+  APIInteraction,
+  APIInteractionGuildMember,
+  APIInteractionResponse,
+  APIMessageComponentInteraction,
+  APIModalInteractionResponseCallbackData,
+  APIModalSubmitInteraction,
+  APIUser,
+} from "discord-api-types/v10";
+import type { AppDeps } from "../deps.ts";
+import type { Logger } from "../ops/log.ts";
+import type { Followup } from "./followup.ts";
+import type { MessageInput } from "./reply.ts";
+import type { Command } from "../commands/define.ts";
+import type { Registry } from "../commands/registry.ts";
+
+export interface InteractionContext<I extends APIInteraction = APIInteraction> {
+  interaction: I;
+  deps: AppDeps;
+  registry: Registry;
+  log: Logger;
+  /** The command that owns this interaction (for components: the one that issued the custom ID). */
+  command: Command;
+  guildId?: string;
+  channelId?: string;
+  user: APIUser;
+  member?: APIInteractionGuildMember;
+  /** The invoking member's permissions in the channel (0n outside guilds). */
+  permissions: bigint;
+  followup: Followup;
+  reply(input: MessageInput): APIInteractionResponse;
+  ephemeral(input: MessageInput): APIInteractionResponse;
+  /**
+   * Acknowledges now (Discord's "thinking…"), runs `work` after the response is sent; a throw in
+   * `work` edits the original into an error message.
+   */
+  defer(
+    work: (f: Followup) => Promise<void>,
+    opts?: { ephemeral?: boolean },
+  ): APIInteractionResponse;
+  /** A signed custom ID routed to `route` of this command; expires after `ttlMs` (default 15 min). */
+  customId(route: string, state?: string, ttlMs?: number): Promise<string>;
+}
+
+export interface CommandContext<O = Record<string, unknown>>
+  extends InteractionContext<APIApplicationCommandInteraction> {
+  /** Subcommand path, e.g. ["schedule", "enable"]; empty for a plain command. */
+  path: string[];
+  options: O;
+  modal(data: APIModalInteractionResponseCallbackData): APIInteractionResponse;
+}
+
+export interface ComponentContext extends InteractionContext<APIMessageComponentInteraction> {
+  state: string;
+  /** Selected values of a select menu; empty for buttons. */
+  values: string[];
+  update(input: MessageInput): APIInteractionResponse;
+  deferUpdate(work: (f: Followup) => Promise<void>): APIInteractionResponse;
+  modal(data: APIModalInteractionResponseCallbackData): APIInteractionResponse;
+}
+
+export interface ModalContext extends InteractionContext<APIModalSubmitInteraction> {
+  state: string;
+  /** Text input values by custom_id. */
+  fields: Record<string, string>;
+  update(input: MessageInput): APIInteractionResponse;
+}
+
+export type Choice = APIApplicationCommandOptionChoice<string | number>;
+
+export interface AutocompleteContext {
+  deps: AppDeps;
+  registry: Registry;
+  guildId?: string;
+  user: APIUser;
+  permissions: bigint;
+  /** The other options typed so far (raw values). */
+  options: Record<string, unknown>;
+}
+
+export type AutocompleteHandler = (
+  ctx: AutocompleteContext,
+  value: string,
+) => Promise<Choice[]> | Choice[];
+
+export type Reply = APIInteractionResponse | Promise<APIInteractionResponse>;
+export type ComponentHandler = (ctx: ComponentContext) => Reply;
+export type ModalHandler = (ctx: ModalContext) => Reply;

@@ -1,0 +1,429 @@
+/**
+ * Dispatch by interaction type. Every path ends in a response: unknown commands, refusals, bad
+ * options and throwing handlers get an ephemeral message, never a 5xx; a handler slower than the
+ * deadline is acknowledged in time and its answer delivered as an edit.
+ */
+import {
+  type APIApplicationCommandAutocompleteInteraction,
+  type APIApplicationCommandInteraction,
+  type APIApplicationCommandInteractionDataOption,
+  type APIChatInputApplicationCommandInteraction,
+  type APIInteraction,
+  type APIInteractionResponse,
+  type APIInteractionResponseChannelMessageWithSource,
+  type APIMessageComponentInteraction,
+  type APIModalSubmitInteraction,
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ComponentType,
+  InteractionResponseType,
+  InteractionType,
+} from "discord-api-types/v10";
+import type { AppDeps } from "../deps.ts";
+import type { Registry } from "../commands/registry.ts";
+import { type Command, OptionError, parseOptions, resolveInvocation } from "../commands/define.ts";
+import type { CustomIds } from "./custom_id.ts";
+import type {
+  AutocompleteContext,
+  CommandContext,
+  ComponentContext,
+  InteractionContext,
+  ModalContext,
+} from "./context.ts";
+import { createFollowup, type Followup } from "./followup.ts";
+import * as reply from "./reply.ts";
+import { isAdministrator, permissionRefusal } from "./permissions.ts";
+import { recordResponse } from "./idempotency.ts";
+import { admit, type GateRequest } from "./gate.ts";
+import { DiscordApiError } from "../discord/errors.ts";
+
+export interface InteractionApp {
+  deps: AppDeps;
+  registry: Registry;
+  customIds: CustomIds;
+  /** After this long a handler is acknowledged with a deferred response (Discord allows 3 s). */
+  deadlineMs?: number;
+}
+
+export interface Dispatched {
+  response: APIInteractionResponse;
+  /** Work to start once the response is on its way (deferred replies). */
+  after: (() => Promise<void>)[];
+}
+
+export const MESSAGES = {
+  expired: "This has expired. Run the command again to get fresh buttons.",
+  degraded:
+    "The bot is temporarily degraded (its storage is not answering). Nothing was changed; please try again in a minute.",
+  duplicate: "This request is already being handled.",
+  guildOnly: "This command only works in a server.",
+};
+
+const DEFAULT_DEADLINE_MS = 2_500;
+const CUSTOM_ID_TTL_MS = 15 * 60_000;
+
+export async function dispatch(
+  app: InteractionApp,
+  interaction: APIInteraction,
+): Promise<Dispatched> {
+  const after: Dispatched["after"] = [];
+  if (interaction.type === InteractionType.Ping) {
+    return { response: { type: InteractionResponseType.Pong }, after };
+  }
+  if (interaction.type === InteractionType.ApplicationCommandAutocomplete) {
+    return { response: await autocomplete(app, interaction), after };
+  }
+  let response: APIInteractionResponse;
+  try {
+    response = await route(app, interaction, after);
+  } catch (error) {
+    response = failure(app, interaction, error);
+  }
+  return { response, after };
+}
+
+type Admission = { ok: true } | { ok: false; response: APIInteractionResponse };
+
+/** Runs the gate; KV failing means a clear "degraded" reply, not a timeout. */
+async function gate(app: InteractionApp, req: GateRequest): Promise<Admission> {
+  let result;
+  try {
+    result = await admit(app.deps.kv, req);
+  } catch (error) {
+    app.deps.log.error("interaction gate unavailable", { interaction: req.interactionId, error });
+    return { ok: false, response: reply.ephemeral(MESSAGES.degraded) };
+  }
+  if (result.kind === "admitted") return { ok: true };
+  if (result.kind === "refused") return { ok: false, response: reply.ephemeral(result.message) };
+  app.deps.log.info("duplicate delivery ignored", { interaction: req.interactionId });
+  return { ok: false, response: result.response ?? reply.ephemeral(MESSAGES.duplicate) };
+}
+
+/** Runs an admitted handler under the deadline; its response is kept for duplicate deliveries. */
+async function run(
+  app: InteractionApp,
+  interaction: APIInteraction,
+  after: Dispatched["after"],
+  handler: () => Promise<APIInteractionResponse> | APIInteractionResponse,
+): Promise<APIInteractionResponse> {
+  const response = await withDeadline(app, interaction, after, async () => await handler());
+  // Recorded after the response is sent: off the hot path; a duplicate meanwhile sees "pending".
+  after.unshift(() =>
+    recordResponse(app.deps.kv, interaction.id, response, app.deps.clock).catch((error) =>
+      app.deps.log.warn("could not record the response for duplicate deliveries", { error })
+    )
+  );
+  return response;
+}
+
+/** The allow-list part of a gate request, when the command is restricted for this member. */
+function allowListFor(interaction: APIInteraction, command: Command): GateRequest["allowList"] {
+  const have = BigInt(interaction.member?.permissions ?? "0");
+  if (!command.restricted || !interaction.guild_id || isAdministrator(have)) return undefined;
+  return {
+    guildId: interaction.guild_id,
+    command: command.name,
+    memberRoles: interaction.member?.roles ?? [],
+  };
+}
+
+function bitsRefusal(interaction: APIInteraction, command: Command, extra = 0n): string | null {
+  return permissionRefusal(
+    BigInt(interaction.member?.permissions ?? "0"),
+    command.permissions | extra,
+    command.name,
+  );
+}
+
+function failure(
+  app: InteractionApp,
+  interaction: APIInteraction,
+  error: unknown,
+): APIInteractionResponseChannelMessageWithSource {
+  if (error instanceof OptionError) return reply.ephemeral(error.message);
+  app.deps.log.error("interaction handler failed", { interaction: interaction.id, error });
+  return reply.ephemeral(
+    `Something went wrong while handling this; it has been logged (ref \`${interaction.id}\`).`,
+  );
+}
+
+async function withDeadline(
+  app: InteractionApp,
+  interaction: APIInteraction,
+  after: Dispatched["after"],
+  run: () => Promise<APIInteractionResponse>,
+): Promise<APIInteractionResponse> {
+  const work = run().catch((error) => failure(app, interaction, error));
+  const timer = new AbortController();
+  const late = Symbol("late");
+  const first = await Promise.race([
+    work,
+    app.deps.clock.sleep(app.deadlineMs ?? DEFAULT_DEADLINE_MS, timer.signal)
+      .then(() => late, () => work),
+  ]).finally(() => timer.abort());
+  if (first !== late) return first as APIInteractionResponse;
+  app.deps.log.warn("handler exceeded the response deadline; deferring", {
+    interaction: interaction.id,
+  });
+  const followup = followupFor(app, interaction);
+  after.push(async () => {
+    const answer = await work;
+    if (
+      answer.type === InteractionResponseType.ChannelMessageWithSource ||
+      answer.type === InteractionResponseType.UpdateMessage
+    ) {
+      await followup.editOriginal(answer.data ?? {});
+    } else if (answer.type === InteractionResponseType.Modal) {
+      await followup.editOriginal("That took too long to open; please try again.");
+    }
+  });
+  return interaction.type === InteractionType.MessageComponent
+    ? reply.deferredUpdate()
+    : reply.deferred(true);
+}
+
+function followupFor(app: InteractionApp, interaction: APIInteraction): Followup {
+  const followup = createFollowup(app.deps.rest, interaction.application_id, interaction.token);
+  // The original message exists only once Discord has processed our response: retry briefly.
+  const retrying = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A) => {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await fn(...a);
+      } catch (error) {
+        const unknownYet = error instanceof DiscordApiError &&
+          (error.code === 10015 || error.code === 10008);
+        if (!unknownYet || attempt >= 3) throw error;
+        await app.deps.clock.sleep(500 * (attempt + 1));
+      }
+    }
+  };
+  return {
+    send: retrying(followup.send),
+    editOriginal: retrying(followup.editOriginal),
+    deleteOriginal: retrying(followup.deleteOriginal),
+    edit: retrying(followup.edit),
+  };
+}
+
+/** The shared part of every context, and the queue its deferred work goes to. */
+function baseContext<I extends APIInteraction>(
+  app: InteractionApp,
+  interaction: I,
+  command: Command,
+  after: Dispatched["after"],
+): { ctx: InteractionContext<I>; defer: (work: (f: Followup) => Promise<void>) => void } {
+  const user = interaction.member?.user ?? interaction.user!;
+  const log = app.deps.log.child({ interaction: interaction.id, command: command.name });
+  const followup = followupFor(app, interaction);
+  const defer = (work: (f: Followup) => Promise<void>) => {
+    after.push(async () => {
+      try {
+        await work(followup);
+      } catch (error) {
+        log.error("deferred work failed", { error });
+        await followup.editOriginal(failure(app, interaction, error).data ?? {}).catch(() => {});
+      }
+    });
+  };
+  const ctx: InteractionContext<I> = {
+    interaction,
+    deps: app.deps,
+    registry: app.registry,
+    log,
+    command,
+    guildId: interaction.guild_id,
+    channelId: interaction.channel?.id,
+    user,
+    member: interaction.member,
+    permissions: BigInt(interaction.member?.permissions ?? "0"),
+    followup,
+    reply: (input) => reply.message(input),
+    ephemeral: (input) => reply.ephemeral(input),
+    defer: (work, opts) => {
+      defer(work);
+      return reply.deferred(opts?.ephemeral ?? true);
+    },
+    customId: (route, state = "", ttlMs = CUSTOM_ID_TTL_MS) =>
+      app.customIds.sign(`${command.name}.${route}`, state, ttlMs, app.deps.clock.now()),
+  };
+  return { ctx, defer };
+}
+
+async function route(
+  app: InteractionApp,
+  interaction: APIInteraction,
+  after: Dispatched["after"],
+): Promise<APIInteractionResponse> {
+  switch (interaction.type) {
+    case InteractionType.ApplicationCommand:
+      return await command(app, interaction, after);
+    case InteractionType.MessageComponent:
+      return await component(app, interaction, after);
+    case InteractionType.ModalSubmit:
+      return await modalSubmit(app, interaction, after);
+    default:
+      return reply.ephemeral("This kind of interaction is not supported.");
+  }
+}
+
+async function command(
+  app: InteractionApp,
+  interaction: APIApplicationCommandInteraction,
+  after: Dispatched["after"],
+): Promise<APIInteractionResponse> {
+  const name = interaction.data.name;
+  const cmd = app.registry.get(name);
+  if (!cmd || interaction.data.type !== ApplicationCommandType.ChatInput) {
+    app.deps.log.warn("unknown command", { interaction: interaction.id, command: name });
+    return reply.ephemeral(
+      `Unknown command \`/${name}\`. The bot's command list may be out of date; an admin can re-sync it.`,
+    );
+  }
+  if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) {
+    return reply.ephemeral(MESSAGES.guildOnly);
+  }
+  const chat = interaction as APIChatInputApplicationCommandInteraction;
+  const invocation = resolveInvocation(cmd, chat.data.options);
+  if (!invocation) return reply.ephemeral(`Unknown subcommand of \`/${name}\`.`);
+  const refusal = bitsRefusal(interaction, cmd, invocation.leaf.permissions);
+  if (refusal) return reply.ephemeral(refusal);
+  // Bad options have no side effects: refused before the gate spends a cooldown use.
+  const options = parseOptions(invocation.leaf, invocation.raw);
+  const user = interaction.member?.user ?? interaction.user!;
+  const admission = await gate(app, {
+    interactionId: interaction.id,
+    now: app.deps.clock.now(),
+    allowList: allowListFor(interaction, cmd),
+    cooldown: cmd.cooldown ? { command: name, userId: user.id, spec: cmd.cooldown } : undefined,
+  });
+  if (!admission.ok) return admission.response;
+  const ctx: CommandContext = {
+    ...baseContext(app, chat, cmd, after).ctx,
+    path: invocation.path,
+    options,
+    modal: (data) => reply.modal(data),
+  };
+  return await run(app, interaction, after, () => invocation.leaf.handler(ctx));
+}
+
+/** Custom-ID check, route lookup, permission bits and gate shared by components and modals. */
+async function admitRoute<H>(
+  app: InteractionApp,
+  interaction: APIMessageComponentInteraction | APIModalSubmitInteraction,
+  lookup: (route: string) => { command: Command; handler: H } | undefined,
+): Promise<
+  { ok: true; command: Command; handler: H; state: string } | {
+    ok: false;
+    response: APIInteractionResponse;
+  }
+> {
+  const checked = await app.customIds.verify(interaction.data.custom_id, app.deps.clock.now());
+  const found = checked.ok ? lookup(checked.route) : undefined;
+  if (!checked.ok || !found) {
+    if (!checked.ok && checked.reason === "tampered") {
+      app.deps.log.warn("tampered custom id", { interaction: interaction.id });
+    }
+    return { ok: false, response: reply.ephemeral(MESSAGES.expired) };
+  }
+  const guarded = !found.command.publicComponents;
+  const refusal = guarded ? bitsRefusal(interaction, found.command) : null;
+  if (refusal) return { ok: false, response: reply.ephemeral(refusal) };
+  const admission = await gate(app, {
+    interactionId: interaction.id,
+    now: app.deps.clock.now(),
+    allowList: guarded ? allowListFor(interaction, found.command) : undefined,
+  });
+  if (!admission.ok) return admission;
+  return { ok: true, ...found, state: checked.state };
+}
+
+function componentValues(interaction: APIMessageComponentInteraction): string[] {
+  const data = interaction.data;
+  return data.component_type === ComponentType.Button ? [] : [...data.values];
+}
+
+async function component(
+  app: InteractionApp,
+  interaction: APIMessageComponentInteraction,
+  after: Dispatched["after"],
+): Promise<APIInteractionResponse> {
+  const found = await admitRoute(app, interaction, app.registry.component);
+  if (!found.ok) return found.response;
+  const base = baseContext(app, interaction, found.command, after);
+  const ctx: ComponentContext = {
+    ...base.ctx,
+    state: found.state,
+    values: componentValues(interaction),
+    update: (input) => reply.update(input),
+    deferUpdate: (work) => {
+      base.defer(work);
+      return reply.deferredUpdate();
+    },
+    modal: (data) => reply.modal(data),
+  };
+  return await run(app, interaction, after, () => found.handler(ctx));
+}
+
+async function modalSubmit(
+  app: InteractionApp,
+  interaction: APIModalSubmitInteraction,
+  after: Dispatched["after"],
+): Promise<APIInteractionResponse> {
+  const found = await admitRoute(app, interaction, app.registry.modal);
+  if (!found.ok) return found.response;
+  const fields: Record<string, string> = {};
+  for (const row of interaction.data.components ?? []) {
+    const inner = "components" in row ? row.components : "component" in row ? [row.component] : [];
+    for (const c of inner) {
+      if ("custom_id" in c && "value" in c && typeof c.value === "string") {
+        fields[c.custom_id] = c.value;
+      }
+    }
+  }
+  const ctx: ModalContext = {
+    ...baseContext(app, interaction, found.command, after).ctx,
+    state: found.state,
+    fields,
+    update: (input) => reply.update(input),
+  };
+  return await run(app, interaction, after, () => found.handler(ctx));
+}
+
+function flattenOptions(
+  options: APIApplicationCommandInteractionDataOption[] = [],
+): APIApplicationCommandInteractionDataOption[] {
+  const first = options[0];
+  if (
+    first && (first.type === ApplicationCommandOptionType.Subcommand ||
+      first.type === ApplicationCommandOptionType.SubcommandGroup)
+  ) return flattenOptions(first.options);
+  return options;
+}
+
+async function autocomplete(
+  app: InteractionApp,
+  interaction: APIApplicationCommandAutocompleteInteraction,
+): Promise<APIInteractionResponse> {
+  try {
+    const cmd = app.registry.get(interaction.data.name);
+    const invocation = cmd && resolveInvocation(cmd, interaction.data.options);
+    if (!cmd || !invocation) return reply.autocompleteResult([]);
+    const raw = flattenOptions(interaction.data.options);
+    const focused = raw.find((o) => "focused" in o && o.focused);
+    const spec = focused && invocation.leaf.options[focused.name];
+    if (!focused || !spec?.autocomplete) return reply.autocompleteResult([]);
+    const ctx: AutocompleteContext = {
+      deps: app.deps,
+      registry: app.registry,
+      guildId: interaction.guild_id,
+      user: interaction.member?.user ?? interaction.user!,
+      permissions: BigInt(interaction.member?.permissions ?? "0"),
+      options: Object.fromEntries(raw.map((o) => [o.name, "value" in o ? o.value : undefined])),
+    };
+    const value = "value" in focused ? String(focused.value) : "";
+    return reply.autocompleteResult(await spec.autocomplete(ctx, value));
+  } catch (error) {
+    app.deps.log.warn("autocomplete failed", { interaction: interaction.id, error });
+    return reply.autocompleteResult([]);
+  }
+}

@@ -1,0 +1,18 @@
+/** GET /health (no auth): version, uptime and whether KV answers. 503 when it does not. */
+import type { App } from "../lib/app.ts";
+import { json } from "../lib/http/response.ts";
+import type { Handler } from "../lib/http/router.ts";
+import { kvHealth } from "../lib/ops/health.ts";
+
+export function healthRoute(app: App): Handler {
+  return async () => {
+    const kv = await kvHealth(app.deps.kv, app.deps.clock);
+    const body = {
+      status: kv.ok ? "ok" : "degraded",
+      version: app.deps.config.version,
+      uptimeSeconds: Math.round((app.deps.clock.now() - app.deps.startedAt) / 1000),
+      kv,
+    };
+    return json(body, kv.ok ? 200 : 503, { "cache-control": "no-store" });
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * POST /interactions: Discord's webhook. Size cap, signature, JSON and shape checks in that order,
+ * then dispatch. The answer is always 2xx once the request is authentic and well-formed.
+ */
+import { z } from "zod";
+import type { APIInteraction } from "discord-api-types/v10";
+import type { App } from "../lib/app.ts";
+import { dispatch } from "../lib/interactions/dispatch.ts";
+import { PayloadTooLarge, readLimited } from "../lib/http/body.ts";
+import { httpError, json } from "../lib/http/response.ts";
+import type { Handler } from "../lib/http/router.ts";
+
+export const MAX_BODY_BYTES = 1_000_000;
+
+const snowflake = z.string().regex(/^\d{17,20}$/);
+const base = {
+  id: snowflake,
+  application_id: snowflake,
+  token: z.string().min(1),
+  version: z.number(),
+};
+const interactionSchema = z.discriminatedUnion("type", [
+  z.looseObject({ ...base, token: z.string(), type: z.literal(1) }),
+  z.looseObject({
+    ...base,
+    type: z.union([z.literal(2), z.literal(4)]),
+    data: z.looseObject({ id: snowflake, name: z.string(), type: z.number() }),
+  }),
+  z.looseObject({
+    ...base,
+    type: z.literal(3),
+    data: z.looseObject({ custom_id: z.string(), component_type: z.number() }),
+  }),
+  z.looseObject({
+    ...base,
+    type: z.literal(5),
+    data: z.looseObject({ custom_id: z.string(), components: z.array(z.unknown()) }),
+  }),
+]).refine((i) => i.type === 1 || "member" in i || "user" in i, "interaction has no user");
+
+const decoder = new TextDecoder();
+
+export function interactionsRoute(app: App): Handler {
+  return async (req) => {
+    let body: Uint8Array;
+    try {
+      body = await readLimited(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (error instanceof PayloadTooLarge) return httpError(413, "body larger than 1 MB");
+      return httpError(400, "could not read body");
+    }
+    const check = await app.verifier.verify(
+      req.headers.get("x-signature-ed25519"),
+      req.headers.get("x-signature-timestamp"),
+      body,
+      app.deps.clock.now(),
+    );
+    if (!check.ok) return httpError(401, `invalid request signature: ${check.reason}`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(decoder.decode(body));
+    } catch {
+      return httpError(400, "body is not valid JSON");
+    }
+    const parsed = interactionSchema.safeParse(raw);
+    if (!parsed.success) return httpError(400, "body is not a Discord interaction");
+    const { response, after } = await dispatch(
+      app.interactions,
+      parsed.data as unknown as APIInteraction,
+    );
+    if (after.length) {
+      // Start deferred work once the response has been handed back to the server.
+      app.deps.waitUntil(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
+        for (const work of after) await work();
+      }));
+    }
+    return json(response);
+  };
+}

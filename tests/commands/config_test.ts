@@ -1,0 +1,108 @@
+import { InteractionResponseType, PermissionFlagsBits } from "discord-api-types/v10";
+import { assertEquals, assertStringIncludes } from "../_assert.ts";
+import {
+  autocompleteInteraction,
+  commandInteraction,
+  createTestApp,
+  GUILD_ID,
+  rawOptions,
+} from "../_harness.ts";
+import { commands } from "../../lib/commands/mod.ts";
+import { defineCommand } from "../../lib/commands/define.ts";
+import { getAllowedRoles } from "../../lib/interactions/permissions.ts";
+import { getFlags } from "../../lib/ops/flags.ts";
+
+const ROLE = "210000000000000001";
+const roles = [
+  { id: GUILD_ID, name: "@everyone", position: 0, managed: false },
+  { id: ROLE, name: "Moderators", position: 3, managed: false },
+];
+const guarded = defineCommand({
+  name: "guarded",
+  description: "Needs Manage Roles",
+  category: "Test",
+  permissions: ["ManageRoles"],
+  cooldown: false,
+  handler: (c) => c.ephemeral("allowed"),
+});
+
+Deno.test("/config sets and clears a command's role allow-list, and toggles features", async () => {
+  const t = await createTestApp({
+    commands: [...commands, guarded],
+    routes: { [`GET /guilds/${GUILD_ID}/roles`]: roles },
+  });
+  const admin = { permissions: PermissionFlagsBits.ManageGuild };
+  const post = async (p: unknown) => {
+    t.clock.advance(2_000); // stay under the 3-per-5-s cooldown
+    return await (await t.post(p)).json();
+  };
+  try {
+    const refused = await post(
+      commandInteraction("config", rawOptions({ command: "guarded", role: ROLE })),
+    );
+    assertStringIncludes(refused.data.content, "Manage Server");
+
+    const set = await post(
+      commandInteraction("config", rawOptions({ command: "guarded", role: `<@&${ROLE}>` }), admin),
+    );
+    assertStringIncludes(set.data.content, `limited to <@&${ROLE}>`);
+    assertEquals(await getAllowedRoles(t.deps.kv, GUILD_ID, "guarded"), [ROLE]);
+
+    const blocked = await post(
+      commandInteraction("guarded", [], { permissions: PermissionFlagsBits.ManageRoles }),
+    );
+    assertStringIncludes(blocked.data.content, "limited to members with");
+
+    const unknown = await post(
+      commandInteraction(
+        "config",
+        rawOptions({ command: "guarded", role: "210000000000000999" }),
+        admin,
+      ),
+    );
+    assertStringIncludes(unknown.data.content, "no role with id");
+
+    const cleared = await post(
+      commandInteraction("config", rawOptions({ command: "guarded", role: "none" }), admin),
+    );
+    assertStringIncludes(cleared.data.content, "Cleared");
+    assertEquals(await getAllowedRoles(t.deps.kv, GUILD_ID, "guarded"), []);
+
+    const notRestricted = await post(
+      commandInteraction("config", rawOptions({ command: "help", role: ROLE }), admin),
+    );
+    assertStringIncludes(notRestricted.data.content, "not a command that can be restricted");
+
+    const off = await post(
+      commandInteraction("config", rawOptions({ feature: "backups", enabled: false }), admin),
+    );
+    assertStringIncludes(off.data.content, "`backups` is now off");
+    assertEquals((await getFlags(t.deps.kv, GUILD_ID)).backups, false);
+
+    const overview = await post(commandInteraction("config", [], admin));
+    assertStringIncludes(overview.data.content, "`backups`: off");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("/config autocomplete lists restricted commands and the guild's roles plus none", async () => {
+  const t = await createTestApp({
+    commands: [...commands, guarded],
+    routes: { [`GET /guilds/${GUILD_ID}/roles`]: roles },
+  });
+  try {
+    const cmd = await (await t.post(autocompleteInteraction("config", [
+      { name: "command", type: 3, value: "gua", focused: true },
+    ], { permissions: PermissionFlagsBits.ManageGuild }))).json();
+    assertEquals(cmd.type, InteractionResponseType.ApplicationCommandAutocompleteResult);
+    assertEquals(cmd.data.choices, [{ name: "/guarded", value: "guarded" }]);
+    const role = await (await t.post(autocompleteInteraction("config", [
+      { name: "command", type: 3, value: "guarded" },
+      { name: "role", type: 3, value: "mod", focused: true },
+    ]))).json();
+    assertEquals(role.data.choices.map((c: { value: string }) => c.value), ["none", ROLE]);
+  } finally {
+    await t.close();
+  }
+});

@@ -1,0 +1,98 @@
+import { assert, assertEquals, assertStringIncludes, assertThrows } from "../_assert.ts";
+import { commands } from "../../lib/commands/mod.ts";
+import { createRegistry, ManifestError } from "../../lib/commands/registry.ts";
+import { defineCommand } from "../../lib/commands/define.ts";
+import { opt, type OptionsRecord } from "../../lib/commands/options.ts";
+import { validateCommand, validateManifest } from "../../lib/commands/validate.ts";
+
+Deno.test("the bot's whole manifest is valid against Discord's limits", () => {
+  const registry = createRegistry(commands);
+  const manifest = registry.manifest();
+  assertEquals(validateManifest(manifest), []);
+  assertEquals(manifest.length, commands.length);
+  for (const c of manifest) {
+    assert(c.description && c.description.length <= 100, c.name);
+    assert(JSON.stringify(c).length < 8_000, c.name);
+  }
+});
+
+const ok = (name: string, options: OptionsRecord = {}) =>
+  defineCommand({
+    name,
+    description: "d",
+    category: "T",
+    options,
+    handler: (ctx) => ctx.reply("x"),
+  });
+
+Deno.test("invalid definitions are refused at load time, each problem named", () => {
+  const manyOptions: OptionsRecord = {};
+  for (let i = 0; i < 26; i++) manyOptions[`o${i}`] = opt.string({ description: "x" });
+  const manyChoices = opt.string({
+    description: "x",
+    choices: Array.from({ length: 26 }, (_, i) => ({ name: `c${i}`, value: `v${i}` })),
+  });
+  const bulky: OptionsRecord = {};
+  for (let i = 0; i < 25; i++) {
+    bulky[`o${i}`] = opt.string({
+      description: "d".repeat(100),
+      choices: Array.from(
+        { length: 25 },
+        (_, j) => ({ name: `n${j}`.padEnd(20, "n"), value: "v".repeat(20) }),
+      ),
+    });
+  }
+  const cases: [string, ReturnType<typeof ok>, string][] = [
+    ["uppercase", ok("Hello"), "lowercase"],
+    ["space", ok("two words"), "not 1-32 valid characters"],
+    ["too long name", ok("a".repeat(33)), "not 1-32"],
+    ["options", ok("many", manyOptions), "26 options"],
+    ["choices", ok("choices", { c: manyChoices }), "26 choices"],
+    ["chars", ok("bulky", bulky), "at most 8000"],
+    [
+      "required order",
+      ok("order", {
+        a: opt.string({ description: "a" }),
+        b: opt.string({ description: "b", required: true }),
+      }),
+      "required options must come first",
+    ],
+  ];
+  for (const [label, cmd, expected] of cases) {
+    const problems = validateCommand(cmd.json);
+    assert(problems.some((p) => p.includes(expected)), `${label}: ${problems.join("; ")}`);
+    const err = assertThrows(() => createRegistry([cmd]), ManifestError);
+    assertStringIncludes((err as Error).message, expected);
+  }
+  const longDescription = defineCommand({
+    name: "desc",
+    description: "x".repeat(101),
+    category: "T",
+    handler: (c) => c.reply(""),
+  });
+  assert(
+    validateCommand(longDescription.json).some((p) => p.includes("description must be 1-100")),
+  );
+  const hundredAndOne = Array.from({ length: 101 }, (_, i) => ok(`cmd${i}`));
+  assert(
+    validateManifest(hundredAndOne.map((c) => c.json)).some((p) => p.includes("101 chat-input")),
+  );
+  assert(
+    validateManifest([ok("dup").json, ok("dup").json]).some((p) => p.includes("defined twice")),
+  );
+  // Unicode names Discord allows are accepted.
+  assertEquals(validateCommand(ok("größe").json), []);
+});
+
+Deno.test("manifest entries carry permissions and contexts derived from the definition", () => {
+  const guarded = defineCommand({
+    name: "guarded",
+    description: "d",
+    category: "T",
+    permissions: ["ManageRoles", "ManageGuild"],
+    handler: (c) => c.reply(""),
+  });
+  assertEquals(guarded.json.default_member_permissions, String((1n << 28n) | (1n << 5n)));
+  assertEquals(guarded.json.contexts, [0]);
+  assert(guarded.restricted);
+});

@@ -1,0 +1,359 @@
+/**
+ * RestClient against the Discord emulator (real HTTP on loopback). Windows are small (n per
+ * second) so the runs are short; assertions are about counts and final state, plus lower bounds
+ * on waits that the client itself enforces (never upper bounds on elapsed time).
+ */
+import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
+import { memoryLogger } from "../../lib/ops/log.ts";
+import { RestClient, type RestClientOptions, type RestEvent } from "../../lib/discord/rest.ts";
+import {
+  isMissingPermissions,
+  isUnknownGuild,
+  isUnknownMember,
+  isUnknownRole,
+  RestPausedError,
+} from "../../lib/discord/errors.ts";
+import * as api from "../../lib/discord/api.ts";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.ts";
+import { caught } from "./_fake_discord.ts";
+
+const GUILD = "200000000000000001";
+const MEMBER_PATCH = "PATCH /guilds/:guild/members/:user";
+
+async function withEmu(
+  options: EmulatorOptions,
+  fn: (emu: Emulator, client: (o?: Partial<RestClientOptions>) => RestClient) => Promise<void>,
+): Promise<void> {
+  const emu = await startEmulator(options);
+  const clients: RestClient[] = [];
+  const client = (o: Partial<RestClientOptions> = {}) => {
+    const c = new RestClient({
+      token: emu.token,
+      apiBase: emu.discordBase,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+      ...o,
+    });
+    clients.push(c);
+    return c;
+  };
+  try {
+    await fn(emu, client);
+  } finally {
+    for (const c of clients) c.close();
+    await emu.close();
+  }
+}
+
+/** `n` ordinary members of the guild (not bots), ascending, stripped of their roles. */
+function humans(emu: Emulator, n: number): string[] {
+  const g = emu.state.guild(GUILD);
+  const ids = g.members.page("0", 100_000).filter((m) => !m.bot).slice(0, n).map((m) => m.id);
+  for (const id of ids) emu.state.setMemberRoles(GUILD, id, []);
+  return ids;
+}
+
+Deno.test("emulator: pages through 5,000 members with zero 429s", async () => {
+  await withEmu({
+    guilds: [{ members: 5000 }],
+    limits: { memberList: { limit: 2, windowMs: 500 } },
+  }, async (emu, client) => {
+    const rest = client();
+    const seen: string[] = [];
+    for await (const page of api.iterateMembers(rest, GUILD)) {
+      for (const m of page) seen.push(m.user.id);
+    }
+    const expected = emu.state.guild(GUILD).members.page("0", 100_000).map((m) => m.id);
+    assert(expected.length >= 5000);
+    assertEquals(seen, expected);
+    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assertEquals(
+      emu.stats.requests["GET /guilds/:guild/members"],
+      Math.ceil((expected.length + 1) / 1000),
+    );
+  });
+});
+
+Deno.test("emulator: 500 writes through a bucket of 10 per second with zero 429s", async () => {
+  await withEmu({
+    guilds: [{ members: 600 }],
+    limits: { memberPatch: { limit: 10, windowMs: 1000 }, global: 50 },
+  }, async (emu, client) => {
+    const rest = client();
+    const roles = emu.state.guild(GUILD).ethosRoles!;
+    const targets = humans(emu, 500);
+    assertEquals(targets.length, 500);
+    await Promise.all(
+      targets.map((id, i) =>
+        api.modifyMemberRoles(rest, GUILD, id, [i % 2 ? roles.neutral : roles.reputable], "bench")
+      ),
+    );
+    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assertEquals(emu.stats.statuses[429], undefined);
+    const writes = emu.stats.writesTo(MEMBER_PATCH);
+    assertEquals(writes.length, 500);
+    assert(writes.every((w) => w.reason === "bench"));
+    targets.forEach((id, i) =>
+      assertEquals(emu.state.memberRoles(GUILD, id), [i % 2 ? roles.neutral : roles.reputable])
+    );
+    assertEquals(rest.stats().rateLimited, { user: 0, global: 0, shared: 0 });
+  });
+});
+
+Deno.test("emulator: waits out a forced per-route 429, then the write lands once", async () => {
+  await withEmu({
+    guilds: [{ members: 20 }],
+    limits: { memberPatch: { limit: 10, windowMs: 1000 } },
+  }, async (emu, client) => {
+    const limitedAt: number[] = [];
+    const rest = client({
+      onEvent: (e) => e.type === "rate_limited" && limitedAt.push(Date.now()),
+    });
+    const roles = emu.state.guild(GUILD).ethosRoles!;
+    const [a] = humans(emu, 1);
+    emu.state.force429({ route: MEMBER_PATCH, scope: "user", retryAfter: 0.8 });
+    await api.modifyMemberRoles(rest, GUILD, a, [roles.neutral], "forced");
+    assertEquals(emu.stats.rateLimited.user, 1);
+    const writes = emu.stats.writesTo(MEMBER_PATCH);
+    assertEquals(writes.length, 1);
+    assertEquals(limitedAt.length, 1);
+    assert(writes[0].at >= limitedAt[0] + 800, "retried only after retry_after");
+    assertEquals(emu.state.memberRoles(GUILD, a), [roles.neutral]);
+    const s = rest.stats();
+    assertEquals(s.rateLimited.user, 1);
+    assertEquals(s.retries, 1);
+  });
+});
+
+Deno.test("emulator: a forced global 429 pauses other routes too, but not interaction routes", async () => {
+  await withEmu({ guilds: [{ members: 20 }] }, async (emu, client) => {
+    const events: { e: RestEvent; at: number }[] = [];
+    const rest = client({ onEvent: (e) => events.push({ e, at: Date.now() }) });
+    const token = "interaction-token-abcdefghijklmnopqrstuvwxyz";
+    emu.state.registerInteraction("400000000000000001", token);
+    await rest.post(`/interactions/400000000000000001/${token}/callback`, {
+      auth: false,
+      body: { type: 5 },
+    });
+    emu.state.force429({ route: "GET /guilds/:guild", scope: "global", retryAfter: 1 });
+    const guild = api.getGuild(rest, GUILD);
+    while (!events.some((x) => x.e.type === "rate_limited")) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const limitedAt = events.find((x) => x.e.type === "rate_limited")!.at;
+    const roles = api.getRoles(rest, GUILD);
+    const followup = api.createFollowup(rest, emu.applicationId, token, { content: "hi" });
+    const [g, r, f] = await Promise.all([guild, roles, followup]);
+    assertEquals(g.id, GUILD);
+    assert(r.length > 0);
+    assertEquals(f.content, "hi");
+    const doneAt = (re: RegExp) =>
+      events.find((x) =>
+        x.e.type === "response" && x.e.status === 200 && re.test(`${x.e.method} ${x.e.route}`)
+      )!.at;
+    assert(doneAt(/^GET \/guilds\/\d+\/roles$/) >= limitedAt + 1000, "roles waited");
+    assert(doneAt(/^GET \/guilds\/\d+$/) >= limitedAt + 1000, "retry waited");
+    assert(doneAt(/^POST \/webhooks\//) < limitedAt + 1000, "interaction webhook not paused");
+    assertEquals(emu.stats.rateLimited.global, 1);
+    assertEquals(rest.stats().rateLimited.global, 1);
+  });
+});
+
+Deno.test("emulator: retries injected 5xx and ends with the right state", async () => {
+  await withEmu({
+    guilds: [{ members: 100 }],
+    uniformRate: 50,
+    faults: { errorRate: 0.3, seed: 7 },
+  }, async (emu, client) => {
+    const rest = client({ maxRetries: 10 });
+    const roles = emu.state.guild(GUILD).ethosRoles!;
+    const targets = humans(emu, 60);
+    await Promise.all(
+      targets.map((id, i) =>
+        i % 2
+          ? api.modifyMemberRoles(rest, GUILD, id, [roles.exemplary], "5xx test")
+          : api.addMemberRole(rest, GUILD, id, roles.questionable, "5xx test")
+      ),
+    );
+    assert(emu.stats.faults > 5, `faults ${emu.stats.faults}`);
+    const s = rest.stats();
+    assertEquals(s.serverErrors, emu.stats.faults);
+    assertEquals(s.retries, emu.stats.faults);
+    targets.forEach((id, i) => {
+      const held = emu.state.memberRoles(GUILD, id)!;
+      if (i % 2) assertEquals(held, [roles.exemplary]);
+      else assert(held.includes(roles.questionable));
+    });
+    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+  });
+});
+
+Deno.test("emulator: the invalid-request guard trips on a flood of 403s and pauses", async () => {
+  await withEmu({
+    guilds: [{ members: 50 }],
+    limits: { memberRole: { limit: 4, windowMs: 200 } },
+  }, async (emu, client) => {
+    const log = memoryLogger();
+    const rest = client({ invalidRequestLimit: 10, invalidRequestWindowMs: 3_000, log });
+    const g = emu.state.guild(GUILD);
+    const targets = humans(emu, 30);
+    const results = await Promise.all(
+      targets.map((id) =>
+        caught(api.addMemberRole(rest, GUILD, id, g.aboveBotRole!, "nope", { maxPauseWaitMs: 0 }))
+      ),
+    );
+    const forbidden = results.filter(isMissingPermissions).length;
+    const paused = results.filter((e) => e instanceof RestPausedError).length;
+    assertEquals(forbidden + paused, 30);
+    assert(forbidden >= 10 && forbidden <= 10 + 3, `403s: ${forbidden}`);
+    assertEquals(emu.stats.invalidRequests, forbidden);
+    const s = rest.stats();
+    assert(s.invalidRequests.pausedUntil !== null);
+    assertEquals(
+      log.lines.filter((l) => String(l.msg).startsWith("invalid-request guard")).length,
+      1,
+    );
+    // A patient request waits for the window to slide, then goes through.
+    const me = await api.getCurrentUser(rest);
+    assertEquals(me.id, emu.botUserId);
+    assert(Date.now() >= s.invalidRequests.pausedUntil!);
+    assertEquals(emu.stats.bannedRequests, 0);
+  });
+});
+
+Deno.test("emulator: typed errors for unknown member, unknown role, missing permissions", async () => {
+  await withEmu({ guilds: [{ members: 10 }] }, async (emu, client) => {
+    const rest = client();
+    const g = emu.state.guild(GUILD);
+    const [a] = humans(emu, 1);
+    const unknownMember = await caught(api.getMember(rest, GUILD, "399999999999999999"));
+    assert(isUnknownMember(unknownMember), String(unknownMember));
+    assertEquals(unknownMember.status, 404);
+    const unknownRole = await caught(
+      api.addMemberRole(rest, GUILD, a, "399999999999999998", "test"),
+    );
+    assert(isUnknownRole(unknownRole), String(unknownRole));
+    const forbidden = await caught(api.addMemberRole(rest, GUILD, a, g.aboveBotRole!, "test"));
+    assert(isMissingPermissions(forbidden), String(forbidden));
+    assertEquals(forbidden.status, 403);
+    const noGuild = await caught(api.getGuild(rest, "299999999999999999"));
+    assert(isUnknownGuild(noGuild), String(noGuild));
+    assert(!String(forbidden.message).includes(emu.token));
+  });
+});
+
+Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log reasons", async () => {
+  await withEmu({ guilds: [{ members: 10 }] }, async (emu, client) => {
+    const rest = client();
+    const me = await api.getCurrentUser(rest);
+    assertEquals(me.id, emu.botUserId);
+    const guild = await api.getGuild(rest, GUILD, { withCounts: true });
+    assertEquals(guild.id, GUILD);
+    const role = await api.createRole(rest, GUILD, { name: "Ethos Test" }, "create role");
+    const edited = await api.modifyRole(rest, GUILD, role.id, { name: "Ethos Test 2" }, "rename");
+    assertEquals(edited.name, "Ethos Test 2");
+    assert((await api.getRoles(rest, GUILD)).some((r) => r.id === role.id));
+    const channel = await api.createChannel(rest, GUILD, { name: "ethos", type: 0 }, "channel");
+    await api.modifyChannel(rest, channel.id, { name: "ethos-2" }, "rename channel");
+    await api.editChannelPermission(rest, channel.id, role.id, {
+      type: 0,
+      allow: "1024",
+      deny: "0",
+    }, "perm");
+    assert((await api.getChannels(rest, GUILD)).some((c) => c.id === channel.id));
+    assert(Array.isArray(await api.getEmojis(rest, GUILD)));
+    assert(Array.isArray(await api.getStickers(rest, GUILD)));
+    const [a] = humans(emu, 1);
+    await api.addMemberRole(rest, GUILD, a, role.id, "add");
+    assert((await api.getMember(rest, GUILD, a)).roles.includes(role.id));
+    await api.removeMemberRole(rest, GUILD, a, role.id, "remove");
+    assert(!(await api.getMember(rest, GUILD, a)).roles.includes(role.id));
+    const cmds = await api.bulkOverwriteCommands(rest, emu.applicationId, [
+      { name: "ethos", description: "Ethos score", type: 1 },
+    ], GUILD);
+    assertEquals(cmds.map((c) => c.name), ["ethos"]);
+    assertEquals((await api.getCommands(rest, emu.applicationId, GUILD)).map((c) => c.name), [
+      "ethos",
+    ]);
+    const token = "interaction-token-0123456789abcdefghijklmnop";
+    emu.state.registerInteraction("400000000000000002", token);
+    await rest.post(`/interactions/400000000000000002/${token}/callback`, {
+      auth: false,
+      body: { type: 5 },
+    });
+    await api.editOriginal(rest, emu.applicationId, token, { content: "done" });
+    const follow = await api.createFollowup(rest, emu.applicationId, token, { content: "more" });
+    assertEquals(follow.content, "more");
+    await api.deleteOriginal(rest, emu.applicationId, token);
+    const guildWrites = emu.stats.writes.filter((w) => !w.route.includes("/applications/"));
+    assert(guildWrites.length >= 6);
+    for (const w of guildWrites) assert(w.reason, `${w.method} ${w.route} has no reason`);
+    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+  });
+});
+
+/** Two clients, one bucket: `withKv` decides whether they share state. Returns the 429 count. */
+async function twoClients(withKv: boolean): Promise<{ limited: number; writes: number }> {
+  let result = { limited: -1, writes: -1 };
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await withEmu({
+      guilds: [{ members: 100 }],
+      limits: { memberPatch: { limit: 10, windowMs: 500 }, global: 10_000 },
+    }, async (emu, client) => {
+      const a = client({ kv: withKv ? kv : undefined, maxRateLimitRetries: 50 });
+      const b = client({ kv: withKv ? kv : undefined, maxRateLimitRetries: 50 });
+      const roles = emu.state.guild(GUILD).ethosRoles!;
+      const targets = humans(emu, 80);
+      await Promise.all(
+        targets.map((id, i) =>
+          api.modifyMemberRoles(i % 2 ? a : b, GUILD, id, [roles.untrusted], "kv")
+        ),
+      );
+      for (const id of targets) assertEquals(emu.state.memberRoles(GUILD, id), [roles.untrusted]);
+      result = {
+        limited: emu.stats.rateLimited.user,
+        writes: emu.stats.writesTo(MEMBER_PATCH).length,
+      };
+      if (withKv) {
+        assert(a.stats().shared!.ops > 0 && b.stats().shared!.ops > 0);
+        assertEquals(a.stats().shared!.errors, 0);
+      }
+    });
+  } finally {
+    kv.close();
+  }
+  return result;
+}
+
+Deno.test("emulator: two clients sharing bucket state through KV do not overrun the bucket", async () => {
+  const shared = await twoClients(true);
+  assertEquals(shared.writes, 80);
+  assertEquals(shared.limited, 0);
+  // Control: the same load without KV does overrun it (each client believes it owns the bucket).
+  const alone = await twoClients(false);
+  assertEquals(alone.writes, 80);
+  assert(alone.limited > 0, "without shared state the two clients collide");
+});
+
+Deno.test("emulator: KV failure is not fatal (falls back to memory)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  kv.close(); // every KV call now throws
+  await withEmu({ guilds: [{ members: 30 }] }, async (emu, client) => {
+    const log = memoryLogger();
+    const rest = client({ kv, log });
+    const roles = emu.state.guild(GUILD).ethosRoles!;
+    await Promise.all(
+      humans(emu, 20).map((id) =>
+        api.modifyMemberRoles(rest, GUILD, id, [roles.neutral], "kv down")
+      ),
+    );
+    assertEquals(emu.stats.writesTo(MEMBER_PATCH).length, 20);
+    assert(rest.stats().shared!.errors >= 1);
+    assertEquals(
+      log.lines.filter((l) => String(l.msg).includes("shared rate-limit state")).length,
+      1,
+    );
+    assertInstanceOf(rest, RestClient);
+  });
+});

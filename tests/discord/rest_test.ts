@@ -1,0 +1,531 @@
+/**
+ * RestClient unit tests: an injected fake fetch (tests/discord/_fake_discord.ts) and a manual
+ * clock, so every wait is simulated and the assertions are about counts, order and state.
+ */
+import {
+  assert,
+  assertEquals,
+  assertFalse,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+} from "../_assert.ts";
+import { memoryLogger } from "../../lib/ops/log.ts";
+import { RestClient, type RestClientOptions, type RestEvent } from "../../lib/discord/rest.ts";
+import {
+  DiscordApiError,
+  DiscordHttpError,
+  isMissingPermissions,
+  isUnknownGuild,
+  isUnknownMember,
+  isUnknownRole,
+  RestClosedError,
+  RestPausedError,
+} from "../../lib/discord/errors.ts";
+import { caught, drive, FakeDiscord, json, ManualClock, tick } from "./_fake_discord.ts";
+
+const TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.GabcDE.fake-bot-token-0123456789abcdefghijklm";
+const BASE = "https://discord.test/api/v10";
+const G = "200000000000000001";
+const G2 = "200000000000000002";
+const u = (i: number) => String(300000000000000000n + BigInt(i));
+
+function setup(
+  fakeOptions: ConstructorParameters<typeof FakeDiscord>[1] = {},
+  opts: Partial<RestClientOptions> = {},
+) {
+  const clock = new ManualClock();
+  const fake = new FakeDiscord(clock, fakeOptions);
+  const log = memoryLogger();
+  const events: RestEvent[] = [];
+  const rest = new RestClient({
+    token: TOKEN,
+    apiBase: BASE,
+    fetch: fake.fetch,
+    clock,
+    log,
+    globalLimit: 1000,
+    random: () => 0.5,
+    onEvent: (e) => events.push(e),
+    ...opts,
+  });
+  return { clock, fake, log, rest, events, t0: clock.now() };
+}
+
+const memberRule = {
+  match: /^PATCH \/guilds\/\d+\/members\/\d+$/,
+  limit: 5,
+  windowMs: 1000,
+  hash: "members",
+};
+
+Deno.test("rest: learns a bucket with one request, then saturates it with zero 429s", async () => {
+  const { clock, fake, rest } = setup({ rules: [memberRule], latencyMs: 20 });
+  const writes = Array.from(
+    { length: 23 },
+    (_, i) => rest.patch(`/guilds/${G}/members/${u(i)}`, { body: { roles: [] }, reason: "sync" }),
+  );
+  await drive(clock, Promise.all(writes));
+  assertEquals(fake.total429, 0);
+  assertEquals(fake.calls.length, 23);
+  // The first request went out alone; the next ones only after its answer taught the bucket.
+  assert(fake.calls[1].at >= fake.calls[0].at + 20, "second request waited for the probe");
+  // Concurrency up to `remaining` was used, never more than the limit in one server window.
+  assert(fake.maxInflight >= 4, `max in flight ${fake.maxInflight}`);
+  const times = fake.accepted.get(`members:guilds/${G}`)!;
+  assertEquals(times.length, 23);
+  // 23 writes at 5 per window: 5 windows, so at least 4 full windows of waiting.
+  assert(times[22] - times[0] >= 4000);
+  const s = rest.stats();
+  assertEquals(s.rateLimited, { user: 0, global: 0, shared: 0 });
+  assertEquals(s.byStatus["200"], 23);
+  assertEquals(Object.keys(s.queues), [`members:${G}`]);
+  assertEquals(s.queues[`members:${G}`].limit, 5);
+});
+
+Deno.test("rest: separate major parameters get separate buckets", async () => {
+  const { clock, fake, rest } = setup({ rules: [memberRule] });
+  const a = Array.from(
+    { length: 5 },
+    (_, i) => rest.patch(`/guilds/${G}/members/${u(i)}`, { body: {} }),
+  );
+  const b = Array.from(
+    { length: 5 },
+    (_, i) => rest.patch(`/guilds/${G2}/members/${u(i)}`, { body: {} }),
+  );
+  await drive(clock, Promise.all([...a, ...b]));
+  assertEquals(fake.total429, 0);
+  // Both guilds finished within their first window: nobody waited for a reset.
+  assert(fake.calls.every((c) => c.at < fake.calls[0].at + 1000));
+  assertEquals(Object.keys(rest.stats().queues).sort(), [`members:${G}`, `members:${G2}`]);
+});
+
+Deno.test("rest: routes that report the same bucket hash share one queue", async () => {
+  const rule = {
+    match: /^GET \/channels\/\d+\/(a|b)$/,
+    hash: "shared-hash",
+    limit: 3,
+    windowMs: 1000,
+    key: (_m: string, p: string) => `shared:${p.split("/")[2]}`,
+  };
+  const { clock, fake, rest } = setup({ rules: [rule] });
+  await drive(clock, rest.get(`/channels/${G}/a`));
+  await drive(clock, rest.get(`/channels/${G}/b`));
+  assertEquals(Object.keys(rest.stats().queues), [`shared-hash:${G}`]);
+  clock.advance(2000);
+  const mixed = Array.from(
+    { length: 12 },
+    (_, i) => rest.get(`/channels/${G}/${i % 2 ? "a" : "b"}`),
+  );
+  await drive(clock, Promise.all(mixed));
+  assertEquals(fake.total429, 0);
+  assertEquals(Object.keys(rest.stats().queues), [`shared-hash:${G}`]);
+});
+
+Deno.test("rest: member role PUT and DELETE share a queue from the first request", async () => {
+  const rule = {
+    match: /^(PUT|DELETE) \/guilds\/\d+\/members\/\d+\/roles\/\d+$/,
+    hash: "member-role",
+    limit: 4,
+    windowMs: 1000,
+    key: () => "member-role",
+  };
+  const { clock, fake, rest } = setup({ rules: [rule] });
+  const ops = Array.from(
+    { length: 14 },
+    (_, i) =>
+      i % 2
+        ? rest.put(`/guilds/${G}/members/${u(i)}/roles/${u(99)}`, { reason: "r" })
+        : rest.delete(`/guilds/${G}/members/${u(i)}/roles/${u(99)}`, { reason: "r" }),
+  );
+  await drive(clock, Promise.all(ops));
+  assertEquals(fake.total429, 0);
+  assertEquals(fake.calls.length, 14);
+});
+
+Deno.test("rest: the global limit holds across routes and buckets", async () => {
+  const { clock, fake, rest } = setup({ globalLimit: 10 }, { globalLimit: 10 });
+  const calls = Array.from({ length: 35 }, (_, i) => rest.get(`/channels/${u(i)}`));
+  await drive(clock, Promise.all(calls), { stepMs: 2 });
+  assertEquals(fake.limited.global, 0);
+  const times = fake.calls.map((c) => c.at);
+  for (const t of times) {
+    const n = times.filter((x) => x >= t && x < t + 1000).length;
+    assert(n <= 10, `${n} requests in one second`);
+  }
+});
+
+Deno.test("rest: a global 429 pauses every non-exempt request, exempt routes keep going", async () => {
+  const { clock, fake, rest, t0 } = setup();
+  fake.script.push((c) =>
+    c.path === "/users/@me"
+      ? json(429, { message: "slow down", retry_after: 3.5, global: true }, {
+        "x-ratelimit-global": "true",
+        "x-ratelimit-scope": "global",
+        "retry-after": "4",
+      })
+      : undefined
+  );
+  const me = rest.get("/users/@me");
+  await drive(
+    clock,
+    (async () => {
+      while (fake.calls.length < 1) await tick();
+    })(),
+  );
+  const other = rest.get(`/guilds/${G}/roles`);
+  const callback = rest.post(`/interactions/${u(1)}/aW50ZXJhY3Rpb246tokentokentoken/callback`, {
+    body: { type: 5 },
+    auth: false,
+  });
+  await drive(clock, Promise.all([me, other, callback]));
+  const at = (re: RegExp) => fake.callsTo(re).map((c) => c.at);
+  assert(at(/^GET \/guilds\/\d+\/roles$/)[0] >= t0 + 3500, "other route waited out the pause");
+  assert(at(/^GET \/users\/@me$/)[1] >= t0 + 3500, "the limited request was retried after it");
+  assert(at(/callback$/)[0] < t0 + 3500, "interaction callback is exempt");
+  assertFalse(fake.callsTo(/callback$/)[0].headers.has("authorization"));
+  const s = rest.stats();
+  assertEquals(s.rateLimited.global, 1);
+  assertEquals(s.invalidRequests.used, 1);
+});
+
+Deno.test("rest: a user 429 pauses only its bucket, then the request is retried", async () => {
+  const { clock, fake, rest, t0, events } = setup({ rules: [memberRule] });
+  let forced = false;
+  fake.script.push((c) => {
+    if (forced || c.method !== "PATCH") return undefined;
+    forced = true;
+    return json(429, { message: "rl", retry_after: 2.5, global: false }, {
+      "x-ratelimit-limit": "5",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset-after": "2.500",
+      "x-ratelimit-bucket": "members",
+      "x-ratelimit-scope": "user",
+    });
+  });
+  const patch = rest.patch(`/guilds/${G}/members/${u(1)}`, { body: { roles: [] } });
+  await drive(
+    clock,
+    (async () => {
+      while (fake.calls.length < 1) await tick();
+    })(),
+  );
+  const get = rest.get(`/guilds/${G}`);
+  await drive(clock, Promise.all([patch, get]));
+  const patches = fake.callsTo(/^PATCH/);
+  assertEquals(patches.length, 2);
+  assert(patches[1].at >= t0 + 2500);
+  assert(fake.callsTo(/^GET/)[0].at < t0 + 2500, "another bucket is not paused");
+  const s = rest.stats();
+  assertEquals(s.rateLimited, { user: 1, global: 0, shared: 0 });
+  assertEquals(s.retries, 1);
+  assertEquals(s.invalidRequests.used, 1);
+  assert(events.some((e) => e.type === "rate_limited" && e.scope === "user"));
+  assert(events.some((e) => e.type === "retry" && e.reason === "rate_limit"));
+});
+
+Deno.test("rest: a shared 429 pauses the bucket but does not count as invalid", async () => {
+  const { clock, fake, rest, t0 } = setup({ rules: [memberRule] });
+  fake.script.push(() =>
+    json(429, { message: "shared", retry_after: 1.5, global: false }, {
+      "x-ratelimit-scope": "shared",
+      "x-ratelimit-limit": "5",
+      "x-ratelimit-remaining": "4",
+      "x-ratelimit-reset-after": "0.200",
+      "x-ratelimit-bucket": "members",
+    })
+  );
+  await drive(clock, rest.patch(`/guilds/${G}/members/${u(1)}`, { body: {} }));
+  assertEquals(fake.calls.length, 2);
+  assert(fake.calls[1].at >= t0 + 1500);
+  const s = rest.stats();
+  assertEquals(s.rateLimited.shared, 1);
+  assertEquals(s.invalidRequests.used, 0);
+});
+
+Deno.test("rest: 5xx on GET is retried with exponential backoff, then succeeds", async () => {
+  const { clock, fake, rest, events } = setup({}, { retryBaseMs: 100, random: () => 0.99 });
+  let failures = 2;
+  fake.script.push(function fail() {
+    if (failures-- <= 0) return undefined;
+    fake.script.push(fail);
+    return new Response("<html>bad gateway</html>", { status: 502 });
+  });
+  const res = await drive(clock, rest.get<{ path: string }>(`/guilds/${G}`), { stepMs: 1 });
+  assertEquals(res.path, `/guilds/${G}`);
+  assertEquals(fake.calls.length, 3);
+  const gaps = [fake.calls[1].at - fake.calls[0].at, fake.calls[2].at - fake.calls[1].at];
+  // Full jitter with random() = 0.99: 99 ms, then 198 ms.
+  assert(gaps[0] >= 99 && gaps[0] < 150, `first gap ${gaps[0]}`);
+  assert(gaps[1] >= 198 && gaps[1] < 250, `second gap ${gaps[1]}`);
+  assertEquals(
+    events.filter((e) => e.type === "retry").map((e) => (e as { reason: string }).reason),
+    [
+      "server_error",
+      "server_error",
+    ],
+  );
+  assertEquals(rest.stats().serverErrors, 2);
+});
+
+Deno.test("rest: 5xx after every retry ends in a typed error", async () => {
+  const { clock, fake, rest } = setup({
+    respond: () => new Response("upstream exploded", { status: 503 }),
+  }, { retryBaseMs: 10, maxRetries: 3 });
+  const err = await drive(clock, caught(rest.put(`/guilds/${G}/members/${u(1)}/roles/${u(2)}`)));
+  assertInstanceOf(err, DiscordHttpError);
+  assertEquals(err.status, 503);
+  assertEquals(err.method, "PUT");
+  assertEquals(err.route, `/guilds/${G}/members/:id/roles/:id`);
+  assertStringIncludes(err.message, "upstream exploded");
+  assertEquals(fake.calls.length, 4);
+  assertEquals(rest.stats().retries, 3);
+});
+
+Deno.test("rest: POST is not retried on 5xx unless the caller opts in", async () => {
+  const { clock, fake, rest } = setup({
+    respond: () => json(500, { message: "500: Internal Server Error", code: 0 }),
+  }, { retryBaseMs: 10 });
+  const err = await drive(clock, caught(rest.post(`/guilds/${G}/roles`, { body: { name: "x" } })));
+  assertInstanceOf(err, DiscordApiError);
+  assertEquals(err.status, 500);
+  assertEquals(fake.calls.length, 1);
+  const err2 = await drive(
+    clock,
+    caught(rest.post(`/guilds/${G}/roles`, { body: { name: "x" }, idempotent: true, retries: 2 })),
+  );
+  assertInstanceOf(err2, DiscordApiError);
+  assertEquals(fake.calls.length, 1 + 3);
+});
+
+Deno.test("rest: network errors are retried for GET, not for POST", async () => {
+  const { clock, fake, rest } = setup({}, { retryBaseMs: 10 });
+  let broken = 2;
+  fake.script.push(function cut() {
+    if (broken-- <= 0) return undefined;
+    fake.script.push(cut);
+    throw new TypeError("connection reset");
+  });
+  const ok = await drive(clock, rest.get(`/guilds/${G}`));
+  assert(ok);
+  assertEquals(rest.stats().networkErrors, 2);
+  fake.script.push(() => {
+    throw new TypeError("connection reset");
+  });
+  const err = await drive(clock, caught(rest.post(`/channels/${G}/messages`, { body: {} })));
+  assertInstanceOf(err, DiscordHttpError);
+  assertEquals(err.status, 0);
+  assertStringIncludes(err.message, "network error");
+});
+
+Deno.test("rest: the invalid-request guard pauses everything once the limit is reached", async () => {
+  const log = memoryLogger();
+  const { clock, fake, rest, t0 } = setup({
+    respond: () => json(403, { message: "Missing Permissions", code: 50013 }),
+  }, { invalidRequestLimit: 5, log });
+  for (let i = 0; i < 5; i++) {
+    const err = await drive(
+      clock,
+      caught(rest.patch(`/guilds/${G}/members/${u(i)}`, { body: {} })),
+    );
+    assert(isMissingPermissions(err));
+  }
+  const s = rest.stats();
+  assertEquals(s.invalidRequests.used, 5);
+  const until = s.invalidRequests.pausedUntil!;
+  assert(until >= t0 + 600_000);
+  // Caller that cannot wait: fails fast, nothing sent.
+  const impatient = await caught(rest.get(`/guilds/${G}`, { maxPauseWaitMs: 1000 }));
+  assertInstanceOf(impatient, RestPausedError);
+  assertEquals(impatient.until, until);
+  // Caller that waits: nothing goes out until the window slides.
+  fake.script.push(() => json(200, { id: G }));
+  const waiting = rest.get(`/guilds/${G}`);
+  clock.advance(300_000);
+  await tick();
+  assertEquals(fake.calls.length, 5);
+  await drive(clock, waiting, { stepMs: 1000 });
+  assertEquals(fake.calls.length, 6);
+  assert(fake.calls[5].at >= until);
+  const warns = log.lines.filter((l) => String(l.msg).startsWith("invalid-request guard tripped"));
+  assertEquals(warns.length, 1);
+  assertStringIncludes(String(warns[0].msg), "5 invalid responses");
+  assertStringIncludes(String(warns[0].msg), new Date(until).toISOString());
+});
+
+Deno.test("rest: headers: auth, user agent, audit-log reason, JSON body, query; 204 → undefined", async () => {
+  const { clock, fake, rest } = setup({
+    respond: (c) =>
+      c.method === "DELETE" ? new Response(null, { status: 204 }) : json(200, { ok: 1 }),
+  });
+  await drive(
+    clock,
+    rest.patch(`/guilds/${G}/members/${u(1)}`, {
+      body: { roles: ["1"] },
+      reason: "Ethos sync: score 1,234 → Reputable",
+    }),
+  );
+  const c = fake.calls[0];
+  assertEquals(c.headers.get("authorization"), `Bot ${TOKEN}`);
+  assert(/^DiscordBot \(https?:\/\/\S+, [\w.-]+\)$/.test(c.headers.get("user-agent")!));
+  assertEquals(
+    decodeURIComponent(c.headers.get("x-audit-log-reason")!),
+    "Ethos sync: score 1,234 → Reputable",
+  );
+  assertFalse(/[^\x20-\x7e]/.test(c.headers.get("x-audit-log-reason")!), "header is ASCII");
+  assertEquals(c.headers.get("content-type"), "application/json");
+  assertEquals(JSON.parse(c.body!), { roles: ["1"] });
+  const res = await drive(clock, rest.delete(`/guilds/${G}/members/${u(1)}/roles/${u(2)}`));
+  assertEquals(res, undefined);
+  await drive(
+    clock,
+    rest.get(`/guilds/${G}/members`, { query: { limit: 1000, after: "0", x: undefined } }),
+  );
+  assertEquals(new URL(fake.calls[2].url).search, "?limit=1000&after=0");
+  await drive(clock, rest.get("/users/@me", { reason: "x".repeat(600) }));
+  assertEquals(fake.calls[3].headers.get("x-audit-log-reason")!.length, 512);
+});
+
+Deno.test("rest: typed errors for Discord JSON codes", async () => {
+  const answers: Record<string, Response> = {
+    [`/guilds/${G}/members/${u(1)}`]: json(404, { message: "Unknown Member", code: 10007 }),
+    [`/guilds/${G}/roles/${u(2)}`]: json(404, { message: "Unknown Role", code: 10011 }),
+    [`/guilds/${G2}`]: json(404, { message: "Unknown Guild", code: 10004 }),
+    [`/guilds/${G}/roles`]: json(400, {
+      message: "Invalid Form Body",
+      code: 50035,
+      errors: { name: { _errors: [{ code: "BASE_TYPE_REQUIRED", message: "required" }] } },
+    }),
+  };
+  const { clock, rest } = setup({ respond: (c) => answers[c.path].clone() });
+  const member = await drive(clock, caught(rest.get(`/guilds/${G}/members/${u(1)}`)));
+  assert(isUnknownMember(member));
+  assertEquals(member.status, 404);
+  assertEquals(member.route, `/guilds/${G}/members/:id`);
+  assert(
+    isUnknownRole(
+      await drive(clock, caught(rest.patch(`/guilds/${G}/roles/${u(2)}`, { body: {} }))),
+    ),
+  );
+  assert(isUnknownGuild(await drive(clock, caught(rest.get(`/guilds/${G2}`)))));
+  const form = await drive(clock, caught(rest.post(`/guilds/${G}/roles`, { body: {} })));
+  assertInstanceOf(form, DiscordApiError);
+  assertEquals(form.code, 50035);
+  assertEquals(form.fieldErrors, [{
+    path: "name",
+    code: "BASE_TYPE_REQUIRED",
+    message: "required",
+  }]);
+  assertStringIncludes(form.message, "name: BASE_TYPE_REQUIRED");
+});
+
+Deno.test("rest: the token never appears in errors or logs", async () => {
+  const log = memoryLogger();
+  const interactionToken = "aW50ZXJhY3Rpb246MTIzOnNlY3JldC1pbnRlcmFjdGlvbi10b2tlbg";
+  const { clock, fake, rest } = setup({
+    respond: (c) =>
+      c.path.startsWith("/webhooks")
+        ? new Response(`bad gateway for ${c.url}`, { status: 502 })
+        : json(401, { message: `401: Unauthorized (${TOKEN})`, code: 0 }),
+  }, { log, maxRetries: 1, retryBaseMs: 1 });
+  const errors = [
+    await drive(clock, caught(rest.get("/users/@me"))),
+    await drive(
+      clock,
+      caught(rest.post(`/webhooks/${u(1)}/${interactionToken}`, { body: {}, auth: false })),
+    ),
+    await drive(
+      clock,
+      caught(
+        rest.patch(`/webhooks/${u(1)}/${interactionToken}/messages/@original`, {
+          body: {},
+          auth: false,
+        }),
+      ),
+    ),
+  ];
+  fake.script.push(() => {
+    throw new TypeError(
+      `error sending request for url (${BASE}/webhooks/${u(1)}/${interactionToken})`,
+    );
+  });
+  errors.push(
+    await drive(
+      clock,
+      caught(
+        rest.delete(`/webhooks/${u(1)}/${interactionToken}/messages/@original`, { auth: false }),
+      ),
+    ),
+  );
+  for (const err of errors) {
+    assertInstanceOf(err, Error);
+    const text = `${err.message}\n${err.stack}\n${JSON.stringify(err)}`;
+    assertFalse(text.includes(TOKEN), text);
+    assertFalse(text.includes(interactionToken), text);
+  }
+  const logged = JSON.stringify(log.lines);
+  assert(log.lines.length > 0);
+  assertFalse(logged.includes(TOKEN));
+  assertFalse(logged.includes(interactionToken));
+  assertFalse(JSON.stringify(rest.stats()).includes(interactionToken));
+});
+
+Deno.test("rest: aborting a queued request removes it; close() rejects the rest", async () => {
+  const { clock, fake, rest } = setup({ rules: [{ ...memberRule, limit: 1, windowMs: 10_000 }] });
+  await drive(clock, rest.patch(`/guilds/${G}/members/${u(0)}`, { body: {} }));
+  const ctl = new AbortController();
+  const aborted = caught(
+    rest.patch(`/guilds/${G}/members/${u(1)}`, { body: {}, signal: ctl.signal }),
+  );
+  const closed = caught(rest.patch(`/guilds/${G}/members/${u(2)}`, { body: {} }));
+  await tick();
+  ctl.abort(new Error("caller gave up"));
+  assertEquals(((await aborted) as Error).message, "caller gave up");
+  assertEquals(rest.stats().queues[`members:${G}`].queued, 1);
+  rest.close();
+  assertInstanceOf(await closed, RestClosedError);
+  await assertRejects(() => rest.get("/users/@me"), RestClosedError);
+  assertEquals(fake.calls.length, 1);
+});
+
+Deno.test("rest: unknown-bucket routes send one request at a time until headers arrive", async () => {
+  const { clock, fake, rest } = setup({ rules: [memberRule], latencyMs: 50 });
+  const first = Array.from(
+    { length: 3 },
+    (_, i) => rest.patch(`/guilds/${G}/members/${u(i)}`, { body: {} }),
+  );
+  await drive(
+    clock,
+    (async () => {
+      while (fake.calls.length < 1) await tick();
+    })(),
+    { stepMs: 1 },
+  );
+  // During the first 50 ms only the probe is out.
+  clock.advance(10);
+  await tick();
+  assertEquals(fake.calls.length, 1);
+  await drive(clock, Promise.all(first));
+  assertEquals(fake.calls.length, 3);
+  assertEquals(fake.total429, 0);
+});
+
+Deno.test("rest: routes without rate-limit headers are limited only globally", async () => {
+  const { clock, fake, rest } = setup({ latencyMs: 30 });
+  await drive(clock, rest.get("/users/@me"));
+  const many = Array.from({ length: 10 }, () => rest.get("/users/@me"));
+  await drive(clock, Promise.all(many), { stepMs: 1 });
+  assert(fake.maxInflight >= 5, `max in flight ${fake.maxInflight}`);
+});
+
+Deno.test("rest: events report responses with bucket and duration", async () => {
+  const { clock, rest, events } = setup({ rules: [memberRule], latencyMs: 40 });
+  await drive(clock, rest.patch(`/guilds/${G}/members/${u(1)}`, { body: {} }), { stepMs: 1 });
+  const res = events.find((e) => e.type === "response");
+  assert(res && res.type === "response");
+  assertEquals(res.bucket, `members:${G}`);
+  assertEquals(res.status, 200);
+  assertEquals(res.method, "PATCH");
+  assertEquals(res.route, `/guilds/${G}/members/:id`);
+  assert(res.durationMs >= 40);
+});

@@ -1,0 +1,269 @@
+/** Guild, role, emoji, sticker and current-user routes. */
+import { type APIRole, PermissionFlagsBits as P, RESTJSONErrorCodes } from "discord-api-types/v10";
+import {
+  bodyObject,
+  type Ctx,
+  type DiscordRoute,
+  guildOf,
+  noContent,
+  ok,
+  requireGuildPermission,
+  route,
+  snowflakeParam,
+} from "./context.ts";
+import { DiscordError, FormErrors, missingPermissions, unknownRole } from "./errors.ts";
+import type { EmulatedGuild } from "./guild.ts";
+import { isSnowflake } from "./ids.ts";
+import { ALL_PERMISSIONS, compareRoles, highestRole } from "./permissions.ts";
+
+const MAX_ROLES = 250;
+
+export function guildRoutes(): DiscordRoute[] {
+  return [
+    route("GET", "/users/@me", currentUser),
+    route("GET", "/applications/@me", currentApplication),
+    route("GET", "/guilds/:guild", getGuild),
+    route("GET", "/guilds/:guild/roles", (ctx) => ok(guildOf(ctx).sortedRoles())),
+    route("POST", "/guilds/:guild/roles", createRole),
+    route("PATCH", "/guilds/:guild/roles", reorderRoles),
+    route("GET", "/guilds/:guild/roles/:role", (ctx) => ok(roleOf(ctx, guildOf(ctx)))),
+    route("PATCH", "/guilds/:guild/roles/:role", editRole),
+    route("DELETE", "/guilds/:guild/roles/:role", deleteRole),
+    route("GET", "/guilds/:guild/emojis", (ctx) => ok(guildOf(ctx).emojis)),
+    route("GET", "/guilds/:guild/stickers", (ctx) => ok(guildOf(ctx).stickers)),
+  ];
+}
+
+function currentUser(ctx: Ctx) {
+  return ok({
+    id: ctx.botUserId,
+    username: ctx.state.config.botUsername,
+    discriminator: "0",
+    global_name: null,
+    avatar: null,
+    bot: true,
+    verified: true,
+    mfa_enabled: false,
+    flags: 0,
+    public_flags: 0,
+  });
+}
+
+function currentApplication(ctx: Ctx) {
+  return ok({
+    id: ctx.applicationId,
+    name: ctx.state.config.botUsername,
+    icon: null,
+    description: "",
+    bot_public: false,
+    bot_require_code_grant: false,
+    verify_key: "0".repeat(64),
+    flags: 0,
+    approximate_guild_count: ctx.state.guilds.size,
+  });
+}
+
+function getGuild(ctx: Ctx) {
+  const g = guildOf(ctx);
+  const body: Record<string, unknown> = {
+    id: g.id,
+    name: g.name,
+    icon: null,
+    icon_hash: null,
+    splash: null,
+    discovery_splash: null,
+    owner_id: g.ownerId,
+    region: "deprecated",
+    afk_channel_id: null,
+    afk_timeout: 300,
+    widget_enabled: false,
+    widget_channel_id: null,
+    verification_level: 1,
+    default_message_notifications: 1,
+    explicit_content_filter: 2,
+    roles: g.sortedRoles(),
+    emojis: g.emojis,
+    features: [],
+    mfa_level: 0,
+    application_id: null,
+    system_channel_id: g.systemChannelId,
+    system_channel_flags: 0,
+    rules_channel_id: null,
+    max_presences: null,
+    max_members: 500000,
+    vanity_url_code: null,
+    description: null,
+    banner: null,
+    premium_tier: 0,
+    premium_subscription_count: 0,
+    preferred_locale: "en-US",
+    public_updates_channel_id: null,
+    max_video_channel_users: 25,
+    max_stage_video_channel_users: 50,
+    nsfw_level: 0,
+    stickers: g.stickers,
+    premium_progress_bar_enabled: false,
+    hub_type: null,
+    safety_alerts_channel_id: null,
+    incidents_data: null,
+  };
+  if (ctx.query.get("with_counts") === "true") {
+    body.approximate_member_count = g.members.size;
+    body.approximate_presence_count = Math.floor(g.members.size * 0.3);
+  }
+  return ok(body);
+}
+
+/** Checks POST/PATCH role fields; returns the ones to apply. */
+function roleFields(ctx: Ctx, botPerms: bigint): Partial<APIRole> {
+  const b = bodyObject(ctx);
+  const form = new FormErrors();
+  const out: Partial<APIRole> = {};
+  if (b.name !== undefined && b.name !== null) {
+    if (typeof b.name !== "string" || b.name.length > 100) {
+      form.add(["name"], "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.");
+    } else out.name = b.name;
+  }
+  if (b.permissions !== undefined && b.permissions !== null) {
+    const raw = String(b.permissions);
+    if (!/^\d+$/.test(raw)) {
+      form.add(["permissions"], "NUMBER_TYPE_COERCE", `Value "${raw}" is not int.`);
+    } else {
+      const wanted = BigInt(raw) & ALL_PERMISSIONS;
+      // Nobody may grant permissions they lack themselves, unless they are an administrator.
+      if (botPerms !== ALL_PERMISSIONS && (wanted & ~botPerms) !== 0n) throw missingPermissions();
+      out.permissions = wanted.toString();
+    }
+  }
+  if (b.color !== undefined && b.color !== null) {
+    if (!Number.isInteger(b.color) || (b.color as number) < 0 || (b.color as number) > 0xffffff) {
+      form.add(["color"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 16777215.");
+    } else {
+      out.color = b.color as number;
+      out.colors = { primary_color: out.color, secondary_color: null, tertiary_color: null };
+    }
+  }
+  for (const flag of ["hoist", "mentionable"] as const) {
+    if (b[flag] !== undefined && b[flag] !== null) {
+      if (typeof b[flag] !== "boolean") {
+        form.add([flag], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
+      } else out[flag] = b[flag] as boolean;
+    }
+  }
+  if (typeof b.unicode_emoji === "string" || b.unicode_emoji === null) {
+    out.unicode_emoji = b.unicode_emoji as string | null;
+  }
+  form.throwIfAny();
+  return out;
+}
+
+function createRole(ctx: Ctx) {
+  const guild = guildOf(ctx);
+  const perms = requireGuildPermission(ctx, guild, P.ManageRoles);
+  const fields = roleFields(ctx, perms);
+  if (guild.roles.size >= MAX_ROLES) {
+    throw new DiscordError(
+      400,
+      RESTJSONErrorCodes.MaximumNumberOfGuildRolesReached,
+      `Maximum number of server roles reached (${MAX_ROLES})`,
+    );
+  }
+  const role = ctx.state.addRole(guild.id, {
+    name: "new role",
+    permissions: "0",
+    ...fields,
+    position: 1,
+  });
+  return ok(role);
+}
+
+/** The role in `params.role`; unknown ids answer 10011. */
+function roleOf(ctx: Ctx, guild: EmulatedGuild): APIRole {
+  const id = snowflakeParam(ctx.params.role, "role_id");
+  const role = guild.roles.get(id);
+  if (!role) throw unknownRole();
+  return role;
+}
+
+/** Editing or deleting needs the role strictly below the bot's highest (owners excepted). */
+function requireBelowBot(ctx: Ctx, guild: EmulatedGuild, role: APIRole): void {
+  if (ctx.botUserId === guild.ownerId) return;
+  if (compareRoles(role, highestRole(guild, ctx.botUserId)) >= 0) throw missingPermissions();
+}
+
+function editRole(ctx: Ctx) {
+  const guild = guildOf(ctx);
+  const role = roleOf(ctx, guild);
+  const perms = requireGuildPermission(ctx, guild, P.ManageRoles);
+  requireBelowBot(ctx, guild, role);
+  Object.assign(role, roleFields(ctx, perms));
+  return ok(role);
+}
+
+function deleteRole(ctx: Ctx) {
+  const guild = guildOf(ctx);
+  const role = roleOf(ctx, guild);
+  requireGuildPermission(ctx, guild, P.ManageRoles);
+  if (role.id === guild.id) {
+    throw new DiscordError(400, RESTJSONErrorCodes.InvalidRole, "Invalid Role");
+  }
+  requireBelowBot(ctx, guild, role);
+  if (role.managed) throw missingPermissions();
+  ctx.state.deleteRole(guild.id, role.id);
+  return noContent();
+}
+
+/**
+ * PATCH /guilds/{g}/roles: moves the listed roles to their positions, shifting the others, then
+ * renumbers 1..n as Discord keeps positions contiguous.
+ */
+function reorderRoles(ctx: Ctx) {
+  const guild = guildOf(ctx);
+  requireGuildPermission(ctx, guild, P.ManageRoles);
+  const form = new FormErrors();
+  if (!Array.isArray(ctx.body)) {
+    form.add([], "BASE_TYPE_ARRAY", "Must be an array.");
+    form.throwIfAny();
+  }
+  const moves: { role: APIRole; position: number }[] = [];
+  (ctx.body as unknown[]).forEach((item, i) => {
+    const o = item as Record<string, unknown> | null;
+    if (!o || typeof o !== "object") {
+      return form.add([i], "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
+    }
+    if (!isSnowflake(o.id)) {
+      return form.add([i, "id"], "NUMBER_TYPE_COERCE", `Value "${String(o.id)}" is not snowflake.`);
+    }
+    if (o.position !== undefined && o.position !== null && !Number.isInteger(o.position)) {
+      return form.add(
+        [i, "position"],
+        "NUMBER_TYPE_COERCE",
+        `Value "${String(o.position)}" is not int.`,
+      );
+    }
+    const role = guild.roles.get(o.id);
+    if (!role) throw unknownRole();
+    if (o.position !== undefined && o.position !== null) {
+      moves.push({ role, position: o.position as number });
+    }
+  });
+  form.throwIfAny();
+  const top = highestRole(guild, ctx.botUserId);
+  const owner = ctx.botUserId === guild.ownerId;
+  for (const m of moves) {
+    if (m.role.id === guild.id) {
+      throw new DiscordError(400, RESTJSONErrorCodes.InvalidRole, "Invalid Role");
+    }
+    if (m.role.position === m.position) continue;
+    if (!owner && (compareRoles(m.role, top) >= 0 || m.position >= top.position)) {
+      throw missingPermissions();
+    }
+  }
+  const moved = new Set(moves.map((m) => m.role.id));
+  const order = guild.sortedRoles().filter((r) => r.id !== guild.id && !moved.has(r.id));
+  for (const m of [...moves].sort((a, b) => a.position - b.position)) {
+    order.splice(Math.max(0, Math.min(order.length, m.position - 1)), 0, m.role);
+  }
+  order.forEach((r, i) => (r.position = i + 1));
+  return ok(guild.sortedRoles());
+}

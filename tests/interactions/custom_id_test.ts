@@ -1,0 +1,38 @@
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import { createCustomIds } from "../../lib/interactions/custom_id.ts";
+import { createHmac } from "../../lib/hmac.ts";
+
+Deno.test("custom ids: round trip, tamper, expiry, length limit, and key separation", async () => {
+  const ids = createCustomIds(await createHmac("a-secret-of-some-length", "custom-id"));
+  const now = 1_800_000_000_000;
+  const id = await ids.sign("backup.restore", "123456789012345678.roles", 60_000, now);
+  assert(id.length <= 100);
+  assertEquals(await ids.verify(id, now), {
+    ok: true,
+    route: "backup.restore",
+    state: "123456789012345678.roles",
+    expiresAt: Math.ceil((now + 60_000) / 1000) * 1000,
+  });
+  assertEquals((await ids.verify(id, now + 61_000)).ok, false);
+  assertEquals(await ids.verify(id, now + 61_000), { ok: false, reason: "expired" });
+  const [route, state, exp, sig] = id.split("|");
+  assertEquals(await ids.verify(`${route}|${state}x|${exp}|${sig}`, now), {
+    ok: false,
+    reason: "tampered",
+  });
+  assertEquals(await ids.verify(`${route}|${state}|zzzzzz|${sig}`, now), {
+    ok: false,
+    reason: "tampered",
+  });
+  assertEquals(await ids.verify("a|b|c", now), { ok: false, reason: "malformed" });
+  // Another secret, or the same secret for another purpose, does not validate it.
+  const other = createCustomIds(await createHmac("a-secret-of-some-length", "link"));
+  assertEquals(await other.verify(id, now), { ok: false, reason: "tampered" });
+  await assertRejects(
+    () => ids.sign("help.page", "x".repeat(80), 1000, now),
+    Error,
+    "limit is 100",
+  );
+  await assertRejects(() => ids.sign("help.page", "a|b", 1000, now), Error, "must not contain");
+  await assertRejects(() => ids.sign("Bad Route", "", 1000, now), Error, "invalid custom id route");
+});

@@ -1,0 +1,323 @@
+import { InteractionResponseType, MessageFlags, PermissionFlagsBits } from "discord-api-types/v10";
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import {
+  commandInteraction,
+  componentInteraction,
+  createTestApp,
+  GUILD_ID,
+  rawOptions,
+  type TestApp,
+} from "../_harness.ts";
+import { defineCommand } from "../../lib/commands/define.ts";
+import { opt } from "../../lib/commands/options.ts";
+import { increment, readCounter } from "../../lib/kv/counter.ts";
+import { setAllowedRole } from "../../lib/interactions/permissions.ts";
+
+const counterKey = ["test", "side-effects"];
+let releaseSlow: (() => void) | undefined;
+
+const testCommands = [
+  defineCommand({
+    name: "counter",
+    description: "Counts its uses",
+    category: "Test",
+    cooldown: false,
+    handler: async (ctx) => {
+      await increment(ctx.deps.kv, counterKey);
+      return ctx.reply({
+        content: `count ${await readCounter(ctx.deps.kv, counterKey)}`,
+        components: [{
+          type: 1,
+          components: [{
+            type: 2,
+            style: 1,
+            label: "Press",
+            custom_id: await ctx.customId("press", "42"),
+          }],
+        }],
+      });
+    },
+    publicComponents: true,
+    components: { press: (ctx) => ctx.update(`pressed with state ${ctx.state}`) },
+  }),
+  defineCommand({
+    name: "boom",
+    description: "Always throws",
+    category: "Test",
+    handler: () => {
+      throw new Error("kaboom");
+    },
+  }),
+  defineCommand({
+    name: "guarded",
+    description: "Needs Manage Roles",
+    category: "Test",
+    permissions: ["ManageRoles"],
+    cooldown: false,
+    handler: (ctx) => ctx.ephemeral("allowed"),
+    components: { act: (ctx) => ctx.update("acted") },
+  }),
+  defineCommand({
+    name: "limited",
+    description: "Default cooldown",
+    category: "Test",
+    handler: (ctx) => ctx.ephemeral("ok"),
+  }),
+  defineCommand({
+    name: "num",
+    description: "Takes a number",
+    category: "Test",
+    cooldown: false,
+    options: {
+      n: opt.integer({ description: "1 to 10", required: true, minValue: 1, maxValue: 10 }),
+    },
+    handler: (ctx) => ctx.reply(`n=${ctx.options.n * 2}`),
+  }),
+  defineCommand({
+    name: "later",
+    description: "Defers",
+    category: "Test",
+    cooldown: false,
+    handler: (ctx) =>
+      ctx.defer(async (f) => {
+        await f.editOriginal("done later");
+        await f.send("and a follow-up", true);
+      }),
+  }),
+  defineCommand({
+    name: "slow",
+    description: "Slower than the deadline",
+    category: "Test",
+    cooldown: false,
+    handler: async (ctx) => {
+      await new Promise<void>((resolve) => releaseSlow = resolve);
+      return ctx.reply("slow answer");
+    },
+  }),
+];
+
+async function withApp(fn: (t: TestApp) => Promise<void>) {
+  const t = await createTestApp({ commands: testCommands });
+  try {
+    await fn(t);
+  } finally {
+    await t.close();
+  }
+}
+
+async function send(t: TestApp, payload: unknown) {
+  const res = await t.post(payload);
+  assertEquals(res.status, 200);
+  return await res.json();
+}
+
+const isEphemeral = (r: { data?: { flags?: number } }) =>
+  ((r.data?.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
+
+Deno.test("unknown command: ephemeral reply, logged with the interaction id, never 5xx", () =>
+  withApp(async (t) => {
+    const payload = commandInteraction("nope");
+    const r = await send(t, payload);
+    assertEquals(r.type, InteractionResponseType.ChannelMessageWithSource);
+    assert(isEphemeral(r));
+    assertStringIncludes(r.data.content, "Unknown command `/nope`");
+    assert(t.log.lines.some((l) => l.msg === "unknown command" && l.interaction === payload.id));
+  }));
+
+Deno.test("a throwing handler: ephemeral reply with a reference, error logged with the id", () =>
+  withApp(async (t) => {
+    const payload = commandInteraction("boom");
+    const r = await send(t, payload);
+    assert(isEphemeral(r));
+    assertStringIncludes(r.data.content, payload.id);
+    const line = t.log.lines.find((l) => l.msg === "interaction handler failed");
+    assertEquals(line?.interaction, payload.id);
+    assertEquals(line?.level, "error");
+  }));
+
+Deno.test("duplicate delivery: side effects once, the same response replayed", () =>
+  withApp(async (t) => {
+    const payload = commandInteraction("counter");
+    const first = await send(t, payload);
+    await t.settle(); // the response is recorded once it has been sent
+    const second = await send(t, payload);
+    assertEquals(await readCounter(t.deps.kv, counterKey), 1);
+    assertEquals(first.data.content, "count 1");
+    assertEquals(second, first);
+    // A new interaction id is a new use; the old record expires after 15 minutes.
+    assertEquals((await send(t, commandInteraction("counter"))).data.content, "count 2");
+    // A duplicate arriving while the first is still being answered causes nothing either.
+    const racing = commandInteraction("counter");
+    const [a, b] = await Promise.all([send(t, racing), send(t, racing)]);
+    assertEquals(await readCounter(t.deps.kv, counterKey), 3);
+    assert([a, b].some((r) => r.data.content === "This request is already being handled."));
+    t.clock.advance(15 * 60_000 + 1);
+    assertEquals((await send(t, payload)).data.content, "count 4");
+  }));
+
+Deno.test("missing permission is refused server-side and says what is missing", () =>
+  withApp(async (t) => {
+    const refused = await send(
+      t,
+      commandInteraction("guarded", [], { permissions: PermissionFlagsBits.SendMessages }),
+    );
+    assert(isEphemeral(refused));
+    assertStringIncludes(refused.data.content, "**Manage Roles**");
+    const ok = await send(
+      t,
+      commandInteraction("guarded", [], { permissions: PermissionFlagsBits.ManageRoles }),
+    );
+    assertEquals(ok.data.content, "allowed");
+    const admin = await send(
+      t,
+      commandInteraction("guarded", [], { permissions: PermissionFlagsBits.Administrator }),
+    );
+    assertEquals(admin.data.content, "allowed");
+  }));
+
+Deno.test("the per-guild role allow-list limits restricted commands; admins always pass", () =>
+  withApp(async (t) => {
+    const role = "210000000000000001";
+    await setAllowedRole(t.deps.kv, GUILD_ID, "guarded", role);
+    const perms = PermissionFlagsBits.ManageRoles;
+    const refused = await send(
+      t,
+      commandInteraction("guarded", [], { permissions: perms, roles: [] }),
+    );
+    assertStringIncludes(refused.data.content, `<@&${role}>`);
+    const ok = await send(
+      t,
+      commandInteraction("guarded", [], { permissions: perms, roles: [role] }),
+    );
+    assertEquals(ok.data.content, "allowed");
+    const admin = await send(
+      t,
+      commandInteraction("guarded", [], { permissions: PermissionFlagsBits.Administrator }),
+    );
+    assertEquals(admin.data.content, "allowed");
+    await setAllowedRole(t.deps.kv, GUILD_ID, "guarded", null);
+    const cleared = await send(t, commandInteraction("guarded", [], { permissions: perms }));
+    assertEquals(cleared.data.content, "allowed");
+  }));
+
+Deno.test("cooldown: 3 uses per 5 s, then the time left; a refusal spends no use", () =>
+  withApp(async (t) => {
+    for (let i = 0; i < 3; i++) {
+      assertEquals((await send(t, commandInteraction("limited"))).data.content, "ok");
+      t.clock.advance(1_000);
+    }
+    const refused = await send(t, commandInteraction("limited"));
+    assertStringIncludes(refused.data.content, "again in 2.0 s");
+    assertStringIncludes(
+      (await send(t, commandInteraction("limited"))).data.content,
+      "again in 2.0 s",
+    );
+    // Another user is not affected.
+    const other = await send(
+      t,
+      commandInteraction("limited", [], { userId: "300000000000000002" }),
+    );
+    assertEquals(other.data.content, "ok");
+    t.clock.advance(2_001);
+    assertEquals((await send(t, commandInteraction("limited"))).data.content, "ok");
+  }));
+
+Deno.test("option values are validated: out-of-range integers get a clear ephemeral error", () =>
+  withApp(async (t) => {
+    assertEquals(
+      (await send(t, commandInteraction("num", rawOptions({ n: 4 })))).data.content,
+      "n=8",
+    );
+    const bad = await send(t, commandInteraction("num", rawOptions({ n: 11 })));
+    assert(isEphemeral(bad));
+    assertStringIncludes(bad.data.content, "Option `n`");
+    const missing = await send(t, commandInteraction("num", []));
+    assertStringIncludes(missing.data.content, "Option `n` is required");
+    const wrongType = await send(t, commandInteraction("num", rawOptions({ n: "four" })));
+    assertStringIncludes(wrongType.data.content, "Option `n`");
+  }));
+
+Deno.test("signed custom IDs: valid routes, tampered and expired refused", () =>
+  withApp(async (t) => {
+    const r = await send(t, commandInteraction("counter"));
+    const customId: string = r.data.components[0].components[0].custom_id;
+    assert(customId.length <= 100);
+    const ok = await send(t, componentInteraction(customId));
+    assertEquals(ok.type, InteractionResponseType.UpdateMessage);
+    assertEquals(ok.data.content, "pressed with state 42");
+
+    const [route, , expiry, sig] = customId.split("|");
+    const tampered = await send(t, componentInteraction(`${route}|43|${expiry}|${sig}`));
+    assert(isEphemeral(tampered));
+    assertStringIncludes(tampered.data.content, "expired");
+    assert(t.log.lines.some((l) => l.msg === "tampered custom id"));
+
+    const garbage = await send(t, componentInteraction("not-a-signed-id"));
+    assertStringIncludes(garbage.data.content, "expired");
+
+    t.clock.advance(15 * 60_000 + 1_000);
+    const expired = await send(t, componentInteraction(customId));
+    assertStringIncludes(expired.data.content, "expired");
+  }));
+
+Deno.test("components of a guarded command re-check permissions", () =>
+  withApp(async (t) => {
+    const id = await t.app.customIds.sign("guarded.act", "", 60_000, t.clock.now());
+    const refused = await send(t, componentInteraction(id, { permissions: 0n }));
+    assertStringIncludes(refused.data.content, "Manage Roles");
+    const ok = await send(
+      t,
+      componentInteraction(id, { permissions: PermissionFlagsBits.ManageRoles }),
+    );
+    assertEquals(ok.data.content, "acted");
+  }));
+
+Deno.test("deferred reply: type 5 now, then edit of the original and a follow-up", () =>
+  withApp(async (t) => {
+    const payload = commandInteraction("later");
+    const r = await send(t, payload);
+    assertEquals(r.type, InteractionResponseType.DeferredChannelMessageWithSource);
+    assert(isEphemeral(r));
+    await t.settle();
+    const webhookCalls = t.calls.filter((c) => c.path.startsWith("/webhooks/"));
+    assertEquals(webhookCalls.map((c) => c.method), ["PATCH", "POST"]);
+    assertEquals(
+      webhookCalls[0].path,
+      `/webhooks/${payload.application_id}/${payload.token}/messages/@original`,
+    );
+    assertEquals((webhookCalls[0].body as { content: string }).content, "done later");
+    assertEquals((webhookCalls[1].body as { flags: number }).flags, MessageFlags.Ephemeral);
+    // Interaction routes carry no bot token.
+    assertEquals(webhookCalls[0].headers.get("authorization"), null);
+  }));
+
+Deno.test("a handler slower than the deadline is acknowledged in time and its answer edited in", () =>
+  withApp(async (t) => {
+    const pending = t.post(commandInteraction("slow"));
+    // Let the handler start, then pass the 2.5 s deadline on the manual clock.
+    while (!releaseSlow) await new Promise((r) => setTimeout(r, 1));
+    t.clock.advance(2_500);
+    const res = await pending;
+    const r = await res.json();
+    assertEquals(r.type, InteractionResponseType.DeferredChannelMessageWithSource);
+    releaseSlow();
+    await t.settle();
+    const edit = t.calls.find((c) =>
+      c.method === "PATCH" && c.path.endsWith("/messages/@original")
+    );
+    assertEquals((edit?.body as { content: string }).content, "slow answer");
+  }));
+
+Deno.test("KV failing: a clear 'temporarily degraded' ephemeral reply, not a timeout or 5xx", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const t = await createTestApp({ commands: testCommands, kv });
+  try {
+    kv.close();
+    const r = await send(t, commandInteraction("counter"));
+    assert(isEphemeral(r));
+    assertStringIncludes(r.data.content, "temporarily degraded");
+    assert(t.log.lines.some((l) => l.msg === "interaction gate unavailable"));
+  } finally {
+    await t.close();
+  }
+});

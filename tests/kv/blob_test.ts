@@ -1,0 +1,350 @@
+import { z } from "zod";
+import {
+  BlobCorruptError,
+  deleteBlob,
+  getBlob,
+  getBlobHead,
+  getJsonBlob,
+  PART_BYTES,
+  putBlob,
+  putJsonBlob,
+  sha256Hex,
+  sweepOrphans,
+} from "../../lib/kv/blob.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import {
+  assert,
+  assertEquals,
+  assertExists,
+  assertRejects,
+  assertStringIncludes,
+} from "../_assert.ts";
+import { instrumentAtomics, KV_LIMITS, listAll, withKv } from "./_kv.ts";
+
+const KEY = ["backup", "123456789012345678", "b1"];
+const PARTS = keys.blob("part", ...KEY);
+const HEAD = keys.blob("head", ...KEY);
+
+/** Random bytes; crypto.getRandomValues fills at most 65,536 bytes a call. */
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65_536) crypto.getRandomValues(out.subarray(i, i + 65_536));
+  return out;
+}
+
+/** The part entries of `key`'s blob (only its own: [...prefix, version, index]). */
+async function partsOf(kv: Deno.Kv, key: Deno.KvKey = KEY) {
+  const prefix = keys.blob("part", ...key);
+  return (await listAll<Uint8Array>(kv, prefix)).filter((e) => e.key.length === prefix.length + 2);
+}
+
+for (const size of [0, 1, PART_BYTES - 1, 60_000, 60_001, 2 * 60_000, 2 * 1024 * 1024]) {
+  Deno.test(`blob: round-trips ${size} bytes, in parts under 64 KiB`, () =>
+    withKv(async (kv) => {
+      const bytes = randomBytes(size);
+      const head = await putBlob(kv, KEY, bytes);
+      const expectedParts = Math.ceil(size / PART_BYTES);
+      assertEquals(head.size, size);
+      assertEquals(head.parts, expectedParts);
+      assertEquals(head.sha256, await sha256Hex(bytes));
+      assertEquals(await getBlobHead(kv, KEY), head);
+
+      const blob = await getBlob(kv, KEY);
+      assertExists(blob);
+      assertEquals(blob.head, head);
+      assertEquals(blob.bytes.length, size);
+      assert(equalBytes(blob.bytes, bytes), "the bytes read back differ");
+
+      const parts = await partsOf(kv);
+      assertEquals(parts.length, expectedParts);
+      let total = 0;
+      for (const [i, part] of parts.entries()) {
+        assertEquals(part.key, [...PARTS, head.version, i]);
+        assert(part.value instanceof Uint8Array, "parts are stored as bytes");
+        assert(
+          part.value.byteLength < KV_LIMITS.value,
+          `part ${i} is ${part.value.byteLength} bytes`,
+        );
+        total += part.value.byteLength;
+      }
+      assertEquals(total, size);
+    }));
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+Deno.test("blob: sha256Hex is the hex SHA-256", async () => {
+  assertEquals(
+    await sha256Hex(new Uint8Array()),
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+  );
+  assertEquals(
+    await sha256Hex(new TextEncoder().encode("abc")),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+});
+
+Deno.test("blob: a subarray view stores only its own bytes", () =>
+  withKv(async (kv) => {
+    const big = randomBytes(300_000);
+    const view = big.subarray(100_000, 170_000);
+    await putBlob(kv, KEY, view);
+    const blob = await getBlob(kv, KEY);
+    assertExists(blob);
+    assert(equalBytes(blob.bytes, view));
+    for (const part of await partsOf(kv)) assert(part.value.byteLength <= PART_BYTES);
+  }));
+
+Deno.test("blob: every atomic operation stays within KV's limits", () =>
+  withKv(async (raw) => {
+    const { kv, commits } = instrumentAtomics(raw);
+    await putBlob(kv, KEY, randomBytes(2 * 1024 * 1024), { note: "first" });
+    await putBlob(kv, KEY, randomBytes(1_500_000)); // overwrite: deletes the old parts
+    await sweepOrphans(kv, KEY, Date.now() + 2 * 3_600_000);
+    await deleteBlob(kv, KEY);
+    assert(commits.length >= 5, `only ${commits.length} commits seen`);
+    for (const [i, c] of commits.entries()) {
+      assert(c.checks <= KV_LIMITS.checks, `commit ${i}: ${c.checks} checks`);
+      assert(c.mutations <= KV_LIMITS.mutations, `commit ${i}: ${c.mutations} mutations`);
+      assert(c.bytes <= KV_LIMITS.bytes, `commit ${i}: ${c.bytes} bytes`);
+    }
+    assertEquals(await listAll(raw, ["blob"]), []);
+  }));
+
+Deno.test("blob: absent reads as null", () =>
+  withKv(async (kv) => {
+    assertEquals(await getBlob(kv, KEY), null);
+    assertEquals(await getBlobHead(kv, KEY), null);
+    assertEquals(await getJsonBlob(kv, KEY, z.unknown()), null);
+  }));
+
+Deno.test("blob: meta is kept in the head", () =>
+  withKv(async (kv) => {
+    const head = await putBlob(kv, KEY, randomBytes(10), { kind: "backup", roles: 3 });
+    assertEquals(head.meta, { kind: "backup", roles: 3 });
+    assertEquals((await getBlobHead(kv, KEY))?.meta, { kind: "backup", roles: 3 });
+  }));
+
+Deno.test("blob: overwriting replaces the whole value and deletes the old parts", () =>
+  withKv(async (kv) => {
+    const first = await putBlob(kv, KEY, randomBytes(200_000));
+    const small = randomBytes(70_000);
+    const second = await putBlob(kv, KEY, small);
+    assert(first.version !== second.version);
+    const blob = await getBlob(kv, KEY);
+    assertExists(blob);
+    assert(equalBytes(blob.bytes, small), "reads the new value only");
+    const parts = await partsOf(kv);
+    assertEquals(parts.length, 2);
+    assert(parts.every((p) => p.key[PARTS.length] === second.version), "old parts remain");
+
+    const empty = await putBlob(kv, KEY, new Uint8Array());
+    assertEquals((await getBlob(kv, KEY))?.bytes.length, 0);
+    assertEquals(empty.parts, 0);
+    assertEquals(await partsOf(kv), []);
+  }));
+
+Deno.test("blob: a flipped byte in a stored part is detected", () =>
+  withKv(async (kv) => {
+    const head = await putBlob(kv, KEY, randomBytes(150_000));
+    const key = [...PARTS, head.version, 1];
+    const part = (await kv.get<Uint8Array>(key)).value!;
+    const bad = part.slice();
+    bad[1234] ^= 0x01;
+    await kv.set(key, bad);
+    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "checksum mismatch");
+  }));
+
+Deno.test("blob: a truncated or overlong part is detected", () =>
+  withKv(async (kv) => {
+    const head = await putBlob(kv, KEY, randomBytes(150_000));
+    const key = [...PARTS, head.version, 2];
+    const part = (await kv.get<Uint8Array>(key)).value!;
+    await kv.set(key, part.subarray(0, part.length - 1));
+    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "size mismatch");
+    await kv.set(key, new Uint8Array(part.length + 1));
+    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "exceed");
+  }));
+
+Deno.test("blob: a missing part is an error, never partial data", () =>
+  withKv(async (kv) => {
+    const head = await putBlob(kv, KEY, randomBytes(250_000));
+    await kv.delete([...PARTS, head.version, 2]);
+    const err = await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "parts missing");
+    assertStringIncludes(err.message, JSON.stringify(KEY));
+    assertEquals(err.name, "BlobCorruptError");
+  }));
+
+Deno.test("blob: a part that is not bytes counts as missing", () =>
+  withKv(async (kv) => {
+    const head = await putBlob(kv, KEY, randomBytes(100));
+    await kv.set([...PARTS, head.version, 0], "not bytes");
+    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError);
+  }));
+
+Deno.test("blob: deleteBlob removes the head and every part", () =>
+  withKv(async (kv) => {
+    await putBlob(kv, KEY, randomBytes(300_000));
+    const other = [...KEY.slice(0, 2), "b2"];
+    await putBlob(kv, other, randomBytes(10));
+    await deleteBlob(kv, KEY);
+    assertEquals(await getBlob(kv, KEY), null);
+    assertEquals((await kv.get(HEAD)).versionstamp, null);
+    assertEquals(await partsOf(kv), []);
+    assertEquals((await getBlob(kv, other))?.bytes.length, 10, "other blobs untouched");
+    await deleteBlob(kv, KEY); // absent: no error
+  }));
+
+Deno.test("blob: keys that extend another blob's key are separate blobs", () =>
+  withKv(async (kv) => {
+    const parent = ["backup", "g1"];
+    const child = ["backup", "g1", "b1"];
+    const a = randomBytes(70_000);
+    const b = randomBytes(130_000);
+    await putBlob(kv, parent, a);
+    await putBlob(kv, child, b);
+    await putBlob(kv, parent, randomBytes(5)); // overwrite the parent
+    await deleteBlob(kv, parent);
+    const blob = await getBlob(kv, child);
+    assertExists(blob);
+    assert(equalBytes(blob.bytes, b));
+  }));
+
+/** Plants parts of a version no head names, as a writer that died mid-way leaves them. */
+async function plantOrphan(kv: Deno.Kv, key: Deno.KvKey, version: string, parts = 2) {
+  for (let i = 0; i < parts; i++) {
+    await kv.set([...keys.blob("part", ...key), version, i], new Uint8Array([i]));
+  }
+}
+
+Deno.test("blob: sweepOrphans deletes only old versions no head names", () =>
+  withKv(async (kv) => {
+    const now = Date.now();
+    const head = await putBlob(kv, KEY, randomBytes(130_000));
+    const old = `${(now - 2 * 3_600_000).toString(36)}-deadbeef`;
+    const young = `${(now - 60_000).toString(36)}-cafebabe`;
+    await plantOrphan(kv, KEY, old, 3);
+    await plantOrphan(kv, KEY, young, 2);
+
+    assertEquals(await sweepOrphans(kv, KEY, now), 1);
+    const versions = new Set((await partsOf(kv)).map((p) => p.key[PARTS.length]));
+    assertEquals(versions, new Set([head.version, young]));
+    assertEquals((await getBlob(kv, KEY))?.bytes.length, 130_000);
+
+    // Once the young one is old too, it goes; the current version never does.
+    assertEquals(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 1);
+    assertEquals(
+      new Set((await partsOf(kv)).map((p) => p.key[PARTS.length])),
+      new Set([head.version]),
+    );
+    assertEquals(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 0);
+    assertEquals((await getBlob(kv, KEY))?.bytes.length, 130_000);
+  }));
+
+Deno.test("blob: sweepOrphans without a head sweeps every old version", () =>
+  withKv(async (kv) => {
+    await plantOrphan(kv, KEY, "1-aaaaaaaa");
+    await plantOrphan(kv, KEY, "2-bbbbbbbb");
+    assertEquals(await sweepOrphans(kv, KEY), 2);
+    assertEquals(await partsOf(kv), []);
+  }));
+
+Deno.test("blob: sweepOrphans leaves the blobs of longer keys alone", () =>
+  withKv(async (kv) => {
+    const parent = ["backup", "g1"];
+    const child = ["backup", "g1", "b1"];
+    const bytes = randomBytes(130_000);
+    await putBlob(kv, child, bytes);
+    await putBlob(kv, parent, randomBytes(10));
+    await plantOrphan(kv, parent, "1-deadbeef");
+    assertEquals(await sweepOrphans(kv, parent, Date.now() + 2 * 3_600_000), 1);
+    const blob = await getBlob(kv, child);
+    assertExists(blob, "the child blob survives the parent's sweep");
+    assert(equalBytes(blob.bytes, bytes));
+    assertEquals((await getBlob(kv, parent))?.bytes.length, 10);
+  }));
+
+Deno.test("blob: sweeping many orphan parts under a long key stays within the mutation size", () =>
+  withKv(async (kv) => {
+    const key = ["backup", "x".repeat(1_800)];
+    const version = "1-deadbeef";
+    const prefix = keys.blob("part", ...key);
+    for (let i = 0; i < 600; i += 30) {
+      const op = kv.atomic();
+      for (let j = i; j < i + 30; j++) op.set([...prefix, version, j], new Uint8Array(1));
+      await op.commit();
+    }
+    assertEquals(await sweepOrphans(kv, key), 1);
+    assertEquals(await partsOf(kv, key), []);
+  }));
+
+Deno.test("blob: concurrent writers leave one whole value and no stray parts", () =>
+  withKv(async (kv) => {
+    const values = Array.from({ length: 5 }, (_, i) => randomBytes(100_000 + i));
+    const results = await Promise.allSettled(values.map((v) => putBlob(kv, KEY, v)));
+    assert(results.some((r) => r.status === "fulfilled"), "no writer succeeded");
+    for (const r of results) {
+      if (r.status === "rejected") assertStringIncludes(String(r.reason), "retry");
+    }
+    const blob = await getBlob(kv, KEY);
+    assertExists(blob);
+    assert(values.some((v) => equalBytes(v, blob.bytes)), "the value is one writer's, whole");
+    const parts = await partsOf(kv);
+    assert(parts.every((p) => p.key[PARTS.length] === blob.head.version), "stray parts remain");
+  }));
+
+Deno.test("blob: readers during an overwrite see the old value or the new one", () =>
+  withKv(async (kv) => {
+    const before = randomBytes(300_000);
+    const after = randomBytes(200_000);
+    await putBlob(kv, KEY, before);
+    const [, ...reads] = await Promise.all([
+      putBlob(kv, KEY, after),
+      ...Array.from({ length: 8 }, () => getBlob(kv, KEY)),
+    ]);
+    for (const read of reads) {
+      assertExists(read);
+      assert(equalBytes(read.bytes, before) || equalBytes(read.bytes, after), "a mixed read");
+    }
+  }));
+
+const backupSchema = z.object({
+  guildId: z.string(),
+  roles: z.array(z.object({ id: z.string(), name: z.string() })),
+});
+
+Deno.test("blob: JSON values round-trip with schema validation", () =>
+  withKv(async (kv) => {
+    const value = {
+      guildId: "123456789012345678",
+      roles: Array.from({ length: 3_000 }, (_, i) => ({ id: String(i), name: `role ${i} ✓` })),
+    };
+    const head = await putJsonBlob(kv, KEY, value, { v: 1 });
+    assert(head.parts > 1, "large enough to need several parts");
+    assertEquals(head.meta, { v: 1 });
+    assertEquals(await getJsonBlob(kv, KEY, backupSchema), value);
+  }));
+
+Deno.test("blob: a JSON value that does not fit the schema is an error", () =>
+  withKv(async (kv) => {
+    await putJsonBlob(kv, KEY, { guildId: 5, roles: [] });
+    await assertRejects(() => getJsonBlob(kv, KEY, backupSchema), BlobCorruptError, "schema");
+  }));
+
+Deno.test("blob: bytes that are not JSON are reported as corrupt, not as a SyntaxError", () =>
+  withKv(async (kv) => {
+    await putBlob(kv, KEY, new TextEncoder().encode("{not json"));
+    await assertRejects(() => getJsonBlob(kv, KEY, backupSchema), BlobCorruptError, "not JSON");
+  }));
+
+Deno.test("blob: a corrupt blob under a key with a bigint still raises BlobCorruptError", () =>
+  withKv(async (kv) => {
+    const key = ["backup", 42n];
+    const head = await putBlob(kv, key, randomBytes(10));
+    await kv.delete([...keys.blob("part", ...key), head.version, 0]);
+    await assertRejects(() => getBlob(kv, key), BlobCorruptError, '["backup",42n]');
+  }));
