@@ -28,7 +28,7 @@ deno: ## install the pinned Deno when none is on PATH
 	@"$(DENO)" --version | head -1
 
 demo: deno ## run the main job locally: emulator + bot on local KV, then a complete role sync
-	$(RUN) tests/emulator/demo.ts
+	$(RUN) tests/emulator/demo.ts $(DEMO_ARGS)
 
 test: deno check unit ## the whole suite: fmt, lint, type check, then every test
 

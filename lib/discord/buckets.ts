@@ -125,6 +125,8 @@ export class Bucket {
   queue: QueueEntry[] = [];
   mergedInto: Bucket | null = null;
   lastUsed: number;
+  /** Last answer (or failure) in the current window, for windows whose answers had no headers. */
+  lastAnswerAt: number | undefined;
   // Shared-state bookkeeping.
   windowId: string | undefined;
   ownsWindow = false;
@@ -140,10 +142,23 @@ export class Bucket {
     id: string,
     readonly template: string,
     readonly major: string,
+    /** Keep this bucket's state in memory only (see `#shared`). */
+    readonly localOnly = false,
   ) {
     this.id = id;
     this.#waker = new Waker(host.clock);
     this.lastUsed = host.clock.now();
+  }
+
+  /**
+   * The shared state to use, or null: none configured, KV unavailable, client closed, or a
+   * per-interaction bucket (token routes: one isolate owns an interaction, so memory is exact).
+   */
+  get #shared(): SharedState | null {
+    const shared = this.host.shared;
+    return shared && !this.localOnly && shared.available && !this.host.closed.aborted
+      ? shared
+      : null;
   }
 
   /** Follows merges to the bucket that owns this one's work now. */
@@ -189,14 +204,20 @@ export class Bucket {
     this.kick();
   }
 
-  /** 429 on this bucket: no sends until `until`. */
-  pause(until: number): void {
+  /**
+   * 429 on this bucket: no sends until `until`. A `user` 429 also ends the window there (its
+   * retry_after is the bucket's reset), for every isolate. A `shared` 429 is about a resource
+   * behind the route, not our bucket: the bucket waits, but keeps its window and slots.
+   */
+  pause(until: number, scope: "user" | "shared"): void {
     this.pausedUntil = Math.max(this.pausedUntil, until);
-    this.tokens = 0;
-    this.resetAt = Math.max(this.resetAt ?? 0, until);
-    const shared = this.host.shared;
-    if (shared?.available) {
-      void shared.pauseBucket(this.id, until, this.limit, this.windowMs);
+    if (scope === "user") {
+      this.tokens = 0;
+      this.resetAt = Math.max(this.resetAt ?? 0, until);
+      const shared = this.#shared;
+      if (shared) {
+        void shared.pauseBucket(this.id, until, this.limit, this.windowMs);
+      }
     }
     this.kick();
   }
@@ -215,7 +236,8 @@ export class Bucket {
     let b = ticket.bucket.owner;
     b.inflight = Math.max(0, b.inflight - 1);
     b.lastUsed = receivedAt;
-    const shared = this.host.shared?.available ? this.host.shared : null;
+    if (ticket.gen === b.gen) b.lastAnswerAt = receivedAt;
+    const shared = b.#shared;
     if (
       info && info.limit !== undefined && info.remaining !== undefined &&
       info.resetAfterMs !== undefined
@@ -365,8 +387,8 @@ export class Bucket {
     if (now < this.pausedUntil) return this.pausedUntil - now;
     if (this.unlimited) return 0;
     if (this.publishing) return Infinity;
-    const shared = this.host.shared;
-    if (shared?.available) {
+    const shared = this.#shared;
+    if (shared) {
       if (this.#sharedTokensValid(now)) return 0;
       return await this.#reserve(shared);
     }
@@ -378,7 +400,7 @@ export class Bucket {
     if (now < this.pausedUntil) return false;
     if (this.unlimited) return true;
     if (this.publishing) return false;
-    if (this.host.shared?.available) return this.#sharedTokensValid(now);
+    if (this.#shared) return this.#sharedTokensValid(now);
     return this.#localRoom(now) === 0;
   }
 
@@ -394,11 +416,19 @@ export class Bucket {
       this.tokens = this.limit;
       this.resetAt = undefined;
       this.windowId = undefined;
+      this.lastAnswerAt = undefined;
     }
     if (this.tokens > 0) return 0;
     if (this.resetAt !== undefined) return this.resetAt - now;
     if (this.inflight > 0) return Infinity;
-    // Nothing in flight and nothing learned for this window (answers had no headers): probe.
+    // The window is spent but none of its answers carried headers (5xx pages, network errors):
+    // its server window started no later than the last answer, so it is surely over a full
+    // window after it.
+    if (this.windowMs > 0 && this.lastAnswerAt !== undefined) {
+      this.resetAt = this.lastAnswerAt + this.windowMs + this.host.marginMs;
+      return Math.max(0, this.resetAt - now);
+    }
+    // Nothing learned at all: probe again.
     this.known = false;
     return 0;
   }
@@ -439,6 +469,7 @@ export class Bucket {
         if (res.granted > 0) {
           if (rec.windowId !== this.windowId) {
             this.gen++;
+            this.lastAnswerAt = undefined;
             this.windowId = rec.windowId;
             this.resetAt = rec.resetAt;
             this.ownsWindow = res.opened;

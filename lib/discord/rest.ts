@@ -150,6 +150,8 @@ export interface RestStats {
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "PATCH"]);
 const MAX_REASON = 512;
+/** How long to stop everything after a Cloudflare ban answer without Retry-After. */
+const CLOUDFLARE_PAUSE_MS = 60_000;
 
 export class RestClient {
   readonly #token: string;
@@ -340,7 +342,7 @@ export class RestClient {
 
       if (status === 429) {
         const scope = this.#handle429(route, owner, info, data, receivedAt);
-        if (rateLimitRetries < this.#maxRateLimitRetries) {
+        if (scope.retry && rateLimitRetries < this.#maxRateLimitRetries) {
           rateLimitRetries++;
           this.#stats.retries++;
           this.#emit({
@@ -349,7 +351,7 @@ export class RestClient {
             route: route.path,
             reason: "rate_limit",
             attempt: rateLimitRetries,
-            delayMs: 0,
+            delayMs: scope.retryAfterMs,
           });
           continue;
         }
@@ -409,15 +411,21 @@ export class RestClient {
     };
   }
 
-  /** Rejects every queued request with `RestClosedError` and stops the queues. Idempotent. */
-  close(): void {
-    if (this.#closed.signal.aborted) return;
-    this.#closed.abort(new RestClosedError());
-    for (const b of this.#buckets.values()) b.rejectAll(new RestClosedError());
+  /**
+   * Rejects every queued request with `RestClosedError`, aborts those in flight and stops the
+   * queues. The promise resolves once background KV writes have finished (awaiting it is only
+   * needed before closing the KV handle). Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.#closed.signal.aborted) {
+      this.#closed.abort(new RestClosedError());
+      for (const b of this.#buckets.values()) b.rejectAll(new RestClosedError());
+    }
+    return this.#shared?.settled() ?? Promise.resolve();
   }
 
-  [Symbol.dispose](): void {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -497,7 +505,7 @@ export class RestClient {
     info: RateLimitInfo,
     data: unknown,
     receivedAt: number,
-  ): { scope: RateLimitScope; retryAfterMs: number } {
+  ): { scope: RateLimitScope; retryAfterMs: number; retry: boolean } {
     const body = (data && typeof data === "object" ? data : {}) as {
       retry_after?: unknown;
       global?: unknown;
@@ -508,11 +516,27 @@ export class RestClient {
       bodyRetry ?? info.retryAfterMs ?? info.resetAfterMs ?? 1000,
     );
     const hasRateLimitHeaders = info.scope !== undefined || info.limit !== undefined;
+    // No Discord JSON and no rate-limit headers: Cloudflare's IP ban, not Discord's limiter.
+    const banned = !hasRateLimitHeaders && !info.global && typeof body.retry_after !== "number";
     const scope: RateLimitScope = info.scope === "shared"
       ? "shared"
       : info.scope === "global" || info.global || body.global === true || !hasRateLimitHeaders
       ? "global"
       : "user";
+    if (banned) {
+      const pauseMs = Math.max(info.retryAfterMs ?? 0, CLOUDFLARE_PAUSE_MS);
+      const until = receivedAt + pauseMs;
+      this.#stats.rateLimited.global++;
+      this.#guard.adoptPause(until);
+      this.#emit({ type: "paused", reason: "invalid_requests", until });
+      void this.#shared?.publishPause("invalid", until);
+      this.#log.error("rest: refused by Cloudflare (IP ban); pausing every request", {
+        method: route.method,
+        route: route.path,
+        until: new Date(until).toISOString(),
+      });
+      return { scope: "global", retryAfterMs: pauseMs, retry: false };
+    }
     const until = receivedAt + retryAfterMs + this.#host.marginMs;
     this.#stats.rateLimited[scope]++;
     this.#emit({
@@ -536,9 +560,9 @@ export class RestClient {
       void this.#shared?.publishPause("global", until);
       bucket.kick();
     } else {
-      bucket.pause(until);
+      bucket.pause(until, scope);
     }
-    return { scope, retryAfterMs };
+    return { scope, retryAfterMs, retry: true };
   }
 
   #countInvalid(status: number): void {
@@ -597,7 +621,7 @@ export class RestClient {
     const id = hash ? `${hash}:${route.major}` : route.key;
     let bucket = this.#buckets.get(id);
     if (!bucket) {
-      bucket = new Bucket(this.#host, id, route.template, route.major);
+      bucket = new Bucket(this.#host, id, route.template, route.major, route.hasToken);
       bucket.hash = hash;
       this.#buckets.set(id, bucket);
     }

@@ -96,6 +96,7 @@ export class SharedState {
   /** KV operations issued, for stats and tests. */
   ops = 0;
   errors = 0;
+  readonly #pending = new Set<Promise<unknown>>();
 
   constructor(private readonly kv: Deno.Kv, options: SharedStateOptions) {
     this.#clock = options.clock;
@@ -106,13 +107,64 @@ export class SharedState {
     this.#random = options.random ?? Math.random;
   }
 
+  /** Resolves once every publish started so far has finished (they never reject). */
+  async settled(): Promise<void> {
+    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Runs a KV operation, remembering it until it finishes (see `settled`). */
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#pending.add(p);
+    p.finally(() => this.#pending.delete(p)).catch(() => {});
+    return p;
+  }
+
   /** False while sharing is off after a KV failure. */
   get available(): boolean {
     return this.#clock.now() >= this.#disabledUntil;
   }
 
   /** Reserves up to `want` slots in the bucket's current window. Null when KV is unavailable. */
-  async reserve(input: ReserveInput): Promise<ReserveResult | null> {
+  reserve(input: ReserveInput): Promise<ReserveResult | null> {
+    return this.#track(this.#reserveImpl(input));
+  }
+
+  /**
+   * Publishes what a probe's response taught us: the route's bucket hash and the window state.
+   * `fromId` is the id the probe reserved under (its record is removed when the id changed).
+   * Returns the resulting record, or null on failure.
+   */
+  publishProbe(
+    fromId: string,
+    toId: string,
+    template: string,
+    hash: string | undefined,
+    obs: Observation,
+  ): Promise<SharedRecord | null> {
+    return this.#track(this.#publishProbeImpl(fromId, toId, template, hash, obs));
+  }
+
+  /** Replaces the provisional end of a window we opened with the exact one. */
+  publishReset(id: string, windowId: string, resetAt: number): Promise<void> {
+    return this.#track(this.#publishResetImpl(id, windowId, resetAt));
+  }
+
+  /** A 429 on this bucket: no slot until `until`, for every isolate. */
+  pauseBucket(id: string, until: number, limit: number, windowMs: number): Promise<void> {
+    return this.#track(this.#pauseBucketImpl(id, until, limit, windowMs));
+  }
+
+  /** A route answered without rate-limit headers: only the global limit applies to it. */
+  publishUnlimited(fromId: string): Promise<void> {
+    return this.#track(this.#publishUnlimitedImpl(fromId));
+  }
+
+  /** Publishes a global (429) or invalid-request pause; the later `until` wins. */
+  publishPause(kind: "global" | "invalid", until: number): Promise<void> {
+    return this.#track(this.#publishPauseImpl(kind, until));
+  }
+
+  async #reserveImpl(input: ReserveInput): Promise<ReserveResult | null> {
     if (!this.available) return null;
     const keys = [bucketKey(input.id), GLOBAL_KEY, INVALID_KEY];
     if (!input.hashKnown) keys.push(routeKey(input.template));
@@ -185,12 +237,7 @@ export class SharedState {
     }
   }
 
-  /**
-   * Publishes what a probe's response taught us: the route's bucket hash and the window state.
-   * `fromId` is the id the probe reserved under (its record is removed when the id changed).
-   * Returns the resulting record, or null on failure.
-   */
-  async publishProbe(
+  async #publishProbeImpl(
     fromId: string,
     toId: string,
     template: string,
@@ -239,8 +286,7 @@ export class SharedState {
     }
   }
 
-  /** Replaces the provisional end of a window we opened with the exact one. */
-  async publishReset(id: string, windowId: string, resetAt: number): Promise<void> {
+  async #publishResetImpl(id: string, windowId: string, resetAt: number): Promise<void> {
     if (!this.available) return;
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -260,8 +306,12 @@ export class SharedState {
     }
   }
 
-  /** A 429 on this bucket: no slot until `until`, for every isolate. */
-  async pauseBucket(id: string, until: number, limit: number, windowMs: number): Promise<void> {
+  async #pauseBucketImpl(
+    id: string,
+    until: number,
+    limit: number,
+    windowMs: number,
+  ): Promise<void> {
     if (!this.available) return;
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -289,8 +339,7 @@ export class SharedState {
     }
   }
 
-  /** A route answered without rate-limit headers: only the global limit applies to it. */
-  async publishUnlimited(fromId: string): Promise<void> {
+  async #publishUnlimitedImpl(fromId: string): Promise<void> {
     if (!this.available) return;
     const now = this.#clock.now();
     const rec: SharedRecord = {
@@ -310,8 +359,7 @@ export class SharedState {
     }
   }
 
-  /** Publishes a global (429) or invalid-request pause; the later `until` wins. */
-  async publishPause(kind: "global" | "invalid", until: number): Promise<void> {
+  async #publishPauseImpl(kind: "global" | "invalid", until: number): Promise<void> {
     if (!this.available) return;
     const key = kind === "global" ? GLOBAL_KEY : INVALID_KEY;
     try {

@@ -144,7 +144,9 @@ export class FakeDiscord {
       });
     }
     const res = this.options.respond?.(call) ?? json(200, { ok: true, path: call.path });
-    for (const [k, v] of Object.entries(extra)) res.headers.set(k, v);
+    // An answer marked "x-fake-bare" goes out without rate-limit headers (like a proxy's 502).
+    if (res.headers.has("x-fake-bare")) res.headers.delete("x-fake-bare");
+    else for (const [k, v] of Object.entries(extra)) res.headers.set(k, v);
     return res;
   }
 

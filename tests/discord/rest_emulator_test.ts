@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { memoryLogger } from "../../lib/ops/log.ts";
-import { RestClient, type RestClientOptions, type RestEvent } from "../../lib/discord/rest.ts";
+import { RestClient, type RestClientOptions } from "../../lib/discord/rest.ts";
 import {
   isMissingPermissions,
   isUnknownGuild,
@@ -40,7 +40,7 @@ async function withEmu(
   try {
     await fn(emu, client);
   } finally {
-    for (const c of clients) c.close();
+    for (const c of clients) await c.close();
     await emu.close();
   }
 }
@@ -100,15 +100,41 @@ Deno.test("emulator: 500 writes through a bucket of 10 per second with zero 429s
   });
 });
 
+/**
+ * A fetch that logs when each request left and when its answer arrived (before the client sees
+ * it), so waits can be checked as lower bounds the client must honour.
+ */
+function timedFetch() {
+  const log: {
+    method: string;
+    path: string;
+    status: number;
+    sentAt: number;
+    answeredAt: number;
+  }[] = [];
+  const fetchFn: typeof fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const sentAt = Date.now();
+    const res = await fetch(input, init);
+    log.push({
+      method: init?.method ?? "GET",
+      path: url.pathname.replace("/api/v10", ""),
+      status: res.status,
+      sentAt,
+      answeredAt: Date.now(),
+    });
+    return res;
+  };
+  return { fetch: fetchFn, log };
+}
+
 Deno.test("emulator: waits out a forced per-route 429, then the write lands once", async () => {
   await withEmu({
     guilds: [{ members: 20 }],
     limits: { memberPatch: { limit: 10, windowMs: 1000 } },
   }, async (emu, client) => {
-    const limitedAt: number[] = [];
-    const rest = client({
-      onEvent: (e) => e.type === "rate_limited" && limitedAt.push(Date.now()),
-    });
+    const timed = timedFetch();
+    const rest = client({ fetch: timed.fetch });
     const roles = emu.state.guild(GUILD).ethosRoles!;
     const [a] = humans(emu, 1);
     emu.state.force429({ route: MEMBER_PATCH, scope: "user", retryAfter: 0.8 });
@@ -116,8 +142,8 @@ Deno.test("emulator: waits out a forced per-route 429, then the write lands once
     assertEquals(emu.stats.rateLimited.user, 1);
     const writes = emu.stats.writesTo(MEMBER_PATCH);
     assertEquals(writes.length, 1);
-    assertEquals(limitedAt.length, 1);
-    assert(writes[0].at >= limitedAt[0] + 800, "retried only after retry_after");
+    assertEquals(timed.log.map((c) => c.status), [429, 200]);
+    assert(timed.log[1].sentAt >= timed.log[0].answeredAt + 800, "retried only after retry_after");
     assertEquals(emu.state.memberRoles(GUILD, a), [roles.neutral]);
     const s = rest.stats();
     assertEquals(s.rateLimited.user, 1);
@@ -127,8 +153,8 @@ Deno.test("emulator: waits out a forced per-route 429, then the write lands once
 
 Deno.test("emulator: a forced global 429 pauses other routes too, but not interaction routes", async () => {
   await withEmu({ guilds: [{ members: 20 }] }, async (emu, client) => {
-    const events: { e: RestEvent; at: number }[] = [];
-    const rest = client({ onEvent: (e) => events.push({ e, at: Date.now() }) });
+    const timed = timedFetch();
+    const rest = client({ fetch: timed.fetch });
     const token = "interaction-token-abcdefghijklmnopqrstuvwxyz";
     emu.state.registerInteraction("400000000000000001", token);
     await rest.post(`/interactions/400000000000000001/${token}/callback`, {
@@ -137,23 +163,23 @@ Deno.test("emulator: a forced global 429 pauses other routes too, but not intera
     });
     emu.state.force429({ route: "GET /guilds/:guild", scope: "global", retryAfter: 1 });
     const guild = api.getGuild(rest, GUILD);
-    while (!events.some((x) => x.e.type === "rate_limited")) {
+    while (!timed.log.some((c) => c.status === 429)) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    const limitedAt = events.find((x) => x.e.type === "rate_limited")!.at;
+    const limited = timed.log.find((c) => c.status === 429)!;
     const roles = api.getRoles(rest, GUILD);
     const followup = api.createFollowup(rest, emu.applicationId, token, { content: "hi" });
     const [g, r, f] = await Promise.all([guild, roles, followup]);
     assertEquals(g.id, GUILD);
     assert(r.length > 0);
     assertEquals(f.content, "hi");
-    const doneAt = (re: RegExp) =>
-      events.find((x) =>
-        x.e.type === "response" && x.e.status === 200 && re.test(`${x.e.method} ${x.e.route}`)
-      )!.at;
-    assert(doneAt(/^GET \/guilds\/\d+\/roles$/) >= limitedAt + 1000, "roles waited");
-    assert(doneAt(/^GET \/guilds\/\d+$/) >= limitedAt + 1000, "retry waited");
-    assert(doneAt(/^POST \/webhooks\//) < limitedAt + 1000, "interaction webhook not paused");
+    const sent = (method: string, re: RegExp) =>
+      timed.log.filter((c) => c.method === method && re.test(c.path)).map((c) => c.sentAt);
+    const pauseEnd = limited.answeredAt + 1000;
+    assert(sent("GET", /^\/guilds\/\d+\/roles$/)[0] >= pauseEnd, "roles waited");
+    assert(sent("GET", /^\/guilds\/\d+$/)[1] >= pauseEnd, "the retry waited");
+    // The follow-up is exempt: it went out while the others were still held back.
+    assert(sent("POST", /^\/webhooks\//)[0] < sent("GET", /^\/guilds\/\d+\/roles$/)[0]);
     assertEquals(emu.stats.rateLimited.global, 1);
     assertEquals(rest.stats().rateLimited.global, 1);
   });
@@ -339,7 +365,10 @@ Deno.test("emulator: two clients sharing bucket state through KV do not overrun 
 Deno.test("emulator: KV failure is not fatal (falls back to memory)", async () => {
   const kv = await Deno.openKv(":memory:");
   kv.close(); // every KV call now throws
-  await withEmu({ guilds: [{ members: 30 }] }, async (emu, client) => {
+  await withEmu({
+    guilds: [{ members: 30 }],
+    limits: { memberPatch: { limit: 10, windowMs: 500 } },
+  }, async (emu, client) => {
     const log = memoryLogger();
     const rest = client({ kv, log });
     const roles = emu.state.guild(GUILD).ethosRoles!;

@@ -15,6 +15,7 @@ import { RestClient, type RestClientOptions, type RestEvent } from "../../lib/di
 import {
   DiscordApiError,
   DiscordHttpError,
+  DiscordRateLimitError,
   isMissingPermissions,
   isUnknownGuild,
   isUnknownMember,
@@ -482,7 +483,7 @@ Deno.test("rest: aborting a queued request removes it; close() rejects the rest"
   ctl.abort(new Error("caller gave up"));
   assertEquals(((await aborted) as Error).message, "caller gave up");
   assertEquals(rest.stats().queues[`members:${G}`].queued, 1);
-  rest.close();
+  await rest.close();
   assertInstanceOf(await closed, RestClosedError);
   await assertRejects(() => rest.get("/users/@me"), RestClosedError);
   assertEquals(fake.calls.length, 1);
@@ -528,4 +529,70 @@ Deno.test("rest: events report responses with bucket and duration", async () => 
   assertEquals(res.method, "PATCH");
   assertEquals(res.route, `/guilds/${G}/members/:id`);
   assert(res.durationMs >= 40);
+});
+
+Deno.test("rest: a window whose answers all lack headers is waited out, not probed", async () => {
+  const rule = { match: /^GET \/guilds\/\d+$/, limit: 3, windowMs: 1000, hash: "guild" };
+  let n = 0;
+  const { clock, fake, rest } = setup({
+    rules: [rule],
+    respond: () =>
+      ++n >= 2 && n <= 4
+        ? new Response("<html>502</html>", { status: 502, headers: { "x-fake-bare": "1" } })
+        : json(200, { id: G }),
+  }, { retryBaseMs: 10 });
+  await drive(clock, rest.get(`/guilds/${G}`));
+  clock.advance(2000);
+  await drive(clock, Promise.all(Array.from({ length: 6 }, () => rest.get(`/guilds/${G}`))));
+  assertEquals(n, 1 + 3 + 6);
+  assertEquals(fake.total429, 0);
+  assertEquals(rest.stats().serverErrors, 3);
+});
+
+Deno.test("rest: a Cloudflare ban answer pauses everything and is not retried", async () => {
+  const { clock, fake, rest, t0 } = setup();
+  fake.script.push(() =>
+    new Response("error code: 1015", { status: 429, headers: { "content-type": "text/plain" } })
+  );
+  const err = await drive(clock, caught(rest.get(`/guilds/${G}`)));
+  assertInstanceOf(err, DiscordRateLimitError);
+  assertEquals(err.scope, "global");
+  assertEquals(fake.calls.length, 1);
+  const next = rest.post(`/interactions/${u(1)}/aW50ZXJhY3Rpb246tokentokentoken/callback`, {
+    body: { type: 5 },
+    auth: false,
+  });
+  await drive(clock, next, { stepMs: 500 });
+  assert(fake.calls[1].at >= t0 + 60_000, "even exempt routes wait out the ban pause");
+  assertEquals(rest.stats().invalidRequests.used, 1);
+});
+
+Deno.test("rest: after a shared 429 the bucket keeps its window (no refill)", async () => {
+  const rule = { ...memberRule, limit: 5, windowMs: 10_000 };
+  const { clock, fake, rest, t0 } = setup({ rules: [rule] });
+  await drive(clock, rest.patch(`/guilds/${G}/members/${u(0)}`, { body: {} }));
+  fake.script.push(() =>
+    json(429, { message: "shared", retry_after: 1, global: false }, {
+      "x-ratelimit-scope": "shared",
+      "x-ratelimit-limit": "5",
+      "x-ratelimit-remaining": "4",
+      "x-ratelimit-reset-after": "9.990",
+      "x-ratelimit-bucket": "members",
+    })
+  );
+  const writes = Array.from(
+    { length: 8 },
+    (_, i) => rest.patch(`/guilds/${G}/members/${u(i + 1)}`, { body: {} }),
+  );
+  await drive(clock, Promise.all(writes), { stepMs: 20 });
+  assertEquals(fake.limited.user, 0);
+  assertEquals(fake.total429, 1);
+  const accepted = fake.accepted.get(`members:guilds/${G}`)!;
+  assertEquals(accepted.length, 9);
+  // The shared 429 did not reopen the bucket: nothing beyond its 5 slots in the first window,
+  // and the limited request went again only after its retry_after.
+  assert(accepted.filter((t) => t < t0 + 10_000).length <= 5);
+  const retried = fake.calls.findIndex((c, i) => i > 0 && c.at >= t0 + 1000);
+  assert(retried > 0);
+  assertEquals(rest.stats().rateLimited.shared, 1);
 });

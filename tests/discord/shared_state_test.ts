@@ -1,0 +1,114 @@
+import { assert, assertEquals } from "../_assert.ts";
+import { ManualClock } from "../../lib/clock.ts";
+import { memoryLogger } from "../../lib/ops/log.ts";
+import { type ReserveInput, SharedState } from "../../lib/discord/shared_state.ts";
+
+async function setup() {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock();
+  const log = memoryLogger();
+  const a = new SharedState(kv, { clock, log, random: () => 0.25 });
+  const b = new SharedState(kv, { clock, log, random: () => 0.75 });
+  return { kv, clock, log, a, b };
+}
+
+const ROUTE = "PATCH /guilds/:major/members/:id";
+const input = (over: Partial<ReserveInput> = {}): ReserveInput => ({
+  id: "PATCH /guilds/1/members/:id",
+  template: ROUTE,
+  hashKnown: false,
+  want: 5,
+  limit: 0,
+  windowMs: 0,
+  ...over,
+});
+
+Deno.test("shared state: one isolate probes an unknown bucket, the other waits", async () => {
+  const { kv, a, b } = await setup();
+  try {
+    const first = await a.reserve(input());
+    assert(first?.kind === "grant");
+    assertEquals([first.granted, first.probe, first.opened], [1, true, true]);
+    const second = await b.reserve(input());
+    assert(second?.kind === "grant");
+    assertEquals(second.granted, 0);
+    assert(second.record.probing);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("shared state: a probe's answer publishes the hash and the window", async () => {
+  const { kv, clock, a, b } = await setup();
+  try {
+    await a.reserve(input());
+    const now = clock.now();
+    const rec = await a.publishProbe("PATCH /guilds/1/members/:id", "h1:1", ROUTE, "h1", {
+      limit: 10,
+      remaining: 9,
+      resetAt: now + 1000,
+      windowMs: 1000,
+    });
+    assertEquals(rec?.remaining, 9);
+    // B does not know the hash yet: it is told to move to the hash's bucket.
+    const moved = await b.reserve(input());
+    assertEquals(moved?.kind === "relocate" && moved.hash, "h1");
+    // On the hash bucket B reserves from what is left, then finds nothing until the reset.
+    const grant = await b.reserve(input({ id: "h1:1", hashKnown: true, want: 6, limit: 10 }));
+    assert(grant?.kind === "grant");
+    assertEquals(grant.granted, 6);
+    const rest = await a.reserve(input({ id: "h1:1", hashKnown: true, want: 6, limit: 10 }));
+    assert(rest?.kind === "grant");
+    assertEquals(rest.granted, 3);
+    const none = await b.reserve(input({ id: "h1:1", hashKnown: true, want: 1, limit: 10 }));
+    assert(none?.kind === "grant");
+    assertEquals(none.granted, 0);
+    assertEquals(none.record.resetAt, now + 1000);
+    // The first reservation after the reset opens a new, provisional window.
+    clock.advance(1000);
+    const next = await a.reserve(
+      input({ id: "h1:1", hashKnown: true, want: 4, limit: 10, windowMs: 1000 }),
+    );
+    assert(next?.kind === "grant");
+    assertEquals([next.granted, next.opened, next.record.provisional], [4, true, true]);
+    assert(next.record.resetAt > clock.now() + 1000);
+    await a.publishReset("h1:1", next.record.windowId, clock.now() + 1005);
+    const after = await b.reserve(input({ id: "h1:1", hashKnown: true, want: 10, limit: 10 }));
+    assert(after?.kind === "grant");
+    assertEquals(after.granted, 6);
+    assertEquals([after.record.provisional, after.record.resetAt], [false, clock.now() + 1005]);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("shared state: 429 and global pauses reach the other isolates", async () => {
+  const { kv, clock, a, b } = await setup();
+  try {
+    const now = clock.now();
+    await a.pauseBucket("h2:1", now + 5000, 10, 1000);
+    const r = await b.reserve(input({ id: "h2:1", hashKnown: true, limit: 10, windowMs: 1000 }));
+    assert(r?.kind === "grant");
+    assertEquals([r.granted, r.record.resetAt], [0, now + 5000]);
+    await a.publishPause("global", now + 3000);
+    await a.publishPause("global", now + 2000); // an earlier end never shortens it
+    await a.publishPause("invalid", now + 60_000);
+    const p = await b.reserve(input({ id: "h3:1", hashKnown: true, limit: 10, windowMs: 1000 }));
+    assertEquals([p?.globalUntil, p?.invalidUntil], [now + 3000, now + 60_000]);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("shared state: KV failures switch sharing off for a while, with one warning", async () => {
+  const { kv, clock, log, a } = await setup();
+  kv.close();
+  assertEquals(await a.reserve(input()), null);
+  assertEquals(a.available, false);
+  assertEquals(await a.reserve(input()), null);
+  await a.publishPause("global", clock.now() + 1000);
+  assertEquals(a.errors, 1);
+  assertEquals(log.lines.filter((l) => l.level === "warn").length, 1);
+  clock.advance(30_000);
+  assertEquals(a.available, true);
+});

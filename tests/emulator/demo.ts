@@ -1,0 +1,190 @@
+/**
+ * `make demo`: the main job on the embedded default. Starts the Discord + Ethos emulator with a
+ * seeded guild, the bot (mod.ts, a real subprocess) against it on a local KV file, answers a
+ * signed PING and /help through /interactions, then runs a complete role sync with the real CLI
+ * (sync-helper.ts complete) and checks every member's roles against the rule. Then it keeps
+ * serving so you can try sync-helper.ts, curl and `make complete` yourself, until Ctrl-C.
+ *
+ *   deno run -A tests/emulator/demo.ts [--members 3000] [--port 8000] [--discord-like] [--once]
+ */
+import { startEmulator, tierForScore } from "./server.ts";
+import { botEnvFor } from "./bot_env.ts";
+import { commandInteraction, signingKeys } from "../_harness.ts";
+
+const args = Deno.args;
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string, fallback: number) => {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return fallback;
+  const raw = args[i].includes("=") ? args[i].split("=")[1] : args[i + 1];
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} needs a number`);
+  return n;
+};
+const MEMBERS = option("members", 3000);
+const PORT = option("port", 8000);
+const ONCE = flag("once");
+const root = new URL("../../", import.meta.url);
+const say = (line: string) => console.log(`demo: ${line}`);
+
+const emu = await startEmulator({
+  guilds: [{ members: MEMBERS }],
+  // Discord-like buckets make a few-thousand-member sync take many minutes; the default runs
+  // every bucket at Discord's global limit (50/s) so the demo finishes in well under a minute.
+  ...(flag("discord-like") ? {} : { uniformRate: 50 }),
+});
+say(`emulator on ${emu.url}: guild ${MEMBERS} members (Discord API at ${emu.discordBase})`);
+
+const keys = await signingKeys();
+const token = crypto.randomUUID().replaceAll("-", "");
+const url = `http://localhost:${PORT}`;
+await Deno.mkdir(new URL(".data/", root), { recursive: true });
+const kvPath = new URL(".data/demo.sqlite", root).pathname;
+for (const suffix of ["", "-shm", "-wal"]) await Deno.remove(kvPath + suffix).catch(() => {});
+
+const env = botEnvFor(emu, keys.publicKeyHex, undefined, {
+  PORT: String(PORT),
+  KV_PATH: kvPath,
+  SYNC_AUTH_TOKEN: token,
+  SELF_URL: url,
+  AUTO_CONTINUE_CHUNKS: "true",
+  SYNC_CHUNK_SIZE: "1000",
+  DISABLE_DAILY_SYNC: "true",
+  LOG_LEVEL: "warn",
+});
+const bot = new Deno.Command(Deno.execPath(), {
+  args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "mod.ts"],
+  cwd: root.pathname,
+  env,
+  stdout: "inherit",
+  stderr: "inherit",
+}).spawn();
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    try {
+      bot.kill("SIGINT");
+    } catch { /* already gone */ }
+    await bot.status;
+    await emu.close();
+  }
+  Deno.exit(code);
+}
+Deno.addSignalListener("SIGINT", () => void stop(0));
+
+async function waitHealthy(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  say("the bot did not become healthy within 20 s");
+  await stop(1);
+}
+await waitHealthy();
+say(`bot on ${url} (KV file ${kvPath})`);
+
+const encoder = new TextEncoder();
+async function interact(
+  payload: unknown,
+): Promise<{ type: number; data?: { embeds?: unknown[] } }> {
+  const body = JSON.stringify(payload);
+  const ts = String(Math.floor(Date.now() / 1000));
+  const res = await fetch(`${url}/interactions`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-signature-timestamp": ts,
+      "x-signature-ed25519": await keys.sign(encoder.encode(ts + body)),
+    },
+    body,
+  });
+  if (!res.ok) throw new Error(`/interactions answered ${res.status}`);
+  return await res.json();
+}
+const pong = await interact({
+  id: "990000000000000001",
+  application_id: emu.applicationId,
+  type: 1,
+  token: "t",
+  version: 1,
+});
+const help = await interact(commandInteraction("help"));
+say(
+  `signed PING -> type ${pong.type} (PONG); signed /help -> type ${help.type} with ${
+    help.data?.embeds?.length ?? 0
+  } embed`,
+);
+
+say("main job: complete role sync with `sync-helper.ts complete`");
+const sync = await new Deno.Command(Deno.execPath(), {
+  args: [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "sync-helper.ts",
+    "complete",
+    "--url",
+    url,
+    "--token",
+    token,
+    "--chunk-size",
+    "1000",
+  ],
+  cwd: root.pathname,
+  stdout: "inherit",
+  stderr: "inherit",
+}).output();
+if (sync.code !== 0) {
+  say(`the sync did not complete (exit ${sync.code})`);
+  await stop(1);
+}
+
+// Check every member against the rule, straight from the emulator's state.
+const guild = emu.state.guild(env.DISCORD_GUILD_ID);
+const roles = guild.ethosRoles!;
+const managed = [
+  roles.exemplary,
+  roles.reputable,
+  roles.neutral,
+  roles.questionable,
+  roles.untrusted,
+  roles.profile,
+];
+let checked = 0;
+let wrong = 0;
+for (const member of guild.members.values()) {
+  if (member.bot) continue;
+  checked++;
+  const score = emu.state.score(member.id);
+  const verified = member.roles.includes(roles.verified);
+  const expected = verified && score !== undefined
+    ? [roles[tierForScore(score)], roles.profile].sort()
+    : [];
+  const held = member.roles.filter((r) => managed.includes(r)).sort();
+  if (JSON.stringify(held) !== JSON.stringify(expected)) wrong++;
+}
+const writes = emu.stats.writes.length;
+say(
+  `${checked} members checked against the rule: ${
+    wrong === 0 ? "all in sync" : `${wrong} WRONG`
+  }; ${writes} role writes, ${
+    emu.stats.rateLimited.user + emu.stats.rateLimited.global
+  } rate-limited responses`,
+);
+if (wrong !== 0) await stop(1);
+
+if (ONCE) await stop(0);
+say("the bot keeps running. In another shell try:");
+console.log(`  export SYNC_URL=${url} SYNC_AUTH_TOKEN=${token}`);
+console.log(
+  `  make status              # or: curl -H "Authorization: Bearer $SYNC_AUTH_TOKEN" $SYNC_URL/sync-status`,
+);
+console.log(`  make complete            # a new run: nothing left to change`);
+console.log(`  curl $SYNC_URL/health`);
+say("Ctrl-C stops the bot and the emulator.");
