@@ -1,5 +1,10 @@
 /** Every Deno.cron of the bot, each a one-line call into lib/. */
 import type { App } from "./lib/app.ts";
+import { checkJobs } from "./lib/ops/job_alerts.ts";
+import { commandsDriftCheck } from "./lib/manifest/mod.ts";
+import { dailySync, incrementalSync, syncWatchdog } from "./lib/sync/service.ts";
+import { backupRetention, backupWatchdog, runScheduledBackups } from "./lib/backup/service.ts";
+import { auditRetention } from "./lib/audit/mod.ts";
 
 export function registerCrons(app: App): void {
   const log = app.deps.log.child({ component: "cron" });
@@ -17,4 +22,20 @@ export function registerCrons(app: App): void {
     "*/10 * * * *",
     () => app.deps.kv.set(["health", "cron"], app.deps.clock.now()),
   );
+  // Daily: log drift between the code's commands and Discord's; syncs with AUTO_SYNC_COMMANDS.
+  cron("commands-drift", "17 4 * * *", () => commandsDriftCheck(app));
+  // Role sync: the full run daily at 02:00 UTC (unless DISABLE_DAILY_SYNC), members whose Ethos
+  // score changed hourly, and a watchdog resuming runs whose chunk died.
+  cron("role-sync-daily", "0 2 * * *", () => dailySync(app.deps));
+  cron("role-sync-incremental", "30 * * * *", () => incrementalSync(app.deps));
+  cron("role-sync-watchdog", "* * * * *", () => syncWatchdog(app.deps));
+  // Backups: due per-guild schedules every 5 minutes, a watchdog for capture and restore runs
+  // whose chunk died, and the daily retention of backups (BACKUP_RETENTION_DAYS, pinned kept)
+  // and of the audit log (AUDIT_RETENTION_DAYS).
+  cron("backup-schedule", "*/5 * * * *", () => runScheduledBackups(app.deps));
+  cron("backup-watchdog", "*/2 * * * *", () => backupWatchdog(app.deps));
+  cron("backup-retention", "23 3 * * *", () => backupRetention(app.deps));
+  cron("audit-retention", "41 3 * * *", () => auditRetention(app.deps));
+  // Failed and stalled jobs (sync, backup, restore) raise an alert.
+  cron("job-alerts", "*/2 * * * *", () => checkJobs(app.deps));
 }

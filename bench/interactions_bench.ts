@@ -1,5 +1,7 @@
 /**
- * Interactions throughput and latency: signed PING and signed slash commands at 32 concurrent
+ * Interactions throughput and latency: signed PING and a signed slash command (/help: the whole
+ * path — verify, parse, gate with idempotency claim and cooldown, a reply with signed components,
+ * the response recorded for duplicates — with no handler I/O of its own) at 32 concurrent
  * clients against the bot, next to a bare Deno.serve + WebCrypto verify baseline measured in the
  * same run. Target: the bot reaches at least 0.5x the baseline's throughput.
  *
@@ -65,7 +67,7 @@ async function prepare(keys: Awaited<ReturnType<typeof signingKeys>>, kind: "pin
         token: "t",
         version: 1,
       }
-      : commandInteraction("ethos_sync_status", [], {
+      : commandInteraction("help", [], {
         userId: String(300000000000000000n + BigInt(i)),
       });
     const body = JSON.stringify(payload);

@@ -1,5 +1,11 @@
 /** Runs every benchmark in bench/ in turn (each also runs alone with `deno run -A bench/X.ts`). */
-const benches = ["interactions_bench.ts", "rest_bench.ts"];
+const benches = [
+  "interactions_bench.ts",
+  "rest_bench.ts",
+  "manifest_bench.ts",
+  "sync_bench.ts",
+  "backup_bench.ts",
+];
 const only = Deno.args[0];
 let failed = false;
 for (const file of benches) {

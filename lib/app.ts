@@ -7,6 +7,7 @@ import { createCustomIds, type CustomIds } from "./interactions/custom_id.ts";
 import { createHmac, type Hmac } from "./hmac.ts";
 import { createVerifier, type Verifier } from "./discord/verify.ts";
 import type { InteractionApp } from "./interactions/dispatch.ts";
+import { ResponseRecorder } from "./interactions/idempotency.ts";
 
 export interface App {
   deps: AppDeps;
@@ -20,7 +21,13 @@ export interface App {
   shutdown: AbortController;
 }
 
-export async function createApp(deps: AppDeps, commands: Command[] = allCommands): Promise<App> {
+export async function createApp(
+  baseDeps: AppDeps,
+  commands: Command[] = allCommands,
+): Promise<App> {
+  const shutdown = new AbortController();
+  // Long work (role sync chunks) started from routes, commands or crons sees the SIGINT signal.
+  const deps: AppDeps = baseDeps.shutdown ? baseDeps : { ...baseDeps, shutdown: shutdown.signal };
   const registry = createRegistry(commands);
   const customIds = createCustomIds(await createHmac(deps.config.signingSecret, "custom-id"));
   const links = await createHmac(deps.config.signingSecret, "link");
@@ -31,7 +38,13 @@ export async function createApp(deps: AppDeps, commands: Command[] = allCommands
     customIds,
     links,
     verifier,
-    interactions: { deps, registry, customIds },
-    shutdown: new AbortController(),
+    interactions: {
+      deps,
+      registry,
+      customIds,
+      links,
+      recorder: new ResponseRecorder(deps.kv, deps.clock),
+    },
+    shutdown,
   };
 }

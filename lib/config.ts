@@ -297,3 +297,33 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     ...overrides,
   });
 }
+
+const cliEnvSchema = z.object({
+  SYNC_URL: httpUrl.optional(),
+  SYNC_AUTH_TOKEN: z.string().min(1).optional(),
+  DISCORD_GUILD_ID: snowflake.optional(),
+  NO_COLOR: z.string().optional(),
+});
+export type CliEnv = Partial<Record<keyof z.infer<typeof cliEnvSchema>, string>>;
+
+/**
+ * The few variables the operator CLIs read (never the bot's secrets). Invalid values are
+ * dropped with a warning rather than fatal: a CLI flag can still supply them.
+ */
+export function cliEnv(): CliEnv {
+  let raw: Record<string, string> = {};
+  try {
+    raw = Deno.env.toObject();
+  } catch {
+    return {}; // no --allow-env: flags only
+  }
+  const out: CliEnv = {};
+  for (const key of Object.keys(cliEnvSchema.shape) as (keyof CliEnv)[]) {
+    const value = raw[key]?.trim();
+    if (!value) continue;
+    const parsed = cliEnvSchema.shape[key].safeParse(value);
+    if (parsed.success) out[key] = key === "SYNC_URL" ? parsed.data as string : value;
+    else console.error(`warning: ignoring ${key}: ${parsed.error.issues[0]?.message}`);
+  }
+  return out;
+}

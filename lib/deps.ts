@@ -6,6 +6,8 @@ import type { Config } from "./config.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./ops/log.ts";
 import type { RestClient } from "./discord/rest.ts";
+import type { EthosClient } from "./sync/ethos.ts";
+import type { Metrics } from "./ops/metrics.ts";
 
 export interface AppDeps {
   config: Config;
@@ -18,4 +20,10 @@ export interface AppDeps {
   waitUntil(work: Promise<unknown>): void;
   /** Epoch ms the process started. */
   startedAt: number;
+  /** The Ethos API client; built from the config (and `fetch`) when absent. */
+  ethos?: EthosClient;
+  /** Prometheus metrics of this isolate; absent in tests that do not look at them. */
+  metrics?: Metrics;
+  /** Aborted on SIGINT (set by createApp from App.shutdown): long work checkpoints and stops. */
+  shutdown?: AbortSignal;
 }

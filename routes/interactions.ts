@@ -39,6 +39,13 @@ const interactionSchema = z.discriminatedUnion("type", [
 ]).refine((i) => i.type === 1 || "member" in i || "user" in i, "interaction has no user");
 
 const decoder = new TextDecoder();
+const TYPE_NAMES: Record<number, string> = {
+  1: "ping",
+  2: "application_command",
+  3: "message_component",
+  4: "autocomplete",
+  5: "modal_submit",
+};
 
 export function interactionsRoute(app: App): Handler {
   return async (req) => {
@@ -64,15 +71,21 @@ export function interactionsRoute(app: App): Handler {
     }
     const parsed = interactionSchema.safeParse(raw);
     if (!parsed.success) return httpError(400, "body is not a Discord interaction");
-    const { response, after } = await dispatch(
+    const started = performance.now();
+    const { response, after, outcome } = await dispatch(
       app.interactions,
       parsed.data as unknown as APIInteraction,
     );
+    const type = TYPE_NAMES[parsed.data.type];
+    app.deps.metrics?.interactions.inc({ type, outcome });
+    app.deps.metrics?.interactionSeconds.observe({ type }, (performance.now() - started) / 1000);
     if (after.length) {
-      // Start deferred work once the response has been handed back to the server.
-      app.deps.waitUntil(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
-        for (const work of after) await work();
-      }));
+      // Deferred work starts once the response has been handed back to the server.
+      app.deps.waitUntil(
+        new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() =>
+          Promise.all(after.map((work) => work()))
+        ),
+      );
     }
     return json(response);
   };

@@ -4,11 +4,34 @@ import { Router } from "../lib/http/router.ts";
 import { httpError } from "../lib/http/response.ts";
 import { interactionsRoute } from "./interactions.ts";
 import { healthRoute } from "./health.ts";
+import { metricsRoute } from "./metrics.ts";
+import { statusJsonRoute, statusPageRoute } from "./status.ts";
+import { statusLoginRoute } from "./status_login.ts";
+import { statusLinkRoute } from "./status_link.ts";
+import { commandsDiffRoute } from "./commands_diff.ts";
+import { commandsSyncRoute } from "./commands_sync.ts";
+import { commandsLogRoute } from "./commands_log.ts";
+import { triggerSyncRoute } from "./trigger_sync.ts";
+import { syncStatusRoute } from "./sync_status.ts";
+import { stopSyncRoute } from "./stop_sync.ts";
+import { registerBackupRoutes } from "./backups.ts";
 
 export function createHandler(app: App): (req: Request) => Promise<Response> {
   const router = new Router()
     .on("POST", "/interactions", interactionsRoute(app))
-    .on("GET", "/health", healthRoute(app));
+    .on("GET", "/health", healthRoute(app))
+    .on("GET", "/metrics", metricsRoute(app))
+    .on("GET", "/status", statusPageRoute(app))
+    .on("GET", "/status.json", statusJsonRoute(app))
+    .on("GET", "/status/login", statusLoginRoute(app))
+    .on("POST", "/status-link", statusLinkRoute(app))
+    .on("GET", "/commands/diff", commandsDiffRoute(app))
+    .on("POST", "/commands/sync", commandsSyncRoute(app))
+    .on("GET", "/commands/log", commandsLogRoute(app))
+    .on("POST", "/trigger-sync", triggerSyncRoute(app))
+    .on("GET", "/sync-status", syncStatusRoute(app))
+    .on("POST", "/stop-sync", stopSyncRoute(app));
+  registerBackupRoutes(router, app);
   return async (req) => {
     const start = performance.now();
     let res: Response;

@@ -18,6 +18,7 @@ import { type App, createApp } from "../lib/app.ts";
 import type { AppDeps } from "../lib/deps.ts";
 import type { Command } from "../lib/commands/define.ts";
 import { createHandler } from "../routes/mod.ts";
+import { countingKv, Metrics } from "../lib/ops/metrics.ts";
 
 export const APP_ID = "100000000000000001";
 export const GUILD_ID = "200000000000000001";
@@ -107,6 +108,8 @@ export async function createTestApp(opts: {
   routes?: Record<string, unknown>;
   kv?: Deno.Kv;
   rest?: RestClient;
+  /** Gives the app Prometheus metrics (and counts its KV operations). */
+  metrics?: Metrics;
 } = {}): Promise<TestApp> {
   const keys = await signingKeys();
   const config = testConfig({
@@ -116,13 +119,15 @@ export async function createTestApp(opts: {
   });
   const clock = new ManualClock(Date.UTC(2026, 10, 22, 12));
   const log = memoryLogger();
-  const kv = opts.kv ?? await Deno.openKv(":memory:");
+  const rawKv = opts.kv ?? await Deno.openKv(":memory:");
+  const kv = opts.metrics ? countingKv(rawKv, opts.metrics) : rawKv;
   const fake = fakeDiscordFetch(opts.routes);
   const rest = opts.rest ?? new RestClient({
     token: config.discord.token,
     apiBase: config.discord.apiBase,
     fetch: fake.fetch,
     log,
+    onEvent: opts.metrics?.rest,
   });
   const background: Promise<unknown>[] = [];
   const deps: AppDeps = {
@@ -134,6 +139,7 @@ export async function createTestApp(opts: {
     fetch: fake.fetch,
     waitUntil: (p) => void background.push(p),
     startedAt: clock.now(),
+    metrics: opts.metrics,
   };
   const app = await createApp(deps, opts.commands);
   const handle = createHandler(app);
@@ -166,7 +172,7 @@ export async function createTestApp(opts: {
     },
     async close() {
       while (background.length) await background.shift()?.catch(() => {});
-      if (!opts.kv) kv.close();
+      if (!opts.kv) rawKv.close();
     },
   };
 }

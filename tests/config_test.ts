@@ -66,6 +66,9 @@ Deno.test("config: defaults for everything optional", () => {
     chunkSize: 50,
     autoContinue: false,
     disableDaily: false,
+    patchLimit: { limit: 10, windowMs: 10_000 },
+    roleLimit: { limit: 10, windowMs: 10_000 },
+    freshMs: 5_000,
   });
   assertEquals(c.commands, { forceSync: false, syncOnStart: false, autoSync: false, guildIds: [] });
   assertEquals(c.backup, { maxPerGuild: 25, cooldownS: 300, retentionDays: 0, ownerId: undefined });

@@ -8,6 +8,7 @@ import { opt } from "./options.ts";
 import type { AutocompleteContext, Choice } from "../interactions/context.ts";
 import { getAllowedRoles, setAllowedRole } from "../interactions/permissions.ts";
 import { type Feature, FEATURES, getFlags, setFlag } from "../ops/flags.ts";
+import { tryAppendAudit } from "../audit/mod.ts";
 import { keys } from "../kv/keys.ts";
 import type { AppDeps } from "../deps.ts";
 
@@ -98,6 +99,12 @@ export const config = defineCommand({
         return ctx.ephemeral(`There is no role with id \`${roleId}\` in this server.`);
       }
       const roles = await setAllowedRole(ctx.deps.kv, guildId, command, roleId);
+      await tryAppendAudit(ctx.deps, {
+        guildId,
+        actor: { id: ctx.user.id, name: ctx.user.username },
+        action: "config.allow_list",
+        detail: { command, roles },
+      });
       ctx.log.info("command allow-list changed", {
         guild: guildId,
         command,
@@ -113,6 +120,12 @@ export const config = defineCommand({
     if (feature !== undefined) {
       if (enabled === undefined) return ctx.ephemeral("Say `enabled:true` or `enabled:false`.");
       await setFlag(ctx.deps.kv, guildId, feature as Feature, enabled);
+      await tryAppendAudit(ctx.deps, {
+        guildId,
+        actor: { id: ctx.user.id, name: ctx.user.username },
+        action: "config.feature",
+        detail: { feature, enabled },
+      });
       ctx.log.info("feature flag changed", { guild: guildId, feature, enabled, by: ctx.user.id });
       lines.push(`Feature \`${feature}\` is now ${enabled ? "on" : "off"}.`);
     }

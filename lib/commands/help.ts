@@ -10,6 +10,7 @@ import { defineCommand } from "./define.ts";
 import type { Command } from "./define.ts";
 import type { ComponentContext, InteractionContext } from "../interactions/context.ts";
 import type { MessageData } from "../interactions/reply.ts";
+import type { Registry } from "./registry.ts";
 import { describeMissing } from "../interactions/permissions.ts";
 
 export const HELP_PAGE_SIZE = 5;
@@ -27,6 +28,33 @@ function usage(c: Command): string[] {
   );
 }
 
+interface HelpText {
+  categories: string[];
+  /** Per category, the entry of each command in it. */
+  entries: string[][];
+}
+
+// The text depends only on the registry: built once, not on every /help (it is on the hot path).
+const texts = new WeakMap<Registry, HelpText>();
+
+function helpText(registry: Registry): HelpText {
+  let text = texts.get(registry);
+  if (!text) {
+    const cats = categories(registry.commands);
+    text = {
+      categories: cats,
+      entries: cats.map((cat) =>
+        registry.commands.filter((c) => c.category === cat).map((c) => {
+          const perms = c.permissions ? ` (needs ${describeMissing(c.permissions)})` : "";
+          return `**${usage(c).map((u) => `\`${u}\``).join(", ")}**${perms}\n${c.description}`;
+        })
+      ),
+    };
+    texts.set(registry, text);
+  }
+  return text;
+}
+
 /** The message for one category page; state is `userId.category.page`. */
 export async function helpPage(
   ctx: InteractionContext,
@@ -34,18 +62,14 @@ export async function helpPage(
   categoryIndex: number,
   page: number,
 ): Promise<MessageData> {
-  const cats = categories(ctx.registry.commands);
+  const { categories: cats, entries } = helpText(ctx.registry);
   const cat = Math.min(Math.max(categoryIndex, 0), cats.length - 1);
-  const inCategory = ctx.registry.commands.filter((c) => c.category === cats[cat]);
+  const inCategory = entries[cat];
   const pages = Math.max(1, Math.ceil(inCategory.length / HELP_PAGE_SIZE));
   const p = Math.min(Math.max(page, 0), pages - 1);
-  const shown = inCategory.slice(p * HELP_PAGE_SIZE, (p + 1) * HELP_PAGE_SIZE);
   const embed: APIEmbed = {
     title: `Help: ${cats[cat]}`,
-    description: shown.map((c) => {
-      const perms = c.permissions ? ` (needs ${describeMissing(c.permissions)})` : "";
-      return `**${usage(c).map((u) => `\`${u}\``).join(", ")}**${perms}\n${c.description}`;
-    }).join("\n\n"),
+    description: inCategory.slice(p * HELP_PAGE_SIZE, (p + 1) * HELP_PAGE_SIZE).join("\n\n"),
     footer: { text: `Page ${p + 1} of ${pages} · ${inCategory.length} commands` },
   };
   const select: APIActionRowComponent<APIComponentInMessageActionRow> = {

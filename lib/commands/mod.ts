@@ -3,5 +3,25 @@ import type { Command } from "./define.ts";
 import { help } from "./help.ts";
 import { config } from "./config.ts";
 import { ethosSyncStatus } from "./ethos_sync_status.ts";
+import { ethosSync } from "./ethos_sync.ts";
+import { ethosSyncStop } from "./ethos_sync_stop.ts";
+import { ethosRefresh } from "./ethos_refresh.ts";
+import { commandsStatus } from "./commands_status.ts";
+import { privacy } from "./privacy.ts";
+import { backup } from "./backup.ts";
+import { audit } from "./audit.ts";
+import { statusLink } from "./status_link.ts";
 
-export const commands: Command[] = [help, config, ethosSyncStatus];
+export const commands: Command[] = [
+  help,
+  config,
+  ethosSyncStatus,
+  ethosSync,
+  ethosSyncStop,
+  ethosRefresh,
+  commandsStatus,
+  privacy,
+  backup,
+  audit,
+  statusLink,
+];

@@ -385,6 +385,21 @@ export class RestClient {
     }
   }
 
+  /**
+   * What the client has learned about the rate-limit bucket a route falls in: its limit and
+   * window (the longest Reset-After seen), or null until a response taught them (or when the
+   * route answered without rate-limit headers). Lets callers pace work to the real limits.
+   */
+  bucketInfo(method: string, path: string): { limit: number; windowMs: number } | null {
+    const route = parseRoute(method, path.startsWith("/") ? path : `/${path}`);
+    const hash = this.#templateHash.get(route.template);
+    const bucket = this.#buckets.get(hash ? `${hash}:${route.major}` : route.key)?.owner;
+    if (!bucket || !bucket.known || bucket.unlimited || bucket.limit <= 0 || bucket.windowMs <= 0) {
+      return null;
+    }
+    return { limit: bucket.limit, windowMs: bucket.windowMs };
+  }
+
   /** A snapshot of counters, the invalid-request budget and the queues. */
   stats(): RestStats {
     const now = this.#clock.now();

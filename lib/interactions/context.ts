@@ -16,6 +16,7 @@ import type { Followup } from "./followup.ts";
 import type { MessageInput } from "./reply.ts";
 import type { Command } from "../commands/define.ts";
 import type { Registry } from "../commands/registry.ts";
+import type { Hmac } from "../hmac.ts";
 
 export interface InteractionContext<I extends APIInteraction = APIInteraction> {
   interaction: I;
@@ -31,6 +32,8 @@ export interface InteractionContext<I extends APIInteraction = APIInteraction> {
   /** The invoking member's permissions in the channel (0n outside guilds). */
   permissions: bigint;
   followup: Followup;
+  /** Signs links (status page, downloads). */
+  links: Hmac;
   reply(input: MessageInput): APIInteractionResponse;
   ephemeral(input: MessageInput): APIInteractionResponse;
   /**

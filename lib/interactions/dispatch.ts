@@ -23,6 +23,7 @@ import type { AppDeps } from "../deps.ts";
 import type { Registry } from "../commands/registry.ts";
 import { type Command, OptionError, parseOptions, resolveInvocation } from "../commands/define.ts";
 import type { CustomIds } from "./custom_id.ts";
+import type { Hmac } from "../hmac.ts";
 import type {
   AutocompleteContext,
   CommandContext,
@@ -33,7 +34,7 @@ import type {
 import { createFollowup, type Followup } from "./followup.ts";
 import * as reply from "./reply.ts";
 import { isAdministrator, permissionRefusal } from "./permissions.ts";
-import { recordResponse } from "./idempotency.ts";
+import type { ResponseRecorder } from "./idempotency.ts";
 import { admit, type GateRequest } from "./gate.ts";
 import { DiscordApiError } from "../discord/errors.ts";
 
@@ -41,14 +42,38 @@ export interface InteractionApp {
   deps: AppDeps;
   registry: Registry;
   customIds: CustomIds;
+  /** Signs links (status page); the App's key for purpose "link". */
+  links: Hmac;
+  /** Writes the responses kept for duplicate deliveries, batched. */
+  recorder: ResponseRecorder;
   /** After this long a handler is acknowledged with a deferred response (Discord allows 3 s). */
   deadlineMs?: number;
 }
+
+export type Outcome =
+  | "pong"
+  | "autocomplete"
+  | "ok"
+  | "refused"
+  | "duplicate"
+  | "unknown"
+  | "expired"
+  | "invalid_options"
+  | "error"
+  | "degraded";
 
 export interface Dispatched {
   response: APIInteractionResponse;
   /** Work to start once the response is on its way (deferred replies). */
   after: (() => Promise<void>)[];
+  /** How it went, for metrics. */
+  outcome: Outcome;
+}
+
+/** What one dispatch accumulates on its way: deferred work and the outcome. */
+interface Trace {
+  after: (() => Promise<void>)[];
+  outcome: Outcome;
 }
 
 export const MESSAGES = {
@@ -60,40 +85,45 @@ export const MESSAGES = {
 };
 
 const DEFAULT_DEADLINE_MS = 2_500;
+// A preallocated abort reason: abort() without one builds a DOMException with a stack trace on
+// every interaction.
+const HANDLER_DONE = Symbol("handler done");
 const CUSTOM_ID_TTL_MS = 15 * 60_000;
 
 export async function dispatch(
   app: InteractionApp,
   interaction: APIInteraction,
 ): Promise<Dispatched> {
-  const after: Dispatched["after"] = [];
   if (interaction.type === InteractionType.Ping) {
-    return { response: { type: InteractionResponseType.Pong }, after };
+    return { response: { type: InteractionResponseType.Pong }, after: [], outcome: "pong" };
   }
   if (interaction.type === InteractionType.ApplicationCommandAutocomplete) {
-    return { response: await autocomplete(app, interaction), after };
+    return { response: await autocomplete(app, interaction), after: [], outcome: "autocomplete" };
   }
+  const trace: Trace = { after: [], outcome: "ok" };
   let response: APIInteractionResponse;
   try {
-    response = await route(app, interaction, after);
+    response = await route(app, interaction, trace);
   } catch (error) {
-    response = failure(app, interaction, error);
+    response = failure(app, interaction, error, trace);
   }
-  return { response, after };
+  return { response, after: trace.after, outcome: trace.outcome };
 }
 
 type Admission = { ok: true } | { ok: false; response: APIInteractionResponse };
 
 /** Runs the gate; KV failing means a clear "degraded" reply, not a timeout. */
-async function gate(app: InteractionApp, req: GateRequest): Promise<Admission> {
+async function gate(app: InteractionApp, req: GateRequest, trace: Trace): Promise<Admission> {
   let result;
   try {
     result = await admit(app.deps.kv, req);
   } catch (error) {
     app.deps.log.error("interaction gate unavailable", { interaction: req.interactionId, error });
+    trace.outcome = "degraded";
     return { ok: false, response: reply.ephemeral(MESSAGES.degraded) };
   }
   if (result.kind === "admitted") return { ok: true };
+  trace.outcome = result.kind === "refused" ? "refused" : "duplicate";
   if (result.kind === "refused") return { ok: false, response: reply.ephemeral(result.message) };
   app.deps.log.info("duplicate delivery ignored", { interaction: req.interactionId });
   return { ok: false, response: result.response ?? reply.ephemeral(MESSAGES.duplicate) };
@@ -103,17 +133,22 @@ async function gate(app: InteractionApp, req: GateRequest): Promise<Admission> {
 async function run(
   app: InteractionApp,
   interaction: APIInteraction,
-  after: Dispatched["after"],
+  trace: Trace,
   handler: () => Promise<APIInteractionResponse> | APIInteractionResponse,
 ): Promise<APIInteractionResponse> {
-  const response = await withDeadline(app, interaction, after, async () => await handler());
-  // Recorded after the response is sent: off the hot path; a duplicate meanwhile sees "pending".
-  after.unshift(() =>
-    recordResponse(app.deps.kv, interaction.id, response, app.deps.clock).catch((error) =>
+  const response = await withDeadline(app, interaction, trace, async () => await handler());
+  // Buffered and written in a batch shortly after the response is sent; a duplicate delivery in
+  // the meantime sees the claim as pending.
+  app.deps.waitUntil(
+    app.recorder.record(userOf(interaction).id, interaction.id, response).catch((error) =>
       app.deps.log.warn("could not record the response for duplicate deliveries", { error })
-    )
+    ),
   );
   return response;
+}
+
+function userOf(interaction: APIInteraction) {
+  return interaction.member?.user ?? interaction.user!;
 }
 
 /** The allow-list part of a gate request, when the command is restricted for this member. */
@@ -139,8 +174,13 @@ function failure(
   app: InteractionApp,
   interaction: APIInteraction,
   error: unknown,
+  trace?: Trace,
 ): APIInteractionResponseChannelMessageWithSource {
-  if (error instanceof OptionError) return reply.ephemeral(error.message);
+  if (error instanceof OptionError) {
+    if (trace) trace.outcome = "invalid_options";
+    return reply.ephemeral(error.message);
+  }
+  if (trace) trace.outcome = "error";
   app.deps.log.error("interaction handler failed", { interaction: interaction.id, error });
   return reply.ephemeral(
     `Something went wrong while handling this; it has been logged (ref \`${interaction.id}\`).`,
@@ -150,23 +190,23 @@ function failure(
 async function withDeadline(
   app: InteractionApp,
   interaction: APIInteraction,
-  after: Dispatched["after"],
+  trace: Trace,
   run: () => Promise<APIInteractionResponse>,
 ): Promise<APIInteractionResponse> {
-  const work = run().catch((error) => failure(app, interaction, error));
+  const work = run().catch((error) => failure(app, interaction, error, trace));
   const timer = new AbortController();
   const late = Symbol("late");
   const first = await Promise.race([
     work,
     app.deps.clock.sleep(app.deadlineMs ?? DEFAULT_DEADLINE_MS, timer.signal)
       .then(() => late, () => work),
-  ]).finally(() => timer.abort());
+  ]).finally(() => timer.abort(HANDLER_DONE));
   if (first !== late) return first as APIInteractionResponse;
   app.deps.log.warn("handler exceeded the response deadline; deferring", {
     interaction: interaction.id,
   });
   const followup = followupFor(app, interaction);
-  after.push(async () => {
+  trace.after.push(async () => {
     const answer = await work;
     if (
       answer.type === InteractionResponseType.ChannelMessageWithSource ||
@@ -210,13 +250,13 @@ function baseContext<I extends APIInteraction>(
   app: InteractionApp,
   interaction: I,
   command: Command,
-  after: Dispatched["after"],
+  trace: Trace,
 ): { ctx: InteractionContext<I>; defer: (work: (f: Followup) => Promise<void>) => void } {
   const user = interaction.member?.user ?? interaction.user!;
   const log = app.deps.log.child({ interaction: interaction.id, command: command.name });
   const followup = followupFor(app, interaction);
   const defer = (work: (f: Followup) => Promise<void>) => {
-    after.push(async () => {
+    trace.after.push(async () => {
       try {
         await work(followup);
       } catch (error) {
@@ -243,6 +283,7 @@ function baseContext<I extends APIInteraction>(
       defer(work);
       return reply.deferred(opts?.ephemeral ?? true);
     },
+    links: app.links,
     customId: (route, state = "", ttlMs = CUSTOM_ID_TTL_MS) =>
       app.customIds.sign(`${command.name}.${route}`, state, ttlMs, app.deps.clock.now()),
   };
@@ -252,15 +293,15 @@ function baseContext<I extends APIInteraction>(
 async function route(
   app: InteractionApp,
   interaction: APIInteraction,
-  after: Dispatched["after"],
+  trace: Trace,
 ): Promise<APIInteractionResponse> {
   switch (interaction.type) {
     case InteractionType.ApplicationCommand:
-      return await command(app, interaction, after);
+      return await command(app, interaction, trace);
     case InteractionType.MessageComponent:
-      return await component(app, interaction, after);
+      return await component(app, interaction, trace);
     case InteractionType.ModalSubmit:
-      return await modalSubmit(app, interaction, after);
+      return await modalSubmit(app, interaction, trace);
     default:
       return reply.ephemeral("This kind of interaction is not supported.");
   }
@@ -269,41 +310,50 @@ async function route(
 async function command(
   app: InteractionApp,
   interaction: APIApplicationCommandInteraction,
-  after: Dispatched["after"],
+  trace: Trace,
 ): Promise<APIInteractionResponse> {
   const name = interaction.data.name;
   const cmd = app.registry.get(name);
   if (!cmd || interaction.data.type !== ApplicationCommandType.ChatInput) {
     app.deps.log.warn("unknown command", { interaction: interaction.id, command: name });
+    trace.outcome = "unknown";
     return reply.ephemeral(
       `Unknown command \`/${name}\`. The bot's command list may be out of date; an admin can re-sync it.`,
     );
   }
   if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) {
+    trace.outcome = "refused";
     return reply.ephemeral(MESSAGES.guildOnly);
   }
   const chat = interaction as APIChatInputApplicationCommandInteraction;
   const invocation = resolveInvocation(cmd, chat.data.options);
-  if (!invocation) return reply.ephemeral(`Unknown subcommand of \`/${name}\`.`);
+  if (!invocation) {
+    trace.outcome = "unknown";
+    return reply.ephemeral(`Unknown subcommand of \`/${name}\`.`);
+  }
   const refusal = bitsRefusal(interaction, cmd, invocation.leaf.permissions);
-  if (refusal) return reply.ephemeral(refusal);
+  if (refusal) {
+    trace.outcome = "refused";
+    return reply.ephemeral(refusal);
+  }
   // Bad options have no side effects: refused before the gate spends a cooldown use.
   const options = parseOptions(invocation.leaf, invocation.raw);
   const user = interaction.member?.user ?? interaction.user!;
   const admission = await gate(app, {
     interactionId: interaction.id,
+    userId: userOf(interaction).id,
     now: app.deps.clock.now(),
     allowList: allowListFor(interaction, cmd),
     cooldown: cmd.cooldown ? { command: name, userId: user.id, spec: cmd.cooldown } : undefined,
-  });
+  }, trace);
   if (!admission.ok) return admission.response;
   const ctx: CommandContext = {
-    ...baseContext(app, chat, cmd, after).ctx,
+    ...baseContext(app, chat, cmd, trace).ctx,
     path: invocation.path,
     options,
     modal: (data) => reply.modal(data),
   };
-  return await run(app, interaction, after, () => invocation.leaf.handler(ctx));
+  return await run(app, interaction, trace, () => invocation.leaf.handler(ctx));
 }
 
 /** Custom-ID check, route lookup, permission bits and gate shared by components and modals. */
@@ -311,6 +361,7 @@ async function admitRoute<H>(
   app: InteractionApp,
   interaction: APIMessageComponentInteraction | APIModalSubmitInteraction,
   lookup: (route: string) => { command: Command; handler: H } | undefined,
+  trace: Trace,
 ): Promise<
   { ok: true; command: Command; handler: H; state: string } | {
     ok: false;
@@ -323,16 +374,21 @@ async function admitRoute<H>(
     if (!checked.ok && checked.reason === "tampered") {
       app.deps.log.warn("tampered custom id", { interaction: interaction.id });
     }
+    trace.outcome = "expired";
     return { ok: false, response: reply.ephemeral(MESSAGES.expired) };
   }
   const guarded = !found.command.publicComponents;
   const refusal = guarded ? bitsRefusal(interaction, found.command) : null;
-  if (refusal) return { ok: false, response: reply.ephemeral(refusal) };
+  if (refusal) {
+    trace.outcome = "refused";
+    return { ok: false, response: reply.ephemeral(refusal) };
+  }
   const admission = await gate(app, {
     interactionId: interaction.id,
+    userId: userOf(interaction).id,
     now: app.deps.clock.now(),
     allowList: guarded ? allowListFor(interaction, found.command) : undefined,
-  });
+  }, trace);
   if (!admission.ok) return admission;
   return { ok: true, ...found, state: checked.state };
 }
@@ -345,11 +401,11 @@ function componentValues(interaction: APIMessageComponentInteraction): string[] 
 async function component(
   app: InteractionApp,
   interaction: APIMessageComponentInteraction,
-  after: Dispatched["after"],
+  trace: Trace,
 ): Promise<APIInteractionResponse> {
-  const found = await admitRoute(app, interaction, app.registry.component);
+  const found = await admitRoute(app, interaction, app.registry.component, trace);
   if (!found.ok) return found.response;
-  const base = baseContext(app, interaction, found.command, after);
+  const base = baseContext(app, interaction, found.command, trace);
   const ctx: ComponentContext = {
     ...base.ctx,
     state: found.state,
@@ -361,15 +417,15 @@ async function component(
     },
     modal: (data) => reply.modal(data),
   };
-  return await run(app, interaction, after, () => found.handler(ctx));
+  return await run(app, interaction, trace, () => found.handler(ctx));
 }
 
 async function modalSubmit(
   app: InteractionApp,
   interaction: APIModalSubmitInteraction,
-  after: Dispatched["after"],
+  trace: Trace,
 ): Promise<APIInteractionResponse> {
-  const found = await admitRoute(app, interaction, app.registry.modal);
+  const found = await admitRoute(app, interaction, app.registry.modal, trace);
   if (!found.ok) return found.response;
   const fields: Record<string, string> = {};
   for (const row of interaction.data.components ?? []) {
@@ -381,12 +437,12 @@ async function modalSubmit(
     }
   }
   const ctx: ModalContext = {
-    ...baseContext(app, interaction, found.command, after).ctx,
+    ...baseContext(app, interaction, found.command, trace).ctx,
     state: found.state,
     fields,
     update: (input) => reply.update(input),
   };
-  return await run(app, interaction, after, () => found.handler(ctx));
+  return await run(app, interaction, trace, () => found.handler(ctx));
 }
 
 function flattenOptions(

@@ -13,6 +13,7 @@ import { allowListRefusal } from "./permissions.ts";
 
 export interface GateRequest {
   interactionId: string;
+  userId: string;
   now: number;
   /** Present when the command is subject to the guild's role allow-list for this member. */
   allowList?: { guildId: string; command: string; memberRoles: string[] };
@@ -24,15 +25,24 @@ export type GateResult =
   | { kind: "duplicate"; response?: APIInteractionResponse }
   | { kind: "refused"; message: string };
 
+const absent = (key: Deno.KvKey): Deno.KvEntryMaybe<unknown> => ({
+  key,
+  value: null,
+  versionstamp: null,
+});
+
 export async function admit(kv: Deno.Kv, req: GateRequest): Promise<GateResult> {
-  const idemKey = keys.idempotency(req.interactionId);
+  const idemKey = keys.idempotency(req.userId, req.interactionId);
   const allowKey = req.allowList && keys.commandRoles(req.allowList.guildId, req.allowList.command);
   const coolKey = req.cooldown && keys.cooldown(req.cooldown.userId, req.cooldown.command);
   const reads = [allowKey, coolKey].filter((k): k is Deno.KvKey => k !== undefined);
-  // "Must not exist" first: no read on the common path.
-  let idemCheck: Deno.AtomicCheck = { key: idemKey, versionstamp: null };
+  // Optimistic first attempt, when no allow-list must be read: the claim "must not exist" and no
+  // recent use of the command (the common case), in one commit and no read. If the commit fails
+  // (a duplicate, recent uses, a concurrent use), read what is there and evaluate for real.
+  let idemCheck: Deno.AtomicCheck = absent(idemKey);
+  let entries: Deno.KvEntryMaybe<unknown>[] | null = req.allowList ? null : reads.map(absent);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const entries = reads.length ? await kv.getMany(reads) : [];
+    entries ??= reads.length ? await kv.getMany(reads) : [];
     if (req.allowList) {
       const refusal = allowListRefusal(
         entries[0].value,
@@ -58,12 +68,13 @@ export async function admit(kv: Deno.Kv, req: GateRequest): Promise<GateResult> 
       op.check(entry).set(coolKey, cd.next, { expireIn: req.cooldown.spec.perMs });
     }
     if ((await op.commit()).ok) return { kind: "admitted" };
-    const existing = await kv.get(idemKey);
+    const [existing, ...fresh] = await kv.getMany([idemKey, ...reads]);
     const prior = priorDelivery(existing.value, req.now);
     if (prior.seen) return { kind: "duplicate", response: prior.response };
-    // An expired record KV has not deleted yet may be replaced; otherwise the cooldown entry
-    // changed under us (another use by the same member): evaluate again.
+    // An expired record KV has not deleted yet may be replaced; the cooldown entry is evaluated
+    // as it really is.
     idemCheck = existing;
+    entries = fresh;
   }
   // Constant conflicts on these keys mean a burst of deliveries: treat this one as a duplicate.
   return { kind: "duplicate" };

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { APIInteractionResponse } from "discord-api-types/v10";
 import type { Clock } from "../clock.ts";
 import { keys } from "../kv/keys.ts";
-import { liveValue, setRecord } from "../kv/record.ts";
+import { liveValue, recordEntry } from "../kv/record.ts";
 
 export const IDEMPOTENCY_TTL_MS = 15 * 60_000;
 
@@ -31,20 +31,64 @@ export function priorDelivery(raw: unknown, now: number): Prior {
 
 export const PENDING = { state: "pending" } as const;
 
-export async function recordResponse(
-  kv: Deno.Kv,
-  id: string,
-  response: APIInteractionResponse,
-  clock: Clock,
-): Promise<void> {
+function doneRecord(response: APIInteractionResponse) {
   const value = { state: "done", response };
   // A response too large to keep is not replayed; the duplicate still gets no side effects.
-  const fits = JSON.stringify(value).length < 60_000;
-  await setRecord(
-    kv,
-    keys.idempotency(id),
-    fits ? value : { state: "done" },
-    IDEMPOTENCY_TTL_MS,
-    clock,
-  );
+  return JSON.stringify(value).length < 60_000 ? value : { state: "done" };
+}
+
+const BATCH_SETS = 200;
+const BATCH_BYTES = 600_000;
+
+/**
+ * Buffers the "done" records written after responses are sent and writes them in one commit
+ * every `delayMs`: under load many interactions share a KV round trip. A duplicate delivery in
+ * the meantime sees the record as pending ("already being handled"), never a second run.
+ */
+export class ResponseRecorder {
+  #pending: { key: Deno.KvKey; value: unknown; size: number }[] = [];
+  #scheduled: Promise<void> | null = null;
+
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly clock: Clock,
+    private readonly delayMs = 20,
+  ) {}
+
+  /** Resolves once the record is written (or its batch failed: then it rejects). */
+  record(userId: string, id: string, response: APIInteractionResponse): Promise<void> {
+    const value = doneRecord(response);
+    this.#pending.push({
+      key: keys.idempotency(userId, id),
+      value,
+      size: JSON.stringify(value).length + 200,
+    });
+    this.#scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, this.delayMs)).then(
+      () => {
+        this.#scheduled = null;
+        return this.flush();
+      },
+    );
+    return this.#scheduled;
+  }
+
+  async flush(): Promise<void> {
+    const batch = this.#pending.splice(0);
+    const now = this.clock.now();
+    let op = this.kv.atomic();
+    let sets = 0;
+    let bytes = 0;
+    for (const item of batch) {
+      if (sets === BATCH_SETS || bytes + item.size > BATCH_BYTES) {
+        await op.commit();
+        op = this.kv.atomic();
+        sets = 0;
+        bytes = 0;
+      }
+      op.set(item.key, ...recordEntry(item.value, IDEMPOTENCY_TTL_MS, now));
+      sets++;
+      bytes += item.size;
+    }
+    if (sets) await op.commit();
+  }
 }

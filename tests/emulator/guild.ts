@@ -50,6 +50,40 @@ export interface ChannelRecord {
   default_thread_rate_limit_per_user?: number;
 }
 
+/**
+ * The guild settings Discord lets a bot with MANAGE_GUILD edit (PATCH /guilds/{id}), in Discord's
+ * field names. `system_channel_id` lives on the guild itself (`systemChannelId`).
+ */
+export interface GuildSettings {
+  description: string | null;
+  verification_level: number;
+  default_message_notifications: number;
+  explicit_content_filter: number;
+  afk_channel_id: string | null;
+  afk_timeout: number;
+  system_channel_flags: number;
+  rules_channel_id: string | null;
+  public_updates_channel_id: string | null;
+  preferred_locale: string;
+  premium_progress_bar_enabled: boolean;
+}
+
+export function defaultGuildSettings(): GuildSettings {
+  return {
+    description: null,
+    verification_level: 1,
+    default_message_notifications: 1,
+    explicit_content_filter: 2,
+    afk_channel_id: null,
+    afk_timeout: 300,
+    system_channel_flags: 0,
+    rules_channel_id: null,
+    public_updates_channel_id: null,
+    preferred_locale: "en-US",
+    premium_progress_bar_enabled: false,
+  };
+}
+
 export class EmulatedGuild implements GuildLike {
   readonly id: string;
   name: string;
@@ -70,6 +104,8 @@ export class EmulatedGuild implements GuildLike {
   /** Ordinary extra roles, for backup and restore tests. */
   extraRoles: string[] = [];
   systemChannelId: string | null = null;
+  /** Editable settings (verification, notifications, content filter, AFK, locale, ...). */
+  settings: GuildSettings = defaultGuildSettings();
 
   constructor(id: string, name: string, ownerId: string) {
     this.id = id;

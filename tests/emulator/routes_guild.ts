@@ -1,5 +1,10 @@
 /** Guild, role, emoji, sticker and current-user routes. */
-import { type APIRole, PermissionFlagsBits as P, RESTJSONErrorCodes } from "discord-api-types/v10";
+import {
+  type APIRole,
+  ChannelType,
+  PermissionFlagsBits as P,
+  RESTJSONErrorCodes,
+} from "discord-api-types/v10";
 import {
   bodyObject,
   type Ctx,
@@ -12,8 +17,8 @@ import {
   snowflakeParam,
 } from "./context.ts";
 import { DiscordError, FormErrors, missingPermissions, unknownRole } from "./errors.ts";
-import type { EmulatedGuild } from "./guild.ts";
-import { isSnowflake } from "./ids.ts";
+import type { EmulatedGuild, GuildSettings } from "./guild.ts";
+import { isSnowflake, normalizeId } from "./ids.ts";
 import { ALL_PERMISSIONS, compareRoles, highestRole } from "./permissions.ts";
 
 const MAX_ROLES = 250;
@@ -23,6 +28,7 @@ export function guildRoutes(): DiscordRoute[] {
     route("GET", "/users/@me", currentUser),
     route("GET", "/applications/@me", currentApplication),
     route("GET", "/guilds/:guild", getGuild),
+    route("PATCH", "/guilds/:guild", modifyGuild),
     route("GET", "/guilds/:guild/roles", (ctx) => ok(guildOf(ctx).sortedRoles())),
     route("POST", "/guilds/:guild/roles", createRole),
     route("PATCH", "/guilds/:guild/roles", reorderRoles),
@@ -65,7 +71,18 @@ function currentApplication(ctx: Ctx) {
 
 function getGuild(ctx: Ctx) {
   const g = guildOf(ctx);
-  const body: Record<string, unknown> = {
+  const body = guildBody(g);
+  if (ctx.query.get("with_counts") === "true") {
+    body.approximate_member_count = g.members.size;
+    body.approximate_presence_count = Math.floor(g.members.size * 0.3);
+  }
+  return ok(body);
+}
+
+/** The guild object Discord sends, with the stored settings. */
+function guildBody(g: EmulatedGuild): Record<string, unknown> {
+  const s = g.settings;
+  return {
     id: g.id,
     name: g.name,
     icon: null,
@@ -74,44 +91,171 @@ function getGuild(ctx: Ctx) {
     discovery_splash: null,
     owner_id: g.ownerId,
     region: "deprecated",
-    afk_channel_id: null,
-    afk_timeout: 300,
+    afk_channel_id: s.afk_channel_id,
+    afk_timeout: s.afk_timeout,
     widget_enabled: false,
     widget_channel_id: null,
-    verification_level: 1,
-    default_message_notifications: 1,
-    explicit_content_filter: 2,
+    verification_level: s.verification_level,
+    default_message_notifications: s.default_message_notifications,
+    explicit_content_filter: s.explicit_content_filter,
     roles: g.sortedRoles(),
     emojis: g.emojis,
     features: [],
     mfa_level: 0,
     application_id: null,
     system_channel_id: g.systemChannelId,
-    system_channel_flags: 0,
-    rules_channel_id: null,
+    system_channel_flags: s.system_channel_flags,
+    rules_channel_id: s.rules_channel_id,
     max_presences: null,
     max_members: 500000,
     vanity_url_code: null,
-    description: null,
+    description: s.description,
     banner: null,
     premium_tier: 0,
     premium_subscription_count: 0,
-    preferred_locale: "en-US",
-    public_updates_channel_id: null,
+    preferred_locale: s.preferred_locale,
+    public_updates_channel_id: s.public_updates_channel_id,
     max_video_channel_users: 25,
     max_stage_video_channel_users: 50,
     nsfw_level: 0,
     stickers: g.stickers,
-    premium_progress_bar_enabled: false,
+    premium_progress_bar_enabled: s.premium_progress_bar_enabled,
     hub_type: null,
     safety_alerts_channel_id: null,
     incidents_data: null,
   };
-  if (ctx.query.get("with_counts") === "true") {
-    body.approximate_member_count = g.members.size;
-    body.approximate_presence_count = Math.floor(g.members.size * 0.3);
+}
+
+/** Discord's locales (the ones a guild's preferred_locale may take). */
+const LOCALES = new Set([
+  "id",
+  "da",
+  "de",
+  "en-GB",
+  "en-US",
+  "es-ES",
+  "es-419",
+  "fr",
+  "hr",
+  "it",
+  "lt",
+  "hu",
+  "nl",
+  "no",
+  "pl",
+  "pt-BR",
+  "ro",
+  "fi",
+  "sv-SE",
+  "vi",
+  "tr",
+  "cs",
+  "el",
+  "bg",
+  "ru",
+  "uk",
+  "hi",
+  "th",
+  "zh-CN",
+  "ja",
+  "zh-TW",
+  "ko",
+]);
+const AFK_TIMEOUTS = [60, 300, 900, 1800, 3600];
+
+/**
+ * PATCH /guilds/{g}: Manage Server; validates the fields as Discord documents them (enums,
+ * AFK timeouts, channel ids of the right type in this guild) and returns the guild.
+ */
+function modifyGuild(ctx: Ctx) {
+  const g = guildOf(ctx);
+  requireGuildPermission(ctx, g, P.ManageGuild);
+  const b = bodyObject(ctx);
+  const form = new FormErrors();
+  const next: Partial<GuildSettings> = {};
+  let name: string | undefined;
+  if (b.name !== undefined) {
+    if (typeof b.name !== "string" || b.name.trim().length < 2 || b.name.length > 100) {
+      form.add(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.");
+    } else name = b.name;
   }
-  return ok(body);
+  const enumField = (
+    key: "verification_level" | "default_message_notifications" | "explicit_content_filter",
+    max: number,
+  ) => {
+    const v = b[key];
+    if (v === undefined || v === null) return;
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) {
+      const choices = Array.from({ length: max + 1 }, (_, i) => i).join(", ");
+      form.add([key], "BASE_TYPE_CHOICES", `Value must be one of {${choices}}.`);
+    } else next[key] = v as number;
+  };
+  enumField("verification_level", 4);
+  enumField("default_message_notifications", 1);
+  enumField("explicit_content_filter", 2);
+  if (b.afk_timeout !== undefined && b.afk_timeout !== null) {
+    if (!AFK_TIMEOUTS.includes(b.afk_timeout as number)) {
+      form.add(
+        ["afk_timeout"],
+        "BASE_TYPE_CHOICES",
+        `Value must be one of {${AFK_TIMEOUTS.join(", ")}}.`,
+      );
+    } else next.afk_timeout = b.afk_timeout as number;
+  }
+  if (b.system_channel_flags !== undefined && b.system_channel_flags !== null) {
+    if (!Number.isInteger(b.system_channel_flags) || (b.system_channel_flags as number) < 0) {
+      form.add(["system_channel_flags"], "NUMBER_TYPE_COERCE", "Value is not int.");
+    } else next.system_channel_flags = b.system_channel_flags as number;
+  }
+  if (b.preferred_locale !== undefined && b.preferred_locale !== null) {
+    if (typeof b.preferred_locale !== "string" || !LOCALES.has(b.preferred_locale)) {
+      form.add(["preferred_locale"], "LOCALE_INVALID", "Invalid locale.");
+    } else next.preferred_locale = b.preferred_locale;
+  }
+  if (b.description !== undefined) {
+    if (
+      b.description !== null && (typeof b.description !== "string" || b.description.length > 120)
+    ) {
+      form.add(["description"], "BASE_TYPE_MAX_LENGTH", "Must be 120 or fewer in length.");
+    } else next.description = b.description as string | null;
+  }
+  if (b.premium_progress_bar_enabled !== undefined && b.premium_progress_bar_enabled !== null) {
+    if (typeof b.premium_progress_bar_enabled !== "boolean") {
+      form.add(
+        ["premium_progress_bar_enabled"],
+        "BASE_TYPE_BOOLEAN",
+        "Must be either true or false.",
+      );
+    } else next.premium_progress_bar_enabled = b.premium_progress_bar_enabled;
+  }
+  const channelField = (key: string, types: ChannelType[]): string | null | undefined => {
+    const v = b[key];
+    if (v === undefined) return undefined;
+    if (v === null) return null;
+    if (!isSnowflake(v)) {
+      form.add([key], "NUMBER_TYPE_COERCE", `Value "${String(v)}" is not snowflake.`);
+      return undefined;
+    }
+    const ch = g.channels.get(normalizeId(v));
+    if (!ch || !types.includes(ch.type)) {
+      form.add([key], "CHANNEL_TYPE_INVALID", "Invalid channel for this setting.");
+      return undefined;
+    }
+    return ch.id;
+  };
+  const afk = channelField("afk_channel_id", [ChannelType.GuildVoice]);
+  if (afk !== undefined) next.afk_channel_id = afk;
+  const text = [ChannelType.GuildText];
+  const systemChannel = channelField("system_channel_id", text);
+  const rules = channelField("rules_channel_id", text);
+  if (rules !== undefined) next.rules_channel_id = rules;
+  const updates = channelField("public_updates_channel_id", text);
+  if (updates !== undefined) next.public_updates_channel_id = updates;
+  form.throwIfAny();
+  if (name !== undefined) g.name = name;
+  if (systemChannel !== undefined) g.systemChannelId = systemChannel;
+  Object.assign(g.settings, next);
+  return ok(guildBody(g));
 }
 
 /** Checks POST/PATCH role fields; returns the ones to apply. */

@@ -80,8 +80,12 @@ export const EVERYONE_PERMISSIONS = P.CreateInstantInvite | P.AddReactions | P.S
   P.UseExternalEmojis | P.Connect | P.Speak | P.UseVAD | P.ChangeNickname |
   P.UseApplicationCommands | P.CreatePublicThreads | P.SendMessagesInThreads;
 
-/** What the bot's invite asks for: enough to sync roles and to back up and restore a guild. */
-export const BOT_ROLE_PERMISSIONS = P.ManageRoles | P.ManageChannels | P.ViewChannel |
+/**
+ * What the bot's invite asks for: enough to sync roles and to back up and restore a guild
+ * (Manage Server restores the guild's settings).
+ */
+export const BOT_ROLE_PERMISSIONS = P.ManageRoles | P.ManageChannels | P.ManageGuild |
+  P.ViewChannel |
   P.SendMessages | P.EmbedLinks | P.ReadMessageHistory;
 
 const SCORE_TIME_END = Date.UTC(2025, 0, 1);

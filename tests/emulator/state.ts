@@ -221,6 +221,12 @@ export class EmulatorState {
       if (ch.parent_id === channelId) ch.parent_id = null;
     }
     if (found.guild.systemChannelId === channelId) found.guild.systemChannelId = null;
+    const settings = found.guild.settings;
+    for (
+      const key of ["afk_channel_id", "rules_channel_id", "public_updates_channel_id"] as const
+    ) {
+      if (settings[key] === channelId) settings[key] = null;
+    }
     return true;
   }
 

@@ -1,0 +1,480 @@
+/**
+ * Role sync benchmark on the Discord + Ethos emulator: a full sync of a seeded guild, driven
+ * through POST /trigger-sync like an operator would, with the bot built in-process (real
+ * RestClient over HTTP, real KV in memory). For each case it prints the elapsed time next to the
+ * rate-limit-bound minimum measured for the same guild, Discord calls and writes next to what a
+ * perfect run needs, 429s, Ethos calls, KV operations per member and peak memory, then one JSON
+ * line with every figure.
+ *
+ * Cases (the seed leaves about a third of the members out of sync, like a first sync):
+ *   a   every bucket and the global limit at 50/s (global-bound: one call per member)
+ *   b   Discord-like per-guild buckets: member PATCH 10/10 s, role PUT/DELETE 10/10 s,
+ *       list 10/10 s, get member 5/1 s, global 50/s (bucket-bound: both write buckets busy)
+ *
+ * Time scaling: a scale of S makes every window S times shorter (every rate S times higher), so
+ * hours of Discord-like pacing fit in minutes; the minimum is computed at the same scale, so the
+ * elapsed/minimum ratio is what it would be unscaled (the REST client's fixed 25 ms reset margin
+ * weighs S times more, so scaled ratios are if anything pessimistic).
+ *
+ *   deno run -A bench/sync_bench.ts          # default: a-10k@1x, b-10k@50x, a-100k@5x, b-100k@100x (~10 min)
+ *   deno run -A bench/sync_bench.ts --full   # adds a-100k@1x (~13 min) and b-100k@10x (~35 min)
+ *   deno run -A bench/sync_bench.ts --case=a:10000:1 --case=b:100000:10
+ */
+import { type Emulator, type EmulatorLimits, startEmulator } from "../tests/emulator/server.ts";
+import { signingKeys } from "../tests/_harness.ts";
+import { parseConfig } from "../lib/config.ts";
+import { systemClock } from "../lib/clock.ts";
+import { createLogger } from "../lib/ops/log.ts";
+import { RestClient } from "../lib/discord/rest.ts";
+import { createApp } from "../lib/app.ts";
+import type { AppDeps } from "../lib/deps.ts";
+import { createHandler } from "../routes/mod.ts";
+import { type LimitSpec, syncLowerBound } from "../lib/sync/scheduler.ts";
+import type { JobProgress } from "../lib/jobs/progress.ts";
+
+const GUILD = "200000000000000001";
+const TOKEN = "bench-token-0123456789abcdef";
+
+interface Case {
+  kind: "a" | "b";
+  members: number;
+  scale: number;
+}
+
+const args = Deno.args;
+const cases: Case[] = args.filter((a) => a.startsWith("--case=")).map((a) => {
+  const [kind, members, scale] = a.slice(7).split(":");
+  return { kind: kind as "a" | "b", members: Number(members), scale: Number(scale ?? 1) };
+});
+if (cases.length === 0) {
+  cases.push(
+    { kind: "a", members: 10_000, scale: 1 },
+    { kind: "b", members: 10_000, scale: 50 },
+    { kind: "a", members: 100_000, scale: 5 },
+    { kind: "b", members: 100_000, scale: 100 },
+  );
+  if (args.includes("--full")) {
+    cases.push({ kind: "a", members: 100_000, scale: 1 }, {
+      kind: "b",
+      members: 100_000,
+      scale: 10,
+    });
+  }
+}
+const SEED = Number(args.find((a) => a.startsWith("--seed="))?.slice(7) ?? 7);
+
+function limitsFor(c: Case): Required<EmulatorLimits> {
+  const s = c.scale;
+  const w = (limit: number, windowMs: number) => ({ limit, windowMs: windowMs / s });
+  if (c.kind === "a") {
+    const x = w(50, 1000);
+    return {
+      global: 50 * s,
+      memberPatch: x,
+      memberRole: x,
+      memberList: x,
+      memberGet: x,
+      default: x,
+      commandCreatesPerDay: 200,
+      followUp: w(5, 2000),
+    };
+  }
+  return {
+    global: 50 * s,
+    memberPatch: w(10, 10_000),
+    memberRole: w(10, 10_000),
+    memberList: w(10, 10_000),
+    memberGet: w(5, 1000),
+    default: w(50, 1000),
+    commandCreatesPerDay: 200,
+    followUp: w(5, 2000),
+  };
+}
+
+/** Counts every KV operation the bot makes. */
+function countingKv(kv: Deno.Kv) {
+  const counts: Record<string, number> = {};
+  const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
+  const wrapped = new Proxy(kv, {
+    get(target, prop) {
+      const member = Reflect.get(target, prop, target);
+      if (typeof member !== "function") return member;
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => {
+            bump("atomic");
+            return commit();
+          };
+          return op;
+        };
+      }
+      if (["get", "getMany", "set", "delete", "list", "enqueue"].includes(String(prop))) {
+        return (...a: unknown[]) => {
+          bump(String(prop));
+          return member.apply(target, a);
+        };
+      }
+      return member.bind(target);
+    },
+  });
+  return { kv: wrapped, counts };
+}
+
+interface Result {
+  case: string;
+  members: number;
+  scale: number;
+  needMembers: number;
+  neededWrites: number;
+  boundMs: number;
+  elapsedMs: number;
+  ratio: number;
+  writes: number;
+  patches: number;
+  roleCalls: number;
+  listCalls: number;
+  neededListCalls: number;
+  rereads: number;
+  otherReads: number;
+  discordCalls: number;
+  rateLimited: { user: number; global: number; shared: number };
+  ethosCalls: Record<string, number>;
+  kvOpsPerMember: number;
+  kvOps: Record<string, number>;
+  restSharedKvOps: number;
+  peakRssMb: number;
+  peakHeapMb: number;
+  inSyncAfter: boolean;
+  chunks: number;
+  maxPatchReadAgeMs: number | null;
+}
+
+/** Each member's change count k (> 0 only), as the rule says, from the emulator's state. */
+function changeCounts(emu: Emulator): number[] {
+  const g = emu.state.guild(GUILD);
+  const r = g.ethosRoles!;
+  const tiers = [
+    [r.exemplary, 2000],
+    [r.reputable, 1600],
+    [r.neutral, 1200],
+    [r.questionable, 800],
+    [r.untrusted, 0],
+  ] as const;
+  const managed = new Set([...tiers.map((t) => t[0] as string), r.profile]);
+  const out: number[] = [];
+  for (const m of g.members.values()) {
+    if (m.bot) continue;
+    let want: string[] = [];
+    if (m.roles.includes(r.verified)) {
+      const score = emu.state.score(m.id);
+      if (score !== undefined) {
+        want = [tiers.find((t) => score >= t[1])![0], r.profile];
+      }
+    }
+    const has = m.roles.filter((x) => managed.has(x));
+    const k = want.filter((x) => !has.includes(x)).length +
+      has.filter((x) => !want.includes(x)).length;
+    if (k > 0) out.push(k);
+  }
+  return out;
+}
+
+interface HostInfo {
+  url: string;
+  admin: string;
+  discordBase: string;
+  ethosBase: string;
+  token: string;
+  applicationId: string;
+  roles: Record<string, string>;
+  changes: number[];
+  totalMembers: number;
+}
+
+interface HostStats {
+  requests: Record<string, number>;
+  totalRequests: number;
+  writes: number;
+  noopWrites: number;
+  rateLimited: { user: number; global: number; shared: number };
+  ethosCalls: Record<string, number>;
+  outOfSync: number;
+  rssMb: number;
+}
+
+/**
+ * The emulator runs in its own process (`--host`), so the bot's event loop and the emulator's
+ * do not share one core: at 500 requests a second a shared loop makes the timers late enough to
+ * lose global-limit slots, which would measure the test rig rather than the bot.
+ */
+async function host(c: Case): Promise<void> {
+  const limits = limitsFor(c);
+  const emu = await startEmulator({ guilds: [{ members: c.members }], seed: SEED, limits });
+  const changes = changeCounts(emu);
+  const admin = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/reset") emu.stats.reset();
+    const stats: HostStats = {
+      requests: emu.stats.requests,
+      totalRequests: emu.stats.totalRequests,
+      writes: emu.stats.writes.length,
+      noopWrites: emu.stats.noopRoleWrites().length,
+      rateLimited: emu.stats.rateLimited,
+      ethosCalls: emu.stats.ethosCalls,
+      outOfSync: path === "/verify" ? changeCounts(emu).length : -1,
+      rssMb: Math.round(Deno.memoryUsage().rss / 1e6),
+    };
+    return Response.json(stats);
+  });
+  const g = emu.state.guild(GUILD);
+  const info: HostInfo = {
+    url: emu.url,
+    admin: `http://127.0.0.1:${(admin.addr as Deno.NetAddr).port}`,
+    discordBase: emu.discordBase,
+    ethosBase: emu.ethosBase,
+    token: emu.token,
+    applicationId: emu.applicationId,
+    roles: { ...g.ethosRoles! },
+    changes,
+    totalMembers: g.members.size,
+  };
+  console.log(JSON.stringify(info));
+  Deno.addSignalListener("SIGTERM", async () => {
+    await admin.shutdown();
+    await emu.close();
+    Deno.exit(0);
+  });
+}
+
+async function spawnHost(c: Case) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      `--host=${c.kind}:${c.members}:${c.scale}`,
+      `--seed=${SEED}`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (!buf.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("emulator host exited");
+    buf += value;
+  }
+  const info = JSON.parse(buf.split("\n")[0]) as HostInfo;
+  return {
+    info,
+    stats: async (path = "/stats"): Promise<HostStats> =>
+      await (await fetch(info.admin + path)).json(),
+    async close() {
+      child.kill("SIGTERM");
+      await reader.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}
+
+async function runCase(c: Case): Promise<Result> {
+  const limits = limitsFor(c);
+  const emuHost = await spawnHost(c);
+  const { info } = emuHost;
+  const changes = info.changes;
+  const totalMembers = info.totalMembers;
+  const spec: LimitSpec = {
+    patch: limits.memberPatch,
+    role: limits.memberRole,
+    list: limits.memberList,
+    global: limits.global,
+  };
+  const bound = syncLowerBound(changes, totalMembers, spec, 4);
+  const keys = await signingKeys();
+  const raw = await Deno.openKv(":memory:");
+  const { kv, counts } = countingKv(raw);
+  const config = parseConfig({
+    DISCORD_PUBLIC_KEY: keys.publicKeyHex,
+    DISCORD_APPLICATION_ID: info.applicationId,
+    DISCORD_TOKEN: info.token,
+    DISCORD_API_BASE: info.discordBase,
+    DISCORD_GUILD_ID: GUILD,
+    ETHOS_API_BASE: info.ethosBase,
+    VERIFIED_ROLE_ID: info.roles.verified,
+    ETHOS_VERIFIED_PROFILE_ROLE_ID: info.roles.profile,
+    ETHOS_ROLE_EXEMPLARY: info.roles.exemplary,
+    ETHOS_ROLE_REPUTABLE: info.roles.reputable,
+    ETHOS_ROLE_NEUTRAL: info.roles.neutral,
+    ETHOS_ROLE_QUESTIONABLE: info.roles.questionable,
+    ETHOS_ROLE_UNTRUSTED: info.roles.untrusted,
+    SYNC_AUTH_TOKEN: TOKEN,
+    SYNC_CHUNK_SIZE: String(c.members + 100),
+    SYNC_MAX_CHUNK_MS: "3600000",
+    SYNC_PATCH_LIMIT: `${limits.memberPatch.limit}/${limits.memberPatch.windowMs}ms`,
+    SYNC_ROLE_LIMIT: `${limits.memberRole.limit}/${limits.memberRole.windowMs}ms`,
+    // The 5 s freshness window, scaled like every other duration.
+    SYNC_FRESH_MS: String(Math.max(50, Math.round(5000 / c.scale))),
+    DISCORD_GLOBAL_RATE_LIMIT: String(limits.global),
+    ETHOS_CLIENT: "ethos-discord-bot-bench@0.1.0",
+  });
+  const log = createLogger({ level: "warn" });
+  const rest = new RestClient({
+    token: config.discord.token,
+    apiBase: config.discord.apiBase,
+    kv,
+    clock: systemClock,
+    log,
+    globalLimit: config.discord.globalRateLimit,
+    // Part of the time model: the client's safety margin after each bucket reset (25 ms against
+    // real windows) shrinks with the windows.
+    bucketMarginMs: Math.max(1, Math.round(25 / c.scale)),
+  });
+  const background: Promise<unknown>[] = [];
+  const deps: AppDeps = {
+    config,
+    kv,
+    rest,
+    clock: systemClock,
+    log,
+    fetch: globalThis.fetch.bind(globalThis),
+    waitUntil: (p) => void background.push(p.catch((e) => console.error(e))),
+    startedAt: Date.now(),
+  };
+  const app = await createApp(deps);
+  const handle = createHandler(app);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await handle(
+      new Request(`http://bench${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+    return await res.json();
+  };
+
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sampler = setInterval(() => {
+    const m = Deno.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 100);
+  await emuHost.stats("/reset");
+  const t0 = performance.now();
+  // ?wait=true holds the request until the chunk ends and returns its figures.
+  const finished = call("POST", "/trigger-sync?wait=true", { startIndex: 0 });
+  let status: JobProgress;
+  let lastPrint = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    status = await call("GET", "/sync-status");
+    const now = performance.now();
+    if (now - lastPrint > 15_000) {
+      lastPrint = now;
+      console.log(
+        `  ${c.kind}-${c.members}@${c.scale}x: ${status.processed}/${status.total ?? "?"} ` +
+          `changed ${status.counters["changed"] ?? 0} · ${((now - t0) / 1000).toFixed(0)}s`,
+      );
+    }
+    if (["completed", "failed", "stopped"].includes(status.state)) break;
+  }
+  const elapsedMs = performance.now() - t0;
+  clearInterval(sampler);
+  const chunk = await finished;
+  if (!chunk.started) throw new Error(`not started: ${JSON.stringify(chunk)}`);
+  await Promise.allSettled(background);
+  const result = (await Promise.allSettled(background)).length;
+  void result;
+
+  const hs = await emuHost.stats("/verify");
+  const req = hs.requests;
+  const patches = req["PATCH /guilds/:guild/members/:user"] ?? 0;
+  const roleCalls = (req["PUT /guilds/:guild/members/:user/roles/:role"] ?? 0) +
+    (req["DELETE /guilds/:guild/members/:user/roles/:role"] ?? 0);
+  const listCalls = req["GET /guilds/:guild/members"] ?? 0;
+  const memberGets = req["GET /guilds/:guild/members/:user"] ?? 0;
+  const rereads = status.counters["calls.reread"] ?? 0;
+  const discordCalls = hs.totalRequests;
+  const kvTotal = Object.values(counts).reduce((a, b) => a + b, 0);
+  const outOfSync = hs.outOfSync;
+  const r: Result = {
+    case: `${c.kind}-${c.members}@${c.scale}x`,
+    members: totalMembers,
+    scale: c.scale,
+    needMembers: changes.length,
+    neededWrites: bound.patchCalls + bound.roleCalls,
+    boundMs: bound.ms,
+    elapsedMs: Math.round(elapsedMs),
+    ratio: Math.round((elapsedMs / Math.max(1, bound.ms)) * 1000) / 1000,
+    writes: hs.writes,
+    patches,
+    roleCalls,
+    listCalls,
+    neededListCalls: bound.listCalls,
+    rereads,
+    otherReads: discordCalls - patches - roleCalls - listCalls - rereads,
+    discordCalls,
+    rateLimited: hs.rateLimited,
+    ethosCalls: hs.ethosCalls,
+    kvOpsPerMember: Math.round((kvTotal / totalMembers) * 1000) / 1000,
+    kvOps: counts,
+    restSharedKvOps: rest.stats().shared?.ops ?? 0,
+    peakRssMb: Math.round(peakRss / 1e6),
+    peakHeapMb: Math.round(peakHeap / 1e6),
+    inSyncAfter: outOfSync === 0 && hs.noopWrites === 0 && status.state === "completed",
+    chunks: status.chunk,
+    maxPatchReadAgeMs: chunk.stats?.maxPatchReadAgeMs ?? null,
+  };
+  void memberGets;
+  app.shutdown.abort();
+  rest.close();
+  raw.close();
+  await emuHost.close();
+  return r;
+}
+
+const hostArg = args.find((a) => a.startsWith("--host="));
+if (hostArg) {
+  const [kind, members, scale] = hostArg.slice(7).split(":");
+  await host({ kind: kind as "a" | "b", members: Number(members), scale: Number(scale) });
+  await new Promise(() => {});
+}
+
+console.log("Role sync benchmark (emulator in its own process; bot over HTTP; seed " + SEED + ")");
+console.log("old approach (fixed delays, 4 calls/member): about 1,200 members an hour\n");
+const results: Result[] = [];
+for (const c of cases) {
+  const label = `${c.kind}-${c.members}@${c.scale}x`;
+  console.log(
+    `--- ${label}: ${c.kind === "a" ? "all limits 50/s" : "Discord-like buckets"}` +
+      (c.scale !== 1 ? `, windows ${c.scale}x shorter (rates ${c.scale}x higher)` : ""),
+  );
+  const r = await runCase(c);
+  results.push(r);
+  const mph = Math.round(r.members / (r.elapsedMs / 3_600_000) / c.scale);
+  console.log(
+    [
+      `  elapsed ${(r.elapsedMs / 1000).toFixed(1)} s vs minimum ${
+        (r.boundMs / 1000).toFixed(1)
+      } s: ratio ${r.ratio} (target <= 1.1)`,
+      `  members ${r.members}, out of sync ${r.needMembers}; in sync after: ${r.inSyncAfter}; chunks ${r.chunks}`,
+      `  writes ${r.writes} vs needed ${r.neededWrites} (PATCH ${r.patches}, role ${r.roleCalls}; target equal)`,
+      `  Discord calls ${r.discordCalls}: writes ${r.writes} + list ${r.listCalls} (min ${r.neededListCalls}) + re-reads ${r.rereads} + other ${r.otherReads}`,
+      `  oldest role read behind a PATCH: ${
+        r.maxPatchReadAgeMs ?? "-"
+      } ms (SYNC_FRESH_MS scaled with the windows)`,
+      `  429s ${JSON.stringify(r.rateLimited)} (target 0)`,
+      `  Ethos calls ${JSON.stringify(r.ethosCalls)}`,
+      `  KV ops per member ${r.kvOpsPerMember} ${
+        JSON.stringify(r.kvOps)
+      } (REST shared state: ${r.restSharedKvOps})`,
+      `  peak memory of the bot: rss ${r.peakRssMb} MB, heap ${r.peakHeapMb} MB (the emulator runs in its own process)`,
+      `  unscaled throughput ~${mph.toLocaleString("en-US")} members/hour`,
+    ].join("\n"),
+  );
+}
+console.log(JSON.stringify({ bench: "sync", results }));

@@ -1,0 +1,638 @@
+/**
+ * `backup <command>`: the backup CLI. It only talks to the bot's HTTP API (`/backups...`, with
+ * `Authorization: Bearer $SYNC_AUTH_TOKEN`) and never runs the engine itself; it shares the
+ * response types with lib/backup and lib/jobs.
+ *
+ *   create [--label L]            start a capture and follow it to its end
+ *   list                          the guild's backups, newest first
+ *   view ID                       one backup's details
+ *   verify ID                     recompute the checksum (exit 1 when it does not match)
+ *   diff A [B]                    two backups, or A against the live server
+ *   restore ID [--only roles,categories,channels,members,settings] [--rewind]
+ *   export ID [--out FILE]        the backup as JSON (stdout unless --out)
+ *
+ * Every command takes --url (else $SYNC_URL, else http://localhost:8000), --token (else
+ * $SYNC_AUTH_TOKEN), --guild (else $DISCORD_GUILD_ID, else the bot's default) and --json.
+ * `create` and `restore` follow the job with a progress bar on a terminal (plain lines
+ * otherwise); `create` prints the new backup's id alone on the last line.
+ *
+ * Exit codes: 0 success; 1 the operation ran and failed (capture or restore failed or stopped, a
+ * restore with failures, a checksum mismatch); 2 it could not run (usage, bot unreachable, 401,
+ * HTTP error, refused: cooldown, cap, busy).
+ */
+import { type CliEnv, cliEnv } from "../config.ts";
+import type { JobProgress } from "../jobs/progress.ts";
+import { formatDuration, fraction } from "../jobs/progress.ts";
+import type { BackupMeta, VerifyResult } from "../backup/store.ts";
+import type { JobStatus } from "../backup/service.ts";
+import type { RestoreReport } from "../backup/restore_job.ts";
+import type { DiffView } from "../backup/views.ts";
+import type { BackupView } from "../backup/views.ts";
+import { RESTORE_PARTS } from "../backup/restore_plan.ts";
+
+export interface BackupCliIO {
+  /** One line of normal output. */
+  stdout(text: string): void;
+  /** One line of diagnostics. */
+  stderr(text: string): void;
+  /** Raw text to the terminal, no newline (the progress bar). */
+  write(text: string): void;
+  /** Raw bytes to stdout (export). */
+  writeBytes(bytes: Uint8Array): Promise<void>;
+  writeFile(path: string, bytes: Uint8Array): Promise<void>;
+  env(name: string): string | undefined;
+  fetch: typeof fetch;
+  isTTY: boolean;
+  sleep(ms: number): Promise<void>;
+  /** How often a followed job is polled (default 1000 ms). */
+  pollMs?: number;
+}
+
+export const EXIT = { ok: 0, failed: 1, error: 2 } as const;
+const DEFAULT_URL = "http://localhost:8000";
+const COMMANDS = ["create", "list", "view", "verify", "diff", "restore", "export"] as const;
+type Command = typeof COMMANDS[number];
+
+export const USAGE = `Usage: backup <command> [arguments] [options]
+
+  create [--label L]       capture a backup and follow it; prints the new id on the last line
+  list                     the backups of the guild, newest first
+  view ID                  one backup's details
+  verify ID                check its checksum (exit 1 when it does not match)
+  diff A [B]               compare two backups, or A with the live server
+  restore ID [--only roles,categories,channels,members,settings] [--rewind]
+                           non-destructive restore, followed to its end
+  export ID [--out FILE]   the backup as JSON (stdout unless --out)
+
+Options:
+  --url URL        the bot's base URL (default: $SYNC_URL, else ${DEFAULT_URL})
+  --token TOKEN    operator token (default: $SYNC_AUTH_TOKEN)
+  --guild ID       the guild (default: $DISCORD_GUILD_ID, else the bot's DISCORD_GUILD_ID)
+  --json           machine-readable output
+  --no-wait        create/restore: start the job and return
+  --color, --no-color
+  -h, --help
+
+Exit codes: 0 success; 1 failed (job failed or stopped, restore failures, checksum mismatch);
+2 could not run (usage, bot unreachable, 401, refused: cooldown, cap, busy).`;
+
+interface Parsed {
+  command?: string;
+  args: string[];
+  url?: string;
+  token?: string;
+  guild?: string;
+  label?: string;
+  only?: string;
+  out?: string;
+  rewind: boolean;
+  json: boolean;
+  wait: boolean;
+  color?: boolean;
+  help: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Parsed {
+  const out: Parsed = { args: [], rewind: false, json: false, wait: true, help: false };
+  const valued = new Set(["url", "token", "guild", "label", "only", "out"]);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "-h" || arg === "--help") {
+      out.help = true;
+      continue;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (valued.has(name)) {
+        const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+        if (value === undefined || (eq < 0 && value.startsWith("--"))) {
+          throw new UsageError(`--${name} needs a value`);
+        }
+        (out as unknown as Record<string, string>)[name] = value;
+        continue;
+      }
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (name === "json") out.json = true;
+      else if (name === "rewind") out.rewind = true;
+      else if (name === "no-wait") out.wait = false;
+      else if (name === "color") out.color = true;
+      else if (name === "no-color") out.color = false;
+      else throw new UsageError(`unknown option ${arg}`);
+      continue;
+    }
+    if (out.command === undefined) out.command = arg;
+    else out.args.push(arg);
+  }
+  return out;
+}
+
+// --- styling ----------------------------------------------------------------------------------
+
+interface Style {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+function style(color: boolean): Style {
+  const wrap = (code: string) => (s: string) => color ? `\x1b[${code}m${s}\x1b[0m` : s;
+  return {
+    green: wrap("32"),
+    red: wrap("31"),
+    yellow: wrap("33"),
+    dim: wrap("2"),
+    bold: wrap("1"),
+  };
+}
+
+const time = (ms: number | null) =>
+  ms === null ? "-" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+// --- rendering --------------------------------------------------------------------------------
+
+export function renderList(guildId: string, list: BackupMeta[], s: Style): string {
+  if (list.length === 0) return `No backups of ${guildId} yet. Run \`backup create\`.`;
+  const rows = list.map((m) => [
+    m.id,
+    time(m.createdAt),
+    m.label.length > 40 ? m.label.slice(0, 39) + "…" : m.label,
+    m.authorName,
+    String(m.memberCount),
+    bytes(m.sizeCompressed),
+    m.pinned ? "pinned" : "",
+  ]);
+  const header = ["ID", "CREATED", "LABEL", "BY", "MEMBERS", "SIZE", ""];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [s.bold(line(header)), ...rows.map(line), s.dim(`${list.length} backups of ${guildId}`)]
+    .join("\n");
+}
+
+export function renderView(v: BackupView, s: Style): string {
+  const m = v.backup;
+  const lines = [
+    s.bold(`Backup ${m.id}`) + (m.pinned ? s.yellow("  (pinned)") : ""),
+    `  label     ${m.label}`,
+    `  created   ${time(m.createdAt)} by ${m.authorName} (${m.source})`,
+    `  size      ${bytes(m.sizeRaw)} raw, ${bytes(m.sizeCompressed)} compressed`,
+    `  checksum  ${m.checksum}`,
+  ];
+  if (m.note) lines.push(`  note      ${m.note}`);
+  if (v.counts) {
+    const c = v.counts;
+    lines.push(
+      `  contents  ${c.roles} roles, ${c.categories} categories, ${c.channels} channels, ` +
+        `${c.overwrites} overwrites, ${c.emojis} emojis, ${c.stickers} stickers`,
+      `  members   ${c.members} (${c.memberRoles} role assignments)`,
+    );
+  }
+  if (v.problem) lines.push(s.red(`  problem   ${v.problem}`));
+  return lines.join("\n");
+}
+
+export function renderDiff(v: DiffView, s: Style): string {
+  const name = (d: DiffView["from"]) => d.backupId ? `${d.backupId} (${d.label})` : d.label;
+  const lines = [s.bold(`Diff ${name(v.from)} → ${name(v.to)}`)];
+  const d = v.diff;
+  if (d.identical) {
+    lines.push(s.green("✔ No differences."));
+    return lines.join("\n");
+  }
+  for (const f of d.settings) {
+    lines.push(
+      `  ${s.yellow("~")} setting ${f.field}: ${JSON.stringify(f.from)} → ${JSON.stringify(f.to)}`,
+    );
+  }
+  const section = (label: string, sec: DiffView["diff"]["roles"]) => {
+    for (const x of sec.added) lines.push(`  ${s.green("+")} ${label} ${x.name} ${s.dim(x.id)}`);
+    for (const x of sec.removed) lines.push(`  ${s.red("-")} ${label} ${x.name} ${s.dim(x.id)}`);
+    for (const x of sec.changed) {
+      lines.push(
+        `  ${s.yellow("~")} ${label} ${x.name}: ` +
+          x.fields.map((f) => `${f.field} ${JSON.stringify(f.from)} → ${JSON.stringify(f.to)}`)
+            .join(", "),
+      );
+    }
+    const t = sec.totals;
+    const more = t.added + t.removed + t.changed - sec.added.length - sec.removed.length -
+      sec.changed.length;
+    if (more > 0) lines.push(s.dim(`    … ${more} more ${label} changes`));
+  };
+  section("role", d.roles);
+  section("channel", d.channels);
+  for (const o of d.overwrites.added) {
+    lines.push(`  ${s.green("+")} overwrite #${o.channelName} for ${o.targetName}`);
+  }
+  for (const o of d.overwrites.removed) {
+    lines.push(`  ${s.red("-")} overwrite #${o.channelName} for ${o.targetName}`);
+  }
+  for (const o of d.overwrites.changed) {
+    lines.push(
+      `  ${
+        s.yellow("~")
+      } overwrite #${o.channelName} for ${o.targetName}: allow ${o.from.allow} → ${o.allow}, deny ${o.from.deny} → ${o.deny}`,
+    );
+  }
+  section("emoji", d.emojis);
+  section("sticker", d.stickers);
+  if (d.members.compared) {
+    for (const m of d.members.changed.slice(0, 50)) {
+      const parts = [
+        ...m.added.map((r) => s.green(`+${r}`)),
+        ...m.removed.map((r) => s.red(`-${r}`)),
+      ];
+      lines.push(`  ${s.yellow("~")} member ${m.id}: ${parts.join(" ")}`);
+    }
+  }
+  lines.push("", ...v.summary.map((x) => s.bold(x)));
+  return lines.join("\n");
+}
+
+function reportLines(r: RestoreReport, s: Style): string[] {
+  const fmt = (o: Record<string, number>) =>
+    Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  const lines = [
+    `  created   ${fmt(r.created)}`,
+    `  skipped   ${fmt(r.skipped)}`,
+    `  members   ${fmt(r.members)}`,
+    `  failed    ${Object.keys(r.failed).length ? s.red(fmt(r.failed)) : "none"}`,
+  ];
+  for (const p of r.problems) lines.push(`    ${s.red("-")} ${p}`);
+  return lines;
+}
+
+function progressLine(kind: string, st: JobStatus): string {
+  const p = st.progress;
+  const f = fraction(p);
+  const of = p.total !== null ? `/${p.total}` : "";
+  const parts = [
+    `${kind}: ${p.state}`,
+    st.phase ? `phase ${st.phase}` : "",
+    `members ${p.processed}${of}${f !== null ? ` (${Math.floor(f * 100)}%)` : ""}`,
+    `chunk ${p.chunk}`,
+    p.ratePerSecond !== null ? `${p.ratePerSecond.toFixed(0)}/s` : "",
+    p.etaSeconds !== null && p.state !== "completed" ? `ETA ${formatDuration(p.etaSeconds)}` : "",
+  ];
+  return parts.filter(Boolean).join(" · ");
+}
+
+function bar(p: JobProgress, width = 30): string {
+  const f = fraction(p) ?? 0;
+  const n = Math.round(f * width);
+  return "█".repeat(n) + "░".repeat(width - n);
+}
+
+// --- HTTP ---------------------------------------------------------------------------------------
+
+type Answer =
+  | { ok: true; status: number; body: unknown; raw?: Uint8Array }
+  | { ok: false; message: string; status?: number; body?: unknown };
+
+async function call(
+  io: BackupCliIO,
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { raw?: boolean; timeoutMs?: number } = {},
+): Promise<Answer> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  try {
+    let res: Response;
+    try {
+      res = await io.fetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: ctl.signal,
+      });
+    } catch (error) {
+      const why = ctl.signal.aborted
+        ? `no answer within ${timeoutMs / 1000} s`
+        : error instanceof Error
+        ? error.message
+        : String(error);
+      return {
+        ok: false,
+        message: `cannot reach the bot at ${base} (${why}). Is it running? Set --url or SYNC_URL.`,
+      };
+    }
+    const raw = new Uint8Array(await res.arrayBuffer());
+    let parsed: unknown;
+    if (!opts.raw || !res.ok) {
+      try {
+        parsed = raw.length ? JSON.parse(new TextDecoder().decode(raw)) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (res.status === 401) {
+      const detail = (parsed as { error?: string } | undefined)?.error ?? "unauthorised";
+      return {
+        ok: false,
+        status: 401,
+        message: `the bot refused the token (401: ${detail}). Pass --token or set ` +
+          "SYNC_AUTH_TOKEN to the bot's SYNC_AUTH_TOKEN.",
+      };
+    }
+    if (!res.ok) {
+      const detail = (parsed as { error?: string } | undefined)?.error ??
+        new TextDecoder().decode(raw.slice(0, 200));
+      return {
+        ok: false,
+        status: res.status,
+        message: `${detail} (HTTP ${res.status})`,
+        body: parsed,
+      };
+    }
+    if (opts.raw) return { ok: true, status: res.status, body: undefined, raw };
+    if (parsed === undefined) {
+      return { ok: false, status: res.status, message: `the bot answered ${path} without JSON` };
+    }
+    return { ok: true, status: res.status, body: parsed };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function defaultIO(): BackupCliIO {
+  let isTTY = false;
+  try {
+    isTTY = Deno.stdout.isTerminal();
+  } catch {
+    // no terminal information: plain output
+  }
+  const encoder = new TextEncoder();
+  return {
+    stdout: (t) => console.log(t),
+    stderr: (t) => console.error(t),
+    write: (t) => void Deno.stdout.writeSync(encoder.encode(t)),
+    writeBytes: async (b) => {
+      let off = 0;
+      try {
+        while (off < b.length) off += await Deno.stdout.write(b.subarray(off));
+      } catch (error) {
+        // The reader went away (`| head`): nothing left to write to.
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      }
+    },
+    writeFile: (path, b) => Deno.writeFile(path, b),
+    env: (name) => cliEnv()[name as keyof CliEnv],
+    fetch: (input, init) => fetch(input, init),
+    isTTY,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+}
+
+// --- the CLI ------------------------------------------------------------------------------------
+
+/** Runs the CLI; resolves to the exit code (see the module comment). */
+export async function runBackupCli(
+  args: string[],
+  partial: Partial<BackupCliIO> = {},
+): Promise<number> {
+  const io: BackupCliIO = { ...defaultIO(), ...partial };
+  let o: Parsed;
+  try {
+    o = parseArgs(args);
+  } catch (error) {
+    io.stderr(`backup: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT.error;
+  }
+  if (o.help) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  const usage = (message: string) => {
+    io.stderr(`backup: ${message}\n\n${USAGE}`);
+    return EXIT.error;
+  };
+  if (!o.command) return usage("missing command");
+  if (!(COMMANDS as readonly string[]).includes(o.command)) {
+    return usage(`unknown command "${o.command}"`);
+  }
+  const command = o.command as Command;
+  const arity: Record<Command, [number, number]> = {
+    create: [0, 0],
+    list: [0, 0],
+    view: [1, 1],
+    verify: [1, 1],
+    diff: [1, 2],
+    restore: [1, 1],
+    export: [1, 1],
+  };
+  const [min, max] = arity[command];
+  if (o.args.length < min) return usage(`${command} needs a backup id`);
+  if (o.args.length > max) return usage(`unexpected argument ${o.args[max]}`);
+  for (const id of o.args) {
+    if (!/^[a-z0-9]{6,24}$/.test(id)) return usage(`"${id}" is not a backup id`);
+  }
+  if (o.label !== undefined && command !== "create") return usage("--label only applies to create");
+  if ((o.only !== undefined || o.rewind) && command !== "restore") {
+    return usage("--only and --rewind only apply to restore");
+  }
+  if (o.out !== undefined && command !== "export") return usage("--out only applies to export");
+  let only: string[] | undefined;
+  if (o.only !== undefined) {
+    only = o.only.split(",").map((x) => x.trim()).filter(Boolean);
+    const bad = only.filter((x) => !(RESTORE_PARTS as readonly string[]).includes(x));
+    if (bad.length || only.length === 0) {
+      return usage(`--only takes a comma-separated list of ${RESTORE_PARTS.join(", ")}`);
+    }
+  }
+  const base = (o.url ?? io.env("SYNC_URL") ?? DEFAULT_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\/\S+$/.test(base)) return usage(`--url must be an http(s) URL, got ${base}`);
+  const guild = o.guild ?? io.env("DISCORD_GUILD_ID");
+  if (guild !== undefined && guild !== "" && !/^\d{17,20}$/.test(guild)) {
+    return usage("--guild must be a Discord id");
+  }
+  const token = o.token ?? io.env("SYNC_AUTH_TOKEN");
+  const color = o.color ?? (io.isTTY && !io.env("NO_COLOR"));
+  const s = style(!o.json && color);
+  const fail = (message: string, status?: number) => {
+    if (o.json) io.stdout(JSON.stringify({ error: message, ...(status ? { status } : {}) }));
+    else io.stderr(s.red(`backup ${command}: ${message}`));
+    return EXIT.error;
+  };
+  if (!token) return fail("no operator token: pass --token or set SYNC_AUTH_TOKEN");
+  const q = (extra: Record<string, string> = {}) => {
+    const params = new URLSearchParams({ ...(guild ? { guild } : {}), ...extra });
+    const str = params.toString();
+    return str ? `?${str}` : "";
+  };
+  const api = (method: string, path: string, body?: unknown, opts?: { raw?: boolean }) =>
+    call(io, base, token, method, path, body, opts);
+  const print = (value: unknown, text: string) =>
+    io.stdout(o.json ? JSON.stringify(value, null, 2) : text);
+
+  switch (command) {
+    case "list": {
+      const a = await api("GET", `/backups${q()}`);
+      if (!a.ok) return fail(a.message, a.status);
+      const b = a.body as { guildId: string; backups: BackupMeta[] };
+      print(b, renderList(b.guildId, b.backups, s));
+      return EXIT.ok;
+    }
+    case "view": {
+      const a = await api("GET", `/backups/${o.args[0]}${q()}`);
+      if (!a.ok) return fail(a.message, a.status);
+      print(a.body, renderView(a.body as BackupView, s));
+      return EXIT.ok;
+    }
+    case "verify": {
+      const a = await api("GET", `/backups/${o.args[0]}/verify${q()}`);
+      if (!a.ok) return fail(a.message, a.status);
+      const r = a.body as VerifyResult;
+      print(
+        r,
+        r.ok ? s.green(`✔ ${r.backupId}: checksum matches (${r.expected})`) : s.red(
+          `✖ ${r.backupId}: ${r.detail}\n  expected ${r.expected}\n  actual   ${
+            r.actual ?? "unreadable"
+          }`,
+        ),
+      );
+      return r.ok ? EXIT.ok : EXIT.failed;
+    }
+    case "diff": {
+      const against = o.args[1] ?? "live";
+      const a = await api("GET", `/backups/${o.args[0]}/diff${q({ against })}`);
+      if (!a.ok) return fail(a.message, a.status);
+      print(a.body, renderDiff(a.body as DiffView, s));
+      return EXIT.ok;
+    }
+    case "export": {
+      const a = await api("GET", `/backups/${o.args[0]}/export${q()}`, undefined, { raw: true });
+      if (!a.ok) return fail(a.message, a.status);
+      if (o.out) {
+        await io.writeFile(o.out, a.raw!);
+        io.stderr(`wrote ${bytes(a.raw!.length)} to ${o.out}`);
+      } else {
+        await io.writeBytes(a.raw!);
+      }
+      return EXIT.ok;
+    }
+    case "create": {
+      const body = o.label !== undefined ? { label: o.label } : {};
+      const a = await api("POST", `/backups${q()}`, body);
+      if (!a.ok) return fail(a.message, a.status);
+      const started = a.body as { backupId: string; runId: string; guildId: string };
+      if (!o.wait) {
+        print(started, `started capture ${started.runId} of backup ${started.backupId}`);
+        io.stdout(started.backupId);
+        return EXIT.ok;
+      }
+      const end = await follow(io, api, q({ job: "capture" }), started.runId, "capture", o, s);
+      if (!end.ok) return fail(end.message);
+      const st = end.status;
+      const okay = st.progress.state === "completed";
+      if (o.json) io.stdout(JSON.stringify(st));
+      else if (okay) io.stderr(s.green(`✔ backup ${started.backupId} created`));
+      else {
+        io.stderr(
+          s.red(
+            `✖ capture ${st.progress.state}${
+              st.progress.lastError ? `: ${st.progress.lastError}` : ""
+            }`,
+          ),
+        );
+      }
+      if (!okay) return EXIT.failed;
+      // The id alone on the last line: `make backup | tail -1`.
+      io.stdout(started.backupId);
+      return EXIT.ok;
+    }
+    case "restore": {
+      const body = { ...(only ? { only } : {}), ...(o.rewind ? { rewind: true } : {}) };
+      const a = await api("POST", `/backups/${o.args[0]}/restore${q()}`, body);
+      if (!a.ok) return fail(a.message, a.status);
+      const started = a.body as { runId: string };
+      if (!o.wait) {
+        print(started, `started restore ${started.runId}`);
+        return EXIT.ok;
+      }
+      const end = await follow(io, api, q({ job: "restore" }), started.runId, "restore", o, s);
+      if (!end.ok) return fail(end.message);
+      const st = end.status;
+      const failures = Object.values(st.report?.failed ?? {}).reduce((x, y) => x + y, 0);
+      const okay = st.progress.state === "completed" && failures === 0;
+      if (o.json) io.stdout(JSON.stringify(st, null, 2));
+      else {
+        const head = st.progress.state !== "completed"
+          ? s.red(
+            `✖ restore ${st.progress.state}${
+              st.progress.lastError ? `: ${st.progress.lastError}` : ""
+            }`,
+          )
+          : failures
+          ? s.yellow(`▲ restore completed with ${failures} failures`)
+          : s.green("✔ restore completed");
+        io.stdout([head, ...(st.report ? reportLines(st.report, s) : [])].join("\n"));
+      }
+      return okay ? EXIT.ok : EXIT.failed;
+    }
+  }
+}
+
+/** Polls the job's status until its run ends; draws a bar on a terminal, plain lines otherwise. */
+async function follow(
+  io: BackupCliIO,
+  api: (method: string, path: string) => Promise<Answer>,
+  query: string,
+  runId: string,
+  kind: string,
+  o: Parsed,
+  s: Style,
+): Promise<{ ok: true; status: JobStatus } | { ok: false; message: string }> {
+  const pollMs = io.pollMs ?? 1000;
+  let lastLine = "";
+  let errors = 0;
+  let drew = false;
+  for (;;) {
+    const a = await api("GET", `/backups/status${query}`);
+    if (!a.ok) {
+      if (a.status === 401 || ++errors >= 10) return { ok: false, message: a.message };
+      await io.sleep(pollMs);
+      continue;
+    }
+    errors = 0;
+    const st = a.body as JobStatus;
+    const p = st.progress;
+    if (p.runId !== runId) {
+      return { ok: false, message: `the ${kind} run ${runId} was replaced by ${p.runId}` };
+    }
+    const over = p.state === "completed" || p.state === "failed" || p.state === "stopped" ||
+      p.state === "idle";
+    if (!o.json) {
+      const line = progressLine(kind, st);
+      if (io.isTTY) {
+        io.write(`\r${s.bold(bar(p))} ${line}\x1b[K`);
+        drew = true;
+      } else if (line !== lastLine) {
+        io.stderr(line);
+      }
+      lastLine = line;
+    }
+    if (over) {
+      if (drew) io.write("\n");
+      return { ok: true, status: st };
+    }
+    await io.sleep(pollMs);
+  }
+}

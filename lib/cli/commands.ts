@@ -1,0 +1,433 @@
+/**
+ * `commands diff|sync|log`: the command-manifest CLI. It only talks to the bot's HTTP API
+ * (GET /commands/diff, POST /commands/sync, GET /commands/log with `Authorization: Bearer
+ * $SYNC_AUTH_TOKEN`) and never runs the engine; it shares the response types with lib/manifest.
+ *
+ * Exit codes:
+ * - diff: 0 in sync, 1 drift;
+ * - sync: 0 synced or skipped (unchanged, cooldown, another sync running), 1 failed or degraded
+ *   (global failed, per-guild fallback used);
+ * - log: 0;
+ * - every sub-command: 2 when it could not run (usage, bot unreachable, 401, HTTP error).
+ */
+import { type CliEnv, cliEnv } from "../config.ts";
+import type {
+  CommandChange,
+  DiffReport,
+  LogReport,
+  ScopeResult,
+  SyncLogEntry,
+  SyncReport,
+} from "../manifest/types.ts";
+
+export interface CliIO {
+  /** One line (or block) of normal output. */
+  stdout(text: string): void;
+  /** One line of diagnostics. */
+  stderr(text: string): void;
+  env(name: string): string | undefined;
+  fetch: typeof fetch;
+  /** Colour by default when true (and NO_COLOR is unset). */
+  isTTY: boolean;
+}
+
+export const EXIT = { ok: 0, drift: 1, failed: 1, error: 2 } as const;
+
+const DEFAULT_URL = "http://localhost:8000";
+
+export const USAGE = `Usage: commands <diff|sync|log> [options]
+
+  diff            compare the code's command manifest with Discord's (exit 0 in sync, 1 drift)
+  sync            sync the manifest when it changed (exit 0 synced or skipped, 1 failed)
+  log             the newest sync attempts
+
+Options:
+  --url URL       the bot's base URL (default: $SYNC_URL, else ${DEFAULT_URL})
+  --token TOKEN   operator token (default: $SYNC_AUTH_TOKEN)
+  --json          print the API's JSON answer
+  --force         sync: overwrite even when unchanged (a command deleted on Discord's side)
+  --guild ID      diff: compare one guild's commands instead of the target scope
+  --limit N       log: how many entries (default 20)
+  --color, --no-color
+  -h, --help
+
+Exit code 2: the command could not run (bad usage, bot unreachable, 401, HTTP error).`;
+
+interface Parsed {
+  sub?: string;
+  url?: string;
+  token?: string;
+  json: boolean;
+  force: boolean;
+  guild?: string;
+  limit?: string;
+  color?: boolean;
+  help: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(args: string[]): Parsed {
+  const out: Parsed = { json: false, force: false, help: false };
+  const valued = new Set(["url", "token", "guild", "limit"]);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "-h" || arg === "--help") {
+      out.help = true;
+      continue;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (valued.has(name)) {
+        const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+        if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) {
+          throw new UsageError(`--${name} needs a value`);
+        }
+        (out as unknown as Record<string, string>)[name] = value;
+        continue;
+      }
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (name === "json") out.json = true;
+      else if (name === "force") out.force = true;
+      else if (name === "color") out.color = true;
+      else if (name === "no-color") out.color = false;
+      else throw new UsageError(`unknown option ${arg}`);
+      continue;
+    }
+    if (out.sub !== undefined) throw new UsageError(`unexpected argument ${arg}`);
+    out.sub = arg;
+  }
+  return out;
+}
+
+// --- styling --------------------------------------------------------------------------------
+
+interface Style {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+function style(color: boolean): Style {
+  const wrap = (code: string) => (s: string) => color ? `\x1b[${code}m${s}\x1b[0m` : s;
+  return {
+    green: wrap("32"),
+    red: wrap("31"),
+    yellow: wrap("33"),
+    dim: wrap("2"),
+    bold: wrap("1"),
+  };
+}
+
+const short = (fp: string | null | undefined) => (fp ? fp.slice(0, 12) : "none");
+const time = (ms: number) =>
+  new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+const show = (v: unknown) => {
+  const s = JSON.stringify(v);
+  return s === undefined ? "undefined" : s.length > 120 ? `${s.slice(0, 117)}...` : s;
+};
+const cmdName = (c: { name: string; type: number }) =>
+  c.type === 1 ? `/${c.name}` : `${c.name} (type ${c.type})`;
+
+// --- rendering ------------------------------------------------------------------------------
+
+export function renderDiff(r: DiffReport, s: Style): string {
+  const lines = [
+    s.bold(`Command manifest · scope ${r.scope}`),
+    `  code     ${short(r.fingerprint)}  (${r.counts.code} commands)`,
+    `  discord  ${short(r.discordFingerprint)}  (${r.counts.discord} registered)`,
+    `  synced   ${short(r.syncedFingerprint)}` +
+    (r.syncedAt !== null ? s.dim(`  at ${time(r.syncedAt)}`) : s.dim("  (no sync recorded)")),
+  ];
+  if (r.inSync) {
+    lines.push(s.green(`✔ In sync: ${r.diff.unchanged} commands match.`));
+    return lines.join("\n");
+  }
+  const d = r.diff;
+  const counts = [
+    d.added.length ? `${d.added.length} added` : "",
+    d.removed.length ? `${d.removed.length} removed` : "",
+    d.changed.length ? `${d.changed.length} changed` : "",
+  ].filter(Boolean).join(", ");
+  lines.push(s.red(`✖ Drift: ${counts}`) + s.dim(` (${d.unchanged} unchanged)`));
+  const width = Math.max(
+    8,
+    ...[...d.added, ...d.removed, ...d.changed].map((c) => cmdName(c).length),
+  );
+  for (const c of d.added) {
+    lines.push(
+      `  ${s.green("+")} ${cmdName(c).padEnd(width)}  ${
+        s.dim("in the code, not on Discord (a sync creates it)")
+      }`,
+    );
+  }
+  for (const c of d.removed) {
+    lines.push(
+      `  ${s.red("-")} ${cmdName(c).padEnd(width)}  ${
+        s.dim("on Discord, not in the code (a sync deletes it)")
+      }`,
+    );
+  }
+  for (const c of d.changed) lines.push(...renderChange(c, s));
+  const unchangedFp = r.syncedFingerprint === r.fingerprint;
+  lines.push(
+    unchangedFp
+      ? s.yellow(
+        "The code has not changed since the last sync, so a plain sync skips: " +
+          "run `commands sync --force` to overwrite Discord's copy.",
+      )
+      : "Run `commands sync` to apply.",
+  );
+  return lines.join("\n");
+}
+
+function renderChange(c: CommandChange, s: Style): string[] {
+  const out = [`  ${s.yellow("~")} ${cmdName(c)}`];
+  for (const f of c.fields) {
+    out.push(`      ${s.bold(f.path)}`);
+    out.push(`        ${s.dim("discord:")} ${s.red(show(f.discord))}`);
+    out.push(`        ${s.dim("code:   ")} ${s.green(show(f.code))}`);
+  }
+  return out;
+}
+
+function resultDetail(r: ScopeResult): string {
+  const parts: string[] = [];
+  if (r.diff) {
+    const d = r.diff;
+    const kinds = [
+      d.added ? `${d.added} added` : "",
+      d.removed ? `${d.removed} removed` : "",
+      d.changed ? `${d.changed} changed` : "",
+    ].filter(Boolean);
+    parts.push(kinds.length ? kinds.join(", ") : "no changes");
+  }
+  if (r.cooldownUntil) parts.push(`cooldown until ${time(r.cooldownUntil)}`);
+  if (r.error) parts.push(r.error);
+  return parts.join("; ");
+}
+
+function outcomeColor(outcome: string, s: Style): (t: string) => string {
+  if (outcome === "synced" || outcome === "in_sync") return s.green;
+  if (outcome === "unchanged" || outcome === "cooldown" || outcome === "busy") return s.yellow;
+  return s.red;
+}
+
+export function renderSync(r: SyncReport, s: Style): string {
+  const head = r.status === "ok"
+    ? s.green("✔ ok")
+    : r.status === "skipped"
+    ? s.yellow("• skipped")
+    : r.status === "degraded"
+    ? s.yellow("▲ degraded")
+    : s.red("✖ failed");
+  const lines = [
+    `${head}  ${r.message}`,
+    s.dim(
+      `  fingerprint ${short(r.fingerprint)} · ${r.calls} Discord calls · trigger ${r.trigger}` +
+        (r.forced ? " · forced" : "") + (r.fallback ? " · per-guild fallback" : ""),
+    ),
+  ];
+  const width = Math.max(...r.results.map((x) => x.scope.length));
+  for (const x of r.results) {
+    const outcome = outcomeColor(x.outcome, s)(x.outcome.padEnd(12));
+    lines.push(
+      `  ${x.scope.padEnd(width)}  ${outcome}  ${String(x.calls).padStart(2)} calls  ${
+        resultDetail(x)
+      }`.trimEnd(),
+    );
+  }
+  for (const p of r.problems ?? []) lines.push(`  ${s.red("-")} ${p}`);
+  if (r.results.some((x) => x.outcome === "unchanged") && r.status === "skipped") {
+    lines.push(
+      s.dim("  Nothing changed in the code. `commands diff` compares with Discord itself."),
+    );
+  }
+  return lines.join("\n");
+}
+
+export function renderLog(r: LogReport, s: Style): string {
+  if (r.entries.length === 0) return "No sync attempts recorded yet.";
+  const rows = r.entries.map((e: SyncLogEntry) => [
+    time(e.at),
+    e.scope,
+    e.outcome,
+    String(e.calls),
+    short(e.fingerprint),
+    e.trigger + (e.forced ? "!" : ""),
+    resultDetail(e),
+  ]);
+  const header = ["TIME", "SCOPE", "RESULT", "CALLS", "FINGERPRINT", "TRIGGER", "DETAIL"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[], paint: (i: number, t: string) => string) =>
+    cells.map((c, i) => paint(i, i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ")
+      .trimEnd();
+  return [
+    s.bold(line(header, (_, t) => t)),
+    ...rows.map((row) => line(row, (i, t) => (i === 2 ? outcomeColor(row[2], s)(t) : t))),
+    s.dim(`(${r.entries.length} newest of at most ${r.cap} kept; "!" = forced)`),
+  ].join("\n");
+}
+
+// --- HTTP ------------------------------------------------------------------------------------
+
+type Answer = { ok: true; body: unknown } | { ok: false; message: string; status?: number };
+
+async function call(
+  io: CliIO,
+  base: string,
+  token: string,
+  method: "GET" | "POST",
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<Answer> {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  let res: Response;
+  try {
+    res = await io.fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: ctl.signal,
+    });
+  } catch (error) {
+    clearTimeout(timer);
+    const why = ctl.signal.aborted
+      ? `no answer within ${timeoutMs / 1000} s`
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    return {
+      ok: false,
+      message: `cannot reach the bot at ${base} (${why}). Is it running? Set --url or SYNC_URL.`,
+    };
+  }
+  let text: string;
+  try {
+    text = await res.text();
+  } finally {
+    clearTimeout(timer);
+  }
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: reported below
+  }
+  if (res.status === 401) {
+    const detail = (parsed as { error?: string } | undefined)?.error ?? "unauthorised";
+    return {
+      ok: false,
+      status: 401,
+      message: `the bot refused the token (401: ${detail}). Pass --token or set ` +
+        "SYNC_AUTH_TOKEN to the bot's SYNC_AUTH_TOKEN.",
+    };
+  }
+  if (!res.ok) {
+    const detail = (parsed as { error?: string } | undefined)?.error ?? text.slice(0, 200);
+    return { ok: false, status: res.status, message: `HTTP ${res.status} from the bot: ${detail}` };
+  }
+  if (parsed === undefined) {
+    return { ok: false, status: res.status, message: `the bot answered ${path} without JSON` };
+  }
+  return { ok: true, body: parsed };
+}
+
+function defaultIO(): CliIO {
+  let isTTY = false;
+  try {
+    isTTY = Deno.stdout.isTerminal();
+  } catch {
+    // no terminal information: plain output
+  }
+  return {
+    stdout: (t) => console.log(t),
+    stderr: (t) => console.error(t),
+    env: (name) => cliEnv()[name as keyof CliEnv],
+    fetch: (input, init) => fetch(input, init),
+    isTTY,
+  };
+}
+
+/** Runs the CLI; resolves to the exit code (see the module comment). */
+export async function runCommandsCli(
+  args: string[],
+  partial: Partial<CliIO> = {},
+): Promise<number> {
+  const io: CliIO = { ...defaultIO(), ...partial };
+  let opts: Parsed;
+  try {
+    opts = parseArgs(args);
+  } catch (error) {
+    io.stderr(`commands: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT.error;
+  }
+  if (opts.help) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  if (!opts.sub || !["diff", "sync", "log"].includes(opts.sub)) {
+    io.stderr(
+      `commands: ${
+        opts.sub ? `unknown sub-command "${opts.sub}"` : "missing sub-command"
+      }\n\n${USAGE}`,
+    );
+    return EXIT.error;
+  }
+  if (opts.force && opts.sub !== "sync") return usage(io, "--force only applies to sync");
+  if (opts.guild && opts.sub !== "diff") return usage(io, "--guild only applies to diff");
+  if (opts.guild && !/^\d{17,20}$/.test(opts.guild)) {
+    return usage(io, "--guild must be a Discord id");
+  }
+  if (opts.limit && opts.sub !== "log") return usage(io, "--limit only applies to log");
+  if (opts.limit && !/^\d{1,3}$/.test(opts.limit)) return usage(io, "--limit must be a number");
+
+  const base = (opts.url ?? io.env("SYNC_URL") ?? DEFAULT_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\/\S+$/.test(base)) return usage(io, `--url must be an http(s) URL, got ${base}`);
+  const token = opts.token ?? io.env("SYNC_AUTH_TOKEN");
+  const color = opts.color ?? (io.isTTY && !io.env("NO_COLOR"));
+  const s = style(!opts.json && color);
+  const fail = (message: string, status?: number) => {
+    if (opts.json) io.stdout(JSON.stringify({ error: message, ...(status ? { status } : {}) }));
+    else io.stderr(s.red(`commands ${opts.sub}: ${message}`));
+    return EXIT.error;
+  };
+  if (!token) return fail("no operator token: pass --token or set SYNC_AUTH_TOKEN");
+
+  if (opts.sub === "diff") {
+    const q = opts.guild ? `?guild=${opts.guild}` : "";
+    const a = await call(io, base, token, "GET", `/commands/diff${q}`, undefined, 60_000);
+    if (!a.ok) return fail(a.message, a.status);
+    const report = a.body as DiffReport;
+    io.stdout(opts.json ? JSON.stringify(report, null, 2) : renderDiff(report, s));
+    return report.inSync ? EXIT.ok : EXIT.drift;
+  }
+  if (opts.sub === "sync") {
+    const body = opts.force ? { force: true } : {};
+    // Long enough for the per-guild fallback's spacing.
+    const a = await call(io, base, token, "POST", "/commands/sync", body, 10 * 60_000);
+    if (!a.ok) return fail(a.message, a.status);
+    const report = a.body as SyncReport;
+    io.stdout(opts.json ? JSON.stringify(report, null, 2) : renderSync(report, s));
+    return report.status === "ok" || report.status === "skipped" ? EXIT.ok : EXIT.failed;
+  }
+  const limit = opts.limit ? `?limit=${opts.limit}` : "";
+  const a = await call(io, base, token, "GET", `/commands/log${limit}`, undefined, 60_000);
+  if (!a.ok) return fail(a.message, a.status);
+  const report = a.body as LogReport;
+  io.stdout(opts.json ? JSON.stringify(report, null, 2) : renderLog(report, s));
+  return EXIT.ok;
+}
+
+function usage(io: CliIO, message: string): number {
+  io.stderr(`commands: ${message}\n\n${USAGE}`);
+  return EXIT.error;
+}

@@ -1,0 +1,82 @@
+/**
+ * /audit (Administrator): this server's audit log, newest first, paged with buttons, and the
+ * verification of its hash chain (an edited, removed or inserted entry shows as broken).
+ */
+import { type APIEmbed, ButtonStyle, ComponentType } from "discord-api-types/v10";
+import { defineCommand } from "./define.ts";
+import { opt } from "./options.ts";
+import type { InteractionContext } from "../interactions/context.ts";
+import type { MessageData } from "../interactions/reply.ts";
+import { type AuditEntry, readAudit, verifyAudit } from "../audit/mod.ts";
+
+export const AUDIT_PAGE = 10;
+
+function describe(e: AuditEntry): string {
+  const who = e.actor.name ? `${e.actor.name}` : e.actor.id;
+  const detail = Object.entries(e.detail).filter(([, v]) => v !== null && v !== undefined)
+    .slice(0, 4).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+  return `\`#${e.seq}\` <t:${Math.floor(e.at / 1000)}:f> **${e.action}** by ${who}` +
+    (detail ? `\n  ${detail.slice(0, 180)}` : "");
+}
+
+/** One page (0 = newest); the chain is verified on every view. */
+export async function auditPage(ctx: InteractionContext, page: number): Promise<MessageData> {
+  const guildId = ctx.guildId!;
+  const check = await verifyAudit(ctx.deps.kv, guildId);
+  const head = check.head;
+  if (head === 0) return { content: "The audit log of this server is empty." };
+  const pages = Math.max(1, Math.ceil(check.count / AUDIT_PAGE));
+  const p = Math.min(Math.max(0, page), pages - 1);
+  const { entries, first } = await readAudit(ctx.deps.kv, guildId, {
+    beforeSeq: head + 1 - p * AUDIT_PAGE,
+    limit: AUDIT_PAGE,
+  });
+  const verdict = check.ok
+    ? `✅ Chain verified: ${check.count} entries, every hash links to the one before.`
+    : `❌ **Chain broken at entry #${check.brokenAt}**: ${check.reason}. The log has been tampered with.`;
+  const embed: APIEmbed = {
+    title: "Audit log",
+    color: check.ok ? 0x2e7d32 : 0xc62828,
+    description: [verdict, "", ...entries.map(describe)].join("\n").slice(0, 4000),
+    footer: {
+      text: `Page ${p + 1} of ${pages} · entries #${first}–#${head}`,
+    },
+  };
+  return {
+    embeds: [embed],
+    components: [{
+      type: ComponentType.ActionRow,
+      components: [
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Secondary,
+          label: "Newer",
+          custom_id: await ctx.customId("page", String(p - 1)),
+          disabled: p === 0,
+        },
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Secondary,
+          label: "Older",
+          custom_id: await ctx.customId("page", String(p + 1)),
+          disabled: p >= pages - 1,
+        },
+      ],
+    }],
+  };
+}
+
+export const audit = defineCommand({
+  name: "audit",
+  description: "Show this server's audit log of bot and backup actions, and verify its chain",
+  category: "Backups",
+  permissions: ["Administrator"],
+  options: {
+    page: opt.integer({ description: "Page (1 = newest)", minValue: 1, maxValue: 100_000 }),
+  },
+  handler: async (ctx) => ctx.ephemeral(await auditPage(ctx, (ctx.options.page ?? 1) - 1)),
+  components: {
+    page: async (ctx) => ctx.update(await auditPage(ctx, Number(ctx.state) || 0)),
+  },
+});

@@ -1,0 +1,21 @@
+/** HTML responses with the headers a page holding operator data should carry. */
+export function html(
+  body: string,
+  status = 200,
+  opts: { nonce?: string; headers?: HeadersInit } = {},
+) {
+  const script = opts.nonce ? `'nonce-${opts.nonce}'` : "'none'";
+  return new Response(body, {
+    status,
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "no-store",
+      "referrer-policy": "no-referrer",
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "content-security-policy":
+        `default-src 'none'; style-src 'unsafe-inline'; script-src ${script}; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      ...opts.headers,
+    },
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * Prometheus metrics with prom-client. Each isolate keeps its own registry (no KV write on the
+ * hot path) and flushes a JSON snapshot to KV every few seconds; GET /metrics aggregates every
+ * live isolate's snapshot with prom-client's own AggregatorRegistry, so a scrape sees the whole
+ * deployment whichever isolate answers it. A dead isolate's snapshot expires after ten minutes;
+ * Prometheus's rate() treats the drop as a counter reset.
+ */
+import client from "prom-client";
+import type { RestEvent } from "../discord/rest.ts";
+import { keys } from "../kv/keys.ts";
+
+const SNAPSHOT_TTL_MS = 10 * 60_000;
+export const FLUSH_INTERVAL_MS = 15_000;
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly isolateId = crypto.randomUUID();
+
+  readonly interactions = this.#counter(
+    "discord_interactions_total",
+    "Interactions handled, by type and outcome.",
+    ["type", "outcome"],
+  );
+  readonly interactionSeconds = new client.Histogram({
+    name: "discord_interaction_duration_seconds",
+    help: "Time from receiving an interaction to having its response, by type.",
+    labelNames: ["type"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly restRequests = this.#counter(
+    "discord_rest_requests_total",
+    "Discord REST responses, by route bucket and HTTP status.",
+    ["route", "status"],
+  );
+  readonly restRateLimited = this.#counter(
+    "discord_rest_rate_limited_total",
+    "429 responses from Discord, by scope (user, global, shared).",
+    ["scope"],
+  );
+  readonly restRetries = this.#counter(
+    "discord_rest_retries_total",
+    "Retried Discord requests, by reason.",
+    ["reason"],
+  );
+  readonly restInvalid = new client.Gauge({
+    name: "discord_rest_invalid_requests",
+    help: "401/403/429 responses counted in the sliding 10-minute window (Discord bans at 10,000).",
+    registers: [this.registry],
+    aggregator: "max",
+  });
+  readonly restInvalidLimit = new client.Gauge({
+    name: "discord_rest_invalid_requests_limit",
+    help: "The count at which the REST client pauses itself.",
+    registers: [this.registry],
+    aggregator: "max",
+  });
+  readonly syncMembers = this.#counter(
+    "ethos_sync_members_total",
+    "Members processed by the role sync, by outcome (changed, unchanged, skipped).",
+    ["outcome"],
+  );
+  readonly syncChunkSeconds = new client.Histogram({
+    name: "ethos_sync_chunk_duration_seconds",
+    help: "Duration of role-sync chunks.",
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 900],
+    registers: [this.registry],
+  });
+  readonly kvOperations = this.#counter(
+    "deno_kv_operations_total",
+    "Deno KV operations, by kind.",
+    ["op"],
+  );
+  readonly backupBytes = this.#counter(
+    "backup_stored_bytes_total",
+    "Bytes of backups written to KV, by form (raw, compressed).",
+    ["form"],
+  );
+
+  #counter(name: string, help: string, labelNames: string[]) {
+    return new client.Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** Feeds the REST client's events (pass as its onEvent). */
+  rest = (event: RestEvent): void => {
+    switch (event.type) {
+      case "response":
+        this.restRequests.inc({ route: event.route, status: String(event.status) });
+        break;
+      case "rate_limited":
+        this.restRateLimited.inc({ scope: event.scope });
+        break;
+      case "retry":
+        this.restRetries.inc({ reason: event.reason });
+        break;
+      case "invalid_request":
+        this.restInvalid.set(event.used);
+        this.restInvalidLimit.set(event.limit);
+        break;
+    }
+  };
+
+  /** Writes this isolate's snapshot to KV. */
+  async flush(kv: Deno.Kv): Promise<void> {
+    const snapshot = await this.registry.getMetricsAsJSON();
+    await kv.set(keys.metricsSnapshot(this.isolateId), snapshot, { expireIn: SNAPSHOT_TTL_MS });
+  }
+}
+
+/** The Prometheus text of every live isolate's metrics, this one's included fresh. */
+export async function scrape(
+  kv: Deno.Kv,
+  local: Metrics,
+): Promise<{ text: string; contentType: string }> {
+  await local.flush(kv);
+  const snapshots: object[] = [];
+  for await (const entry of kv.list<object[]>({ prefix: keys.metricsSnapshots() })) {
+    if (Array.isArray(entry.value)) snapshots.push(entry.value);
+  }
+  const registry = client.AggregatorRegistry.aggregate(snapshots);
+  return { text: await registry.metrics(), contentType: registry.contentType };
+}
+
+/** A Deno.Kv that counts its operations into `metrics` (everything else passes through). */
+export function countingKv(kv: Deno.Kv, metrics: Metrics): Deno.Kv {
+  const counted = new Set(["get", "getMany", "set", "delete", "list", "enqueue"]);
+  return new Proxy(kv, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => {
+            metrics.kvOperations.inc({ op: "atomic" });
+            return commit();
+          };
+          return op;
+        };
+      }
+      if (typeof prop === "string" && counted.has(prop)) {
+        return (...args: unknown[]) => {
+          metrics.kvOperations.inc({ op: prop });
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return value.bind(target);
+    },
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * Everything the status page shows, gathered from KV (and this isolate's REST client as a last
+ * resort). Each section fails on its own: one unreadable part shows as unavailable, the rest
+ * still renders.
+ */
+import client from "prom-client";
+import type { App } from "../app.ts";
+import type { JobProgress } from "../jobs/progress.ts";
+import { listHistory, perMinute, type RunSummary } from "../jobs/history.ts";
+import { SYNC_KIND, syncGuildId, syncStatus } from "../sync/service.ts";
+import { commandStatus } from "../manifest/status.ts";
+import { manifestEnv } from "../manifest/env.ts";
+import { backupGuilds, listBackups } from "../backup/store.ts";
+import { jobStatus } from "../backup/service.ts";
+import { type Alert, recentAlerts } from "./alerts.ts";
+import { keys } from "../kv/keys.ts";
+
+export type Section<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface SyncSection {
+  guildId: string | null;
+  current: JobProgress | null;
+  /** Duration of the chunk running now, or of the last one, in seconds. */
+  chunkSeconds: number | null;
+  perMinute: { minute: number; processed: number }[];
+  runs: RunSummary[];
+}
+
+export interface CommandsSection {
+  fingerprint: string;
+  commands: number;
+  scope: string;
+  lastSyncAt: number | null;
+  lastAttempt: { at: number; result: string } | null;
+  drift: { at: number; inSync: boolean; summary: string } | null;
+  cooldownUntil: number | null;
+}
+
+export interface BackupsSection {
+  guilds: {
+    guildId: string;
+    count: number;
+    pinned: number;
+    bytes: number;
+    latest: { id: string; label: string; at: number; bytes: number } | null;
+  }[];
+  restores: { guildId: string; progress: JobProgress; backupId: string | null }[];
+}
+
+export interface RestSection {
+  /** "all instances" (aggregated metrics) or "this instance". */
+  scope: string;
+  requests: number;
+  rateLimited: { user: number; global: number; shared: number };
+  invalid: { used: number; limit: number };
+  serverErrors: number;
+  retries: number;
+}
+
+export interface StatusData {
+  generatedAt: number;
+  version: string;
+  sync: Section<SyncSection>;
+  commands: Section<CommandsSection>;
+  backups: Section<BackupsSection>;
+  rest: Section<RestSection>;
+  alerts: Section<Alert[]>;
+}
+
+async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function syncSection(app: App): Promise<SyncSection> {
+  const guildId = syncGuildId(app.deps) ?? null;
+  if (!guildId) return { guildId, current: null, chunkSeconds: null, perMinute: [], runs: [] };
+  const [current, runs] = await Promise.all([
+    syncStatus(app.deps, guildId),
+    listHistory(app.deps.kv, SYNC_KIND, guildId, 10),
+  ]);
+  const now = app.deps.clock.now();
+  const chunkSeconds = current.chunkStartedAt && current.state === "running"
+    ? (now - Date.parse(current.chunkStartedAt)) / 1000
+    : runs[0] && runs[0].chunks
+    ? runs[0].activeMs / runs[0].chunks / 1000
+    : null;
+  return {
+    guildId,
+    current: current.state === "idle" ? null : current,
+    chunkSeconds,
+    perMinute: current.runId
+      ? (await perMinute(app.deps.kv, SYNC_KIND, guildId, current.runId)).slice(-60)
+      : [],
+    runs,
+  };
+}
+
+function describeDrift(summary: { added: number; removed: number; changed: number }): string {
+  return `${summary.added} only in code, ${summary.removed} only on Discord, ${summary.changed} changed`;
+}
+
+async function commandsSection(app: App): Promise<CommandsSection> {
+  const s = await commandStatus(manifestEnv(app), 0);
+  return {
+    fingerprint: s.fingerprint,
+    commands: s.commands,
+    scope: String(s.scope),
+    lastSyncAt: s.synced?.at ?? null,
+    lastAttempt: s.lastAttempt
+      ? { at: s.lastAttempt.at, result: String(s.lastAttempt.outcome) }
+      : null,
+    drift: s.lastCheck
+      ? {
+        at: s.lastCheck.at,
+        inSync: s.lastCheck.inSync,
+        summary: s.lastCheck.inSync ? "in sync" : describeDrift(s.lastCheck.summary),
+      }
+      : null,
+    cooldownUntil: s.cooldown?.until ?? null,
+  };
+}
+
+async function backupsSection(app: App): Promise<BackupsSection> {
+  const guildIds = await backupGuilds(app.deps.kv);
+  const configured = app.deps.config.discord.guildId;
+  if (configured && !guildIds.includes(configured)) guildIds.push(configured);
+  const guilds: BackupsSection["guilds"] = [];
+  const restores: BackupsSection["restores"] = [];
+  for (const guildId of guildIds) {
+    const list = await listBackups(app.deps.kv, guildId);
+    const latest = list.reduce<typeof list[number] | null>(
+      (a, b) => (!a || b.createdAt > a.createdAt ? b : a),
+      null,
+    );
+    guilds.push({
+      guildId,
+      count: list.length,
+      pinned: list.filter((b) => b.pinned).length,
+      bytes: list.reduce((n, b) => n + b.sizeCompressed, 0),
+      latest: latest
+        ? { id: latest.id, label: latest.label, at: latest.createdAt, bytes: latest.sizeCompressed }
+        : null,
+    });
+    const restore = await jobStatus(app.deps, guildId, "restore");
+    if (["running", "waiting", "stopping"].includes(restore.progress.state)) {
+      restores.push({ guildId, progress: restore.progress, backupId: restore.backupId });
+    }
+  }
+  return { guilds, restores };
+}
+
+type MetricJson = {
+  name: string;
+  values: { value: number; labels: Record<string, string | number> }[];
+};
+
+async function restSection(app: App): Promise<RestSection> {
+  const snapshots: object[] = [];
+  if (app.deps.metrics) {
+    await app.deps.metrics.flush(app.deps.kv);
+    for await (const e of app.deps.kv.list<object[]>({ prefix: keys.metricsSnapshots() })) {
+      if (Array.isArray(e.value)) snapshots.push(e.value);
+    }
+  }
+  if (!snapshots.length) {
+    const s = app.deps.rest.stats();
+    return {
+      scope: "this instance",
+      requests: s.requests,
+      rateLimited: s.rateLimited,
+      invalid: { used: s.invalidRequests.used, limit: s.invalidRequests.limit },
+      serverErrors: s.serverErrors,
+      retries: s.retries,
+    };
+  }
+  const metrics = await client.AggregatorRegistry.aggregate(snapshots)
+    .getMetricsAsJSON() as unknown as MetricJson[];
+  const values = (name: string) => metrics.find((m) => m.name === name)?.values ?? [];
+  const sum = (name: string, pick: (l: Record<string, string | number>) => boolean = () => true) =>
+    values(name).filter((v) => pick(v.labels)).reduce((n, v) => n + v.value, 0);
+  return {
+    scope: "all instances",
+    requests: sum("discord_rest_requests_total"),
+    rateLimited: {
+      user: sum("discord_rest_rate_limited_total", (l) => l.scope === "user"),
+      global: sum("discord_rest_rate_limited_total", (l) => l.scope === "global"),
+      shared: sum("discord_rest_rate_limited_total", (l) => l.scope === "shared"),
+    },
+    invalid: {
+      used: sum("discord_rest_invalid_requests"),
+      limit: sum("discord_rest_invalid_requests_limit") ||
+        app.deps.config.discord.invalidRequestLimit,
+    },
+    serverErrors: sum("discord_rest_requests_total", (l) => String(l.status).startsWith("5")),
+    retries: sum("discord_rest_retries_total"),
+  };
+}
+
+export async function collectStatus(app: App): Promise<StatusData> {
+  const [sync, commands, backups, rest, alerts] = await Promise.all([
+    section(() => syncSection(app)),
+    section(() => commandsSection(app)),
+    section(() => backupsSection(app)),
+    section(() => restSection(app)),
+    section(() => recentAlerts(app.deps.kv, 20)),
+  ]);
+  return {
+    generatedAt: app.deps.clock.now(),
+    version: app.deps.config.version,
+    sync,
+    commands,
+    backups,
+    rest,
+    alerts,
+  };
+}

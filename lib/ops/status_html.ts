@@ -1,0 +1,285 @@
+/**
+ * The status page as server-rendered HTML: no build step, readable without JavaScript, headings
+ * and labelled figures for screen readers, dark-on-light colours well above WCAG AA contrast.
+ * A few lines of script re-fetch the page every few seconds and swap its <main>, so the figures
+ * stay live without a second renderer in the browser.
+ */
+import type { JobProgress } from "../jobs/progress.ts";
+import type { RunSummary } from "../jobs/history.ts";
+import type { Alert } from "./alerts.ts";
+import type {
+  BackupsSection,
+  CommandsSection,
+  RestSection,
+  Section,
+  StatusData,
+  SyncSection,
+} from "./status_data.ts";
+
+export const REFRESH_MS = 5_000;
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const time = (ms: number | string | null | undefined) => {
+  if (ms === null || ms === undefined) return "—";
+  const iso = new Date(ms).toISOString();
+  return `<time datetime="${iso}">${iso.slice(0, 19).replace("T", " ")} UTC</time>`;
+};
+const num = (n: number | null | undefined) =>
+  n === null || n === undefined ? "—" : Math.round(n).toLocaleString("en-US");
+const bytes = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
+const duration = (s: number | null | undefined) => {
+  if (s === null || s === undefined || !Number.isFinite(s)) return "—";
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+};
+
+/** A figure with a stable id, so tests and the refresh script can find it. */
+const figure = (id: string, label: string, value: string) =>
+  `<div class="fig"><dt id="${id}-label">${
+    esc(label)
+  }</dt><dd id="${id}" aria-labelledby="${id}-label">${value}</dd></div>`;
+
+function unavailable(error: string): string {
+  return `<p class="warn" role="status">Unavailable: ${esc(error)}</p>`;
+}
+
+function counter(p: JobProgress, prefix: string): number {
+  return Object.entries(p.counters).filter(([k]) => k === prefix || k.startsWith(`${prefix}.`))
+    .reduce((n, [, v]) => n + v, 0);
+}
+
+function chart(points: { minute: number; processed: number }[]): string {
+  if (!points.length) return `<p>No per-minute figures yet for this run.</p>`;
+  const w = 600, h = 140, pad = 24;
+  const max = Math.max(...points.map((p) => p.processed), 1);
+  // Bars at most 40 px wide, so a short run does not draw one slab across the chart.
+  const bw = Math.min(40, (w - pad) / points.length);
+  const bars = points.map((p, i) => {
+    const bh = (p.processed / max) * (h - pad);
+    const x = pad + i * bw;
+    return `<rect x="${x.toFixed(1)}" y="${(h - pad - bh).toFixed(1)}" width="${
+      Math.max(1, bw - 2).toFixed(1)
+    }" height="${bh.toFixed(1)}"><title>${
+      new Date(p.minute).toISOString().slice(11, 16)
+    } UTC: ${p.processed} members</title></rect>`;
+  }).join("");
+  const desc = points.map((p) =>
+    `${new Date(p.minute).toISOString().slice(11, 16)}: ${p.processed}`
+  ).join(", ");
+  return `<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-labelledby="chart-title chart-desc">
+<title id="chart-title">Members processed per minute</title><desc id="chart-desc">${
+    esc(desc)
+  }</desc>
+<text x="0" y="12" class="axis">${num(max)}</text><text x="0" y="${h - pad}" class="axis">0</text>
+<line x1="${pad}" y1="${h - pad}" x2="${w}" y2="${h - pad}" class="base"/>${bars}</svg>`;
+}
+
+function runRow(r: RunSummary): string {
+  const skipped = Object.entries(r.counters).filter(([k]) => k.startsWith("skipped"))
+    .reduce((n, [, v]) => n + v, 0);
+  return `<tr><td>${time(r.startedAt)}</td><td>${esc(r.mode)}${
+    r.dryRun ? " (dry run)" : ""
+  }</td><td class="state-${esc(r.state)}">${esc(r.state)}</td><td>${num(r.processed)}</td><td>${
+    num(r.counters.changed ?? 0)
+  }</td><td>${num(skipped)}</td><td>${duration(r.activeMs / 1000)}</td></tr>`;
+}
+
+function syncHtml(s: Section<SyncSection>): string {
+  if (!s.ok) return unavailable(s.error);
+  const { current: p, guildId } = s.value;
+  if (!guildId) return `<p>No guild is configured (DISCORD_GUILD_ID).</p>`;
+  const body = !p ? `<p id="sync-state">No sync has run yet in guild ${esc(guildId)}.</p>` : `
+<p>Guild ${esc(guildId)}, run <code id="sync-run">${esc(p.runId)}</code>${
+    p.dryRun ? " (dry run)" : ""
+  }</p>
+<label for="sync-bar">Progress</label>
+<progress id="sync-bar" ${
+    p.total ? `max="${p.total}" value="${Math.min(p.processed, p.total)}"` : ""
+  }>${p.total ? `${Math.round((p.processed / p.total) * 100)} %` : "unknown total"}</progress>
+<dl class="figs">
+${figure("sync-state", "State", `<span class="state-${esc(p.state)}">${esc(p.state)}</span>`)}
+${figure("sync-processed", "Processed", num(p.processed))}
+${figure("sync-total", "Total", num(p.total))}
+${figure("sync-changed", "Changed", num(counter(p, "changed")))}
+${figure("sync-unchanged", "Unchanged", num(counter(p, "unchanged")))}
+${figure("sync-skipped", "Skipped", num(counter(p, "skipped")))}
+${figure("sync-errors", "Errors", num(counter(p, "errors")))}
+${
+    figure(
+      "sync-rate",
+      "Members per second",
+      p.ratePerSecond === null ? "—" : p.ratePerSecond.toFixed(1),
+    )
+  }
+${figure("sync-eta", "ETA", duration(p.etaSeconds))}
+${figure("sync-chunk", "Chunk", num(p.chunk))}
+${
+    figure(
+      "sync-chunk-duration",
+      p.state === "running" ? "This chunk so far" : "Chunk duration (average)",
+      duration(s.value.chunkSeconds),
+    )
+  }
+${figure("sync-updated", "Updated", time(p.updatedAt))}
+</dl>
+${p.lastError ? `<p class="warn">Last error: ${esc(p.lastError)}</p>` : ""}
+<h3>Members processed per minute</h3>
+${chart(s.value.perMinute)}`;
+  const runs = s.value.runs.length
+    ? `<table><caption>${
+      s.value.runs.length === 1 ? "The last run" : `The last ${s.value.runs.length} runs`
+    }</caption><thead><tr><th scope="col">Started</th><th scope="col">Mode</th><th scope="col">State</th><th scope="col">Processed</th><th scope="col">Changed</th><th scope="col">Skipped</th><th scope="col">Active time</th></tr></thead><tbody>${
+      s.value.runs.map(runRow).join("")
+    }</tbody></table>`
+    : `<p>No finished runs yet.</p>`;
+  return body + `<h3>Recent runs</h3>` + runs;
+}
+
+function commandsHtml(s: Section<CommandsSection>): string {
+  if (!s.ok) return unavailable(s.error);
+  const c = s.value;
+  return `<dl class="figs">
+${figure("commands-fingerprint", "Fingerprint", `<code>${esc(c.fingerprint.slice(0, 16))}</code>`)}
+${figure("commands-count", "Commands", num(c.commands))}
+${figure("commands-scope", "Scope", esc(c.scope))}
+${figure("commands-last-sync", "Last sync", time(c.lastSyncAt))}
+${
+    figure(
+      "commands-last-attempt",
+      "Last attempt",
+      c.lastAttempt ? `${esc(c.lastAttempt.result)}, ${time(c.lastAttempt.at)}` : "—",
+    )
+  }
+${
+    figure(
+      "commands-drift",
+      "Drift",
+      c.drift ? `${esc(c.drift.summary)} (checked ${time(c.drift.at)})` : "not checked yet",
+    )
+  }
+${
+    c.cooldownUntil
+      ? figure("commands-cooldown", "Rate-limit cooldown until", time(c.cooldownUntil))
+      : ""
+  }
+</dl>`;
+}
+
+function backupsHtml(s: Section<BackupsSection>): string {
+  if (!s.ok) return unavailable(s.error);
+  const rows = s.value.guilds.map((g) =>
+    `<tr><td>${esc(g.guildId)}</td><td>${num(g.count)}</td><td>${num(g.pinned)}</td><td>${
+      bytes(g.bytes)
+    }</td><td>${
+      g.latest ? `${esc(g.latest.label || g.latest.id)}, ${time(g.latest.at)}` : "—"
+    }</td></tr>`
+  ).join("");
+  const table = rows
+    ? `<table><caption>Backups per guild</caption><thead><tr><th scope="col">Guild</th><th scope="col">Backups</th><th scope="col">Pinned</th><th scope="col">Stored</th><th scope="col">Latest</th></tr></thead><tbody>${rows}</tbody></table>`
+    : `<p>No backups yet.</p>`;
+  const restores =
+    s.value.restores.map((r) =>
+      `<p role="status">Restore in progress in ${esc(r.guildId)} from ${esc(r.backupId ?? "?")}: ${
+        esc(r.progress.state)
+      }, ${num(r.progress.processed)} items done.</p>`
+    ).join("") || `<p>No restore in progress.</p>`;
+  return table + restores;
+}
+
+function restHtml(s: Section<RestSection>): string {
+  if (!s.ok) return unavailable(s.error);
+  const r = s.value;
+  const share = r.invalid.limit ? r.invalid.used / r.invalid.limit : 0;
+  return `<p>Figures for ${esc(r.scope)}.</p><dl class="figs">
+${figure("rest-requests", "Requests", num(r.requests))}
+${figure("rest-429-user", "429s (route)", num(r.rateLimited.user))}
+${figure("rest-429-global", "429s (global)", num(r.rateLimited.global))}
+${figure("rest-429-shared", "429s (shared)", num(r.rateLimited.shared))}
+${
+    figure(
+      "rest-invalid",
+      "Invalid-request budget used",
+      `${num(r.invalid.used)} of ${num(r.invalid.limit)} (${(share * 100).toFixed(1)} %)`,
+    )
+  }
+${figure("rest-5xx", "5xx responses", num(r.serverErrors))}
+${figure("rest-retries", "Retries", num(r.retries))}
+</dl>`;
+}
+
+function alertsHtml(s: Section<Alert[]>): string {
+  if (!s.ok) return unavailable(s.error);
+  if (!s.value.length) return `<p>No alerts.</p>`;
+  return `<ul class="alerts">${
+    s.value.map((a) =>
+      `<li class="sev-${a.severity}"><strong>${esc(a.title)}</strong> ${time(a.at)}${
+        a.delivered ? "" : " (not delivered)"
+      }<br>${esc(a.detail)}</li>`
+    ).join("")
+  }</ul>`;
+}
+
+export function renderMain(d: StatusData): string {
+  return `<main id="main">
+<p class="meta">Version ${esc(d.version)} · generated ${time(d.generatedAt)} · refreshes every ${
+    REFRESH_MS / 1000
+  } s</p>
+<section aria-labelledby="h-sync"><h2 id="h-sync">Role sync</h2>${syncHtml(d.sync)}</section>
+<section aria-labelledby="h-rest"><h2 id="h-rest">Discord REST health</h2>${
+    restHtml(d.rest)
+  }</section>
+<section aria-labelledby="h-commands"><h2 id="h-commands">Command manifest</h2>${
+    commandsHtml(d.commands)
+  }</section>
+<section aria-labelledby="h-backups"><h2 id="h-backups">Backups</h2>${
+    backupsHtml(d.backups)
+  }</section>
+<section aria-labelledby="h-alerts"><h2 id="h-alerts">Recent alerts</h2>${
+    alertsHtml(d.alerts)
+  }</section>
+</main>`;
+}
+
+const STYLE = `
+body{font:16px/1.5 system-ui,sans-serif;color:#1a1a1a;background:#fff;margin:0 auto;max-width:1100px;padding:1rem}
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:2px solid #2f3b52;padding-bottom:.2rem;margin-top:1.6rem}
+h3{font-size:1.05rem}.meta{color:#444}code{background:#f1f3f6;padding:0 .25rem}
+.figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:.5rem;margin:.5rem 0}
+.fig{border:1px solid #c8ced8;border-radius:6px;padding:.4rem .6rem}dt{font-size:.85rem;color:#3d4450}dd{margin:0;font-size:1.15rem;font-weight:600}
+progress{width:100%;height:1.4rem}table{border-collapse:collapse;width:100%;margin:.5rem 0}caption{text-align:left;font-weight:600}
+th,td{border-bottom:1px solid #d5dae2;padding:.3rem .5rem;text-align:left}.chart{width:100%;max-width:640px;height:auto}
+.chart rect{fill:#1f5fa8}.chart .base{stroke:#3d4450}.chart .axis{font-size:11px;fill:#3d4450}
+.warn{color:#8a1c1c}.state-failed{color:#8a1c1c}.state-completed{color:#1b5e20}.state-running{color:#0d47a1}
+.alerts{padding-left:1.2rem}.sev-critical strong{color:#8a1c1c}a{color:#0b4f9c}`;
+
+export function renderPage(d: StatusData, nonce: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Ethos bot status</title>
+<style>${STYLE}</style></head><body>
+<header><h1>Ethos bot status</h1></header>
+${renderMain(d)}
+<script nonce="${nonce}">
+setInterval(async () => {
+  try {
+    const res = await fetch(location.pathname, { credentials: "same-origin", cache: "no-store" });
+    if (!res.ok) return;
+    const next = new DOMParser().parseFromString(await res.text(), "text/html").getElementById("main");
+    if (next) document.getElementById("main").replaceWith(next);
+  } catch (_) { /* offline: keep the last figures */ }
+}, ${REFRESH_MS});
+</script></body></html>`;
+}
+
+export function renderUnauthorized(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Status: sign-in needed</title>
+<style>${STYLE}</style></head><body><main><h1>Sign-in needed</h1>
+<p>This page needs a fresh status link. Get one with <code>deno run -A sync-helper.ts status-link</code>
+or the <code>/status_link</code> command in Discord (Administrator). Links are valid for one hour.</p></main></body></html>`;
+}
+
+export function renderRedirect(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Opening status…</title>
+<meta http-equiv="refresh" content="0;url=/status"></head><body><main><p><a href="/status">Continue to the status page</a></p></main></body></html>`;
+}

@@ -1,0 +1,134 @@
+/**
+ * What the sync needs to know about a guild before touching roles: the rules from the config,
+ * the bot's user id, which roles it may manage (from the guild's roles and the bot member's
+ * roles), the member count, and warnings for managed roles it cannot give. Read at the start of a
+ * run and refreshed every few minutes (kept in the run's checkpoint and in a short KV cache for
+ * /ethos_refresh), so chunks do not spend calls re-reading it.
+ */
+import { z } from "zod";
+import type { APIRole } from "discord-api-types/v10";
+import type { Config } from "../config.ts";
+import type { RestClient } from "../discord/rest.ts";
+import { getCurrentUser, getGuild, getMember, getRoles } from "../discord/api.ts";
+import { keys } from "../kv/keys.ts";
+import type { Clock } from "../clock.ts";
+import { hierarchy, managedRoles, type SyncRules } from "./rule.ts";
+
+export const CONTEXT_TTL_MS = 10 * 60_000;
+
+export const guildContextSchema = z.object({
+  guildId: z.string(),
+  botUserId: z.string(),
+  manageable: z.array(z.string()),
+  canManageRoles: z.boolean(),
+  memberCount: z.number().int().nonnegative().nullable(),
+  roleNames: z.record(z.string(), z.string()),
+  warnings: z.array(z.string()),
+  at: z.number(),
+});
+export type GuildContext = z.infer<typeof guildContextSchema>;
+
+export class SyncConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SyncConfigError";
+  }
+}
+
+/** The rules from the config, or a SyncConfigError naming what is missing. */
+export function rulesFrom(config: Config): SyncRules {
+  const { verifiedRoleId, tiers, profileRoleId } = config.ethos;
+  if (!verifiedRoleId) {
+    throw new SyncConfigError("role sync is not configured: VERIFIED_ROLE_ID is not set");
+  }
+  if (tiers.length === 0) {
+    throw new SyncConfigError(
+      "role sync is not configured: set ETHOS_ROLE_* (or ETHOS_TIERS) for at least one tier",
+    );
+  }
+  return { verifiedRoleId, tiers, profileRoleId };
+}
+
+export async function botUserId(
+  kv: Deno.Kv,
+  rest: RestClient,
+  applicationId: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const key = keys.botUser(applicationId);
+  const cached = await kv.get<string>(key);
+  if (typeof cached.value === "string") return cached.value;
+  const me = await getCurrentUser(rest, { signal });
+  await kv.set(key, me.id);
+  return me.id;
+}
+
+/** Reads the guild, its roles and the bot member (3 calls, plus /users/@me once ever). */
+export async function loadGuildContext(
+  deps: { kv: Deno.Kv; rest: RestClient; clock: Clock },
+  config: Config,
+  guildId: string,
+  rules: SyncRules,
+  signal?: AbortSignal,
+): Promise<GuildContext> {
+  const botId = await botUserId(deps.kv, deps.rest, config.discord.applicationId, signal);
+  const [guild, roles, bot] = await Promise.all([
+    getGuild(deps.rest, guildId, { withCounts: true, signal }),
+    getRoles(deps.rest, guildId, { signal }),
+    getMember(deps.rest, guildId, botId, { signal }),
+  ]);
+  const h = hierarchy(guildId, roles, bot.roles, guild.owner_id === botId);
+  const byId = new Map<string, APIRole>(roles.map((r) => [r.id, r]));
+  const managed = managedRoles(rules);
+  const roleNames: Record<string, string> = {};
+  const warnings: string[] = [];
+  const label = (id: string) => {
+    const tier = rules.tiers.find((t) => t.roleId === id);
+    return tier ? `tier ${tier.name}` : id === rules.profileRoleId ? "profile role" : "role";
+  };
+  for (const id of [...managed, rules.verifiedRoleId]) {
+    const role = byId.get(id);
+    if (!role) {
+      warnings.push(`The ${label(id)} (${id}) does not exist in this server.`);
+      continue;
+    }
+    roleNames[id] = role.name;
+    if (managed.has(id) && !h.manageable.has(id)) {
+      warnings.push(
+        `The ${
+          label(id)
+        } "${role.name}" is at or above the bot's highest role (or managed by an integration): members who need it are skipped.`,
+      );
+    }
+  }
+  if (!h.canManageRoles) warnings.push("The bot lacks the Manage Roles permission.");
+  return {
+    guildId,
+    botUserId: botId,
+    manageable: [...h.manageable].filter((id) => managed.has(id)).sort(),
+    canManageRoles: h.canManageRoles,
+    memberCount: typeof guild.approximate_member_count === "number"
+      ? guild.approximate_member_count
+      : null,
+    roleNames,
+    warnings,
+    at: deps.clock.now(),
+  };
+}
+
+/** The context from the short KV cache, or freshly loaded (and cached). */
+export async function cachedGuildContext(
+  deps: { kv: Deno.Kv; rest: RestClient; clock: Clock },
+  config: Config,
+  guildId: string,
+  rules: SyncRules,
+  signal?: AbortSignal,
+): Promise<GuildContext> {
+  const key = keys.syncContext(guildId);
+  const entry = await deps.kv.get(key);
+  const parsed = guildContextSchema.safeParse(entry.value);
+  if (parsed.success && deps.clock.now() - parsed.data.at < CONTEXT_TTL_MS) return parsed.data;
+  const ctx = await loadGuildContext(deps, config, guildId, rules, signal);
+  await deps.kv.set(key, ctx, { expireIn: CONTEXT_TTL_MS });
+  return ctx;
+}

@@ -1,0 +1,709 @@
+/**
+ * The role sync engine: one chunk of a run, as a pipeline.
+ *
+ *   reader ──► scores + rule + diff ──► scheduler split ──► PATCH lane ─┐
+ *     (members in user-id order,              (per page,    role lane ─┴─► tracker ──► checkpoint
+ *      `after` paging, or the Ethos            backlog-aware)
+ *      updates feed in incremental mode)
+ *
+ * - Reader: lists members after the cursor (1000 a page, fewer when the global limit binds so
+ *   a page's writes go out while its read is fresh), and reads the next page only when the lanes
+ *   are about to run dry (so reads are fresh and memory stays flat). Scores per page come from
+ *   the cache, Ethos in bulk, and the confirming single lookup (scores.ts).
+ * - Rule + diff (rule.ts): members whose managed roles already match get no write.
+ * - Scheduler (scheduler.ts): splits the page's writers between the two buckets, counting the
+ *   work already queued, so both lanes end together.
+ * - Lanes (lanes.ts): evenly paced at the bucket rate, few in flight.
+ * - Tracker: writes complete out of order across the lanes; the checkpoint cursor is the highest
+ *   user id such that every member up to it is done, and the counters advance with it, so a
+ *   resumed chunk re-lists from the cursor, recomputes every diff from fresh data and never
+ *   repeats a write that landed (a landed write makes its diff empty).
+ *
+ * Moderator safety. A single-role PUT/DELETE touches only its role, so it never undoes a
+ * moderator's change to another role. A PATCH sends the whole role list, so it is computed from
+ * roles read at most `freshMs` (SYNC_FRESH_MS, default 5 s) before it is handed to the REST
+ * client; an older read is refreshed with GET member first (its bucket is separate from the
+ * write buckets). If that fresh read shows the verified role or a managed role changed since the
+ * page read, someone else is handling this member right now: it is skipped
+ * ("changed_during_sync") rather than overwritten, and the next run settles it.
+ */
+import { z } from "zod";
+import type { APIGuildMember } from "discord-api-types/v10";
+import type { Config } from "../config.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../ops/log.ts";
+import type { RestClient } from "../discord/rest.ts";
+import {
+  addMemberRole,
+  getMember,
+  listMembers,
+  modifyMemberRoles,
+  removeMemberRole,
+} from "../discord/api.ts";
+import { DiscordApiError, isUnknownMember, RESTJSONErrorCodes } from "../discord/errors.ts";
+import type { ChunkContext } from "../jobs/runner.ts";
+import { discordIdOf, type EthosClient } from "./ethos.ts";
+import type { ScoreCache } from "./score_cache.ts";
+import { emptyScoreStats, resolveScores, type ScoreStats } from "./scores.ts";
+import {
+  applyDiff,
+  changeCount,
+  diff,
+  managedHeld,
+  managedRoles,
+  needsScore,
+  type RoleDiff,
+  type ScoreInput,
+  type SyncRules,
+  targetRoles,
+} from "./rule.ts";
+import { type Binding, type LaneRates, makespanOf, splitWrites } from "./scheduler.ts";
+import { Lane, Pacer } from "./lanes.ts";
+import { type GuildContext, guildContextSchema } from "./context.ts";
+
+export const syncCheckpointSchema = z.object({
+  mode: z.enum(["full", "incremental"]),
+  /** Full: the highest user id done ("0" before the first). Incremental: the feed offset. */
+  cursor: z.string(),
+  /** Members still to pass over (a startIndex that did not match a checkpoint). */
+  skip: z.number().int().nonnegative(),
+  ctx: guildContextSchema.nullable(),
+  /** Incremental runs: the Ethos updates window. */
+  inc: z.object({ after: z.string(), until: z.number() }).nullable(),
+});
+export type SyncCheckpoint = z.infer<typeof syncCheckpointSchema>;
+
+export interface EngineDeps {
+  config: Config;
+  kv: Deno.Kv;
+  rest: RestClient;
+  ethos: EthosClient;
+  cache: ScoreCache;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface EngineOptions {
+  rules: SyncRules;
+  ctx: GuildContext;
+  guildId: string;
+  dryRun: boolean;
+  reason: string;
+  /** Checkpoint at most this often (default 1 s) or every `checkpointItems` members. */
+  checkpointMs?: number;
+  checkpointItems?: number;
+}
+
+/** What a dry run would change, per member. */
+export interface PlannedChange {
+  userId: string;
+  username?: string;
+  add: string[];
+  remove: string[];
+  blocked?: string[];
+}
+
+/** Figures of one chunk, for logs and the benchmark. */
+export interface ChunkStats {
+  listCalls: number;
+  memberReads: number;
+  rereads: number;
+  patches: number;
+  roleCalls: number;
+  /** Oldest role read a PATCH was computed from, at the time it was handed to the client. */
+  maxPatchReadAgeMs: number;
+  scores: ScoreStats;
+}
+
+interface Item {
+  pos: string;
+  id: string;
+  username?: string;
+  roles: string[];
+  bot: boolean;
+  readAt: number;
+  diff: RoleDiff | null;
+  callsLeft: number;
+  done: boolean;
+  outcome: string | null;
+  error: string | null;
+  extra: string[];
+}
+
+interface RoleCall {
+  item: Item;
+  op: "add" | "remove";
+  roleId: string;
+}
+
+const MAX_PLANNED = 1000;
+/** Any member/role id: bucket lookups only need the route's shape. */
+const SAMPLE_ID = "100000000000000000";
+/** The REST client spreads the global limit over 1020 ms per second (its default slack). */
+const GLOBAL_HEADROOM = 1000 / 1020;
+const MIN_PAGE = 100;
+
+export class SyncChunk {
+  readonly stats: ChunkStats = {
+    listCalls: 0,
+    memberReads: 0,
+    rereads: 0,
+    patches: 0,
+    roleCalls: 0,
+    maxPatchReadAgeMs: 0,
+    scores: emptyScoreStats(),
+  };
+  readonly planned: PlannedChange[] = [];
+  #items: (Item | undefined)[] = [];
+  #head = 0;
+  #cursor: string;
+  #pending = { processed: 0, counters: {} as Record<string, number>, samples: [] as unknown[] };
+  #lastCheckpoint: number;
+  #failure: unknown = null;
+  #fail = new AbortController();
+  #stop: AbortSignal;
+  #managed: Set<string>;
+  #manageable: Set<string>;
+  #rates: LaneRates;
+  #binding: Binding = "none";
+  #callsPlanned = 0;
+  #membersSeen = 0;
+  #lastFetchMs = 200;
+  #patchLane!: Lane<Item>;
+  #roleLane!: Lane<RoleCall>;
+  #cp: SyncCheckpoint;
+  #flushing: Promise<void> = Promise.resolve();
+  #learnedAt = -Infinity;
+
+  constructor(
+    private readonly job: ChunkContext,
+    private readonly deps: EngineDeps,
+    private readonly o: EngineOptions,
+    checkpoint: SyncCheckpoint,
+  ) {
+    this.#cp = checkpoint;
+    this.#cursor = checkpoint.cursor;
+    this.#lastCheckpoint = deps.clock.now();
+    this.#stop = AbortSignal.any([job.signal, this.#fail.signal]);
+    this.#managed = managedRoles(o.rules);
+    this.#manageable = new Set(o.ctx.manageable);
+    const s = deps.config.sync;
+    this.#rates = {
+      patch: s.patchLimit.limit * 1000 / s.patchLimit.windowMs,
+      role: s.roleLimit.limit * 1000 / s.roleLimit.windowMs,
+      global: deps.config.discord.globalRateLimit,
+    };
+  }
+
+  /**
+   * Adopts the write buckets' real limits once the REST client has learned them from Discord's
+   * headers (SYNC_PATCH_LIMIT / SYNC_ROLE_LIMIT are only the starting point).
+   */
+  #learnLimits(): void {
+    const now = this.deps.clock.now();
+    if (now - this.#learnedAt < 200) return;
+    this.#learnedAt = now;
+    const rest = this.deps.rest as { bucketInfo?: RestClient["bucketInfo"] };
+    if (typeof rest.bucketInfo !== "function") return;
+    const g = this.o.guildId;
+    const learned = {
+      patch: rest.bucketInfo.call(this.deps.rest, "PATCH", `/guilds/${g}/members/${SAMPLE_ID}`),
+      role: rest.bucketInfo.call(
+        this.deps.rest,
+        "PUT",
+        `/guilds/${g}/members/${SAMPLE_ID}/roles/${SAMPLE_ID}`,
+      ),
+    };
+    for (const lane of ["patch", "role"] as const) {
+      const info = learned[lane];
+      if (!info) continue;
+      const interval = info.windowMs / info.limit;
+      const l = lane === "patch" ? this.#patchLane : this.#roleLane;
+      if (Math.abs(interval - l.intervalMs) / l.intervalMs < 0.01) continue;
+      this.deps.log.info("sync: adopting the bucket limit Discord reported", {
+        lane,
+        limit: info.limit,
+        windowMs: info.windowMs,
+      });
+      l.setIntervalMs(interval);
+      this.#rates[lane] = 1000 / interval;
+    }
+  }
+
+  async run(): Promise<{ finished: boolean }> {
+    const { clock } = this.deps;
+    const s = this.deps.config.sync;
+    const inFlight = (rate: number) => Math.max(2, Math.min(10, Math.ceil(rate * 0.25)));
+    // Both lanes draw from one pacer at the global limit (less the REST client's own headroom),
+    // so when the global limit binds they share it evenly instead of piling up in the client.
+    const global = new Pacer(clock, 1000 / (this.#rates.global * GLOBAL_HEADROOM));
+    this.#patchLane = new Lane<Item>({
+      name: "patch",
+      global,
+      intervalMs: s.patchLimit.windowMs / s.patchLimit.limit,
+      maxInFlight: inFlight(this.#rates.patch),
+      clock,
+      signal: this.#stop,
+      exec: (item) => this.#execPatch(item),
+    });
+    this.#roleLane = new Lane<RoleCall>({
+      name: "role",
+      global,
+      intervalMs: s.roleLimit.windowMs / s.roleLimit.limit,
+      maxInFlight: inFlight(this.#rates.role),
+      clock,
+      signal: this.#stop,
+      exec: (call) => this.#execRole(call),
+    });
+    const lanes = this.o.dryRun
+      ? Promise.resolve()
+      : Promise.all([this.#patchLane.run(), this.#roleLane.run()]).then(() => {});
+    let endOfInput = false;
+    try {
+      endOfInput = this.#cp.mode === "full" ? await this.#readFull() : await this.#readFeed();
+    } catch (error) {
+      this.#failWith(error);
+    }
+    this.#patchLane.close();
+    this.#roleLane.close();
+    await lanes;
+    await this.#flush();
+    if (this.#failure) throw this.#failure;
+    const allDone = this.#head === this.#items.length;
+    return { finished: endOfInput && allDone };
+  }
+
+  // --- reading ---------------------------------------------------------------------------
+
+  get #stopping(): boolean {
+    return this.#stop.aborted;
+  }
+
+  async #readFull(): Promise<boolean> {
+    const { rest } = this.deps;
+    const guildId = this.o.guildId;
+    let after = this.#cp.cursor;
+    // A startIndex that matched no checkpoint: walk forward past that many members.
+    while (this.#cp.skip > 0 && !this.#stopping) {
+      const n = Math.min(1000, this.#cp.skip);
+      this.stats.listCalls++;
+      const page = await listMembers(rest, guildId, { limit: n, after }, { signal: this.job.hard });
+      if (page.length === 0) return true;
+      after = page[page.length - 1].user.id;
+      this.#cursor = after;
+      this.#cp = { ...this.#cp, cursor: after, skip: Math.max(0, this.#cp.skip - page.length) };
+      await this.job.checkpoint({
+        skippedByIndex: page.length,
+        cursor: after,
+        checkpoint: this.#cp,
+        counters: { "calls.list": 1 },
+      });
+      if (page.length < n) return true;
+    }
+    let budget = this.job.limit;
+    while (budget > 0 && !this.#stopping) {
+      await this.#waitForRoom();
+      if (this.#stopping || !this.#timeForMore()) break;
+      const limit = Math.min(this.#pageSize(), budget);
+      const started = this.deps.clock.now();
+      this.stats.listCalls++;
+      this.#count("calls.list");
+      const page = await listMembers(rest, guildId, { limit, after }, { signal: this.job.hard });
+      const readAt = this.deps.clock.now();
+      if (page.length === 0) return true;
+      budget -= page.length;
+      after = page[page.length - 1].user.id;
+      await this.#ingest(page.map((m) => this.#item(m, m.user.id, readAt)), false);
+      this.#lastFetchMs = this.deps.clock.now() - started;
+      if (page.length < limit) return true;
+    }
+    return false;
+  }
+
+  async #readFeed(): Promise<boolean> {
+    const inc = this.#cp.inc!;
+    const { rest, ethos } = this.deps;
+    let offset = Number(this.#cp.cursor) || 0;
+    let budget = this.job.limit;
+    let first = true;
+    while (budget > 0 && !this.#stopping) {
+      await this.#waitForRoom();
+      if (this.#stopping || !this.#timeForMore()) break;
+      const started = this.deps.clock.now();
+      const limit = Math.min(1000, budget);
+      const page = await ethos.updates(inc.after, { limit, offset }, this.job.hard);
+      if (first) {
+        first = false;
+        await this.job.checkpoint({ total: offset + page.total });
+      }
+      if (page.values.length === 0) return true;
+      const base = offset;
+      offset += page.values.length;
+      budget -= page.values.length;
+      const ids = page.values.map((v) => {
+        const id = discordIdOf(v.userkey);
+        const at = Date.parse(v.lastUpdatedAt);
+        return id && !(at > inc.until) ? id : undefined;
+      });
+      const members = new Map<string, APIGuildMember | null>();
+      const wanted = [...new Set(ids.filter((x): x is string => !!x))];
+      let next = 0;
+      const worker = async () => {
+        while (next < wanted.length) {
+          const id = wanted[next++];
+          this.stats.memberReads++;
+          this.#count("calls.member");
+          try {
+            members.set(id, await getMember(rest, this.o.guildId, id, { signal: this.job.hard }));
+          } catch (error) {
+            if (isUnknownMember(error)) members.set(id, null);
+            else throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(4, wanted.length) }, worker));
+      await this.deps.cache.forget(wanted);
+      const readAt = this.deps.clock.now();
+      const items: Item[] = page.values.map((_, i) => {
+        const id = ids[i];
+        const m = id ? members.get(id) : null;
+        const pos = String(base + i + 1);
+        if (!m) {
+          return this.#doneItem(pos, id ?? "", "skipped.not_member");
+        }
+        return this.#item(m, pos, readAt);
+      });
+      await this.#ingest(items, true);
+      this.#lastFetchMs = this.deps.clock.now() - started;
+      if (page.values.length < limit) return true;
+    }
+    return false;
+  }
+
+  #item(m: APIGuildMember, pos: string, readAt: number): Item {
+    return {
+      pos,
+      id: m.user.id,
+      username: m.user.username,
+      roles: [...m.roles],
+      bot: m.user.bot === true,
+      readAt,
+      diff: null,
+      callsLeft: 0,
+      done: false,
+      outcome: null,
+      error: null,
+      extra: [],
+    };
+  }
+
+  #doneItem(pos: string, id: string, outcome: string): Item {
+    return {
+      pos,
+      id,
+      roles: [],
+      bot: false,
+      readAt: 0,
+      diff: null,
+      callsLeft: 0,
+      done: true,
+      outcome,
+      error: null,
+      extra: [],
+    };
+  }
+
+  /** Scores, rule, diff and the split for one page of items (in walk order). */
+  async #ingest(items: Item[], fresh: boolean): Promise<void> {
+    const rules = this.o.rules;
+    const asking = items.filter((it) => !it.done && needsScore(it, rules));
+    const scores = await resolveScores(
+      asking.map((it) => ({
+        id: it.id,
+        holdsManaged: managedHeld(it.roles, this.#managed).length > 0,
+      })),
+      this.deps,
+      { fresh, signal: this.job.hard, stats: this.stats.scores },
+    );
+    const writers: Item[] = [];
+    for (const it of items) {
+      this.#items.push(it);
+      if (it.done) continue;
+      this.#membersSeen++;
+      const score: ScoreInput = !needsScore(it, rules)
+        ? undefined
+        : scores.has(it.id)
+        ? scores.get(it.id)!
+        : "error";
+      const target = targetRoles(it, score, rules);
+      if (target.kind === "skip") {
+        this.#finish(it, `skipped.${target.reason}`);
+        continue;
+      }
+      const d = diff(it.roles, target.roles, this.#managed, this.#manageable);
+      it.diff = d;
+      if (d.blocked.length) it.extra.push("blocked.role_above_bot");
+      const k = changeCount(d);
+      if (k === 0) {
+        this.#finish(it, d.blocked.length ? "skipped.role_above_bot" : "unchanged");
+      } else if (this.o.dryRun) {
+        this.#plan(it, d);
+        this.#finish(it, "changed");
+      } else {
+        writers.push(it);
+      }
+    }
+    if (writers.length) {
+      const split = splitWrites(writers.map((w) => changeCount(w.diff!)), this.#rates, {
+        patch: this.#patchLane.queued,
+        role: this.#roleLane.queued,
+        global: 0,
+      });
+      this.#binding = split.binding;
+      this.#callsPlanned += split.patchCalls + split.roleCalls;
+      writers.forEach((it, i) => {
+        if (split.toRole[i]) {
+          it.callsLeft = changeCount(it.diff!);
+          for (const r of it.diff!.add) this.#roleLane.push({ item: it, op: "add", roleId: r });
+          for (const r of it.diff!.remove) {
+            this.#roleLane.push({ item: it, op: "remove", roleId: r });
+          }
+        } else {
+          it.callsLeft = 1;
+          this.#patchLane.push(it);
+        }
+      });
+    }
+    this.#advance();
+  }
+
+  #plan(it: Item, d: RoleDiff): void {
+    const names = this.o.ctx.roleNames;
+    const change: PlannedChange = {
+      userId: it.id,
+      username: it.username,
+      add: d.add.map((r) => names[r] ?? r),
+      remove: d.remove.map((r) => names[r] ?? r),
+      ...(d.blocked.length ? { blocked: d.blocked.map((b) => names[b.roleId] ?? b.roleId) } : {}),
+    };
+    if (this.planned.length < MAX_PLANNED) this.planned.push(change);
+    this.#pending.samples.push(change);
+    this.deps.log.info("sync: dry run would change", { ...change });
+  }
+
+  /** Seconds of write work queued in the lanes at their rates. */
+  #backlogSeconds(): number {
+    return makespanOf(0, 0, this.#rates, {
+      patch: this.#patchLane.queued + this.#patchLane.inFlight,
+      role: this.#roleLane.queued + this.#roleLane.inFlight,
+      global: 0,
+    }).makespan;
+  }
+
+  /** Waits until the lanes are about to run dry, so the next page is read just in time. */
+  async #waitForRoom(): Promise<void> {
+    const lead = this.#leadSeconds();
+    while (!this.#stopping) {
+      this.#learnLimits();
+      const backlog = this.#backlogSeconds();
+      if (backlog <= lead) return;
+      try {
+        await this.deps.clock.sleep(Math.min(250, (backlog - lead) * 1000), this.#stop);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /**
+   * How much queued work (seconds) the reader keeps ahead of the lanes: enough to cover a page
+   * fetch twice over, so the lanes never run dry. When the global limit binds, PATCHes wait in
+   * that queue, so it is also kept under a third of the freshness window (else they would need
+   * a re-read, costing a global call each).
+   */
+  #leadSeconds(): number {
+    const cover = Math.max(0.25, (2 * this.#lastFetchMs + 50) / 1000);
+    if (this.#binding !== "global") return Math.max(0.5, cover);
+    return Math.max(0.05, Math.min(cover, (0.3 * this.deps.config.sync.freshMs) / 1000));
+  }
+
+  /** Whether a new page's work can still finish inside the time box. */
+  #timeForMore(): boolean {
+    const left = this.job.deadline - this.deps.clock.now();
+    return left > this.#backlogSeconds() * 1000 + 2 * this.#lastFetchMs + 500;
+  }
+
+  /**
+   * Members per page. 1000 (fewest list calls) unless the global limit binds: then a page is
+   * sized to drain in under a third of the freshness window, so its PATCHes need no re-read
+   * (each re-read would cost a global call; a list call per 100+ members costs far less).
+   */
+  #pageSize(): number {
+    if (this.#membersSeen === 0) return 250;
+    if (this.#binding !== "global") return 1000;
+    const perMember = Math.max(0.02, this.#callsPlanned / this.#membersSeen);
+    const seconds = Math.max(0.05, (0.3 * this.deps.config.sync.freshMs) / 1000);
+    const size = Math.round(seconds * this.#rates.global / perMember);
+    return Math.max(MIN_PAGE, Math.min(1000, size));
+  }
+
+  // --- writing ---------------------------------------------------------------------------
+
+  async #execPatch(it: Item): Promise<void> {
+    const { rest, clock } = this.deps;
+    const d = it.diff!;
+    let roles = it.roles;
+    try {
+      if (clock.now() - it.readAt > this.deps.config.sync.freshMs) {
+        this.stats.rereads++;
+        this.#count("calls.reread");
+        const fresh = await getMember(rest, this.o.guildId, it.id, { signal: this.job.hard });
+        if (!this.#sameRelevant(it.roles, fresh.roles)) {
+          this.#finish(it, "skipped.changed_during_sync");
+          return;
+        }
+        roles = fresh.roles;
+        it.readAt = clock.now();
+      }
+      this.stats.maxPatchReadAgeMs = Math.max(
+        this.stats.maxPatchReadAgeMs,
+        clock.now() - it.readAt,
+      );
+      await modifyMemberRoles(rest, this.o.guildId, it.id, applyDiff(roles, d), this.o.reason, {
+        signal: this.job.hard,
+      });
+      this.stats.patches++;
+      this.#count("calls.patch");
+      this.#learnLimits();
+      this.#finish(it, "changed");
+    } catch (error) {
+      this.#writeError(it, error);
+      if (it.error) this.#finish(it, it.error);
+    }
+  }
+
+  async #execRole(call: RoleCall): Promise<void> {
+    const it = call.item;
+    if (it.done) return;
+    const { rest } = this.deps;
+    try {
+      if (it.outcome !== "skipped.left_guild") {
+        const fn = call.op === "add" ? addMemberRole : removeMemberRole;
+        await fn(rest, this.o.guildId, it.id, call.roleId, this.o.reason, {
+          signal: this.job.hard,
+        });
+        this.stats.roleCalls++;
+        this.#count("calls.role");
+        this.#learnLimits();
+      }
+    } catch (error) {
+      this.#writeError(it, error);
+      if (!it.error) return; // transient: the member stays pending
+    }
+    if (--it.callsLeft === 0) this.#finish(it, it.error ?? it.outcome ?? "changed");
+  }
+
+  /** Verified role and managed roles as read now vs at the page read. */
+  #sameRelevant(before: readonly string[], after: readonly string[]): boolean {
+    const v = this.o.rules.verifiedRoleId;
+    if (before.includes(v) !== after.includes(v)) return false;
+    const a = managedHeld(before, this.#managed);
+    const b = managedHeld(after, this.#managed);
+    return a.length === b.length && a.every((r, i) => r === b[i]);
+  }
+
+  /** Sorts an error into "member done with this outcome" or "chunk fails" (transient). */
+  #writeError(it: Item, error: unknown): void {
+    if (this.job.hard.aborted) return;
+    if (isUnknownMember(error)) {
+      it.error = "skipped.left_guild";
+      it.outcome = "skipped.left_guild";
+      return;
+    }
+    if (error instanceof DiscordApiError && error.status < 500 && error.status !== 429) {
+      const code = error.code === RESTJSONErrorCodes.MissingPermissions
+        ? "missing_permissions"
+        : error.code === RESTJSONErrorCodes.UnknownRole
+        ? "unknown_role"
+        : `http_${error.status}`;
+      it.error ??= `errors.${code}`;
+      this.deps.log.warn("sync: write refused", { userId: it.id, code, error: error.message });
+      return;
+    }
+    this.#failWith(error);
+  }
+
+  #failWith(error: unknown): void {
+    if (this.job.hard.aborted || this.job.signal.aborted && isAbort(error)) return;
+    if (this.#failure === null) {
+      this.#failure = error;
+      this.deps.log.error("sync: chunk failing", { error });
+      this.#fail.abort(error);
+    }
+  }
+
+  // --- tracking --------------------------------------------------------------------------
+
+  #finish(it: Item, outcome: string): void {
+    if (it.done) return;
+    it.done = true;
+    it.outcome = outcome;
+    this.#advance();
+  }
+
+  #count(key: string, n = 1): void {
+    this.#pending.counters[key] = (this.#pending.counters[key] ?? 0) + n;
+  }
+
+  /** Moves the done prefix into the committed counters and cursor. */
+  #advance(): void {
+    let moved = false;
+    while (this.#head < this.#items.length) {
+      const it = this.#items[this.#head];
+      if (!it || !it.done) break;
+      this.#items[this.#head++] = undefined;
+      this.#pending.processed++;
+      this.#count(it.outcome ?? "unchanged");
+      for (const e of it.extra) this.#count(e);
+      this.#cursor = it.pos;
+      moved = true;
+    }
+    if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    if (!moved) return;
+    const now = this.deps.clock.now();
+    if (
+      now - this.#lastCheckpoint >= (this.o.checkpointMs ?? 1000) ||
+      this.#pending.processed >= (this.o.checkpointItems ?? 500)
+    ) {
+      this.#flush().catch((e) => this.#failWith(e));
+    }
+  }
+
+  /** Commits what advanced since the last checkpoint (serialised; the runner checks the lease). */
+  #flush(): Promise<void> {
+    this.#lastCheckpoint = this.deps.clock.now();
+    const p = this.#pending;
+    this.#pending = { processed: 0, counters: {}, samples: [] };
+    this.#cp = { ...this.#cp, cursor: this.#cursor };
+    const cp = this.#cp;
+    const cursor = this.#cursor;
+    this.#flushing = this.#flushing.then(() =>
+      this.job.checkpoint({
+        processed: p.processed,
+        counters: p.counters,
+        cursor: cp.mode === "full" ? cursor : null,
+        checkpoint: cp,
+        sample: p.samples,
+      })
+    );
+    return this.#flushing;
+  }
+}
+
+function isAbort(e: unknown): boolean {
+  return (e instanceof DOMException && (e.name === "AbortError" || e.name === "TimeoutError")) ||
+    (e instanceof Error && e.name === "AbortError");
+}

@@ -1,0 +1,82 @@
+/**
+ * One member's roles, synced now (/ethos_refresh): a fresh read of the member, a fresh score
+ * (single lookup, bypassing the cache, which it then updates), the rule, and the fewest writes:
+ * one role call for a single change, else one PATCH computed from the read a moment before.
+ */
+import type { AppDeps } from "../deps.ts";
+import { addMemberRole, getMember, modifyMemberRoles, removeMemberRole } from "../discord/api.ts";
+import { isUnknownMember } from "../discord/errors.ts";
+import { cachedGuildContext, rulesFrom } from "./context.ts";
+import {
+  applyDiff,
+  changeCount,
+  diff,
+  managedRoles,
+  type ScoreInput,
+  targetRoles,
+  tierFor,
+} from "./rule.ts";
+import { syncServices } from "./service.ts";
+
+export type RefreshResult =
+  | {
+    status: "changed" | "unchanged";
+    score: number | null;
+    tier: string | null;
+    added: string[];
+    removed: string[];
+    blocked: string[];
+    verified: boolean;
+  }
+  | { status: "skipped"; reason: "bot" | "score_unavailable" | "not_member" };
+
+export async function refreshMember(
+  deps: AppDeps,
+  guildId: string,
+  userId: string,
+): Promise<RefreshResult> {
+  const rules = rulesFrom(deps.config);
+  const { ethos, cache } = syncServices(deps);
+  const ctx = await cachedGuildContext(deps, deps.config, guildId, rules);
+  let member;
+  try {
+    member = await getMember(deps.rest, guildId, userId);
+  } catch (error) {
+    if (isUnknownMember(error)) return { status: "skipped", reason: "not_member" };
+    throw error;
+  }
+  const verified = member.roles.includes(rules.verifiedRoleId);
+  let score: ScoreInput = undefined;
+  if (verified) {
+    try {
+      const s = await ethos.score(userId);
+      score = s ? s.score : null;
+      await cache.putMany([[userId, score]]);
+    } catch {
+      score = "error";
+    }
+  }
+  const target = targetRoles({ roles: member.roles, bot: member.user.bot }, score, rules);
+  if (target.kind === "skip") {
+    return { status: "skipped", reason: target.reason === "bot" ? "bot" : "score_unavailable" };
+  }
+  const d = diff(member.roles, target.roles, managedRoles(rules), new Set(ctx.manageable));
+  const reason = "Ethos role refresh requested by the member";
+  const k = changeCount(d);
+  if (k === 1) {
+    if (d.add.length) await addMemberRole(deps.rest, guildId, userId, d.add[0], reason);
+    else await removeMemberRole(deps.rest, guildId, userId, d.remove[0], reason);
+  } else if (k > 1) {
+    await modifyMemberRoles(deps.rest, guildId, userId, applyDiff(member.roles, d), reason);
+  }
+  const name = (id: string) => ctx.roleNames[id] ?? id;
+  return {
+    status: k > 0 ? "changed" : "unchanged",
+    score: typeof score === "number" ? score : null,
+    tier: typeof score === "number" ? tierFor(score, rules.tiers)?.name ?? null : null,
+    added: d.add.map(name),
+    removed: d.remove.map(name),
+    blocked: d.blocked.map((b) => name(b.roleId)),
+    verified,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The rule of the Ethos role sync, as pure functions: which managed roles a member should hold,
+ * and which writes turn what they hold into that. No I/O here; the engine feeds it fresh data.
+ *
+ * - Managed roles: every tier role and, when set, the profile role. No other role is ever touched.
+ * - A verified member with a score holds exactly one tier role (the highest tier whose minScore
+ *   the score reaches) plus the profile role. A verified member without a score and a member
+ *   without the verified role hold no managed role. Bots are skipped.
+ * - A score lookup that failed ("error") changes nothing: the member is skipped, never stripped.
+ * - Roles the bot cannot manage (at or above its highest role, integration-managed, unknown) are
+ *   left out of the writes and reported, so they are never retried forever.
+ */
+import type { Tier } from "../config.ts";
+
+export interface SyncRules {
+  verifiedRoleId: string;
+  /** Highest minScore first (Config.ethos.tiers is sorted so). */
+  tiers: Tier[];
+  profileRoleId?: string;
+}
+
+/** The score of one member as the engine knows it. */
+export type ScoreInput =
+  /** The member's Ethos score. */
+  | number
+  /** No score (confirmed by the single lookup, or not needed because nothing would be lost). */
+  | null
+  /** Not looked up: the member is not verified, so the score does not matter. */
+  | undefined
+  /** The score API failed after retries. */
+  | "error";
+
+export interface MemberInput {
+  roles: readonly string[];
+  bot?: boolean;
+}
+
+export type SkipReason =
+  | "bot"
+  | "score_unavailable"
+  | "role_above_bot"
+  | "changed_during_sync"
+  | "left_guild"
+  | "not_configured";
+
+export type Target =
+  | { kind: "target"; roles: Set<string> }
+  | { kind: "skip"; reason: SkipReason };
+
+/** Every role the sync may give or take. */
+export function managedRoles(rules: SyncRules): Set<string> {
+  const out = new Set(rules.tiers.map((t) => t.roleId));
+  if (rules.profileRoleId) out.add(rules.profileRoleId);
+  return out;
+}
+
+/** The tier a score falls in, or undefined when it is below every tier. */
+export function tierFor(score: number, tiers: readonly Tier[]): Tier | undefined {
+  let best: Tier | undefined;
+  for (const t of tiers) {
+    if (score >= t.minScore && (!best || t.minScore > best.minScore)) best = t;
+  }
+  return best;
+}
+
+/** Whether the score is needed to decide this member (verified humans only). */
+export function needsScore(member: MemberInput, rules: SyncRules): boolean {
+  return !member.bot && member.roles.includes(rules.verifiedRoleId);
+}
+
+/** The managed roles the member should hold, or why the member is left alone. */
+export function targetRoles(member: MemberInput, score: ScoreInput, rules: SyncRules): Target {
+  if (member.bot) return { kind: "skip", reason: "bot" };
+  const roles = new Set<string>();
+  if (!member.roles.includes(rules.verifiedRoleId)) return { kind: "target", roles };
+  if (score === "error") return { kind: "skip", reason: "score_unavailable" };
+  if (typeof score !== "number") return { kind: "target", roles };
+  const tier = tierFor(score, rules.tiers);
+  if (tier) roles.add(tier.roleId);
+  if (rules.profileRoleId) roles.add(rules.profileRoleId);
+  return { kind: "target", roles };
+}
+
+export interface Blocked {
+  roleId: string;
+  op: "add" | "remove";
+  reason: "role_above_bot";
+}
+
+export interface RoleDiff {
+  add: string[];
+  remove: string[];
+  /** Changes the rule wants but the bot may not make. */
+  blocked: Blocked[];
+}
+
+/**
+ * Writes that make `current` hold exactly `target` among the managed roles. Roles outside
+ * `managed` are never added or removed; changes to roles outside `manageable` are reported in
+ * `blocked` instead. Output is sorted, so equal inputs give equal diffs.
+ */
+export function diff(
+  current: readonly string[],
+  target: ReadonlySet<string>,
+  managed: ReadonlySet<string>,
+  manageable: ReadonlySet<string>,
+): RoleDiff {
+  const held = new Set(current);
+  const out: RoleDiff = { add: [], remove: [], blocked: [] };
+  for (const r of target) {
+    if (!managed.has(r) || held.has(r)) continue;
+    if (manageable.has(r)) out.add.push(r);
+    else out.blocked.push({ roleId: r, op: "add", reason: "role_above_bot" });
+  }
+  for (const r of held) {
+    if (!managed.has(r) || target.has(r)) continue;
+    if (manageable.has(r)) out.remove.push(r);
+    else out.blocked.push({ roleId: r, op: "remove", reason: "role_above_bot" });
+  }
+  out.add.sort();
+  out.remove.sort();
+  out.blocked.sort((a, b) => a.roleId < b.roleId ? -1 : a.roleId > b.roleId ? 1 : 0);
+  return out;
+}
+
+/** Number of single-role calls the diff needs. */
+export function changeCount(d: RoleDiff): number {
+  return d.add.length + d.remove.length;
+}
+
+/** The full role list to PATCH: `current` with the diff applied, other roles untouched. */
+export function applyDiff(current: readonly string[], d: RoleDiff): string[] {
+  const remove = new Set(d.remove);
+  const out = current.filter((r) => !remove.has(r));
+  for (const r of d.add) if (!out.includes(r)) out.push(r);
+  return out;
+}
+
+/** The managed roles among `roles`, sorted: what "the member's Ethos roles" means. */
+export function managedHeld(roles: readonly string[], managed: ReadonlySet<string>): string[] {
+  return roles.filter((r) => managed.has(r)).sort();
+}
+
+// --- role hierarchy ------------------------------------------------------------------------------
+
+export interface RoleInfo {
+  id: string;
+  position: number;
+  managed?: boolean;
+  permissions?: string;
+}
+
+const MANAGE_ROLES = 1n << 28n;
+const ADMINISTRATOR = 1n << 3n;
+
+/** Discord's role order: higher position first, ties broken by the lower id ranking higher. */
+export function compareRoles(a: RoleInfo, b: RoleInfo): number {
+  if (a.position !== b.position) return a.position - b.position;
+  const x = BigInt(a.id);
+  const y = BigInt(b.id);
+  return x === y ? 0 : x < y ? 1 : -1;
+}
+
+export interface Hierarchy {
+  /** Roles the bot may give and take. */
+  manageable: Set<string>;
+  /** Whether the bot has Manage Roles (or Administrator, or owns the guild). */
+  canManageRoles: boolean;
+  /** The bot's highest role id (the guild id for @everyone). */
+  botTopRole: string;
+}
+
+/**
+ * What the bot may manage, from the guild's roles and the bot member's roles: roles strictly
+ * below its highest role, never @everyone or an integration's managed role. A guild owner bot
+ * may manage every non-managed role.
+ */
+export function hierarchy(
+  guildId: string,
+  roles: readonly RoleInfo[],
+  botRoles: readonly string[],
+  botIsOwner = false,
+): Hierarchy {
+  const byId = new Map(roles.map((r) => [r.id, r]));
+  const everyone = byId.get(guildId) ?? { id: guildId, position: 0, permissions: "0" };
+  let top = everyone;
+  let perms = BigInt(everyone.permissions ?? "0");
+  for (const id of botRoles) {
+    const r = byId.get(id);
+    if (!r) continue;
+    perms |= BigInt(r.permissions ?? "0");
+    if (compareRoles(r, top) > 0) top = r;
+  }
+  const canManageRoles = botIsOwner || (perms & (MANAGE_ROLES | ADMINISTRATOR)) !== 0n;
+  const manageable = new Set<string>();
+  if (canManageRoles) {
+    for (const r of roles) {
+      if (r.id === guildId || r.managed) continue;
+      if (botIsOwner || compareRoles(r, top) < 0) manageable.add(r.id);
+    }
+  }
+  return { manageable, canManageRoles, botTopRole: top.id };
+}

@@ -1,0 +1,180 @@
+/**
+ * Write scheduling, pure. A member's role changes can go out as one member PATCH (the full role
+ * list) or as one PUT/DELETE per changed role. Discord keeps the two routes in separate per-guild
+ * buckets, and every call also counts toward the bot's global limit, so when writes are the
+ * bottleneck the fastest plan keeps both buckets busy:
+ *
+ *   makespan = max(P / rate_patch, K_R / rate_role, (P + K_R) / rate_global)
+ *
+ * where P members go by PATCH and the others by role calls, K_R being the sum of their change
+ * counts k. For a fixed number m of members on the role route, K_R is smallest when they are the
+ * m members with the fewest changes, so the optimum is one of the n + 1 prefixes of the members
+ * sorted by k ascending: evaluate each in O(1) with a running sum. Ties go to fewer calls, then to
+ * more members on the role route (a single-role call needs no fresh read, see engine.ts).
+ *
+ * When the global limit binds, one PATCH per member (k calls become 1) is what the optimum picks
+ * for every member with k > 1; members with k = 1 cost one call either way.
+ *
+ * `backlog` carries work already queued on each lane, so the engine can split page after page
+ * online and both lanes end together.
+ */
+
+export interface LaneRates {
+  /** Member PATCH requests per second (per guild bucket). */
+  patch: number;
+  /** Member role PUT/DELETE requests per second (one shared per-guild bucket). */
+  role: number;
+  /** The bot's global requests per second, for every route. */
+  global: number;
+}
+
+/** Calls already queued (not yet sent) per lane; `global` counts other calls (reads). */
+export interface Backlog {
+  patch: number;
+  role: number;
+  global: number;
+}
+
+export type Binding = "patch" | "role" | "global" | "none";
+
+export interface Split {
+  /** Per input item: true when it goes by single-role calls. */
+  toRole: boolean[];
+  /** Members by PATCH (P). */
+  patchCalls: number;
+  /** Single-role calls (K_R). */
+  roleCalls: number;
+  /** Seconds until both lanes are done, backlog included, at the given rates. */
+  makespan: number;
+  /** Which limit decides the makespan. */
+  binding: Binding;
+}
+
+const EPS = 1e-9;
+
+export function makespanOf(
+  patchCalls: number,
+  roleCalls: number,
+  rates: LaneRates,
+  backlog: Backlog = { patch: 0, role: 0, global: 0 },
+): { makespan: number; binding: Binding } {
+  const p = (backlog.patch + patchCalls) / rates.patch;
+  const r = (backlog.role + roleCalls) / rates.role;
+  const g = (backlog.global + backlog.patch + backlog.role + patchCalls + roleCalls) / rates.global;
+  const makespan = Math.max(p, r, g, 0);
+  if (makespan === 0) return { makespan, binding: "none" };
+  const binding: Binding = g >= makespan - EPS ? "global" : p >= r ? "patch" : "role";
+  return { makespan, binding };
+}
+
+/**
+ * The split of `changes` (each member's change count k >= 1) between the two routes that ends the
+ * soonest. Members with k = 0 need no write and are never given one.
+ */
+export function splitWrites(
+  changes: readonly number[],
+  rates: LaneRates,
+  backlog: Backlog = { patch: 0, role: 0, global: 0 },
+): Split {
+  const n = changes.length;
+  const order = changes.map((_k, i) => i).filter((i) => changes[i] > 0);
+  order.sort((a, b) => changes[a] - changes[b] || a - b);
+  const writers = order.length;
+  let best = { m: 0, ...makespanOf(writers, 0, rates, backlog), calls: writers };
+  let roleCalls = 0;
+  for (let m = 1; m <= writers; m++) {
+    roleCalls += changes[order[m - 1]];
+    const patchCalls = writers - m;
+    const t = makespanOf(patchCalls, roleCalls, rates, backlog);
+    const calls = patchCalls + roleCalls;
+    // Equal makespan: fewer calls, then (equal calls) more members on the role route.
+    const better = t.makespan < best.makespan - EPS ||
+      (Math.abs(t.makespan - best.makespan) <= EPS && calls <= best.calls);
+    if (better) best = { m, ...t, calls };
+  }
+  const toRole = new Array<boolean>(n).fill(false);
+  let chosenRole = 0;
+  for (let j = 0; j < best.m; j++) {
+    toRole[order[j]] = true;
+    chosenRole += changes[order[j]];
+  }
+  return {
+    toRole,
+    patchCalls: writers - best.m,
+    roleCalls: chosenRole,
+    makespan: best.makespan,
+    binding: best.binding,
+  };
+}
+
+/**
+ * Time for `calls` requests through a bucket of `limit` per `windowMs` that starts full: the
+ * first `limit` go at once, each later group one window after the previous one.
+ */
+export function windowedMs(calls: number, limit: number, windowMs: number): number {
+  if (calls <= 0) return 0;
+  return (Math.ceil(calls / limit) - 1) * windowMs;
+}
+
+export interface BucketSpec {
+  limit: number;
+  windowMs: number;
+}
+
+export interface LimitSpec {
+  patch: BucketSpec;
+  role: BucketSpec;
+  list: BucketSpec;
+  /** Requests per second. */
+  global: number;
+}
+
+export function ratesOf(limits: Pick<LimitSpec, "patch" | "role" | "global">): LaneRates {
+  return {
+    patch: limits.patch.limit * 1000 / limits.patch.windowMs,
+    role: limits.role.limit * 1000 / limits.role.windowMs,
+    global: limits.global,
+  };
+}
+
+export interface Bound {
+  /** Milliseconds no client can beat under these limits. */
+  ms: number;
+  patchCalls: number;
+  roleCalls: number;
+  listCalls: number;
+  binding: Binding | "list";
+}
+
+/**
+ * The rate-limit-bound minimum of a whole sync: the best split of the needed writes between the
+ * two buckets, the member list pages (1000 members each), and the global limit over all of them
+ * (`otherCalls`: setup reads). Buckets start full.
+ */
+export function syncLowerBound(
+  changes: readonly number[],
+  members: number,
+  limits: LimitSpec,
+  otherCalls = 0,
+): Bound {
+  const rates = ratesOf(limits);
+  const listCalls = Math.max(1, Math.ceil((members + 1) / 1000));
+  const split = splitWrites(changes, rates, { patch: 0, role: 0, global: listCalls + otherCalls });
+  // The split above uses rates; evaluate it (and its neighbours' best) with full windows.
+  const patchMs = windowedMs(split.patchCalls, limits.patch.limit, limits.patch.windowMs);
+  const roleMs = windowedMs(split.roleCalls, limits.role.limit, limits.role.windowMs);
+  const listMs = windowedMs(listCalls, limits.list.limit, limits.list.windowMs);
+  const total = split.patchCalls + split.roleCalls + listCalls + otherCalls;
+  const globalMs = windowedMs(total, limits.global, 1000);
+  const ms = Math.max(patchMs, roleMs, listMs, globalMs);
+  const binding = ms === 0
+    ? "none"
+    : ms === globalMs
+    ? "global"
+    : ms === listMs
+    ? "list"
+    : ms === patchMs
+    ? "patch"
+    : "role";
+  return { ms, patchCalls: split.patchCalls, roleCalls: split.roleCalls, listCalls, binding };
+}

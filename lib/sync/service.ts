@@ -1,0 +1,241 @@
+/**
+ * The role sync as a job of lib/jobs, and the operations routes, commands and crons call:
+ * trigger, status, stop, the daily full run, the hourly incremental run and the watchdog.
+ * Everything takes AppDeps; the Ethos client and score cache are built once per deps object.
+ */
+import type { AppDeps } from "../deps.ts";
+import { isEnabled } from "../ops/flags.ts";
+import { keys } from "../kv/keys.ts";
+import type { JobProgress } from "../jobs/progress.ts";
+import {
+  type ChunkResult,
+  type JobDefinition,
+  type JobEnv,
+  readProgress,
+  requestStop,
+  startChunk,
+  type StartRequest,
+  type StartResult,
+  type StopResult,
+  watchdog,
+} from "../jobs/runner.ts";
+import { EthosClient } from "./ethos.ts";
+import { ScoreCache } from "./score_cache.ts";
+import { CONTEXT_TTL_MS, loadGuildContext, rulesFrom, SyncConfigError } from "./context.ts";
+import { type ChunkStats, type PlannedChange, syncCheckpointSchema, SyncChunk } from "./engine.ts";
+
+export const SYNC_KIND = "sync";
+export const SYNC_CONTINUE_PATH = "/trigger-sync";
+/** Scheduled runs chain chunks of at least this many members (nobody drives them by hand). */
+export const SCHEDULED_CHUNK_SIZE = 1000;
+/** An incremental run looks this far before the last watermark (late writes at Ethos). */
+const WATERMARK_OVERLAP_MS = 5 * 60_000;
+
+export { SyncConfigError };
+
+export class SyncDisabledError extends Error {
+  constructor(guildId: string) {
+    super(`role sync is turned off for server ${guildId} (feature flag role_sync)`);
+    this.name = "SyncDisabledError";
+  }
+}
+
+export interface SyncServices {
+  ethos: EthosClient;
+  cache: ScoreCache;
+  env: JobEnv;
+  job: JobDefinition;
+}
+
+const services = new WeakMap<AppDeps, SyncServices>();
+
+/** The Ethos client, cache, job env and job definition for these deps (built once). */
+export function syncServices(deps: AppDeps): SyncServices {
+  let s = services.get(deps);
+  if (s) return s;
+  const { config } = deps;
+  const ethos = deps.ethos ?? new EthosClient({
+    apiBase: config.ethos.apiBase,
+    client: config.ethos.client,
+    fetch: deps.fetch,
+    clock: deps.clock,
+    log: deps.log.child({ component: "ethos" }),
+  });
+  const cache = new ScoreCache(deps.kv, deps.clock, {
+    ttlMs: config.ethos.scoreTtlMs,
+    noScoreTtlMs: config.ethos.noScoreTtlMs,
+  });
+  const env: JobEnv = {
+    kv: deps.kv,
+    clock: deps.clock,
+    log: deps.log.child({ component: "jobs" }),
+    fetch: deps.fetch,
+    waitUntil: (p) => deps.waitUntil(p),
+    shutdown: deps.shutdown,
+    selfUrl: config.selfUrl,
+    authToken: config.syncAuthToken,
+    autoContinue: config.sync.autoContinue,
+    maxChunkMs: config.sync.maxChunkMs,
+    defaultChunkSize: config.sync.chunkSize,
+  };
+  const job = syncJobDefinition(deps, ethos, cache);
+  s = { ethos, cache, env, job };
+  services.set(deps, s);
+  return s;
+}
+
+export interface SyncChunkOutput {
+  stats: ChunkStats;
+  planned?: PlannedChange[];
+}
+
+function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache): JobDefinition {
+  const { config, kv, clock } = deps;
+  return {
+    kind: SYNC_KIND,
+    continuePath: SYNC_CONTINUE_PATH,
+    async newRun(req, skip) {
+      const mode = req.mode === "incremental" ? "incremental" : "full";
+      let inc = null;
+      if (mode === "incremental") {
+        const mark = await kv.get<number>(keys.syncWatermark(req.key));
+        const from = typeof mark.value === "number" ? mark.value : clock.now() - 3_600_000;
+        inc = {
+          after: new Date(from - WATERMARK_OVERLAP_MS).toISOString(),
+          until: clock.now(),
+        };
+      }
+      return { mode, checkpoint: { mode, cursor: "0", skip, ctx: null, inc } };
+    },
+    async runChunk(job) {
+      const guildId = job.run.key;
+      let cp = syncCheckpointSchema.parse(job.run.checkpoint);
+      const rules = rulesFrom(config);
+      if (!(await isEnabled(kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
+      let gctx = cp.ctx;
+      if (!gctx || clock.now() - gctx.at > CONTEXT_TTL_MS) {
+        gctx = await loadGuildContext(deps, config, guildId, rules, job.hard);
+        cp = { ...cp, ctx: gctx };
+        await job.checkpoint({
+          checkpoint: cp,
+          total: cp.mode === "full" ? gctx.memberCount : undefined,
+          warnings: gctx.warnings,
+          counters: { "calls.setup": 3 },
+        });
+      }
+      if (!gctx.canManageRoles) {
+        throw new SyncConfigError("the bot lacks the Manage Roles permission in this server");
+      }
+      const chunk = new SyncChunk(job, { ...deps, ethos, cache }, {
+        rules,
+        ctx: gctx,
+        guildId,
+        dryRun: job.run.dryRun,
+        reason: `Ethos role sync (run ${job.run.runId})`,
+      }, cp);
+      const { finished } = await chunk.run();
+      if (finished && !job.run.dryRun) {
+        const mark = cp.mode === "incremental" ? cp.inc!.until : job.run.startedAt;
+        const cur = await kv.get<number>(keys.syncWatermark(guildId));
+        if (typeof cur.value !== "number" || cur.value < mark) {
+          await kv.set(keys.syncWatermark(guildId), mark);
+        }
+      }
+      job.log.info("sync: chunk figures", { ...chunk.stats });
+      const result: SyncChunkOutput = {
+        stats: chunk.stats,
+        ...(job.run.dryRun ? { planned: chunk.planned } : {}),
+      };
+      return { finished, result };
+    },
+  };
+}
+
+/** The guild a request is about: the configured one, else the caller's. */
+export function syncGuildId(deps: AppDeps, fromContext?: string): string | undefined {
+  return deps.config.discord.guildId ?? fromContext;
+}
+
+export type TriggerInput = Omit<StartRequest, "key" | "source"> & { source?: string };
+
+/**
+ * Starts (or continues) a chunk for the guild. Throws SyncConfigError when the sync is not
+ * configured and SyncDisabledError when the guild turned it off.
+ */
+export async function triggerSync(
+  deps: AppDeps,
+  guildId: string,
+  input: TriggerInput,
+): Promise<StartResult> {
+  rulesFrom(deps.config);
+  if (!(await isEnabled(deps.kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
+  const s = syncServices(deps);
+  return await startChunk(s.env, s.job, { ...input, key: guildId, source: input.source ?? "http" });
+}
+
+export async function syncStatus(deps: AppDeps, guildId: string): Promise<JobProgress> {
+  return await readProgress(syncServices(deps).env, SYNC_KIND, guildId);
+}
+
+export async function stopSync(deps: AppDeps, guildId: string, by: string): Promise<StopResult> {
+  const s = syncServices(deps);
+  return await requestStop(s.env, s.job, guildId, by);
+}
+
+/** Starts a chunk and waits for it (cron, tests); null when it did not start. */
+async function runScheduled(
+  deps: AppDeps,
+  req: TriggerInput,
+): Promise<ChunkResult | StartResult | null> {
+  const guildId = deps.config.discord.guildId;
+  if (!guildId) return null;
+  try {
+    const r = await triggerSync(deps, guildId, req);
+    if (r.status !== "started") {
+      deps.log.info("sync: scheduled run not started", { reason: r.reason, mode: req.mode });
+      return r;
+    }
+    return await r.done;
+  } catch (error) {
+    if (error instanceof SyncConfigError || error instanceof SyncDisabledError) {
+      deps.log.info("sync: scheduled run skipped", { reason: error.message });
+      return null;
+    }
+    throw error;
+  }
+}
+
+/** The daily full run (02:00 UTC), chained chunk after chunk. */
+export async function dailySync(deps: AppDeps): Promise<unknown> {
+  if (deps.config.sync.disableDaily) return null;
+  const guildId = deps.config.discord.guildId;
+  const current = guildId ? await syncStatus(deps, guildId) : null;
+  // Continue an unfinished full run; an unfinished incremental one is superseded.
+  const replace = current?.mode === "incremental" || current?.dryRun === true;
+  return await runScheduled(deps, {
+    source: "cron",
+    mode: "full",
+    dryRun: false,
+    ...(replace ? { startIndex: 0 } : {}),
+    chunkSize: Math.max(deps.config.sync.chunkSize, SCHEDULED_CHUNK_SIZE),
+    autoContinue: true,
+  });
+}
+
+/** The hourly incremental run: only members whose Ethos score changed. */
+export async function incrementalSync(deps: AppDeps): Promise<unknown> {
+  return await runScheduled(deps, {
+    source: "cron",
+    mode: "incremental",
+    onlyIfIdle: true,
+    startIndex: 0,
+    chunkSize: Math.max(deps.config.sync.chunkSize, SCHEDULED_CHUNK_SIZE),
+    autoContinue: true,
+  });
+}
+
+/** Resumes runs whose chunk died (or whose continuation got lost). */
+export async function syncWatchdog(deps: AppDeps): Promise<string[]> {
+  const s = syncServices(deps);
+  return await watchdog(s.env, s.job);
+}

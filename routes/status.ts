@@ -1,0 +1,27 @@
+/** GET /status (HTML) and GET /status.json: the status page, for a live status session only. */
+import type { App } from "../lib/app.ts";
+import { html } from "../lib/http/html.ts";
+import { json } from "../lib/http/response.ts";
+import type { Handler } from "../lib/http/router.ts";
+import { hasSession } from "../lib/ops/status_access.ts";
+import { collectStatus } from "../lib/ops/status_data.ts";
+import { renderPage, renderUnauthorized } from "../lib/ops/status_html.ts";
+
+export function statusPageRoute(app: App): Handler {
+  return async (req) => {
+    if (!(await hasSession(app.links, req, app.deps.clock.now()))) {
+      return html(renderUnauthorized(), 401);
+    }
+    const nonce = crypto.randomUUID().replaceAll("-", "");
+    return html(renderPage(await collectStatus(app), nonce), 200, { nonce });
+  };
+}
+
+export function statusJsonRoute(app: App): Handler {
+  return async (req) => {
+    if (!(await hasSession(app.links, req, app.deps.clock.now()))) {
+      return json({ error: "a status session is needed: open a fresh status link" }, 401);
+    }
+    return json(await collectStatus(app), 200, { "cache-control": "no-store" });
+  };
+}

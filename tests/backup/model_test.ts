@@ -1,0 +1,54 @@
+import { assertEquals, assertNotEquals, assertThrows } from "../_assert.ts";
+import {
+  canonicalJson,
+  checksumOf,
+  compareIds,
+  normalizeSnapshot,
+  type Snapshot,
+} from "../../lib/backup/model.ts";
+import { sampleSnapshot } from "./_sample.ts";
+
+Deno.test("canonical JSON: sorted keys at every level, undefined dropped, arrays kept", () => {
+  assertEquals(
+    canonicalJson({ b: 1, a: { d: [3, 1], c: "x" }, u: undefined }),
+    '{"a":{"c":"x","d":[3,1]},"b":1}',
+  );
+  assertEquals(canonicalJson([undefined, null, true]), "[null,null,true]");
+  assertEquals(canonicalJson("é\n"), JSON.stringify("é\n"));
+  assertThrows(() => canonicalJson({ n: NaN }), TypeError);
+  assertThrows(() => canonicalJson({ f: () => 1 }), TypeError);
+});
+
+Deno.test("ids compare numerically", () => {
+  assertEquals(compareIds("9", "10") < 0, true);
+  assertEquals(compareIds("90000000000000001", "900000000000000002") < 0, true);
+  assertEquals(compareIds("5", "5"), 0);
+});
+
+Deno.test("normalised snapshot: every list in id order; the checksum ignores input order", async () => {
+  const s = sampleSnapshot();
+  const n = normalizeSnapshot(s);
+  assertEquals(n.roles.map((r) => r.id), [
+    "200000000000000001",
+    "300000000000000001",
+    "300000000000000002",
+  ]);
+  assertEquals(n.channels.map((c) => c.id), ["400000000000000001", "400000000000000003"]);
+  assertEquals(n.channels[1].permission_overwrites.map((o) => o.id), [
+    "200000000000000001",
+    "300000000000000002",
+  ]);
+  assertEquals(n.members.map((m) => m.id), ["90000000000000001", "900000000000000002"]);
+  assertEquals(n.members[1].roles, ["300000000000000001", "300000000000000002"]);
+  assertEquals(Object.keys(n.bot.commandRoles), ["a", "b"]);
+
+  const shuffled: Snapshot = {
+    ...s,
+    roles: [...s.roles].reverse(),
+    channels: [...s.channels].reverse(),
+    members: [...s.members].reverse(),
+  };
+  assertEquals(await checksumOf(shuffled), await checksumOf(s));
+  const changed = { ...s, members: [{ id: "90000000000000001", roles: ["300000000000000001"] }] };
+  assertNotEquals(await checksumOf(changed), await checksumOf(s));
+});

@@ -1,0 +1,163 @@
+import { assert, assertEquals } from "../_assert.ts";
+import { type Fixture, GUILD, startFixture } from "./_fixture.ts";
+import { startCapture, startRestore } from "../../lib/backup/service.ts";
+import type { Emulator } from "../emulator/server.ts";
+
+const who = { authorId: "300000000000000001", authorName: "tester", source: "test" };
+const actor = { actorId: "300000000000000001", actorName: "tester", source: "test" };
+
+async function backup(fx: Fixture): Promise<string> {
+  const r = await startCapture(fx.bot.deps, GUILD, who);
+  assertEquals(r.status, "started");
+  const s = await fx.bot.waitJob("capture");
+  assertEquals(s.progress.state, "completed", JSON.stringify(s.progress));
+  return s.backupId!;
+}
+
+/** The guild's structure by name: roles with settings, channels with overwrites by target name. */
+function structure(emu: Emulator) {
+  const g = emu.state.guild(GUILD);
+  const roleName = (id: string) => id === GUILD ? "@everyone" : g.roles.get(id)?.name ?? `?${id}`;
+  const roles = [...g.roles.values()].filter((r) => r.id !== GUILD).sort((a, b) =>
+    a.position - b.position
+  ).map((r) => ({
+    name: r.name,
+    permissions: r.permissions,
+    color: r.color,
+    hoist: r.hoist,
+    mentionable: r.mentionable,
+    managed: r.managed,
+  }));
+  const channels = [...g.channels.values()].map((c) => ({
+    name: c.name,
+    type: c.type,
+    parent: c.parent_id ? g.channels.get(c.parent_id)?.name ?? "?" : null,
+    topic: c.topic ?? null,
+    nsfw: c.nsfw,
+    slowmode: c.rate_limit_per_user ?? null,
+    bitrate: c.bitrate ?? null,
+    userLimit: c.user_limit ?? null,
+    overwrites: c.permission_overwrites.map((o) =>
+      `${o.type === 0 ? roleName(o.id) : o.id}:${o.allow}/${o.deny}`
+    ).sort(),
+  })).sort((a, b) => `${a.type}${a.name}`.localeCompare(`${b.type}${b.name}`));
+  const members = new Map<string, string[]>();
+  for (const m of g.members.values()) {
+    if (!m.bot) members.set(m.id, m.roles.map(roleName).sort());
+  }
+  return { roles, channels, members };
+}
+
+Deno.test("restore: deleted roles, categories and channels come back; overwrites and member roles follow the new ids", async () => {
+  const fx = await startFixture({ guilds: [{ members: 150, roles: 4, channels: 3 }] });
+  try {
+    const { emu, bot } = fx;
+    const g = emu.state.guild(GUILD);
+    // A settings change and an overwrite for an extra role, so both are in the backup.
+    const role1 = g.extraRoles[0];
+    // (On "rules": "staff" hides itself from @everyone and the bot, so the bot could not edit it.)
+    const rules = [...g.channels.values()].find((c) => c.name === "rules")!;
+    rules.permission_overwrites.push({ id: role1, type: 0, allow: "1024", deny: "0" });
+    const before = structure(emu);
+    const holders = [...g.members.values()].filter((m) => m.roles.includes(role1)).length;
+    assert(holders > 3, `role 1 holders: ${holders}`);
+    const id = await backup(fx);
+
+    // The rogue moderator: two roles, a category (its channels lose their parent) and two
+    // channels deleted; a setting changed.
+    const verified = g.ethosRoles!.verified;
+    emu.state.deleteRole(GUILD, role1);
+    emu.state.deleteRole(GUILD, verified);
+    const info = [...g.channels.values()].find((c) => c.name === "Information")!;
+    emu.state.deleteChannel(info.id);
+    for (const name of ["general", "ideas"]) {
+      emu.state.deleteChannel([...g.channels.values()].find((c) => c.name === name)!.id);
+    }
+    g.settings.verification_level = 0;
+    assert(JSON.stringify(structure(emu)) !== JSON.stringify(before));
+    emu.stats.reset();
+
+    const r = await startRestore(bot.deps, GUILD, { backupId: id, ...actor });
+    assertEquals(r.status, "started");
+    const done = await bot.waitJob("restore");
+    assertEquals(done.progress.state, "completed", JSON.stringify(done.progress));
+    const report = done.report!;
+    assertEquals(report.created.roles, 2);
+    assertEquals(report.created.categories, 1);
+    assertEquals(report.created.channels, 2);
+    // "staff" denies View Channel to @everyone and has no overwrite for the bot: the bot cannot
+    // see it, so it cannot move it back under its category. Reported, not hidden.
+    assertEquals(report.failed, { channels: 1 }, JSON.stringify(report.problems));
+    assertEquals(report.problems, ["moving #staff back: 403 50001 Missing Access"]);
+    assert((report.members.changed ?? 0) > 0);
+
+    const after = structure(emu);
+    assertEquals(after.roles, before.roles);
+    // Every channel is back: settings, parent (orphaned channels go back under the re-created
+    // category) and overwrites by role name.
+    const staffless = (list: typeof before.channels) =>
+      list.map((c) => c.name === "staff" ? { ...c, parent: "(hidden from the bot)" } : c);
+    assertEquals(staffless(after.channels), staffless(before.channels));
+    assertEquals(report.created.parent_links, 3);
+    assertEquals(after.members, before.members);
+    assertEquals(g.settings.verification_level, 1);
+
+    // Overwrites point at the new role ids.
+    const newVerified = [...g.roles.values()].find((x) => x.name === "Ethos Verified")!;
+    assert(newVerified.id !== verified);
+    const lounge = [...g.channels.values()].find((c) => c.name === "verified-lounge")!;
+    assert(lounge.permission_overwrites.some((o) => o.id === newVerified.id));
+    // Never deleted anything.
+    assertEquals(emu.stats.writes.filter((w) => w.method === "DELETE"), []);
+
+    // A second restore finds everything in place: no creates, no member writes.
+    emu.stats.reset();
+    await startRestore(bot.deps, GUILD, { backupId: id, ...actor });
+    const again = await bot.waitJob("restore");
+    assertEquals(again.report!.created, {});
+    assertEquals(emu.stats.writes, []);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("restore: rewind also removes roles gained since the backup; without it they stay", async () => {
+  const fx = await startFixture({ guilds: [{ members: 80, roles: 3 }] });
+  try {
+    const { emu, bot } = fx;
+    const g = emu.state.guild(GUILD);
+    const id = await backup(fx);
+    const [r1, r2] = g.extraRoles;
+    const humans = [...g.members.values()].filter((m) => !m.bot && m.id !== g.ownerId);
+    const gained = humans.slice(0, 10).filter((m) => !m.roles.includes(r2));
+    for (const m of gained) emu.state.setMemberRoles(GUILD, m.id, [...m.roles, r2]);
+    const lost = humans.slice(10).find((m) => m.roles.includes(r1))!;
+    emu.state.setMemberRoles(GUILD, lost.id, lost.roles.filter((r) => r !== r1));
+
+    // Without rewind: the lost role comes back, gained roles stay.
+    await startRestore(bot.deps, GUILD, { backupId: id, parts: ["members"], ...actor });
+    const plain = await bot.waitJob("restore");
+    assertEquals(plain.report!.members.changed, 1);
+    assert(emu.state.memberRoles(GUILD, lost.id)!.includes(r1));
+    for (const m of gained) assert(emu.state.memberRoles(GUILD, m.id)!.includes(r2));
+
+    // With rewind: the gained roles go too.
+    await startRestore(bot.deps, GUILD, {
+      backupId: id,
+      parts: ["members"],
+      rewind: true,
+      ...actor,
+    });
+    const rewound = await bot.waitJob("restore");
+    assertEquals(rewound.report!.members.changed, gained.length);
+    assertEquals(rewound.report!.members.roles_removed, gained.length);
+    for (const m of gained) assert(!emu.state.memberRoles(GUILD, m.id)!.includes(r2));
+    // Managed roles are never touched.
+    assertEquals(
+      emu.stats.writes.filter((w) => /roles\/\d+$/.test(w.path) && w.path.includes(g.managedRole!)),
+      [],
+    );
+  } finally {
+    await fx.close();
+  }
+});

@@ -1,0 +1,159 @@
+/**
+ * The cron entry points and the guards around jobs: scheduled backups (due, feature flags,
+ * rotation at the cap), retention, one restore per guild at a time, the backups feature flag,
+ * and the operator routes failing closed.
+ */
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import { GUILD, offsetClock, startBot, startFixture, TOKEN } from "./_fixture.ts";
+import { startEmulator } from "../emulator/server.ts";
+import {
+  BackupBusyError,
+  BackupDisabledError,
+  backupRetention,
+  runScheduledBackups,
+  startCapture,
+  startRestore,
+} from "../../lib/backup/service.ts";
+import { getSchedule, setSchedule } from "../../lib/backup/schedule.ts";
+import { listBackups, setPinned } from "../../lib/backup/store.ts";
+import { setFlag } from "../../lib/ops/flags.ts";
+import { readAudit } from "../../lib/audit/mod.ts";
+
+const HOUR = 3_600_000;
+const who = { authorId: "1", authorName: "t", source: "test" };
+
+Deno.test("schedule: due guilds get a backup; flags respected; rotation at the cap; retention", async () => {
+  const emu = await startEmulator({ uniformRate: 500, guilds: [{ members: 30 }] });
+  const clock = offsetClock(0);
+  const bot = await startBot(emu, {
+    clock,
+    env: { BACKUP_MAX_PER_GUILD: "2", BACKUP_RETENTION_DAYS: "7" },
+  });
+  try {
+    const deps = bot.deps;
+    await setSchedule(deps.kv, GUILD, { enabled: true, hours: 6 }, "1", clock.now());
+    assertEquals(await runScheduledBackups(deps), {}, "not due yet");
+
+    clock.shift(6 * HOUR + 1);
+    const first = await runScheduledBackups(deps);
+    assert(first[GUILD].startsWith("started "), JSON.stringify(first));
+    await bot.waitJob("capture");
+    assertEquals((await listBackups(deps.kv, GUILD)).map((m) => m.source), ["schedule"]);
+    const s = (await getSchedule(deps.kv, GUILD))!;
+    assertEquals(s.nextAt, clock.now() - (clock.now() - s.lastRunAt!) + 6 * HOUR);
+    assertEquals(await runScheduledBackups(deps), {}, "claimed: not due again");
+
+    // scheduled_backups off: skipped, and the schedule is not consumed.
+    clock.shift(6 * HOUR);
+    await setFlag(deps.kv, GUILD, "scheduled_backups", false);
+    assertEquals(await runScheduledBackups(deps), { [GUILD]: "skipped: feature off" });
+    await setFlag(deps.kv, GUILD, "scheduled_backups", true);
+    await runScheduledBackups(deps);
+    await bot.waitJob("capture");
+
+    // At the cap (2): the oldest scheduled backup rotates out; a pinned one never does.
+    const [newest, oldest] = await listBackups(deps.kv, GUILD);
+    await setPinned(deps.kv, GUILD, newest.id, true);
+    clock.shift(6 * HOUR);
+    await runScheduledBackups(deps);
+    await bot.waitJob("capture");
+    const ids = (await listBackups(deps.kv, GUILD)).map((m) => m.id);
+    assertEquals(ids.length, 2);
+    assert(ids.includes(newest.id) && !ids.includes(oldest.id));
+    const actions = (await readAudit(deps.kv, GUILD, { limit: 20 })).entries.map((e) => e.action);
+    assert(actions.includes("backup.delete"));
+
+    // Retention (7 days): the unpinned one goes after a week, the pinned one stays.
+    clock.shift(8 * 24 * HOUR);
+    const pruned = await backupRetention(deps);
+    assertEquals(pruned[GUILD].length, 1);
+    assertEquals((await listBackups(deps.kv, GUILD)).map((m) => m.id), [newest.id]);
+  } finally {
+    await bot.close();
+    await emu.close();
+  }
+});
+
+Deno.test("jobs: one restore per guild at a time; the backups flag turns captures and restores off", async () => {
+  const fx = await startFixture({ guilds: [{ members: 1500 }] });
+  try {
+    const { bot } = fx;
+    await startCapture(bot.deps, GUILD, who);
+    const id = (await bot.waitJob("capture", 120_000)).backupId!;
+    // Every Discord answer takes 300 ms now: the first restore is surely still running.
+    fx.emu.setFaults({ latencyMs: 300 });
+    const first = await startRestore(bot.deps, GUILD, {
+      backupId: id,
+      parts: ["members"],
+      rewind: true,
+      actorId: "1",
+      actorName: "t",
+      source: "test",
+    });
+    assertEquals(first.status, "started");
+    await assertRejects(
+      () =>
+        startRestore(bot.deps, GUILD, {
+          backupId: id,
+          actorId: "1",
+          actorName: "t",
+          source: "test",
+        }),
+      BackupBusyError,
+    );
+    const res = await bot.request("POST", `/backups/${id}/restore`, {});
+    assertEquals(res.status, 409);
+    await res.body?.cancel();
+    // The operator stops it; it ends "stopped" after its in-flight request.
+    const stop = await bot.json("POST", "/backups/jobs/restore/stop", {});
+    assertEquals(stop.status, 200);
+    assertEquals(stop.body.status, "stopping");
+    fx.emu.setFaults({ latencyMs: 0 });
+    const stopped = await bot.waitJob("restore", 120_000);
+    assertEquals(stopped.progress.state, "stopped");
+
+    await setFlag(bot.deps.kv, GUILD, "backups", false);
+    await assertRejects(() => startCapture(bot.deps, GUILD, who), BackupDisabledError);
+    const off = await bot.request("POST", "/backups", {});
+    assertEquals(off.status, 403);
+    await off.body?.cancel();
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("routes: bearer required, constant-time compared, fail closed without a token", async () => {
+  const fx = await startFixture({ guilds: [{ members: 5 }] });
+  const emu2 = fx.emu;
+  const closed = await startBot(emu2, { env: { SYNC_AUTH_TOKEN: "" } });
+  try {
+    const { bot } = fx;
+    for (
+      const [method, path] of [["GET", "/backups"], ["POST", "/backups"], [
+        "GET",
+        "/backups/status",
+      ]]
+    ) {
+      const none = await bot.request(method, path, undefined, null);
+      assertEquals(none.status, 401);
+      await none.body?.cancel();
+      const wrong = await bot.request(method, path, undefined, TOKEN + "x");
+      assertEquals(wrong.status, 401);
+      await wrong.body?.cancel();
+      const off = await closed.request(method, path, undefined, TOKEN);
+      assertEquals(off.status, 401);
+      assertEquals((await off.json()).error.includes("SYNC_AUTH_TOKEN is not set"), true);
+    }
+    const ok = await bot.json("GET", "/backups");
+    assertEquals(ok.status, 200);
+    assertEquals(ok.body.backups, []);
+    assertEquals((await bot.json("GET", "/backups?guild=nope")).status, 400);
+    assertEquals((await bot.json("GET", "/backups/zzzzzzzz")).status, 404);
+    assertEquals((await bot.json("POST", "/backups", { bogus: 1 })).status, 400);
+    const cont = await bot.json("POST", "/backups/jobs/capture/continue", { runId: "none" });
+    assertEquals(cont.body.started, false);
+  } finally {
+    await closed.close();
+    await fx.close();
+  }
+});

@@ -1,0 +1,126 @@
+/**
+ * The status page in a real browser: headless Chromium (Debian's package) driven by
+ * playwright-core opens the signed link during and after a role sync on the emulator, and the
+ * figures it shows must match GET /sync-status. Also writes the README's screenshot.
+ */
+import { chromium } from "playwright-core";
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import { startFixture, TOKEN } from "./sync_helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!hasChromium) {
+  console.error(`status page browser test skipped: ${CHROMIUM} missing (apt-get install chromium)`);
+}
+
+const num = (s: string | null) => Number((s ?? "").replace(/[^0-9.]/g, ""));
+
+Deno.test({
+  name: "status page in headless Chromium: signed link, session cookie, figures match /sync-status",
+  ignore: !hasChromium,
+  sanitizeResources: false, // the browser's pipes outlive the test's bookkeeping
+  sanitizeOps: false,
+  async fn() {
+    // Slow enough limits that the run is still going when the page first loads.
+    const f = await startFixture({ uniformRate: 25, guilds: [{ members: 400 }] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const started = await f.bot.trigger({ startIndex: 0, chunkSize: 10_000 });
+      assertEquals(started.status, 202);
+      const linkRes = await f.bot.request("POST", "/status-link", undefined, TOKEN);
+      const { url } = await linkRes.json();
+      assert(url.startsWith(`${f.bot.url}/status/login?t=`), url);
+
+      // Without a session: 401, in the browser and for a plain request.
+      const stranger = await browser.newPage();
+      const denied = await stranger.goto(`${f.bot.url}/status`);
+      assertEquals(denied?.status(), 401);
+      assertStringIncludes(await stranger.title(), "sign-in needed");
+      await stranger.close();
+
+      const context = await browser.newContext({ viewport: { width: 1200, height: 1800 } });
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.waitForURL(`${f.bot.url}/status`);
+      const cookies = await context.cookies();
+      const session = cookies.find((c) => c.name === "status_session");
+      assert(session?.httpOnly, "HttpOnly session cookie");
+      assertEquals(session?.sameSite, "Strict");
+      assert(!page.url().includes("t="), "no token left in the URL");
+
+      // During the run: the page's count lies between two status reads around it.
+      await f.bot.waitFor((p) => p.state === "running" && p.processed > 0, 30_000);
+      const before = await f.bot.status();
+      await page.reload();
+      const during = num(await page.textContent("#sync-processed"));
+      const after = await f.bot.status();
+      assert(
+        before.processed <= during && during <= after.processed,
+        `${before.processed} <= ${during} <= ${after.processed}`,
+      );
+      assertEquals(await page.textContent("#sync-run"), before.runId);
+
+      // After the run: every figure equals the route's, and the page refreshed itself.
+      const done = await f.bot.waitFor((p) => p.state === "completed", 120_000);
+      // Runs in the page, where its own script swaps <main> every 5 s.
+      await page.waitForFunction(
+        () => {
+          const doc = (globalThis as unknown as {
+            document: { querySelector(s: string): { textContent: string | null } | null };
+          }).document;
+          return doc.querySelector("#sync-state")?.textContent?.trim() === "completed";
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
+      const sum = (prefix: string) =>
+        Object.entries(done.counters).filter(([k]) => k === prefix || k.startsWith(`${prefix}.`))
+          .reduce((n, [, v]) => n + v, 0);
+      assertEquals(num(await page.textContent("#sync-processed")), done.processed);
+      assertEquals(num(await page.textContent("#sync-total")), done.total ?? 0);
+      assertEquals(num(await page.textContent("#sync-changed")), sum("changed"));
+      assertEquals(num(await page.textContent("#sync-unchanged")), sum("unchanged"));
+      assertEquals(num(await page.textContent("#sync-skipped")), sum("skipped"));
+      assertEquals(num(await page.textContent("#sync-chunk")), done.chunk);
+      assertEquals(await page.getAttribute("#sync-bar", "value"), String(done.processed));
+      // The finished run is listed, and the page has its sections and landmarks.
+      assertStringIncludes(await page.textContent("table") ?? "", "completed");
+      for (
+        const h of [
+          "Role sync",
+          "Discord REST health",
+          "Command manifest",
+          "Backups",
+          "Recent alerts",
+        ]
+      ) {
+        assert(await page.isVisible(`h2:text("${h}")`), h);
+      }
+      const shot = await page.screenshot({ fullPage: true });
+      const out = Deno.env.get("STATUS_SCREENSHOT");
+      if (out) await Deno.writeFile(out, shot);
+      assert(shot.length > 10_000, "a real screenshot");
+      await context.close();
+    } finally {
+      await browser.close();
+      await f.close();
+    }
+  },
+});

@@ -1,0 +1,88 @@
+import { assertEquals } from "../_assert.ts";
+import { createTestApp, GUILD_ID } from "../_harness.ts";
+import { checkJobs, jobProblem } from "../../lib/ops/job_alerts.ts";
+import { recentAlerts } from "../../lib/ops/alerts.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import type { RunRecord } from "../../lib/jobs/store.ts";
+
+function record(over: Partial<RunRecord>): RunRecord {
+  return {
+    v: 1,
+    kind: "sync",
+    key: GUILD_ID,
+    runId: "run-1",
+    state: "running",
+    mode: "full",
+    dryRun: false,
+    processed: 120,
+    skippedByIndex: 0,
+    total: 1000,
+    counters: {},
+    chunk: 3,
+    chunkSize: 50,
+    cursor: null,
+    startedAt: 0,
+    updatedAt: 0,
+    chunkStartedAt: null,
+    finishedAt: null,
+    activeMs: 0,
+    autoContinue: true,
+    lastError: null,
+    warnings: [],
+    sample: [],
+    checkpoint: null,
+    ...over,
+  };
+}
+
+Deno.test("jobProblem: failed, stalled after two chunk lengths, otherwise fine", () => {
+  const chunk = 60_000;
+  assertEquals(jobProblem(record({ state: "failed" }), 0, chunk), "failed");
+  assertEquals(
+    jobProblem(record({ state: "running", updatedAt: 0 }), 2 * chunk + 1, chunk),
+    "stalled",
+  );
+  assertEquals(
+    jobProblem(record({ state: "waiting", updatedAt: 0 }), 2 * chunk + 1, chunk),
+    "stalled",
+  );
+  assertEquals(jobProblem(record({ state: "running", updatedAt: 0 }), 2 * chunk, chunk), null);
+  assertEquals(jobProblem(record({ state: "completed", updatedAt: 0 }), 10 * chunk, chunk), null);
+  assertEquals(jobProblem(record({ state: "stopped", updatedAt: 0 }), 10 * chunk, chunk), null);
+});
+
+Deno.test("checkJobs: a failed sync and a stalled restore alert once each, not on every check", async () => {
+  const t = await createTestApp({ env: { SYNC_MAX_CHUNK_MS: "60000" } });
+  try {
+    const now = t.clock.now();
+    await t.deps.kv.set(
+      keys.jobRun("sync", GUILD_ID),
+      record({ state: "failed", lastError: "Missing Access", updatedAt: now }),
+    );
+    await t.deps.kv.set(
+      keys.jobRun("backup_restore", GUILD_ID),
+      record({
+        kind: "backup_restore",
+        runId: "run-2",
+        state: "running",
+        updatedAt: now - 121_000,
+      }),
+    );
+    const first = await checkJobs(t.deps);
+    assertEquals(first.map((a) => `${a.kind}:${a.problem}`).sort(), [
+      "backup_restore:stalled",
+      "sync:failed",
+    ]);
+    assertEquals((await checkJobs(t.deps)).length, 0);
+    t.clock.advance(2 * 60 * 60_000);
+    assertEquals((await checkJobs(t.deps)).length, 0, "the same run is not alerted again");
+    const alerts = await recentAlerts(t.deps.kv);
+    assertEquals(alerts.length, 2);
+    assertEquals(
+      alerts.find((a) => a.cause.startsWith("sync"))?.title,
+      `Role sync failed in guild ${GUILD_ID}`,
+    );
+  } finally {
+    await t.close();
+  }
+});

@@ -1,0 +1,125 @@
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import { commandInteraction, createTestApp, GUILD_ID } from "../_harness.ts";
+import { Metrics } from "../../lib/ops/metrics.ts";
+
+const TOKEN = "metrics-test-token-0123456789";
+
+type Family = {
+  name: string;
+  type: string;
+  metrics: {
+    labels?: Record<string, string>;
+    value?: string;
+    buckets?: Record<string, string>;
+    count?: string;
+  }[];
+};
+
+async function scrape(t: Awaited<ReturnType<typeof createTestApp>>): Promise<Family[]> {
+  const res = await t.handle(
+    new Request("http://bot.test/metrics", { headers: { authorization: `Bearer ${TOKEN}` } }),
+  );
+  assertEquals(res.status, 200);
+  assertStringIncludes(res.headers.get("content-type") ?? "", "text/plain");
+  return parsePrometheusTextFormat(await res.text()) as Family[];
+}
+
+function value(families: Family[], name: string, labels: Record<string, string> = {}): number {
+  const family = families.find((f) => f.name === name);
+  if (!family) return 0;
+  return family.metrics
+    .filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+    // The parser gives histograms as buckets only (no labels): count them by their +Inf bucket.
+    .reduce((sum, m) => sum + Number(m.value ?? m.buckets?.["+Inf"] ?? 0), 0);
+}
+
+Deno.test("GET /metrics: bearer only, fail closed without a configured token", async () => {
+  const open = await createTestApp({ metrics: new Metrics() });
+  const closed = await createTestApp({ metrics: new Metrics(), env: { SYNC_AUTH_TOKEN: TOKEN } });
+  try {
+    const disabled = await open.handle(
+      new Request("http://bot.test/metrics", { headers: { authorization: `Bearer ${TOKEN}` } }),
+    );
+    assertEquals(disabled.status, 401);
+    await disabled.body?.cancel();
+    for (const auth of [undefined, "Bearer wrong-token-0123456789", `Basic ${TOKEN}`]) {
+      const res = await closed.handle(
+        new Request("http://bot.test/metrics", { headers: auth ? { authorization: auth } : {} }),
+      );
+      assertEquals(res.status, 401, String(auth));
+      await res.body?.cancel();
+    }
+  } finally {
+    await open.close();
+    await closed.close();
+  }
+});
+
+Deno.test("GET /metrics parses as Prometheus text and moves with real activity", async () => {
+  const t = await createTestApp({
+    metrics: new Metrics(),
+    env: { SYNC_AUTH_TOKEN: TOKEN },
+    routes: { [`GET /guilds/${GUILD_ID}/roles`]: [] },
+  });
+  try {
+    const before = await scrape(t);
+    assertEquals(value(before, "discord_interactions_total"), 0);
+    for (const name of ["help", "nope"]) {
+      const res = await t.post(commandInteraction(name));
+      await res.body?.cancel();
+    }
+    await t.deps.rest.get(`/guilds/${GUILD_ID}/roles`);
+    const after = await scrape(t);
+    assertEquals(
+      value(after, "discord_interactions_total", { type: "application_command", outcome: "ok" }),
+      1,
+    );
+    assertEquals(value(after, "discord_interactions_total", { outcome: "unknown" }), 1);
+    assertEquals(
+      value(after, "discord_interaction_duration_seconds"),
+      2,
+    );
+    assertEquals(value(after, "discord_rest_requests_total", { status: "200" }), 1);
+    assert(value(after, "deno_kv_operations_total") > 0, "KV operations are counted");
+    // Prometheus naming: counters end in _total, durations in _seconds.
+    for (const f of after) {
+      if (f.type === "COUNTER") assert(f.name.endsWith("_total"), f.name);
+      if (f.name.includes("duration")) assert(f.name.endsWith("_seconds"), f.name);
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("GET /metrics aggregates the snapshots of every isolate sharing the KV", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const other = new Metrics();
+  other.interactions.inc({ type: "ping", outcome: "pong" }, 5);
+  other.rest({
+    type: "rate_limited",
+    method: "GET",
+    route: "GET /x",
+    bucket: "b",
+    scope: "global",
+    retryAfterMs: 10,
+  });
+  await other.flush(kv);
+  const t = await createTestApp({ kv, metrics: new Metrics(), env: { SYNC_AUTH_TOKEN: TOKEN } });
+  try {
+    const res = await t.post({
+      id: "400000000000009999",
+      application_id: "100000000000000001",
+      type: 1,
+      token: "t",
+      version: 1,
+    });
+    await res.body?.cancel();
+    const families = await scrape(t);
+    assertEquals(value(families, "discord_interactions_total", { type: "ping" }), 6);
+    assertEquals(value(families, "discord_rest_rate_limited_total", { scope: "global" }), 1);
+  } finally {
+    await t.close();
+    kv.close();
+  }
+});

@@ -1,0 +1,190 @@
+import { assertEquals } from "../_assert.ts";
+import {
+  applyDiff,
+  changeCount,
+  diff,
+  hierarchy,
+  managedRoles,
+  type ScoreInput,
+  type SyncRules,
+  targetRoles,
+  tierFor,
+} from "../../lib/sync/rule.ts";
+import { testConfig } from "../../lib/config.ts";
+
+const V = "100000000000000010"; // verified
+const P = "100000000000000011"; // profile
+const EX = "100000000000000020";
+const RE = "100000000000000021";
+const NE = "100000000000000022";
+const QU = "100000000000000023";
+const UN = "100000000000000024";
+const OTHER = "100000000000000099";
+
+const rules: SyncRules = {
+  verifiedRoleId: V,
+  profileRoleId: P,
+  tiers: [
+    { name: "Exemplary", minScore: 2000, roleId: EX },
+    { name: "Reputable", minScore: 1600, roleId: RE },
+    { name: "Neutral", minScore: 1200, roleId: NE },
+    { name: "Questionable", minScore: 800, roleId: QU },
+    { name: "Untrusted", minScore: 0, roleId: UN },
+  ],
+};
+
+const sorted = (t: ReturnType<typeof targetRoles>) =>
+  t.kind === "target" ? [...t.roles].sort() : `skip:${t.reason}`;
+
+Deno.test("rule: target roles by verification and score", () => {
+  const table: [string, { roles: string[]; bot?: boolean }, ScoreInput, string[] | string][] = [
+    ["verified exemplary", { roles: [V] }, 2400, [EX, P].sort()],
+    ["boundary 2000", { roles: [V] }, 2000, [EX, P].sort()],
+    ["just below 2000", { roles: [V] }, 1999, [RE, P].sort()],
+    ["reputable 1600", { roles: [V] }, 1600, [RE, P].sort()],
+    ["neutral 1200", { roles: [V] }, 1200, [NE, P].sort()],
+    ["questionable 800", { roles: [V] }, 800, [QU, P].sort()],
+    ["untrusted 0", { roles: [V] }, 0, [UN, P].sort()],
+    ["untrusted 799", { roles: [V] }, 799, [UN, P].sort()],
+    ["verified, no score", { roles: [V] }, null, []],
+    ["verified, score not asked", { roles: [V] }, undefined, []],
+    ["not verified, has score", { roles: [EX] }, 2400, []],
+    ["not verified, no score", { roles: [] }, null, []],
+    ["not verified, ethos down", { roles: [QU] }, "error", []],
+    ["verified, ethos down: skipped", { roles: [V, QU] }, "error", "skip:score_unavailable"],
+    ["bot", { roles: [V], bot: true }, 2400, "skip:bot"],
+  ];
+  for (const [name, member, score, want] of table) {
+    assertEquals(sorted(targetRoles(member, score, rules)), want, name);
+  }
+});
+
+Deno.test("rule: without a profile role only the tier is held", () => {
+  const r: SyncRules = { ...rules, profileRoleId: undefined };
+  assertEquals(sorted(targetRoles({ roles: [V] }, 1700, r)), [RE]);
+  assertEquals([...managedRoles(r)].sort(), [EX, NE, QU, RE, UN].sort());
+});
+
+Deno.test("rule: ETHOS_TIERS maps Ethos's ten levels; a score below every tier gets none", () => {
+  const ids = Array.from({ length: 10 }, (_, i) => String(200000000000000000n + BigInt(i)));
+  const levels = [
+    ["untrusted", 0],
+    ["questionable", 800],
+    ["neutral", 1200],
+    ["known", 1400],
+    ["established", 1600],
+    ["reputable", 1800],
+    ["exemplary", 2000],
+    ["distinguished", 2200],
+    ["revered", 2400],
+    ["renowned", 2600],
+  ] as const;
+  const config = testConfig({
+    ETHOS_TIERS: JSON.stringify(
+      levels.map(([name, minScore], i) => ({ name, minScore, roleId: ids[i] })),
+    ),
+  });
+  const tiers = config.ethos.tiers;
+  const table: [number, string][] = [
+    [0, "untrusted"],
+    [1399, "neutral"],
+    [1400, "known"],
+    [1799, "established"],
+    [2199, "exemplary"],
+    [2200, "distinguished"],
+    [2599, "revered"],
+    [2800, "renowned"],
+  ];
+  for (const [score, name] of table) {
+    assertEquals(tierFor(score, tiers)?.name, name, `score ${score}`);
+  }
+  const partial = tiers.filter((t) => t.minScore >= 1200);
+  assertEquals(tierFor(500, partial), undefined);
+  assertEquals(
+    sorted(
+      targetRoles({ roles: [V] }, 500, { verifiedRoleId: V, tiers: partial, profileRoleId: P }),
+    ),
+    [P],
+  );
+});
+
+Deno.test("rule: diff touches only managed, manageable roles", () => {
+  const managed = managedRoles(rules);
+  const all = new Set([...managed]);
+  const table: [
+    string,
+    string[],
+    string[],
+    Set<string>,
+    { add: string[]; remove: string[]; blocked: string[] },
+  ][] = [
+    ["in sync", [V, EX, P, OTHER], [EX, P], all, { add: [], remove: [], blocked: [] }],
+    ["new member", [V], [NE, P], all, { add: [NE, P].sort(), remove: [], blocked: [] }],
+    ["tier change", [V, QU, P], [NE, P], all, { add: [NE], remove: [QU], blocked: [] }],
+    ["two tiers held", [V, NE, QU, P], [NE, P], all, { add: [], remove: [QU], blocked: [] }],
+    ["unverified loses all", [EX, P, OTHER], [], all, {
+      add: [],
+      remove: [EX, P].sort(),
+      blocked: [],
+    }],
+    ["other roles untouched", [OTHER, V], [], all, { add: [], remove: [], blocked: [] }],
+    [
+      "tier above the bot: blocked, rest applied",
+      [V, QU],
+      [EX, P],
+      new Set([...all].filter((r) => r !== EX)),
+      { add: [P], remove: [QU], blocked: [EX] },
+    ],
+    [
+      "removal above the bot: blocked",
+      [V, EX, NE, P],
+      [NE, P],
+      new Set([...all].filter((r) => r !== EX)),
+      { add: [], remove: [], blocked: [EX] },
+    ],
+  ];
+  for (const [name, current, target, manageable, want] of table) {
+    const d = diff(current, new Set(target), managed, manageable);
+    assertEquals(
+      { add: d.add, remove: d.remove, blocked: d.blocked.map((b) => b.roleId) },
+      want,
+      name,
+    );
+  }
+});
+
+Deno.test("rule: applyDiff keeps every other role and order", () => {
+  const d = { add: [NE], remove: [QU], blocked: [] };
+  assertEquals(applyDiff([OTHER, V, QU, P], d), [OTHER, V, P, NE]);
+  assertEquals(changeCount(d), 2);
+});
+
+Deno.test("rule: hierarchy from the bot's highest role", () => {
+  const guild = "100000000000000000";
+  const roles = [
+    { id: guild, position: 0, permissions: "0" },
+    { id: UN, position: 1 },
+    { id: EX, position: 5 },
+    { id: "100000000000000050", position: 6, managed: true, permissions: String(1n << 28n) }, // bot role
+    { id: "100000000000000051", position: 7, permissions: "8" }, // admin, above the bot
+    { id: "100000000000000052", position: 3, managed: true }, // another integration
+  ];
+  const h = hierarchy(guild, roles, ["100000000000000050"]);
+  assertEquals(h.canManageRoles, true);
+  assertEquals([...h.manageable].sort(), [UN, EX].sort());
+  const none = hierarchy(guild, roles.map((r) => ({ ...r, permissions: "0" })), [
+    "100000000000000050",
+  ]);
+  assertEquals(none.canManageRoles, false);
+  assertEquals(none.manageable.size, 0);
+  // Same position: the lower id ranks higher, so a role with a higher id at the bot's position is below.
+  const tie = hierarchy(guild, [
+    { id: guild, position: 0 },
+    { id: "100000000000000050", position: 4, permissions: String(1n << 28n) },
+    { id: "100000000000000060", position: 4 },
+    { id: "100000000000000040", position: 4 },
+  ], ["100000000000000050"]);
+  assertEquals([...tie.manageable], ["100000000000000060"]);
+  const owner = hierarchy(guild, roles, [], true);
+  assertEquals(owner.manageable.has("100000000000000051"), true);
+});

@@ -1,0 +1,146 @@
+import { assert, assertEquals } from "../_assert.ts";
+import {
+  type LaneRates,
+  makespanOf,
+  splitWrites,
+  syncLowerBound,
+  windowedMs,
+} from "../../lib/sync/scheduler.ts";
+
+const discordLike: LaneRates = { patch: 1, role: 1, global: 50 };
+const uniform50: LaneRates = { patch: 50, role: 50, global: 50 };
+
+/** Brute force over every subset (small n) to check the prefix rule finds the optimum. */
+function bruteForce(ks: number[], rates: LaneRates): number {
+  let best = Infinity;
+  for (let mask = 0; mask < 1 << ks.length; mask++) {
+    let p = 0;
+    let r = 0;
+    ks.forEach((k, i) => (mask & (1 << i) ? (r += k) : (p += 1)));
+    best = Math.min(best, makespanOf(p, r, rates).makespan);
+  }
+  return best;
+}
+
+Deno.test("scheduler: table of splits", () => {
+  const table: [
+    string,
+    number[],
+    LaneRates,
+    { patch: number; role: number; makespan: number; binding: string },
+  ][] = [
+    ["nothing to write", [], discordLike, { patch: 0, role: 0, makespan: 0, binding: "none" }],
+    ["one member, one change: role route (no re-read)", [1], discordLike, {
+      patch: 0,
+      role: 1,
+      makespan: 1,
+      binding: "role",
+    }],
+    ["one member, two changes: PATCH", [2], discordLike, {
+      patch: 1,
+      role: 0,
+      makespan: 1,
+      binding: "patch",
+    }],
+    ["Discord-like, all k=1: half and half", [1, 1, 1, 1, 1, 1], discordLike, {
+      patch: 3,
+      role: 3,
+      makespan: 3,
+      binding: "patch",
+    }],
+    ["Discord-like, mixed: fewest changes to the role route", [2, 1, 2, 1, 2, 1], discordLike, {
+      patch: 3,
+      role: 3,
+      makespan: 3,
+      binding: "patch",
+    }],
+    ["Discord-like, all k=2: 2/3 PATCH", [2, 2, 2, 2, 2, 2], discordLike, {
+      patch: 4,
+      role: 4,
+      makespan: 4,
+      binding: "patch",
+    }],
+    ["uniform 50/s: global binds, one call per member", [2, 2, 1, 3, 1], uniform50, {
+      patch: 3,
+      role: 2,
+      makespan: 5 / 50,
+      binding: "global",
+    }],
+  ];
+  for (const [name, ks, rates, want] of table) {
+    const s = splitWrites(ks, rates);
+    assertEquals(
+      { patch: s.patchCalls, role: s.roleCalls, makespan: s.makespan, binding: s.binding },
+      want,
+      name,
+    );
+  }
+});
+
+Deno.test("scheduler: the prefix of the k-sorted members is optimal (brute force)", () => {
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const rateSets: LaneRates[] = [
+    discordLike,
+    uniform50,
+    { patch: 1, role: 2, global: 50 },
+    { patch: 5, role: 1, global: 4 },
+    { patch: 10, role: 10, global: 12 },
+  ];
+  for (let trial = 0; trial < 300; trial++) {
+    const n = 1 + Math.floor(rnd() * 10);
+    const ks = Array.from({ length: n }, () => 1 + Math.floor(rnd() * 4));
+    const rates = rateSets[trial % rateSets.length];
+    const s = splitWrites(ks, rates);
+    const best = bruteForce(ks, rates);
+    assert(Math.abs(s.makespan - best) < 1e-9, `ks=${ks} rates=${JSON.stringify(rates)}`);
+    // The split it reports is the one it computed.
+    const p = s.toRole.filter((x) => !x).length;
+    const r = ks.reduce((a, k, i) => a + (s.toRole[i] ? k : 0), 0);
+    assertEquals([p, r], [s.patchCalls, s.roleCalls]);
+  }
+});
+
+Deno.test("scheduler: members with no change get no write", () => {
+  const s = splitWrites([0, 1, 0, 2], discordLike);
+  assertEquals(s.toRole[0], false);
+  assertEquals(s.toRole[2], false);
+  assertEquals(s.patchCalls + s.roleCalls, 2);
+});
+
+Deno.test("scheduler: backlog moves new work to the idle lane", () => {
+  const s = splitWrites([1, 1, 1, 1], discordLike, { patch: 10, role: 0, global: 0 });
+  assertEquals(s.roleCalls, 4);
+  assertEquals(s.patchCalls, 0);
+  const t = splitWrites([2, 2], discordLike, { patch: 0, role: 10, global: 0 });
+  assertEquals(t.patchCalls, 2);
+});
+
+Deno.test("scheduler: windowed time and the lower bound", () => {
+  assertEquals(windowedMs(0, 10, 10_000), 0);
+  assertEquals(windowedMs(10, 10, 10_000), 0);
+  assertEquals(windowedMs(11, 10, 10_000), 10_000);
+  assertEquals(windowedMs(100, 10, 10_000), 90_000);
+  // 40 members with one change and 20 with two, Discord-like buckets.
+  const ks = [...Array(40).fill(1), ...Array(20).fill(2)];
+  const b = syncLowerBound(ks, 200, {
+    patch: { limit: 10, windowMs: 10_000 },
+    role: { limit: 10, windowMs: 10_000 },
+    list: { limit: 10, windowMs: 10_000 },
+    global: 50,
+  });
+  assertEquals(b.patchCalls + b.roleCalls >= 60, true);
+  // 30 per lane is the balanced split of 60 calls with 40 k=1 members available to the role lane.
+  assertEquals([b.patchCalls, b.roleCalls], [30, 30]);
+  assertEquals(b.ms, 20_000);
+  assertEquals(b.listCalls, 1);
+  // All 50/s: the global limit binds, one call per member.
+  const u = syncLowerBound(ks, 200, {
+    patch: { limit: 50, windowMs: 1000 },
+    role: { limit: 50, windowMs: 1000 },
+    list: { limit: 50, windowMs: 1000 },
+    global: 50,
+  });
+  assertEquals(u.patchCalls + u.roleCalls, 60);
+  assertEquals(u.binding, "global");
+});

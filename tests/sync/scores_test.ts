@@ -1,0 +1,107 @@
+import { assertEquals } from "../_assert.ts";
+import { EthosClient } from "../../lib/sync/ethos.ts";
+import { ScoreCache } from "../../lib/sync/score_cache.ts";
+import { emptyScoreStats, resolveScores } from "../../lib/sync/scores.ts";
+import { ManualClock } from "../../lib/clock.ts";
+import { withKv } from "../kv/_kv.ts";
+
+const A = "300000000000000001"; // score 2100
+const B = "300000000000000002"; // no score anywhere
+const C = "300000000000000003"; // omitted from bulk answers but has a score (1300)
+const D = "300000000000000004"; // no score, holds no managed role
+
+function ethosFake(opts: { down?: boolean } = {}) {
+  const calls: string[] = [];
+  const scores: Record<string, number> = { [A]: 2100, [C]: 1300 };
+  const fetch = (async (input: Request | URL | string, init?: RequestInit) => {
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    calls.push(`${req.method} ${url.pathname}`);
+    if (opts.down) return new Response("down", { status: 503 });
+    if (req.method === "POST") {
+      const { userkeys } = await req.json() as { userkeys: string[] };
+      const out: Record<string, unknown> = {};
+      for (const k of userkeys) {
+        const id = k.split(":")[2];
+        if (scores[id] !== undefined && id !== C) out[k] = { score: scores[id], level: "x" };
+      }
+      return Response.json(out);
+    }
+    const id = url.searchParams.get("userkey")!.split(":")[2];
+    return scores[id] === undefined
+      ? new Response("{}", { status: 404 })
+      : Response.json({ score: scores[id] });
+  }) as typeof globalThis.fetch;
+  return { fetch, calls };
+}
+
+Deno.test("scores: bulk, confirmation of missing userkeys only when roles are at stake, cache", async () => {
+  await withKv(async (kv) => {
+    const clock = new ManualClock();
+    const fake = ethosFake();
+    const ethos = new EthosClient({
+      apiBase: "https://e.test",
+      client: "t@1",
+      fetch: fake.fetch,
+      clock,
+    });
+    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const stats = emptyScoreStats();
+    const reqs = [
+      { id: A, holdsManaged: false },
+      { id: B, holdsManaged: true },
+      { id: C, holdsManaged: true },
+      { id: D, holdsManaged: false },
+    ];
+    const first = await resolveScores(reqs, { ethos, cache }, { stats });
+    assertEquals(Object.fromEntries(first), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
+    // One bulk call; single lookups only for B and C (D holds nothing, so nothing to confirm).
+    assertEquals(fake.calls, ["POST /score/userkeys", "GET /score/userkey", "GET /score/userkey"]);
+    assertEquals(stats.singleLookups, 2);
+
+    // Cached: A (score), B (confirmed none), C (score). D was not confirmed, so it is asked again.
+    fake.calls.length = 0;
+    const second = await resolveScores(reqs, { ethos, cache });
+    assertEquals(Object.fromEntries(second), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
+    assertEquals(fake.calls, ["POST /score/userkeys"]);
+
+    // "No score" expires sooner than a score.
+    clock.advance(11_000);
+    fake.calls.length = 0;
+    await resolveScores([{ id: A, holdsManaged: true }, { id: B, holdsManaged: true }], {
+      ethos,
+      cache,
+    });
+    assertEquals(fake.calls, ["POST /score/userkeys", "GET /score/userkey"]);
+
+    // fresh: the cache is bypassed.
+    fake.calls.length = 0;
+    await resolveScores([{ id: A, holdsManaged: true }], { ethos, cache }, { fresh: true });
+    assertEquals(fake.calls, ["POST /score/userkeys"]);
+  });
+});
+
+Deno.test("scores: Ethos down means error for everyone asked, never no score", async () => {
+  await withKv(async (kv) => {
+    const clock = new ManualClock();
+    const fake = ethosFake({ down: true });
+    const ethos = new EthosClient({
+      apiBase: "https://e.test",
+      client: "t@1",
+      fetch: fake.fetch,
+      retries: 0,
+      clock,
+    });
+    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const out = await resolveScores(
+      [{ id: A, holdsManaged: true }, { id: B, holdsManaged: true }],
+      {
+        ethos,
+        cache,
+      },
+    );
+    assertEquals(Object.fromEntries(out), { [A]: "error", [B]: "error" });
+    // Nothing was cached.
+    assertEquals((await cache.getMany([A, B])).size, 0);
+  });
+});
