@@ -142,6 +142,8 @@ interface Result {
   rateLimited: { user: number; global: number; shared: number };
   ethosCalls: Record<string, number>;
   kvOpsPerMember: number;
+  /** KV operations of the sync itself (checkpoints, lease, score cache), per member. */
+  syncKvOpsPerMember: number;
   kvOps: Record<string, number>;
   restSharedKvOps: number;
   peakRssMb: number;
@@ -421,6 +423,9 @@ async function runCase(c: Case): Promise<Result> {
     rateLimited: hs.rateLimited,
     ethosCalls: hs.ethosCalls,
     kvOpsPerMember: Math.round((kvTotal / totalMembers) * 1000) / 1000,
+    syncKvOpsPerMember: Math.round(
+      ((kvTotal - (rest.stats().shared?.ops ?? 0)) / totalMembers) * 1000,
+    ) / 1000,
     kvOps: counts,
     restSharedKvOps: rest.stats().shared?.ops ?? 0,
     peakRssMb: Math.round(peakRss / 1e6),
@@ -469,9 +474,9 @@ for (const c of cases) {
       } ms (SYNC_FRESH_MS scaled with the windows)`,
       `  429s ${JSON.stringify(r.rateLimited)} (target 0)`,
       `  Ethos calls ${JSON.stringify(r.ethosCalls)}`,
-      `  KV ops per member ${r.kvOpsPerMember} ${
-        JSON.stringify(r.kvOps)
-      } (REST shared state: ${r.restSharedKvOps})`,
+      `  KV ops per member ${r.kvOpsPerMember}: the sync's own ${r.syncKvOpsPerMember}, the REST ` +
+      `client's shared bucket state ${Math.round((r.restSharedKvOps / r.members) * 1000) / 1000} ` +
+      JSON.stringify(r.kvOps),
       `  peak memory of the bot: rss ${r.peakRssMb} MB, heap ${r.peakHeapMb} MB (the emulator runs in its own process)`,
       `  unscaled throughput ~${mph.toLocaleString("en-US")} members/hour`,
     ].join("\n"),

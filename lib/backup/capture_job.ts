@@ -197,6 +197,8 @@ async function runCaptureChunk(
     limitsOf(deps),
     deps.clock.now(),
   );
+  deps.metrics?.backupBytes.inc({ form: "raw" }, meta.sizeRaw);
+  deps.metrics?.backupBytes.inc({ form: "compressed" }, meta.sizeCompressed);
   await clearWork(kv, guildId, runId, cp.pages);
   await tryAppendAudit(deps, {
     guildId,

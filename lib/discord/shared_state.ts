@@ -226,7 +226,7 @@ export class SharedState {
         }
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(bucketKey(input.id), next, {
-          expireIn: Math.max(0, next.resetAt - now) + GC_MS,
+          expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
         }).commit();
         if (res.ok) return { ...pauses, kind: "grant", granted, probe, opened, record: next };
       }
@@ -272,7 +272,7 @@ export class SharedState {
           };
         }
         const op = this.kv.atomic().check(entry).set(bucketKey(toId), next, {
-          expireIn: Math.max(0, next.resetAt - now) + GC_MS,
+          expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
         });
         if (hash) op.set(routeKey(template), hash, { expireIn: 24 * 3_600_000 });
         if (fromId !== toId) op.delete(bucketKey(fromId));
@@ -297,7 +297,7 @@ export class SharedState {
         const next = { ...rec, resetAt: Math.min(rec.resetAt, resetAt), provisional: false };
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
-          expireIn: Math.max(0, next.resetAt - this.#clock.now()) + GC_MS,
+          expireIn: Math.ceil(Math.max(0, next.resetAt - this.#clock.now())) + GC_MS,
         }).commit();
         if (res.ok) return;
       }
@@ -330,7 +330,7 @@ export class SharedState {
         };
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
-          expireIn: Math.max(0, next.resetAt - now) + GC_MS,
+          expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
         }).commit();
         if (res.ok) return;
       }
@@ -369,7 +369,7 @@ export class SharedState {
         if (untilOf(entry.value) >= until) return;
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(key, { until }, {
-          expireIn: Math.max(0, until - this.#clock.now()) + GC_MS,
+          expireIn: Math.ceil(Math.max(0, until - this.#clock.now())) + GC_MS,
         }).commit();
         if (res.ok) return;
       }

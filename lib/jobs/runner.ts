@@ -61,6 +61,17 @@ export interface JobEnv {
   graceMs?: number;
   /** Minimum interval between progress commits (default 1 s). */
   checkpointMs?: number;
+  /** Told about every chunk that ended (metrics); must not throw. */
+  onChunkEnd?: (chunk: ChunkEnd) => void;
+}
+
+export interface ChunkEnd {
+  kind: string;
+  key: string;
+  /** The run record as the chunk started, and as it ended. */
+  before: RunRecord;
+  after: RunRecord;
+  durationMs: number;
 }
 
 export interface StartRequest {
@@ -117,9 +128,14 @@ export interface ChunkContext {
   checkpoint(update: CheckpointUpdate): Promise<void>;
   /** Why the chunk is stopping, once it is. */
   stopReason(): StopReason | null;
+  /**
+   * Stops the chunk because a dependency is failing (the Ethos API): the run waits, is not
+   * chained at once, and the watchdog resumes it after LOST_CONTINUATION_MS, a natural backoff.
+   */
+  pause(why: string): void;
 }
 
-export type StopReason = "stop" | "time_box" | "shutdown" | "lease_lost" | "failed";
+export type StopReason = "stop" | "time_box" | "shutdown" | "lease_lost" | "failed" | "paused";
 
 export interface JobDefinition {
   kind: string;
@@ -386,6 +402,7 @@ async function executeChunk(
   let current: RunRecord = { ...start };
   let chain: Promise<void> = Promise.resolve();
   let processedInChunk = 0;
+  let pausedBecause: string | null = null;
 
   const checkpoint = (u: CheckpointUpdate): Promise<void> => {
     const next = chain.then(async () => {
@@ -445,6 +462,10 @@ async function executeChunk(
       log,
       checkpoint,
       stopReason: () => why.reason,
+      pause: (message: string) => {
+        pausedBecause = message;
+        stopWith("paused");
+      },
     });
   } catch (e) {
     error = e;
@@ -488,6 +509,11 @@ async function executeChunk(
     activeMs: current.activeMs + Math.max(0, now - (start.chunkStartedAt ?? now)),
     lastError: lastError ?? current.lastError,
     total: state === "completed" ? current.processed : current.total,
+    warnings: pausedBecause
+      ? [...current.warnings, `paused at ${new Date(now).toISOString()}: ${pausedBecause}`].slice(
+        -10,
+      )
+      : current.warnings,
   };
   if (lease) {
     const ok = await commitWithLease(kv, lease, leaseMs, clock, (op) => {
@@ -514,8 +540,21 @@ async function executeChunk(
     processedInChunk,
     ms: now - (start.chunkStartedAt ?? now),
   });
+  try {
+    env.onChunkEnd?.({
+      kind: def.kind,
+      key: start.key,
+      before: start,
+      after: final,
+      durationMs: now - (start.chunkStartedAt ?? now),
+    });
+  } catch (error) {
+    log.warn("job: onChunkEnd failed", { error });
+  }
 
-  if (state === "waiting" && final.autoContinue && reason !== "lease_lost") {
+  // A paused run is not chained at once (that would hammer a failing dependency): the watchdog
+  // resumes it after LOST_CONTINUATION_MS.
+  if (state === "waiting" && final.autoContinue && reason !== "lease_lost" && reason !== "paused") {
     scheduleContinuation(env, def, final, reason === "shutdown");
   }
   return {

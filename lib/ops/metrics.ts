@@ -7,6 +7,7 @@
  */
 import client from "prom-client";
 import type { RestEvent } from "../discord/rest.ts";
+import type { ChunkEnd } from "../jobs/runner.ts";
 import { keys } from "../kv/keys.ts";
 
 const SNAPSHOT_TTL_MS = 10 * 60_000;
@@ -98,6 +99,19 @@ export class Metrics {
         this.restInvalidLimit.set(event.limit);
         break;
     }
+  };
+
+  /** Feeds a finished role-sync chunk: member outcomes (counter deltas) and its duration. */
+  syncChunk = (chunk: ChunkEnd): void => {
+    const outcome = (k: string) => k.split(".")[0];
+    const delta = new Map<string, number>();
+    for (const [k, v] of Object.entries(chunk.after.counters)) {
+      if (!["changed", "unchanged", "skipped", "errors"].includes(outcome(k))) continue;
+      const d = v - (chunk.before.counters[k] ?? 0);
+      if (d > 0) delta.set(outcome(k), (delta.get(outcome(k)) ?? 0) + d);
+    }
+    for (const [o, n] of delta) this.syncMembers.inc({ outcome: o }, n);
+    this.syncChunkSeconds.observe(chunk.durationMs / 1000);
   };
 
   /** Writes this isolate's snapshot to KV. */

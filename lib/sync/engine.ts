@@ -275,6 +275,9 @@ export class SyncChunk {
 
   // --- reading ---------------------------------------------------------------------------
 
+  /** Set when the run paused because the Ethos API is failing (see #ingest). */
+  #paused = false;
+
   get #stopping(): boolean {
     return this.#stop.aborted;
   }
@@ -314,6 +317,7 @@ export class SyncChunk {
       budget -= page.length;
       after = page[page.length - 1].user.id;
       await this.#ingest(page.map((m) => this.#item(m, m.user.id, readAt)), false);
+      if (this.#paused) return false;
       this.#lastFetchMs = this.deps.clock.now() - started;
       if (page.length < limit) return true;
     }
@@ -374,6 +378,7 @@ export class SyncChunk {
         return this.#item(m, pos, readAt);
       });
       await this.#ingest(items, true);
+      if (this.#paused) return false;
       this.#lastFetchMs = this.deps.clock.now() - started;
       if (page.values.length < limit) return true;
     }
@@ -425,6 +430,15 @@ export class SyncChunk {
       this.deps,
       { fresh, signal: this.job.hard, stats: this.stats.scores },
     );
+    // Ethos failing for a whole page: pause the run rather than walk on skipping everyone. The
+    // page is not taken in, so the checkpoint stays before it and a resumed chunk reads it again.
+    if (asking.length > 0 && asking.every((it) => (scores.get(it.id) ?? "error") === "error")) {
+      this.#paused = true;
+      this.job.pause(
+        `the Ethos API failed for all ${asking.length} members of a page; nothing was changed`,
+      );
+      return;
+    }
     const writers: Item[] = [];
     for (const it of items) {
       this.#items.push(it);

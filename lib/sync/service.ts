@@ -77,6 +77,7 @@ export function syncServices(deps: AppDeps): SyncServices {
     autoContinue: config.sync.autoContinue,
     maxChunkMs: config.sync.maxChunkMs,
     defaultChunkSize: config.sync.chunkSize,
+    onChunkEnd: deps.metrics?.syncChunk,
   };
   const job = syncJobDefinition(deps, ethos, cache);
   s = { ethos, cache, env, job };

@@ -112,3 +112,26 @@ Deno.test("shared state: KV failures switch sharing off for a while, with one wa
   clock.advance(30_000);
   assertEquals(a.available, true);
 });
+
+Deno.test("shared state: fractional reset times (Reset-After with decimals) keep sharing on", async () => {
+  const { kv, clock, a, b } = await setup();
+  try {
+    await a.reserve(input());
+    // Discord's Reset-After has decimals: the window ends at a fractional millisecond.
+    const now = clock.now();
+    const rec = await a.publishProbe("PATCH /guilds/1/members/:id", "h1:1", ROUTE, "h1", {
+      limit: 10,
+      remaining: 9,
+      resetAt: now + 1000.5,
+      windowMs: 1000,
+    });
+    assertEquals(rec?.remaining, 9);
+    const grant = await b.reserve(input({ id: "h1:1", hashKnown: true, want: 3, limit: 10 }));
+    assert(grant?.kind === "grant");
+    assertEquals(grant.granted, 3);
+    await a.publishPause("global", now + 250.25);
+    assertEquals([a.errors, b.errors, a.available, b.available], [0, 0, true, true]);
+  } finally {
+    kv.close();
+  }
+});

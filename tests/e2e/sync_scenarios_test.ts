@@ -97,7 +97,7 @@ Deno.test("sync e2e: stop and resume; a concurrent trigger is refused with the s
   }
 });
 
-Deno.test("sync e2e: Ethos down: nobody is stripped, members are skipped and counted", async () => {
+Deno.test("sync e2e: Ethos down: the run pauses, nobody is stripped, and it completes once Ethos is back", async () => {
   const fx = await startFixture({ guilds: [{ members: 200 }] }, {
     env: { SYNC_CHUNK_SIZE: "1000" },
   });
@@ -107,10 +107,22 @@ Deno.test("sync e2e: Ethos down: nobody is stripped, members are skipped and cou
     const managed = managedSet(env);
     const before = snapshotRoles(emu);
     emu.state.ethos.failing = true;
+    const writesBefore = emu.stats.writes.length;
     const r = await bot.trigger({}, "?wait=true");
-    assertEquals(r.body.state, "completed");
-    const status = r.body.status as { counters: Record<string, number> };
-    assert(status.counters["skipped.score_unavailable"] > 50, JSON.stringify(status.counters));
+    // The run pauses instead of walking on: waiting, nothing skipped or written, a warning says why.
+    assertEquals(r.body.state, "waiting");
+    const status = r.body.status as {
+      counters: Record<string, number>;
+      warnings: string[];
+      processed: number;
+    };
+    assertEquals(status.processed, 0);
+    assert(!status.counters["skipped.score_unavailable"], JSON.stringify(status.counters));
+    assert(
+      status.warnings.some((w) => w.includes("Ethos API failed")),
+      JSON.stringify(status.warnings),
+    );
+    assertEquals(emu.stats.writes.length, writesBefore);
     // No verified member lost a managed role.
     for (const [id, roles] of before) {
       if (!roles.includes(env.verified)) continue;
@@ -119,9 +131,10 @@ Deno.test("sync e2e: Ethos down: nobody is stripped, members are skipped and cou
         assert(now.includes(role), `member ${id} lost ${role} while Ethos was down`);
       }
     }
-    // Ethos back: a new run fixes everyone.
+    // Ethos back: continuing the paused run fixes everyone.
     emu.state.ethos.failing = false;
-    await bot.trigger({ startIndex: 0 }, "?wait=true");
+    const resumed = await bot.trigger({}, "?wait=true");
+    assertEquals(resumed.body.state, "completed");
     assertEquals(outOfSync(emu), []);
   } finally {
     await fx.close();

@@ -123,3 +123,23 @@ Deno.test("GET /metrics aggregates the snapshots of every isolate sharing the KV
     kv.close();
   }
 });
+
+Deno.test("sync chunks feed member outcomes (counter deltas) and chunk durations", async () => {
+  const m = new Metrics();
+  const base = { counters: {} } as never;
+  m.syncChunk({
+    kind: "sync",
+    key: "g",
+    before: { counters: { changed: 5, "skipped.bot": 1 } } as never,
+    after: {
+      counters: { changed: 12, unchanged: 30, "skipped.bot": 2, "skipped.role_above_bot": 3 },
+    } as never,
+    durationMs: 42_000,
+  });
+  m.syncChunk({ kind: "sync", key: "g", before: base, after: base, durationMs: 1_000 });
+  const families = parsePrometheusTextFormat(await m.registry.metrics()) as Family[];
+  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed" }), 7);
+  assertEquals(value(families, "ethos_sync_members_total", { outcome: "unchanged" }), 30);
+  assertEquals(value(families, "ethos_sync_members_total", { outcome: "skipped" }), 4);
+  assertEquals(value(families, "ethos_sync_chunk_duration_seconds"), 2);
+});
