@@ -90,8 +90,8 @@ export const idempotencySource: PrivacySource = {
   delete: (deps, _guildId, userId) => deletePrefix(deps.kv, keys.idempotencyOfUser(userId)),
 };
 
-/** The sources, in the order /privacy shows them. Backups and the audit log add theirs. */
-export const privacySources: PrivacySource[] = [
+/** The sources a member can have deleted (lib/privacy/mod.ts adds the kept ones). */
+export const deletableSources: PrivacySource[] = [
   scoreCacheSource,
   cooldownSource,
   idempotencySource,
@@ -101,7 +101,7 @@ export async function viewMemberData(
   deps: AppDeps,
   guildId: string | undefined,
   userId: string,
-  sources = privacySources,
+  sources: PrivacySource[],
 ): Promise<SourceReport[]> {
   return await Promise.all(sources.map((s) => s.view(deps, guildId, userId)));
 }
@@ -115,7 +115,7 @@ export async function deleteMemberData(
   deps: AppDeps,
   guildId: string | undefined,
   userId: string,
-  sources = privacySources,
+  sources: PrivacySource[],
 ): Promise<DeletionReport> {
   const deleted: DeletionReport["deleted"] = [];
   const kept: SourceReport[] = [];

@@ -1,42 +1,86 @@
-import { MessageFlags } from "discord-api-types/v10";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { commandInteraction, createTestApp, subcommand, USER_ID } from "../_harness.ts";
+import {
+  commandInteraction,
+  createTestApp,
+  GUILD_ID,
+  subcommand,
+  type TestApp,
+  USER_ID,
+} from "../_harness.ts";
 import { keys } from "../../lib/kv/keys.ts";
+import { appendAudit } from "../../lib/audit/mod.ts";
+import { saveBackup } from "../../lib/backup/store.ts";
+import { canonicalBytes } from "../../lib/backup/model.ts";
+import { sampleSnapshot } from "../backup/_sample.ts";
 
-Deno.test("/privacy view shows what is stored; delete removes it and says what stays", async () => {
+/** Posts a command and returns the text its deferred reply was edited to. */
+async function run(t: TestApp, name: string) {
+  t.clock.advance(2_000);
+  const res = await (await t.post(commandInteraction("privacy", subcommand(name)))).json();
+  assertEquals(res.type, 5, "deferred");
+  await t.settle();
+  const edit = t.calls.filter((c) => c.method === "PATCH" && c.path.endsWith("/@original")).at(-1);
+  return (edit?.body as { content: string }).content;
+}
+
+Deno.test("/privacy view shows everything stored; delete removes what is not needed and says what stays", async () => {
   const t = await createTestApp();
-  const post = async (p: unknown) => {
-    t.clock.advance(2_000);
-    const r = await (await t.post(p)).json();
-    await t.settle();
-    return r;
-  };
   try {
-    // Some data about the member: a cached score, cooldown hits, interaction records.
+    // Some data about the member: a cached score, cooldown hits, interaction records, an audit
+    // entry naming them, and a backup holding their roles.
     await t.deps.kv.set(keys.ethosScore(USER_ID), { s: 1650, x: t.clock.now() + 3_600_000 });
-    await post(commandInteraction("help"));
     const other = "300000000000000777";
     await t.deps.kv.set(keys.ethosScore(other), { s: 900, x: t.clock.now() + 3_600_000 });
+    await appendAudit(t.deps, {
+      guildId: GUILD_ID,
+      actor: { id: USER_ID, name: "tester" },
+      action: "config.allow_list",
+      detail: { command: "ethos_sync" },
+    });
+    const snapshot = sampleSnapshot();
+    snapshot.members.push({ id: USER_ID, roles: ["210000000000000001", "210000000000000002"] });
+    await saveBackup(
+      t.deps.kv,
+      {
+        id: "bk0001",
+        guildId: GUILD_ID,
+        label: "nightly",
+        authorId: "1",
+        authorName: "a",
+        source: "command",
+        createdAt: t.clock.now(),
+        memberCount: snapshot.members.length,
+        roleCount: 1,
+        channelCount: 1,
+        runId: null,
+      },
+      canonicalBytes(snapshot),
+      { maxPerGuild: 25, cooldownS: 0, retentionDays: 0 },
+      t.clock.now(),
+    );
 
-    const view = await post(commandInteraction("privacy", subcommand("view")));
-    assert((view.data.flags & MessageFlags.Ephemeral) !== 0, "ephemeral");
-    assertStringIncludes(view.data.content, "score 1650");
-    assertStringIncludes(view.data.content, "/help: 1 recent uses");
-    assertStringIncludes(view.data.content, "recent interactions");
+    const view = await run(t, "view");
+    assertStringIncludes(view, "score 1650");
+    assertStringIncludes(view, "recent uses");
+    assertStringIncludes(view, "recent interactions");
+    assertStringIncludes(view, "1 entries name you, e.g. config.allow_list");
+    assertStringIncludes(view, "your 2 roles in backup nightly");
 
-    const del = await post(commandInteraction("privacy", subcommand("delete")));
-    assertStringIncludes(del.data.content, "Cached Ethos score: 1 entry");
-    assertStringIncludes(del.data.content, "Command cooldowns:");
+    const del = await run(t, "delete");
+    assertStringIncludes(del, "Cached Ethos score: 1 entry");
+    assertStringIncludes(del, "Command cooldowns:");
+    assertStringIncludes(
+      del,
+      "**Audit log entries**: the audit log is the server's tamper-evident record",
+    );
+    assertStringIncludes(del, "**Server backups**: a restore puts members' roles back");
     assertEquals((await t.deps.kv.get(keys.ethosScore(USER_ID))).versionstamp, null);
     // Another member's data is untouched.
     assert((await t.deps.kv.get(keys.ethosScore(other))).versionstamp !== null);
-    let left = 0;
-    for await (const _ of t.deps.kv.list({ prefix: keys.cooldownsOfUser(USER_ID) })) left++;
-    // Only the cooldown hits of the /privacy delete call itself can remain.
-    assert(left <= 1, `cooldowns left: ${left}`);
 
-    const after = await post(commandInteraction("privacy", subcommand("view")));
-    assert(!after.data.content.includes("score 1650"));
+    const after = await run(t, "view");
+    assert(!after.includes("score 1650"));
+    assertStringIncludes(after, "your 2 roles in backup nightly");
   } finally {
     await t.close();
   }
