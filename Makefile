@@ -38,7 +38,7 @@ check: deno ## deno fmt --check, deno lint, deno check
 	$(DENO) check .
 
 unit: deno
-	$(DENO) test --allow-net --allow-env --allow-read --allow-write --allow-run --allow-sys
+	$(DENO) test --allow-all
 
 fmt: deno ## format the tree
 	$(DENO) fmt

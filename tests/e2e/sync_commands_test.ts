@@ -162,6 +162,29 @@ Deno.test("commands e2e: /ethos_refresh syncs the caller's own roles, with a coo
   }
 });
 
+Deno.test("commands e2e: /ethos_refresh with the Ethos API failing: a clear reply, no role removed", async () => {
+  const fx = await startFixture({ guilds: [{ members: 40 }] });
+  try {
+    const { emu, bot } = fx;
+    const g = emu.state.guild(GUILD);
+    const roles = g.ethosRoles!;
+    const user = [...g.members.values()].find((m) => !m.bot && m.id !== g.ownerId)!;
+    const held = [roles.verified, roles.reputable, roles.profile];
+    emu.state.setMemberRoles(GUILD, user.id, held);
+    emu.state.setScore(user.id, 900); // would mean a different tier, if Ethos answered
+    emu.state.ethos.failing = true;
+    const cmd = commandInteraction("ethos_refresh", [], { userId: user.id });
+    const r = await bot.interact(cmd) as Resp;
+    assertEquals(r.type, 5, "acknowledged within Discord's 3 s, answered by follow-up");
+    await bot.settle();
+    assertStringIncludes(emu.state.webhookMessages(cmd.token)[0].content, "Ethos is not answering");
+    assertEquals(emu.state.memberRoles(GUILD, user.id)!.sort(), held.sort());
+    assertEquals(emu.stats.writes.length, 0);
+  } finally {
+    await fx.close();
+  }
+});
+
 Deno.test("commands e2e: the role_sync flag turns the sync off everywhere", async () => {
   const fx = await startFixture({ guilds: [{ members: 30 }] });
   try {
