@@ -211,7 +211,7 @@ function resultDetail(r: ScopeResult): string {
 }
 
 function outcomeColor(outcome: string, s: Style): (t: string) => string {
-  if (outcome === "synced" || outcome === "in_sync") return s.green;
+  if (outcome === "synced" || outcome === "in_sync" || outcome === "cleared") return s.green;
   if (outcome === "unchanged" || outcome === "cooldown" || outcome === "busy") return s.yellow;
   return s.red;
 }

@@ -63,6 +63,9 @@ export const keys = {
   commandsLog: (at: number, id: string): KvKey => ["cmd_manifest", "log", at, id],
   commandsLogPrefix: (): KvKey => ["cmd_manifest", "log"],
   commandsStartClaim: (fingerprint: string): KvKey => ["cmd_manifest", "start", fingerprint],
+  /** A guild that holds a per-guild fallback copy of the commands, to remove once global syncs. */
+  commandsFallback: (guildId: string): KvKey => ["cmd_manifest", "fallback", guildId],
+  commandsFallbackPrefix: (): KvKey => ["cmd_manifest", "fallback"],
   // backups (lib/backup): index entries, the per-guild state entry that serialises creates and
   // deletes, snapshots (blobs), chunk work data of capture runs, schedules, restore reports
   backupMeta: (guildId: string, backupId: string): KvKey => ["backup", "index", guildId, backupId],

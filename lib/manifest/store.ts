@@ -1,6 +1,7 @@
 /**
  * What the manifest sync keeps in KV, per scope: the fingerprint last synced, a 429 cooldown, the
- * last drift check; and one capped sync log of every attempt. Values are validated on read.
+ * last drift check; per guild, whether the per-guild fallback left a copy of the commands there;
+ * and one capped sync log of every attempt. Values are validated on read.
  */
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
@@ -51,6 +52,13 @@ const scopeKey = z.custom<ScopeKey>((v) =>
   typeof v === "string" && (v === "global" || /^guild:\d{17,20}$/.test(v))
 );
 
+const fallbackSchema = z.object({
+  /** When the fallback last synced the guild, and the fingerprint it sent. */
+  at: z.number(),
+  fingerprint: z.string(),
+});
+export type FallbackRecord = z.infer<typeof fallbackSchema>;
+
 const logEntrySchema = z.object({
   scope: scopeKey,
   outcome: z.enum([
@@ -62,6 +70,7 @@ const logEntrySchema = z.object({
     "rate_limited",
     "failed",
     "invalid",
+    "cleared",
   ]),
   fingerprint: z.string(),
   calls: z.number(),
@@ -117,6 +126,39 @@ export async function getDrift(kv: Deno.Kv, scope: ScopeKey): Promise<DriftRecor
 
 export async function setDrift(kv: Deno.Kv, scope: ScopeKey, record: DriftRecord): Promise<void> {
   await kv.set(keys.commandsDrift(scope), driftSchema.parse(record));
+}
+
+/** Notes that the per-guild fallback left a copy of the commands in the guild. */
+export async function setFallbackCopy(
+  kv: Deno.Kv,
+  guildId: string,
+  record: FallbackRecord,
+): Promise<void> {
+  await kv.set(keys.commandsFallback(guildId), fallbackSchema.parse(record));
+}
+
+/** The guilds holding a fallback copy, oldest id first; records that no longer parse are skipped. */
+export async function listFallbackCopies(
+  kv: Deno.Kv,
+): Promise<{ guildId: string; record: FallbackRecord }[]> {
+  const out: { guildId: string; record: FallbackRecord }[] = [];
+  for await (const e of kv.list({ prefix: keys.commandsFallbackPrefix() })) {
+    const guildId = e.key[e.key.length - 1];
+    const parsed = fallbackSchema.safeParse(e.value);
+    if (typeof guildId === "string" && parsed.success) out.push({ guildId, record: parsed.data });
+  }
+  return out;
+}
+
+/**
+ * Forgets a guild's fallback copy once it was removed, with the fingerprint synced to its scope
+ * (the scope no longer holds it: a later fallback must write the guild again).
+ */
+export async function clearFallbackCopy(kv: Deno.Kv, guildId: string): Promise<void> {
+  await kv.atomic()
+    .delete(keys.commandsFallback(guildId))
+    .delete(keys.commandsSynced(`guild:${guildId}`))
+    .commit();
 }
 
 /** Appends an attempt to the sync log, then trims it to the newest `cap` entries. */

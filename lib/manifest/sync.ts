@@ -14,8 +14,11 @@
  * The manifest is validated before anything else: an invalid one is never sent. The target scope is
  * the dev guild when DISCORD_DEV_GUILD_ID is set, else global; when the global sync fails for
  * another reason than a rate limit, the configured guilds are synced one by one, spaced through the
- * injected clock. One KV lease makes concurrent syncs (operators, cron, new isolates) run one at a
- * time.
+ * injected clock. Each guild the fallback synced is recorded in KV; once a global sync succeeds (or
+ * is skipped as unchanged while such records remain) those guild copies are removed (each scope
+ * bulk-overwritten with an empty list, spaced the same way) so the guilds do not show every command
+ * twice. A failed removal is logged and retried on the next sync. One KV lease makes concurrent
+ * syncs (operators, cron, new isolates) run one at a time.
  */
 import type {
   APIApplicationCommand,
@@ -35,7 +38,17 @@ import { keys } from "../kv/keys.ts";
 import { commandKey, fingerprint, shortFingerprint } from "./canonical.ts";
 import { describeSummary, diffManifests, summarizeDiff } from "./diff.ts";
 import type { ManifestEnv } from "./env.ts";
-import { appendLog, getCooldown, getSynced, setCooldown, setDrift, setSynced } from "./store.ts";
+import {
+  appendLog,
+  clearFallbackCopy,
+  getCooldown,
+  getSynced,
+  listFallbackCopies,
+  setCooldown,
+  setDrift,
+  setFallbackCopy,
+  setSynced,
+} from "./store.ts";
 import type {
   DiffReport,
   ScopeKey,
@@ -174,18 +187,57 @@ interface ScopeRun {
   trigger: SyncTrigger;
 }
 
-async function syncScope(env: ManifestEnv, scope: ScopeKey, run: ScopeRun): Promise<ScopeResult> {
-  const { clock, kv, log } = env;
-  const at = clock.now();
-  const done = (outcome: ScopeOutcome, calls: number, extra: Partial<ScopeResult> = {}) => ({
+type Done = (outcome: ScopeOutcome, calls: number, extra?: Partial<ScopeResult>) => ScopeResult;
+
+/** Builds the scope's result, timed from now. */
+function resultFor(env: ManifestEnv, scope: ScopeKey, run: ScopeRun): Done {
+  const at = env.clock.now();
+  return (outcome, calls, extra = {}) => ({
     scope,
     outcome,
     fingerprint: run.fingerprint,
     calls,
     at,
-    durationMs: clock.now() - at,
+    durationMs: env.clock.now() - at,
     ...extra,
   });
+}
+
+/** A Discord failure: a 429 becomes a cooldown, anything else a failed scope. KV errors throw. */
+async function failure(
+  env: ManifestEnv,
+  scope: ScopeKey,
+  error: unknown,
+  done: Done,
+  calls: number,
+  what = "command sync",
+): Promise<ScopeResult> {
+  const { clock, kv, log } = env;
+  const until = rateLimitedUntil(error, clock.now());
+  if (until !== null) {
+    await setCooldown(kv, scope, {
+      until,
+      retryAfterMs: until - clock.now(),
+      setAt: clock.now(),
+      error: message(error),
+    }, clock);
+    log.warn(`${what} rate limited: cooldown until ${iso(until)}`, {
+      scope,
+      until: iso(until),
+      error: message(error),
+    });
+    return done("rate_limited", calls, { cooldownUntil: until, error: message(error) });
+  }
+  log.error(`${what} failed`, { scope, error: message(error) });
+  const status = error instanceof DiscordApiError || error instanceof DiscordHttpError
+    ? error.status
+    : undefined;
+  return done("failed", calls, { error: message(error), ...(status ? { status } : {}) });
+}
+
+async function syncScope(env: ManifestEnv, scope: ScopeKey, run: ScopeRun): Promise<ScopeResult> {
+  const { clock, kv, log } = env;
+  const done = resultFor(env, scope, run);
 
   const cooldown = await getCooldown(kv, scope, clock);
   if (cooldown) {
@@ -208,35 +260,12 @@ async function syncScope(env: ManifestEnv, scope: ScopeKey, run: ScopeRun): Prom
   const counter: Counter = { calls: 0 };
   const guild = scopeGuild(scope);
   const inGuild = guild !== undefined;
-  /** A Discord failure: a 429 becomes a cooldown, anything else a failed scope. KV errors throw. */
-  const failure = async (error: unknown): Promise<ScopeResult> => {
-    const until = rateLimitedUntil(error, clock.now());
-    if (until !== null) {
-      await setCooldown(kv, scope, {
-        until,
-        retryAfterMs: until - clock.now(),
-        setAt: clock.now(),
-        error: message(error),
-      }, clock);
-      log.warn(`command sync rate limited: cooldown until ${iso(until)}`, {
-        scope,
-        until: iso(until),
-        error: message(error),
-      });
-      return done("rate_limited", counter.calls, { cooldownUntil: until, error: message(error) });
-    }
-    log.error("command sync failed", { scope, error: message(error) });
-    const status = error instanceof DiscordApiError || error instanceof DiscordHttpError
-      ? error.status
-      : undefined;
-    return done("failed", counter.calls, { error: message(error), ...(status ? { status } : {}) });
-  };
 
   let registered: APIApplicationCommand[];
   try {
     registered = await discordCall(env, counter, (o) => fetchRegistered(env, scope, o));
   } catch (error) {
-    return await failure(error);
+    return await failure(env, scope, error, done, counter.calls);
   }
   const diff = diffManifests(env.manifest, registered, { guild: inGuild });
   const summary = summarizeDiff(diff);
@@ -263,7 +292,7 @@ async function syncScope(env: ManifestEnv, scope: ScopeKey, run: ScopeRun): Prom
       (o) => bulkOverwriteCommands(env.rest, env.applicationId, body, guild, o),
     );
   } catch (error) {
-    return await failure(error);
+    return await failure(env, scope, error, done, counter.calls);
   }
   const after = diffManifests(env.manifest, echoed, { guild: inGuild });
   if (!after.inSync) {
@@ -289,6 +318,57 @@ async function syncScope(env: ManifestEnv, scope: ScopeKey, run: ScopeRun): Prom
     calls: counter.calls,
   });
   return done("synced", counter.calls, { diff: summary });
+}
+
+/**
+ * Removes the copy the per-guild fallback left in a guild: its scope is bulk-overwritten with an
+ * empty list, then the record is cleared. Never throws: a failure is returned (and logged) and the
+ * record kept, so the next sync retries.
+ */
+async function clearGuildCopy(
+  env: ManifestEnv,
+  guildId: string,
+  run: ScopeRun,
+): Promise<ScopeResult> {
+  const { clock, kv, log } = env;
+  const scope = guildScope(guildId);
+  const done = resultFor(env, scope, run);
+  const counter: Counter = { calls: 0 };
+  try {
+    const cooldown = await getCooldown(kv, scope, clock);
+    if (cooldown) {
+      log.info("command sync: fallback copy kept for now, Discord rate-limit cooldown", {
+        scope,
+        until: iso(cooldown.until),
+      });
+      return done("cooldown", 0, { cooldownUntil: cooldown.until });
+    }
+    try {
+      await discordCall(
+        env,
+        counter,
+        (o) => bulkOverwriteCommands(env.rest, env.applicationId, [], guildId, o),
+      );
+    } catch (error) {
+      return await failure(
+        env,
+        scope,
+        error,
+        done,
+        counter.calls,
+        "command sync: fallback cleanup",
+      );
+    }
+    await clearFallbackCopy(kv, guildId);
+    log.info("command sync: removed the per-guild fallback copy", { scope, calls: counter.calls });
+    return done("cleared", counter.calls);
+  } catch (error) {
+    log.error("command sync: fallback cleanup failed; retried on the next sync", {
+      scope,
+      error: message(error),
+    });
+    return done("failed", counter.calls, { error: message(error) });
+  }
 }
 
 const OK: ScopeOutcome[] = ["synced", "in_sync"];
@@ -328,6 +408,8 @@ function describeResult(r: ScopeResult): string {
       return `${r.scope}: failed: ${r.error}`;
     case "invalid":
       return `${r.scope}: refused, the manifest is invalid: ${r.error}`;
+    case "cleared":
+      return `${r.scope}: per-guild fallback copy removed in ${calls(r.calls)}`;
   }
 }
 
@@ -426,6 +508,10 @@ export async function syncCommands(
         const r = await syncScope(env, guildScope(guildId), run);
         await record(env, r, trigger, forced);
         results.push(r);
+        if (OK.includes(r.outcome) || r.outcome === "unchanged") {
+          // The guild now holds a copy that duplicates the global commands once global works.
+          await setFallbackCopy(kv, guildId, { at: clock.now(), fingerprint: fp });
+        }
         if (r.outcome === "rate_limited") {
           // The guild command routes share a bucket: the next guild would wait for this reset.
           log.warn("command sync: rate limited during the per-guild fallback; stopping", {
@@ -434,6 +520,38 @@ export async function syncCommands(
           });
           break;
         }
+      }
+    }
+    // Global works again: remove the copies an earlier fallback left in guilds. Only for the
+    // global target, never a dev guild's own scope.
+    const globalOk = target === "global" &&
+      (OK.includes(primary.outcome) || primary.outcome === "unchanged");
+    const copies = globalOk
+      ? (await listFallbackCopies(kv).catch((error) => {
+        log.warn("command sync: could not read the fallback copies", { error: message(error) });
+        return [];
+      })).filter((c) => c.guildId !== env.devGuildId)
+      : [];
+    for (const [i, { guildId }] of copies.entries()) {
+      const previous = results[results.length - 1];
+      if (i > 0 && previous.calls > 0) await clock.sleep(env.tuning.guildSpacingMs);
+      const renewed = await renewLease(kv, lease, ttl, clock);
+      if (!renewed) {
+        log.warn("command sync: lost the sync lease while removing fallback copies; stopping", {
+          left: copies.length - i,
+        });
+        break;
+      }
+      lease = renewed;
+      const r = await clearGuildCopy(env, guildId, run);
+      await record(env, r, trigger, forced);
+      results.push(r);
+      if (r.outcome === "rate_limited" || r.outcome === "cooldown") {
+        // The guild command routes share a bucket: the next guild would wait for this reset.
+        log.warn("command sync: rate limited while removing fallback copies; retried next sync", {
+          left: copies.length - i - 1,
+        });
+        break;
       }
     }
     const out = report(results, fallback);

@@ -75,6 +75,8 @@ export interface DiffReport {
  * - `rate_limited`: Discord answered 429 now; a cooldown was stored.
  * - `failed`: another Discord error (`error`).
  * - `invalid`: the manifest breaks Discord's limits; nothing was sent.
+ * - `cleared`: after a global sync, the guild's copy left by the per-guild fallback was removed
+ *   (its command scope overwritten with an empty list).
  */
 export type ScopeOutcome =
   | "synced"
@@ -84,7 +86,8 @@ export type ScopeOutcome =
   | "busy"
   | "rate_limited"
   | "failed"
-  | "invalid";
+  | "invalid"
+  | "cleared";
 
 export type SyncTrigger = "operator" | "start" | "cron" | "drift" | "bench" | "test";
 
@@ -121,7 +124,10 @@ export interface SyncReport {
   target: ScopeKey;
   /** True when the per-guild fallback ran. */
   fallback: boolean;
-  /** The target first, then each fallback guild. */
+  /**
+   * The target first, then each fallback guild, or each guild whose fallback copy was removed
+   * after a global sync (`cleared`, or `failed`/`rate_limited`/`cooldown` to retry next time).
+   */
   results: ScopeResult[];
   /** Total Discord requests. */
   calls: number;
