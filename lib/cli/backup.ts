@@ -20,7 +20,20 @@
  * restore with failures, a checksum mismatch); 2 it could not run (usage, bot unreachable, 401,
  * HTTP error, refused: cooldown, cap, busy).
  */
-import { type CliEnv, cliEnv } from "../config.ts";
+import {
+  type BaseIO,
+  type CallFailure,
+  connection,
+  DEFAULT_URL,
+  defaultBaseIO,
+  errorField,
+  NO_TOKEN,
+  notJson,
+  parseArgs as parseOptions,
+  request,
+  type Style,
+  usageError,
+} from "./common.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import { formatDuration, fraction } from "../jobs/progress.ts";
 import type { BackupMeta, VerifyResult } from "../backup/store.ts";
@@ -30,26 +43,18 @@ import type { DiffView } from "../backup/views.ts";
 import type { BackupView } from "../backup/views.ts";
 import { RESTORE_PARTS } from "../backup/restore_plan.ts";
 
-export interface BackupCliIO {
-  /** One line of normal output. */
-  stdout(text: string): void;
-  /** One line of diagnostics. */
-  stderr(text: string): void;
+export interface BackupCliIO extends BaseIO {
   /** Raw text to the terminal, no newline (the progress bar). */
   write(text: string): void;
   /** Raw bytes to stdout (export). */
   writeBytes(bytes: Uint8Array): Promise<void>;
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
-  env(name: string): string | undefined;
-  fetch: typeof fetch;
-  isTTY: boolean;
   sleep(ms: number): Promise<void>;
   /** How often a followed job is polled (default 1000 ms). */
   pollMs?: number;
 }
 
 export const EXIT = { ok: 0, failed: 1, error: 2 } as const;
-const DEFAULT_URL = "http://localhost:8000";
 const COMMANDS = ["create", "list", "view", "verify", "diff", "restore", "export"] as const;
 type Command = typeof COMMANDS[number];
 
@@ -92,63 +97,36 @@ interface Parsed {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(argv: string[]): Parsed {
-  const out: Parsed = { args: [], rewind: false, json: false, wait: true, help: false };
-  const valued = new Set(["url", "token", "guild", "label", "only", "out"]);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "-h" || arg === "--help") {
-      out.help = true;
-      continue;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
-      if (valued.has(name)) {
-        const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-        if (value === undefined || (eq < 0 && value.startsWith("--"))) {
-          throw new UsageError(`--${name} needs a value`);
-        }
-        (out as unknown as Record<string, string>)[name] = value;
-        continue;
-      }
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      if (name === "json") out.json = true;
-      else if (name === "rewind") out.rewind = true;
-      else if (name === "no-wait") out.wait = false;
-      else if (name === "color") out.color = true;
-      else if (name === "no-color") out.color = false;
-      else throw new UsageError(`unknown option ${arg}`);
-      continue;
-    }
-    if (out.command === undefined) out.command = arg;
-    else out.args.push(arg);
-  }
-  return out;
-}
-
-// --- styling ----------------------------------------------------------------------------------
-
-interface Style {
-  green(s: string): string;
-  red(s: string): string;
-  yellow(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
-}
-
-function style(color: boolean): Style {
-  const wrap = (code: string) => (s: string) => color ? `\x1b[${code}m${s}\x1b[0m` : s;
+  let command: string | undefined;
+  const args: string[] = [];
+  const p = parseOptions(argv, {
+    valued: ["guild", "label", "only", "out"],
+    flags: ["rewind", "no-wait"],
+    allowEmpty: true,
+    positional: (arg) => {
+      if (command === undefined) command = arg;
+      else args.push(arg);
+    },
+  });
   return {
-    green: wrap("32"),
-    red: wrap("31"),
-    yellow: wrap("33"),
-    dim: wrap("2"),
-    bold: wrap("1"),
+    command,
+    args,
+    url: p.values.url,
+    token: p.values.token,
+    guild: p.values.guild,
+    label: p.values.label,
+    only: p.values.only,
+    out: p.values.out,
+    rewind: p.flags.has("rewind"),
+    json: p.json,
+    wait: !p.flags.has("no-wait"),
+    color: p.color,
+    help: p.help,
   };
 }
+
+// --- formatting -------------------------------------------------------------------------------
 
 const time = (ms: number | null) =>
   ms === null ? "-" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
@@ -297,7 +275,7 @@ function bar(p: JobProgress, width = 30): string {
 
 type Answer =
   | { ok: true; status: number; body: unknown; raw?: Uint8Array }
-  | { ok: false; message: string; status?: number; body?: unknown };
+  | (CallFailure & { body?: unknown });
 
 async function call(
   io: BackupCliIO,
@@ -308,81 +286,29 @@ async function call(
   body?: unknown,
   opts: { raw?: boolean; timeoutMs?: number } = {},
 ): Promise<Answer> {
-  const timeoutMs = opts.timeoutMs ?? 120_000;
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), timeoutMs);
-  try {
-    let res: Response;
-    try {
-      res = await io.fetch(`${base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: ctl.signal,
-      });
-    } catch (error) {
-      const why = ctl.signal.aborted
-        ? `no answer within ${timeoutMs / 1000} s`
-        : error instanceof Error
-        ? error.message
-        : String(error);
-      return {
-        ok: false,
-        message: `cannot reach the bot at ${base} (${why}). Is it running? Set --url or SYNC_URL.`,
-      };
-    }
-    const raw = new Uint8Array(await res.arrayBuffer());
-    let parsed: unknown;
-    if (!opts.raw || !res.ok) {
-      try {
-        parsed = raw.length ? JSON.parse(new TextDecoder().decode(raw)) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-    }
-    if (res.status === 401) {
-      const detail = (parsed as { error?: string } | undefined)?.error ?? "unauthorised";
-      return {
-        ok: false,
-        status: 401,
-        message: `the bot refused the token (401: ${detail}). Pass --token or set ` +
-          "SYNC_AUTH_TOKEN to the bot's SYNC_AUTH_TOKEN.",
-      };
-    }
-    if (!res.ok) {
-      const detail = (parsed as { error?: string } | undefined)?.error ??
-        new TextDecoder().decode(raw.slice(0, 200));
-      return {
-        ok: false,
-        status: res.status,
-        message: `${detail} (HTTP ${res.status})`,
-        body: parsed,
-      };
-    }
-    if (opts.raw) return { ok: true, status: res.status, body: undefined, raw };
-    if (parsed === undefined) {
-      return { ok: false, status: res.status, message: `the bot answered ${path} without JSON` };
-    }
-    return { ok: true, status: res.status, body: parsed };
-  } finally {
-    clearTimeout(timer);
+  const a = await request(io, base, token, method, path, body, {
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    parse: !opts.raw,
+  });
+  if (!a.ok) return a;
+  if (!a.httpOk) {
+    const detail = errorField(a.json) ?? new TextDecoder().decode(a.raw.slice(0, 200));
+    return {
+      ok: false,
+      status: a.status,
+      message: `${detail} (HTTP ${a.status})`,
+      body: a.json,
+    };
   }
+  if (opts.raw) return { ok: true, status: a.status, body: undefined, raw: a.raw };
+  if (a.json === undefined) return notJson(a.status, path);
+  return { ok: true, status: a.status, body: a.json };
 }
 
 function defaultIO(): BackupCliIO {
-  let isTTY = false;
-  try {
-    isTTY = Deno.stdout.isTerminal();
-  } catch {
-    // no terminal information: plain output
-  }
   const encoder = new TextEncoder();
   return {
-    stdout: (t) => console.log(t),
-    stderr: (t) => console.error(t),
+    ...defaultBaseIO(),
     write: (t) => void Deno.stdout.writeSync(encoder.encode(t)),
     writeBytes: async (b) => {
       let off = 0;
@@ -394,9 +320,6 @@ function defaultIO(): BackupCliIO {
       }
     },
     writeFile: (path, b) => Deno.writeFile(path, b),
-    env: (name) => cliEnv()[name as keyof CliEnv],
-    fetch: (input, init) => fetch(input, init),
-    isTTY,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
 }
@@ -413,17 +336,13 @@ export async function runBackupCli(
   try {
     o = parseArgs(args);
   } catch (error) {
-    io.stderr(`backup: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT.error;
+    return usageError(io, "backup", USAGE, (error as Error).message);
   }
   if (o.help) {
     io.stdout(USAGE);
     return EXIT.ok;
   }
-  const usage = (message: string) => {
-    io.stderr(`backup: ${message}\n\n${USAGE}`);
-    return EXIT.error;
-  };
+  const usage = (message: string) => usageError(io, "backup", USAGE, message);
   if (!o.command) return usage("missing command");
   if (!(COMMANDS as readonly string[]).includes(o.command)) {
     return usage(`unknown command "${o.command}"`);
@@ -457,21 +376,14 @@ export async function runBackupCli(
       return usage(`--only takes a comma-separated list of ${RESTORE_PARTS.join(", ")}`);
     }
   }
-  const base = (o.url ?? io.env("SYNC_URL") ?? DEFAULT_URL).replace(/\/+$/, "");
-  if (!/^https?:\/\/\S+$/.test(base)) return usage(`--url must be an http(s) URL, got ${base}`);
+  const conn = connection(io, o, `backup ${command}`);
+  if ("usage" in conn) return usage(conn.usage);
   const guild = o.guild ?? io.env("DISCORD_GUILD_ID");
   if (guild !== undefined && guild !== "" && !/^\d{17,20}$/.test(guild)) {
     return usage("--guild must be a Discord id");
   }
-  const token = o.token ?? io.env("SYNC_AUTH_TOKEN");
-  const color = o.color ?? (io.isTTY && !io.env("NO_COLOR"));
-  const s = style(!o.json && color);
-  const fail = (message: string, status?: number) => {
-    if (o.json) io.stdout(JSON.stringify({ error: message, ...(status ? { status } : {}) }));
-    else io.stderr(s.red(`backup ${command}: ${message}`));
-    return EXIT.error;
-  };
-  if (!token) return fail("no operator token: pass --token or set SYNC_AUTH_TOKEN");
+  const { base, token, s, fail } = conn;
+  if (!token) return fail(NO_TOKEN);
   const q = (extra: Record<string, string> = {}) => {
     const params = new URLSearchParams({ ...(guild ? { guild } : {}), ...extra });
     const str = params.toString();

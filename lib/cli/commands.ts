@@ -10,7 +10,21 @@
  * - log: 0;
  * - every sub-command: 2 when it could not run (usage, bot unreachable, 401, HTTP error).
  */
-import { type CliEnv, cliEnv } from "../config.ts";
+import {
+  type BaseIO,
+  type CallFailure,
+  connection,
+  DEFAULT_URL,
+  defaultBaseIO,
+  errorField,
+  NO_TOKEN,
+  notJson,
+  parseArgs as parseOptions,
+  request,
+  type Style,
+  UsageError,
+  usageError,
+} from "./common.ts";
 import type {
   CommandChange,
   DiffReport,
@@ -20,20 +34,10 @@ import type {
   SyncReport,
 } from "../manifest/types.ts";
 
-export interface CliIO {
-  /** One line (or block) of normal output. */
-  stdout(text: string): void;
-  /** One line of diagnostics. */
-  stderr(text: string): void;
-  env(name: string): string | undefined;
-  fetch: typeof fetch;
-  /** Colour by default when true (and NO_COLOR is unset). */
-  isTTY: boolean;
-}
+/** The CLI's IO: exactly the shared one (see lib/cli/common.ts). */
+export type CliIO = BaseIO;
 
 export const EXIT = { ok: 0, drift: 1, failed: 1, error: 2 } as const;
-
-const DEFAULT_URL = "http://localhost:8000";
 
 export const USAGE = `Usage: commands <diff|sync|log> [options]
 
@@ -65,62 +69,31 @@ interface Parsed {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(args: string[]): Parsed {
-  const out: Parsed = { json: false, force: false, help: false };
-  const valued = new Set(["url", "token", "guild", "limit"]);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "-h" || arg === "--help") {
-      out.help = true;
-      continue;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
-      if (valued.has(name)) {
-        const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
-        if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) {
-          throw new UsageError(`--${name} needs a value`);
-        }
-        (out as unknown as Record<string, string>)[name] = value;
-        continue;
-      }
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      if (name === "json") out.json = true;
-      else if (name === "force") out.force = true;
-      else if (name === "color") out.color = true;
-      else if (name === "no-color") out.color = false;
-      else throw new UsageError(`unknown option ${arg}`);
-      continue;
-    }
-    if (out.sub !== undefined) throw new UsageError(`unexpected argument ${arg}`);
-    out.sub = arg;
-  }
-  return out;
-}
-
-// --- styling --------------------------------------------------------------------------------
-
-interface Style {
-  green(s: string): string;
-  red(s: string): string;
-  yellow(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
-}
-
-function style(color: boolean): Style {
-  const wrap = (code: string) => (s: string) => color ? `\x1b[${code}m${s}\x1b[0m` : s;
+  let sub: string | undefined;
+  const p = parseOptions(args, {
+    valued: ["guild", "limit"],
+    flags: ["force"],
+    allowEmpty: false,
+    positional: (arg) => {
+      if (sub !== undefined) throw new UsageError(`unexpected argument ${arg}`);
+      sub = arg;
+    },
+  });
   return {
-    green: wrap("32"),
-    red: wrap("31"),
-    yellow: wrap("33"),
-    dim: wrap("2"),
-    bold: wrap("1"),
+    sub,
+    url: p.values.url,
+    token: p.values.token,
+    json: p.json,
+    force: p.flags.has("force"),
+    guild: p.values.guild,
+    limit: p.values.limit,
+    color: p.color,
+    help: p.help,
   };
 }
+
+// --- formatting -----------------------------------------------------------------------------
 
 const short = (fp: string | null | undefined) => (fp ? fp.slice(0, 12) : "none");
 const time = (ms: number) =>
@@ -274,7 +247,7 @@ export function renderLog(r: LogReport, s: Style): string {
 
 // --- HTTP ------------------------------------------------------------------------------------
 
-type Answer = { ok: true; body: unknown } | { ok: false; message: string; status?: number };
+type Answer = { ok: true; body: unknown } | CallFailure;
 
 async function call(
   io: CliIO,
@@ -285,76 +258,14 @@ async function call(
   body: unknown,
   timeoutMs: number,
 ): Promise<Answer> {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), timeoutMs);
-  let res: Response;
-  try {
-    res = await io.fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: ctl.signal,
-    });
-  } catch (error) {
-    clearTimeout(timer);
-    const why = ctl.signal.aborted
-      ? `no answer within ${timeoutMs / 1000} s`
-      : error instanceof Error
-      ? error.message
-      : String(error);
-    return {
-      ok: false,
-      message: `cannot reach the bot at ${base} (${why}). Is it running? Set --url or SYNC_URL.`,
-    };
+  const a = await request(io, base, token, method, path, body, { timeoutMs });
+  if (!a.ok) return a;
+  if (!a.httpOk) {
+    const detail = errorField(a.json) ?? new TextDecoder().decode(a.raw).slice(0, 200);
+    return { ok: false, status: a.status, message: `HTTP ${a.status} from the bot: ${detail}` };
   }
-  let text: string;
-  try {
-    text = await res.text();
-  } finally {
-    clearTimeout(timer);
-  }
-  let parsed: unknown = undefined;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: reported below
-  }
-  if (res.status === 401) {
-    const detail = (parsed as { error?: string } | undefined)?.error ?? "unauthorised";
-    return {
-      ok: false,
-      status: 401,
-      message: `the bot refused the token (401: ${detail}). Pass --token or set ` +
-        "SYNC_AUTH_TOKEN to the bot's SYNC_AUTH_TOKEN.",
-    };
-  }
-  if (!res.ok) {
-    const detail = (parsed as { error?: string } | undefined)?.error ?? text.slice(0, 200);
-    return { ok: false, status: res.status, message: `HTTP ${res.status} from the bot: ${detail}` };
-  }
-  if (parsed === undefined) {
-    return { ok: false, status: res.status, message: `the bot answered ${path} without JSON` };
-  }
-  return { ok: true, body: parsed };
-}
-
-function defaultIO(): CliIO {
-  let isTTY = false;
-  try {
-    isTTY = Deno.stdout.isTerminal();
-  } catch {
-    // no terminal information: plain output
-  }
-  return {
-    stdout: (t) => console.log(t),
-    stderr: (t) => console.error(t),
-    env: (name) => cliEnv()[name as keyof CliEnv],
-    fetch: (input, init) => fetch(input, init),
-    isTTY,
-  };
+  if (a.json === undefined) return notJson(a.status, path);
+  return { ok: true, body: a.json };
 }
 
 /** Runs the CLI; resolves to the exit code (see the module comment). */
@@ -362,25 +273,19 @@ export async function runCommandsCli(
   args: string[],
   partial: Partial<CliIO> = {},
 ): Promise<number> {
-  const io: CliIO = { ...defaultIO(), ...partial };
+  const io: CliIO = { ...defaultBaseIO(), ...partial };
   let opts: Parsed;
   try {
     opts = parseArgs(args);
   } catch (error) {
-    io.stderr(`commands: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT.error;
+    return usage(io, (error as Error).message);
   }
   if (opts.help) {
     io.stdout(USAGE);
     return EXIT.ok;
   }
   if (!opts.sub || !["diff", "sync", "log"].includes(opts.sub)) {
-    io.stderr(
-      `commands: ${
-        opts.sub ? `unknown sub-command "${opts.sub}"` : "missing sub-command"
-      }\n\n${USAGE}`,
-    );
-    return EXIT.error;
+    return usage(io, opts.sub ? `unknown sub-command "${opts.sub}"` : "missing sub-command");
   }
   if (opts.force && opts.sub !== "sync") return usage(io, "--force only applies to sync");
   if (opts.guild && opts.sub !== "diff") return usage(io, "--guild only applies to diff");
@@ -390,17 +295,10 @@ export async function runCommandsCli(
   if (opts.limit && opts.sub !== "log") return usage(io, "--limit only applies to log");
   if (opts.limit && !/^\d{1,3}$/.test(opts.limit)) return usage(io, "--limit must be a number");
 
-  const base = (opts.url ?? io.env("SYNC_URL") ?? DEFAULT_URL).replace(/\/+$/, "");
-  if (!/^https?:\/\/\S+$/.test(base)) return usage(io, `--url must be an http(s) URL, got ${base}`);
-  const token = opts.token ?? io.env("SYNC_AUTH_TOKEN");
-  const color = opts.color ?? (io.isTTY && !io.env("NO_COLOR"));
-  const s = style(!opts.json && color);
-  const fail = (message: string, status?: number) => {
-    if (opts.json) io.stdout(JSON.stringify({ error: message, ...(status ? { status } : {}) }));
-    else io.stderr(s.red(`commands ${opts.sub}: ${message}`));
-    return EXIT.error;
-  };
-  if (!token) return fail("no operator token: pass --token or set SYNC_AUTH_TOKEN");
+  const conn = connection(io, opts, `commands ${opts.sub}`);
+  if ("usage" in conn) return usage(io, conn.usage);
+  const { base, token, s, fail } = conn;
+  if (!token) return fail(NO_TOKEN);
 
   if (opts.sub === "diff") {
     const q = opts.guild ? `?guild=${opts.guild}` : "";
@@ -428,6 +326,5 @@ export async function runCommandsCli(
 }
 
 function usage(io: CliIO, message: string): number {
-  io.stderr(`commands: ${message}\n\n${USAGE}`);
-  return EXIT.error;
+  return usageError(io, "commands", USAGE, message);
 }

@@ -4,17 +4,17 @@
  * KV), driven through its HTTP routes. Also the rule, re-derived independently from the
  * emulator's state, to check every member's final roles.
  */
-import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.ts";
-import { botEnvFor } from "../emulator/bot_env.ts";
-import { signingKeys } from "../_harness.ts";
-import { parseConfig } from "../../lib/config.ts";
-import { systemClock } from "../../lib/clock.ts";
-import { createLogger, type Logger, memoryLogger } from "../../lib/ops/log.ts";
-import { RestClient } from "../../lib/discord/rest.ts";
-import { type App, createApp } from "../../lib/app.ts";
-import type { AppDeps } from "../../lib/deps.ts";
-import { createHandler } from "../../routes/mod.ts";
+import type { Emulator } from "../emulator/server.ts";
+import type { Logger } from "../../lib/ops/log.ts";
 import type { JobProgress } from "../../lib/jobs/progress.ts";
+import {
+  type BotFixture,
+  emulatorCallback,
+  fixtureStarter,
+  type InProcessBot,
+  pollUntil,
+  startInProcessBot,
+} from "../_bot.ts";
 
 export const GUILD = "200000000000000001";
 export const TOKEN = "sync-test-token-0123456789abcdef";
@@ -27,14 +27,7 @@ export interface BotOptions {
   log?: Logger;
 }
 
-export interface TestBot {
-  app: App;
-  deps: AppDeps;
-  url: string;
-  kv: Deno.Kv;
-  rest: RestClient;
-  log: ReturnType<typeof memoryLogger>;
-  request(method: string, path: string, body?: unknown, token?: string | null): Promise<Response>;
+export interface TestBot extends InProcessBot {
   trigger(
     body?: unknown,
     query?: string,
@@ -48,113 +41,35 @@ export interface TestBot {
    * first (a deferred callback), so follow-ups and edits of the original land there.
    */
   interact(payload: { id: string; token: string }): Promise<Record<string, unknown>>;
-  /** Waits for background work (chunks, continuations) to settle. */
-  settle(): Promise<void>;
-  close(): Promise<void>;
 }
 
-export interface Fixture {
-  emu: Emulator;
-  bot: TestBot;
-  close(): Promise<void>;
-}
+export type Fixture = BotFixture<TestBot>;
 
 /** Fast defaults: every bucket and the global limit at 200/s, small chunks, quick checkpoints. */
-export async function startFixture(
-  emuOptions: EmulatorOptions = {},
-  botOptions: BotOptions = {},
-): Promise<Fixture> {
-  const emu = await startEmulator({ uniformRate: 200, guilds: [{ members: 200 }], ...emuOptions });
-  try {
-    const bot = await startBot(emu, botOptions);
-    return {
-      emu,
-      bot,
-      async close() {
-        await bot.close();
-        await emu.close();
-      },
-    };
-  } catch (e) {
-    await emu.close();
-    throw e;
-  }
-}
+export const startFixture = fixtureStarter(
+  { uniformRate: 200, guilds: [{ members: 200 }] },
+  startBot,
+);
 
 export async function startBot(emu: Emulator, o: BotOptions = {}): Promise<TestBot> {
-  const keys = await signingKeys();
-  const kv = o.kv ?? await Deno.openKv(":memory:");
   const serve = o.serve ?? true;
-  let handler: ((req: Request) => Promise<Response>) | null = null;
-  let server: Deno.HttpServer | null = null;
-  let url = "http://bot.invalid";
-  if (serve) {
-    const ready = Promise.withResolvers<Deno.NetAddr>();
-    server = Deno.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      onListen: (a) => ready.resolve(a as Deno.NetAddr),
-    }, (req) => handler ? handler(req) : new Response("starting", { status: 503 }));
-    url = `http://127.0.0.1:${(await ready.promise).port}`;
-  }
-  const config = parseConfig(botEnvFor(emu, keys.publicKeyHex, GUILD, {
-    SYNC_AUTH_TOKEN: TOKEN,
-    ...(serve ? { SELF_URL: url } : {}),
-    SYNC_PATCH_LIMIT: `${emu.limits.memberPatch.limit}/${emu.limits.memberPatch.windowMs}ms`,
-    SYNC_ROLE_LIMIT: `${emu.limits.memberRole.limit}/${emu.limits.memberRole.windowMs}ms`,
-    DISCORD_GLOBAL_RATE_LIMIT: String(emu.limits.global),
-    ETHOS_CLIENT: "ethos-discord-bot-tests@0.1.0",
-    ...o.env,
-  }));
-  const log = memoryLogger("info");
-  const quiet = o.log ??
-    createLogger({ level: "warn", sink: (line) => log.lines.push(JSON.parse(line)) });
-  const rest = new RestClient({
-    token: config.discord.token,
-    apiBase: config.discord.apiBase,
-    clock: systemClock,
-    log: quiet,
-    globalLimit: config.discord.globalRateLimit,
-    retryBaseMs: 20,
-    retryMaxMs: 200,
-  });
-  const background = new Set<Promise<unknown>>();
-  const deps: AppDeps = {
-    config,
-    kv,
-    rest,
-    clock: systemClock,
-    log: o.log ?? log,
-    fetch: globalThis.fetch.bind(globalThis),
-    waitUntil(work) {
-      const p = work.catch((error) => log.error("background work failed", { error }));
-      background.add(p);
-      p.finally(() => background.delete(p));
+  const { bot: base, postInteraction } = await startInProcessBot(emu, {
+    guildId: GUILD,
+    token: TOKEN,
+    serve,
+    selfUrl: serve,
+    kv: o.kv,
+    log: o.log,
+    env: {
+      SYNC_PATCH_LIMIT: `${emu.limits.memberPatch.limit}/${emu.limits.memberPatch.windowMs}ms`,
+      SYNC_ROLE_LIMIT: `${emu.limits.memberRole.limit}/${emu.limits.memberRole.windowMs}ms`,
+      ETHOS_CLIENT: "ethos-discord-bot-tests@0.1.0",
+      ...o.env,
     },
-    startedAt: Date.now(),
-  };
-  const app = await createApp(deps);
-  handler = createHandler(app);
-  const handle = handler;
-  const request = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
-    handle(
-      new Request(url + path, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    );
+  });
+  const { request } = base;
   const bot: TestBot = {
-    app,
-    deps: app.deps,
-    url,
-    kv,
-    rest,
-    log,
-    request,
+    ...base,
     async trigger(body = {}, query = "") {
       const res = await request("POST", `/trigger-sync${query}`, body);
       return { status: res.status, body: await res.json() };
@@ -168,56 +83,22 @@ export async function startBot(emu: Emulator, o: BotOptions = {}): Promise<TestB
       const res = await request("POST", "/stop-sync");
       return { status: res.status, body: await res.json() };
     },
-    async waitFor(pred = (p) => p.state === "completed", timeoutMs = 60_000) {
-      const end = Date.now() + timeoutMs;
-      let last: JobProgress | null = null;
-      while (Date.now() < end) {
-        last = await bot.status();
-        if (pred(last)) return last;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`timed out waiting; last status: ${JSON.stringify(last)}`);
+    waitFor(pred = (p) => p.state === "completed", timeoutMs = 60_000) {
+      return pollUntil<JobProgress>(
+        () => bot.status(),
+        pred,
+        timeoutMs,
+        25,
+        (last) => new Error(`timed out waiting; last status: ${JSON.stringify(last)}`),
+      );
     },
     async interact(payload) {
-      const pre = await fetch(
-        `${emu.discordBase}/interactions/${payload.id}/${payload.token}/callback`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ type: 5, data: { flags: 64 } }),
-        },
-      );
-      await pre.body?.cancel();
-      const body = JSON.stringify(payload);
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      const signature = await keys.sign(new TextEncoder().encode(timestamp + body));
-      const res = await handle(
-        new Request(url + "/interactions", {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "x-signature-timestamp": timestamp,
-            "x-signature-ed25519": signature,
-          },
-          body,
-        }),
-      );
+      await emulatorCallback(emu, payload, { type: 5, data: { flags: 64 } });
+      const res = await postInteraction(payload);
       if (res.status !== 200) {
         throw new Error(`interaction answered ${res.status}: ${await res.text()}`);
       }
       return await res.json();
-    },
-    async settle() {
-      for (let i = 0; i < 1000 && background.size; i++) {
-        await Promise.allSettled([...background]);
-      }
-    },
-    async close() {
-      app.shutdown.abort(new Error("test over"));
-      await bot.settle();
-      rest.close();
-      await server?.shutdown();
-      if (!o.kv) kv.close();
     },
   };
   return bot;

@@ -1,0 +1,269 @@
+/**
+ * What the operator CLIs (lib/cli/backup.ts, lib/cli/commands.ts) share: ANSI styling, option
+ * parsing, the connection settings (--url/--token with their env fallbacks), the default IO and
+ * the authenticated call to the bot's HTTP API with its messages for 401 and an unreachable bot.
+ */
+import { type CliEnv, cliEnv } from "../config.ts";
+
+/** The IO every CLI needs; each CLI's own IO type extends it. */
+export interface BaseIO {
+  /** One line (or block) of normal output. */
+  stdout(text: string): void;
+  /** One line of diagnostics. */
+  stderr(text: string): void;
+  env(name: string): string | undefined;
+  fetch: typeof fetch;
+  /** Colour by default when true (and NO_COLOR is unset). */
+  isTTY: boolean;
+}
+
+/** Exit code for "could not run" (usage, bot unreachable, 401, HTTP error). */
+export const EXIT_ERROR = 2;
+
+export const DEFAULT_URL = "http://localhost:8000";
+
+// --- styling ----------------------------------------------------------------------------------
+
+export interface Style {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+/** ANSI colours when `color`, the plain text otherwise. */
+export function style(color: boolean): Style {
+  const wrap = (code: string) => (s: string) => color ? `\x1b[${code}m${s}\x1b[0m` : s;
+  return {
+    green: wrap("32"),
+    red: wrap("31"),
+    yellow: wrap("33"),
+    dim: wrap("2"),
+    bold: wrap("1"),
+  };
+}
+
+// --- option parsing ---------------------------------------------------------------------------
+
+/** A bad command line: reported with the usage text, exit code 2. */
+export class UsageError extends Error {}
+
+export interface ArgSpec {
+  /** Options besides --url and --token that take a value (`--name value` or `--name=value`). */
+  valued: readonly string[];
+  /** Switches besides --json, --color and --no-color. */
+  flags: readonly string[];
+  /** Whether an empty value (`--name=`) is accepted. */
+  allowEmpty: boolean;
+  /** Takes each positional argument in order; may throw a UsageError. */
+  positional(arg: string): void;
+}
+
+export interface ParsedArgs {
+  /** The valued options given (the last one wins), including url and token. */
+  values: Record<string, string>;
+  /** The switches of `ArgSpec.flags` given. */
+  flags: Set<string>;
+  json: boolean;
+  /** --color / --no-color, the last one wins; undefined when neither. */
+  color?: boolean;
+  help: boolean;
+}
+
+/** Parses `argv` by `spec`; throws a UsageError on an unknown or malformed option. */
+export function parseArgs(argv: string[], spec: ArgSpec): ParsedArgs {
+  const out: ParsedArgs = { values: {}, flags: new Set(), json: false, help: false };
+  const valued = new Set(["url", "token", ...spec.valued]);
+  const flags = new Set(spec.flags);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "-h" || arg === "--help") {
+      out.help = true;
+      continue;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (valued.has(name)) {
+        const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+        if (
+          value === undefined || (!spec.allowEmpty && value === "") ||
+          (eq < 0 && value.startsWith("--"))
+        ) {
+          throw new UsageError(`--${name} needs a value`);
+        }
+        out.values[name] = value;
+        continue;
+      }
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (name === "json") out.json = true;
+      else if (name === "color") out.color = true;
+      else if (name === "no-color") out.color = false;
+      else if (flags.has(name)) out.flags.add(name);
+      else throw new UsageError(`unknown option ${arg}`);
+      continue;
+    }
+    spec.positional(arg);
+  }
+  return out;
+}
+
+/** Prints `${cli}: message`, a blank line and the usage text to stderr; returns exit code 2. */
+export function usageError(io: BaseIO, cli: string, usage: string, message: string): number {
+  io.stderr(`${cli}: ${message}\n\n${usage}`);
+  return EXIT_ERROR;
+}
+
+// --- connection -------------------------------------------------------------------------------
+
+/** Where and how a CLI talks to the bot, and how it reports errors once the options are read. */
+export interface Connection {
+  /** --url, else $SYNC_URL, else DEFAULT_URL; without trailing slashes. */
+  base: string;
+  /** --token, else $SYNC_AUTH_TOKEN; check it with `NO_TOKEN`. */
+  token: string | undefined;
+  s: Style;
+  /**
+   * Reports an error and returns exit code 2: `{error, status}` on stdout with --json, else
+   * `${prefix}: message` in red on stderr.
+   */
+  fail(message: string, status?: number): number;
+}
+
+/**
+ * The connection for the parsed options, or `{ usage }` (a usage message) when the base URL is
+ * not http(s). `prefix` heads the error lines (`backup list`, `commands sync`).
+ */
+export function connection(
+  io: BaseIO,
+  opts: { url?: string; token?: string; json: boolean; color?: boolean },
+  prefix: string,
+): Connection | { usage: string } {
+  const base = (opts.url ?? io.env("SYNC_URL") ?? DEFAULT_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\/\S+$/.test(base)) return { usage: `--url must be an http(s) URL, got ${base}` };
+  const token = opts.token ?? io.env("SYNC_AUTH_TOKEN");
+  const color = opts.color ?? (io.isTTY && !io.env("NO_COLOR"));
+  const s = style(!opts.json && color);
+  const fail = (message: string, status?: number) => {
+    if (opts.json) io.stdout(JSON.stringify({ error: message, ...(status ? { status } : {}) }));
+    else io.stderr(s.red(`${prefix}: ${message}`));
+    return EXIT_ERROR;
+  };
+  return { base, token, s, fail };
+}
+
+export const NO_TOKEN = "no operator token: pass --token or set SYNC_AUTH_TOKEN";
+
+// --- default IO -------------------------------------------------------------------------------
+
+/** The process's IO: console lines, the CLI environment, global fetch, stdout's terminal-ness. */
+export function defaultBaseIO(): BaseIO {
+  let isTTY = false;
+  try {
+    isTTY = Deno.stdout.isTerminal();
+  } catch {
+    // no terminal information: plain output
+  }
+  return {
+    stdout: (t) => console.log(t),
+    stderr: (t) => console.error(t),
+    env: (name) => cliEnv()[name as keyof CliEnv],
+    fetch: (input, init) => fetch(input, init),
+    isTTY,
+  };
+}
+
+// --- HTTP ---------------------------------------------------------------------------------------
+
+/** The call did not get a usable answer: the bot was unreachable or refused the token. */
+export interface CallFailure {
+  ok: false;
+  message: string;
+  status?: number;
+}
+
+/** The bot answered (any status but 401): the status, the raw body and its JSON when parsed. */
+export interface Reply {
+  ok: true;
+  status: number;
+  /** Whether the status is 2xx. */
+  httpOk: boolean;
+  raw: Uint8Array;
+  /** The body as JSON; undefined when empty, not JSON, or not parsed (see `parse`). */
+  json: unknown;
+}
+
+/**
+ * Sends `method path` to the bot with the bearer token (and `body` as JSON when given), waiting
+ * at most `timeoutMs` for the whole answer. The body is parsed as JSON unless `parse` is false and
+ * the status is 2xx.
+ */
+export async function request(
+  io: BaseIO,
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body: unknown,
+  opts: { timeoutMs: number; parse?: boolean },
+): Promise<Reply | CallFailure> {
+  const { timeoutMs, parse = true } = opts;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  try {
+    let res: Response;
+    try {
+      res = await io.fetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: ctl.signal,
+      });
+    } catch (error) {
+      const why = ctl.signal.aborted
+        ? `no answer within ${timeoutMs / 1000} s`
+        : error instanceof Error
+        ? error.message
+        : String(error);
+      return {
+        ok: false,
+        message: `cannot reach the bot at ${base} (${why}). Is it running? Set --url or SYNC_URL.`,
+      };
+    }
+    const raw = new Uint8Array(await res.arrayBuffer());
+    let json: unknown;
+    if (parse || !res.ok) {
+      try {
+        json = raw.length ? JSON.parse(new TextDecoder().decode(raw)) : undefined;
+      } catch {
+        json = undefined;
+      }
+    }
+    if (res.status === 401) {
+      const detail = errorField(json) ?? "unauthorised";
+      return {
+        ok: false,
+        status: 401,
+        message: `the bot refused the token (401: ${detail}). Pass --token or set ` +
+          "SYNC_AUTH_TOKEN to the bot's SYNC_AUTH_TOKEN.",
+      };
+    }
+    return { ok: true, status: res.status, httpOk: res.ok, raw, json };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The `error` field of an error answer's JSON, when there is one. */
+export function errorField(json: unknown): string | undefined {
+  return (json as { error?: string } | undefined)?.error;
+}
+
+/** The failure for a 2xx answer to `path` that is not JSON. */
+export function notJson(status: number, path: string): CallFailure {
+  return { ok: false, status, message: `the bot answered ${path} without JSON` };
+}
