@@ -34,23 +34,27 @@ export function createHandler(app: App): (req: Request) => Promise<Response> {
   registerBackupRoutes(router, app);
   return async (req) => {
     const start = performance.now();
+    // The path for log lines only: skip parsing the URL when debug lines are filtered out.
+    const path = () => new URL(req.url).pathname;
     let res: Response;
     try {
       res = await router.handle(req);
     } catch (error) {
       app.deps.log.error("route failed", {
         method: req.method,
-        path: new URL(req.url).pathname,
+        path: path(),
         error,
       });
       res = httpError(500, "internal error");
     }
-    app.deps.log.debug("request", {
-      method: req.method,
-      path: new URL(req.url).pathname,
-      status: res.status,
-      ms: Math.round(performance.now() - start),
-    });
+    if (app.deps.config.logLevel === "debug") {
+      app.deps.log.debug("request", {
+        method: req.method,
+        path: path(),
+        status: res.status,
+        ms: Math.round(performance.now() - start),
+      });
+    }
     return res;
   };
 }

@@ -31,10 +31,12 @@ export function priorDelivery(raw: unknown, now: number): Prior {
 
 export const PENDING = { state: "pending" } as const;
 
-function doneRecord(response: APIInteractionResponse) {
+/** The record to keep and its approximate size (serialised once). */
+function doneRecord(response: APIInteractionResponse): { value: unknown; size: number } {
   const value = { state: "done", response };
+  const size = JSON.stringify(value).length;
   // A response too large to keep is not replayed; the duplicate still gets no side effects.
-  return JSON.stringify(value).length < 60_000 ? value : { state: "done" };
+  return size < 60_000 ? { value, size } : { value: { state: "done" }, size: 20 };
 }
 
 const BATCH_SETS = 200;
@@ -57,12 +59,9 @@ export class ResponseRecorder {
 
   /** Resolves once the record is written (or its batch failed: then it rejects). */
   record(userId: string, id: string, response: APIInteractionResponse): Promise<void> {
-    const value = doneRecord(response);
-    this.#pending.push({
-      key: keys.idempotency(userId, id),
-      value,
-      size: JSON.stringify(value).length + 200,
-    });
+    const { value, size } = doneRecord(response);
+    // 200 bytes of slack for the key and the record's envelope.
+    this.#pending.push({ key: keys.idempotency(userId, id), value, size: size + 200 });
     this.#scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, this.delayMs)).then(
       () => {
         this.#scheduled = null;
