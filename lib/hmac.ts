@@ -1,9 +1,9 @@
 /**
- * HMAC-SHA256 signing for custom IDs and signed links. Computed synchronously with the runtime's
- * built-in node:crypto: WebCrypto's sign is an async op whose thread-pool round trip cost far
- * more than the hash itself (a /help reply signs three custom IDs on the hot path).
+ * HMAC-SHA256 signing for custom IDs and signed links, computed synchronously in JS (lib/sha256.ts):
+ * a /help reply signs three custom IDs on the hot path, and WebCrypto's async sign (a thread-pool
+ * round trip) or node:crypto's createHmac (a stream object per call) cost far more than the hash.
  */
-import { createHmac as nodeHmac, timingSafeEqual } from "node:crypto";
+import { hmacSha256 } from "./sha256.ts";
 
 export interface Hmac {
   /** base64url signature, truncated to `bytes` bytes. */
@@ -11,25 +11,44 @@ export interface Hmac {
   verify(data: string, signature: string, bytes?: number): Promise<boolean>;
 }
 
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** Unpadded base64url. */
 export function base64url(bytes: Uint8Array): string {
   let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    s += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
+  }
+  if (i + 1 === bytes.length) {
+    const n = bytes[i] << 16;
+    s += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63];
+  } else if (i + 2 === bytes.length) {
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    s += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63];
+  }
+  return s;
+}
+
+/** Compares in time that depends only on the lengths. */
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 const encoder = new TextEncoder();
 
 export function createHmac(secret: string, purpose: string): Promise<Hmac> {
   // One key per purpose, so a signature made for one use is worthless for another.
-  const key = encoder.encode(`${purpose}\0${secret}`);
+  const mac = hmacSha256(encoder.encode(`${purpose}\0${secret}`));
   const signSync = (data: string, bytes = 32) =>
-    base64url(new Uint8Array(nodeHmac("sha256", key).update(data).digest()).subarray(0, bytes));
+    base64url(mac(encoder.encode(data)).subarray(0, bytes));
   return Promise.resolve({
     sign: (data, bytes) => Promise.resolve(signSync(data, bytes)),
-    verify(data, signature, bytes) {
-      const expected = encoder.encode(signSync(data, bytes));
-      const given = encoder.encode(signature);
-      return Promise.resolve(expected.length === given.length && timingSafeEqual(expected, given));
-    },
+    verify: (data, signature, bytes) =>
+      Promise.resolve(constantTimeEqual(signSync(data, bytes), signature)),
   });
 }

@@ -71,6 +71,7 @@ export const audit = defineCommand({
   name: "audit",
   description: "Show this server's audit log of bot and backup actions, and verify its chain",
   category: "Backups",
+  readOnly: true,
   permissions: ["Administrator"],
   options: {
     page: opt.integer({ description: "Page (1 = newest)", minValue: 1, maxValue: 100_000 }),

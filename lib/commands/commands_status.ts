@@ -75,6 +75,7 @@ export const commandsStatus = defineCommand({
   description: "Show the slash-command manifest's fingerprint, last sync and drift",
   category: "Admin",
   permissions: ["ManageGuild"],
+  readOnly: true,
   cooldown: { uses: 2, perMs: 10_000 },
   handler: async (ctx) => ctx.ephemeral(renderCommandStatus(await commandStatus(manifestEnv(ctx)))),
 });

@@ -88,6 +88,11 @@ interface CommonDef {
   modals?: Record<string, ModalHandler>;
   /** Anyone may use its components; otherwise the command's permissions are checked again. */
   publicComponents?: boolean;
+  /**
+   * Its handler and components only read and reply. A duplicate delivery is then simply answered
+   * again, so no idempotency record is written or kept (two KV writes fewer per use).
+   */
+  readOnly?: boolean;
 }
 
 /** A plain command has options and a handler; a command with subcommands has neither. */
@@ -106,6 +111,7 @@ export interface Command {
   cooldown: Cooldown | null;
   restricted: boolean;
   publicComponents: boolean;
+  readOnly: boolean;
   root: Leaf | { kind: "branch"; subcommands: Record<string, Leaf | Group> };
   components: Record<string, ComponentHandler>;
   modals: Record<string, ModalHandler>;
@@ -173,6 +179,7 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
     cooldown: def.cooldown === false ? null : def.cooldown ?? DEFAULT_COOLDOWN,
     restricted: def.restricted ?? permissions !== 0n,
     publicComponents: def.publicComponents ?? false,
+    readOnly: def.readOnly ?? false,
     root,
     components: def.components ?? {},
     modals: def.modals ?? {},

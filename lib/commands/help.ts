@@ -118,6 +118,11 @@ export const help = defineCommand({
   description: "Show what this bot can do, by category",
   category: "General",
   contexts: ["guild", "bot_dm"],
+  // Rendered from memory and changes nothing: no idempotency record and no cooldown, so /help and
+  // its buttons cost no KV operation at all (each is a network round trip and a billed unit on
+  // Deploy).
+  readOnly: true,
+  cooldown: false,
   publicComponents: true,
   handler: async (ctx) => ctx.reply(await helpPage(ctx, ctx.user.id, 0, 0)),
   components: {

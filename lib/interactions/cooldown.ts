@@ -1,22 +1,45 @@
-/** Per-user, per-command cooldowns: a sliding window of recent uses, stored with the gate's write. */
+/**
+ * Per-user, per-command cooldowns: a sliding window of recent uses, stored with the gate's write.
+ * Each use keeps its interaction id, so a duplicate delivery is recognised and never counted twice
+ * (read-only commands have no other idempotency record).
+ */
 import { z } from "zod";
 import type { Cooldown } from "../commands/define.ts";
 
-const hitsSchema = z.object({ hits: z.array(z.number()) });
+const usesSchema = z.object({ at: z.array(z.number()), ids: z.array(z.string()) })
+  .refine((u) => u.at.length === u.ids.length);
+
+export type CooldownUses = z.infer<typeof usesSchema>;
 
 export type CooldownResult =
-  | { ok: true; next: { hits: number[] } }
+  /** One more use fits; `next` is what to store. */
+  | { ok: true; next: CooldownUses }
+  /** This interaction is already counted in the window: nothing to store. */
+  | { ok: true; repeat: true }
   | { ok: false; retryAfterMs: number };
 
-/** Whether one more use fits the window, given the stored value; `next` is what to store. */
-export function evaluateCooldown(stored: unknown, cooldown: Cooldown, now: number): CooldownResult {
-  const parsed = hitsSchema.safeParse(stored);
-  const recent = (parsed.success ? parsed.data.hits : []).filter((t) => t > now - cooldown.perMs);
-  if (recent.length >= cooldown.uses) {
-    return {
-      ok: false,
-      retryAfterMs: recent[recent.length - cooldown.uses] + cooldown.perMs - now,
-    };
+/** Whether use `id` fits the window, given the stored value. */
+export function evaluateCooldown(
+  stored: unknown,
+  cooldown: Cooldown,
+  now: number,
+  id: string,
+): CooldownResult {
+  const parsed = usesSchema.safeParse(stored);
+  const at: number[] = [];
+  const ids: string[] = [];
+  if (parsed.success) {
+    for (let i = 0; i < parsed.data.at.length; i++) {
+      if (parsed.data.at[i] <= now - cooldown.perMs) continue;
+      if (parsed.data.ids[i] === id) return { ok: true, repeat: true };
+      at.push(parsed.data.at[i]);
+      ids.push(parsed.data.ids[i]);
+    }
   }
-  return { ok: true, next: { hits: [...recent, now] } };
+  if (at.length >= cooldown.uses) {
+    return { ok: false, retryAfterMs: at[at.length - cooldown.uses] + cooldown.perMs - now };
+  }
+  at.push(now);
+  ids.push(id);
+  return { ok: true, next: { at, ids } };
 }

@@ -129,14 +129,19 @@ async function gate(app: InteractionApp, req: GateRequest, trace: Trace): Promis
   return { ok: false, response: result.response ?? reply.ephemeral(MESSAGES.duplicate) };
 }
 
-/** Runs an admitted handler under the deadline; its response is kept for duplicate deliveries. */
+/**
+ * Runs an admitted handler under the deadline; the response of a claimed interaction is kept for
+ * duplicate deliveries (a read-only command's duplicate is simply answered again).
+ */
 async function run(
   app: InteractionApp,
   interaction: APIInteraction,
   trace: Trace,
+  command: Command,
   handler: () => Promise<APIInteractionResponse> | APIInteractionResponse,
 ): Promise<APIInteractionResponse> {
   const response = await withDeadline(app, interaction, trace, async () => await handler());
+  if (command.readOnly) return response;
   // Buffered and written in a batch shortly after the response is sent; a duplicate delivery in
   // the meantime sees the claim as pending.
   app.deps.waitUntil(
@@ -343,6 +348,7 @@ async function command(
     interactionId: interaction.id,
     userId: userOf(interaction).id,
     now: app.deps.clock.now(),
+    claim: !cmd.readOnly,
     allowList: allowListFor(interaction, cmd),
     cooldown: cmd.cooldown ? { command: name, userId: user.id, spec: cmd.cooldown } : undefined,
   }, trace);
@@ -353,7 +359,7 @@ async function command(
     options,
     modal: (data) => reply.modal(data),
   };
-  return await run(app, interaction, trace, () => invocation.leaf.handler(ctx));
+  return await run(app, interaction, trace, cmd, () => invocation.leaf.handler(ctx));
 }
 
 /** Custom-ID check, route lookup, permission bits and gate shared by components and modals. */
@@ -387,6 +393,7 @@ async function admitRoute<H>(
     interactionId: interaction.id,
     userId: userOf(interaction).id,
     now: app.deps.clock.now(),
+    claim: !found.command.readOnly,
     allowList: guarded ? allowListFor(interaction, found.command) : undefined,
   }, trace);
   if (!admission.ok) return admission;
@@ -417,7 +424,7 @@ async function component(
     },
     modal: (data) => reply.modal(data),
   };
-  return await run(app, interaction, trace, () => found.handler(ctx));
+  return await run(app, interaction, trace, found.command, () => found.handler(ctx));
 }
 
 async function modalSubmit(
@@ -442,7 +449,7 @@ async function modalSubmit(
     fields,
     update: (input) => reply.update(input),
   };
-  return await run(app, interaction, trace, () => found.handler(ctx));
+  return await run(app, interaction, trace, found.command, () => found.handler(ctx));
 }
 
 function flattenOptions(

@@ -65,9 +65,9 @@ export const cooldownSource: PrivacySource = {
   async view(deps, _guildId, userId) {
     const items: string[] = [];
     for await (
-      const e of deps.kv.list<{ hits: number[] }>({ prefix: keys.cooldownsOfUser(userId) })
+      const e of deps.kv.list<{ at?: number[] }>({ prefix: keys.cooldownsOfUser(userId) })
     ) {
-      items.push(`/${String(e.key.at(-1))}: ${e.value.hits?.length ?? 0} recent uses`);
+      items.push(`/${String(e.key.at(-1))}: ${e.value.at?.length ?? 0} recent uses`);
     }
     return { name: this.name, items, retention: "seconds (the cooldown window)" };
   },

@@ -7,6 +7,7 @@ import {
   GUILD_ID,
   rawOptions,
   type TestApp,
+  USER_ID,
 } from "../_harness.ts";
 import { defineCommand } from "../../lib/commands/define.ts";
 import { opt } from "../../lib/commands/options.ts";
@@ -62,6 +63,13 @@ const testCommands = [
     description: "Default cooldown",
     category: "Test",
     handler: (ctx) => ctx.ephemeral("ok"),
+  }),
+  defineCommand({
+    name: "peek",
+    description: "Read-only, default cooldown",
+    category: "Test",
+    readOnly: true,
+    handler: (ctx) => ctx.ephemeral(`peek by ${ctx.user.id}`),
   }),
   defineCommand({
     name: "num",
@@ -220,6 +228,24 @@ Deno.test("cooldown: 3 uses per 5 s, then the time left; a refusal spends no use
     assertEquals(other.data.content, "ok");
     t.clock.advance(2_001);
     assertEquals((await send(t, commandInteraction("limited"))).data.content, "ok");
+  }));
+
+Deno.test("read-only command: a duplicate is answered again, counted once, and nothing is recorded", () =>
+  withApp(async (t) => {
+    const payload = commandInteraction("peek");
+    const first = await send(t, payload);
+    await t.settle();
+    assertEquals(first.data.content, `peek by ${USER_ID}`);
+    assertEquals(await send(t, payload), first);
+    await t.settle();
+    // No idempotency record for a read-only command...
+    assertEquals((await Array.fromAsync(t.deps.kv.list({ prefix: ["idem"] }))).length, 0);
+    // ...and the duplicate did not spend a use: two more fit the 3-per-5-s window.
+    assertEquals((await send(t, commandInteraction("peek"))).data.content, first.data.content);
+    assertEquals((await send(t, commandInteraction("peek"))).data.content, first.data.content);
+    assertStringIncludes((await send(t, commandInteraction("peek"))).data.content, "Slow down");
+    // A duplicate of a counted use is still answered while the window is full.
+    assertEquals(await send(t, payload), first);
   }));
 
 Deno.test("option values are validated: out-of-range integers get a clear ephemeral error", () =>
