@@ -140,6 +140,7 @@ interface Result {
   otherReads: number;
   discordCalls: number;
   rateLimited: { user: number; global: number; shared: number };
+  rateLimitedRoutes: Record<string, number>;
   ethosCalls: Record<string, number>;
   kvOpsPerMember: number;
   /** KV operations of the sync itself (checkpoints, lease, score cache), per member. */
@@ -201,6 +202,7 @@ interface HostStats {
   writes: number;
   noopWrites: number;
   rateLimited: { user: number; global: number; shared: number };
+  rateLimitedRoutes: Record<string, number>;
   ethosCalls: Record<string, number>;
   outOfSync: number;
   rssMb: number;
@@ -224,6 +226,7 @@ async function host(c: Case): Promise<void> {
       writes: emu.stats.writes.length,
       noopWrites: emu.stats.noopRoleWrites().length,
       rateLimited: emu.stats.rateLimited,
+      rateLimitedRoutes: emu.stats.rateLimitedRoutes,
       ethosCalls: emu.stats.ethosCalls,
       outOfSync: path === "/verify" ? changeCounts(emu).length : -1,
       rssMb: Math.round(Deno.memoryUsage().rss / 1e6),
@@ -421,6 +424,7 @@ async function runCase(c: Case): Promise<Result> {
     otherReads: discordCalls - patches - roleCalls - listCalls - rereads,
     discordCalls,
     rateLimited: hs.rateLimited,
+    rateLimitedRoutes: hs.rateLimitedRoutes,
     ethosCalls: hs.ethosCalls,
     kvOpsPerMember: Math.round((kvTotal / totalMembers) * 1000) / 1000,
     syncKvOpsPerMember: Math.round(
@@ -472,7 +476,9 @@ for (const c of cases) {
       `  oldest role read behind a PATCH: ${
         r.maxPatchReadAgeMs ?? "-"
       } ms (SYNC_FRESH_MS scaled with the windows)`,
-      `  429s ${JSON.stringify(r.rateLimited)} (target 0)`,
+      `  429s ${JSON.stringify(r.rateLimited)} (target 0)${
+        Object.keys(r.rateLimitedRoutes).length ? ` ${JSON.stringify(r.rateLimitedRoutes)}` : ""
+      }`,
       `  Ethos calls ${JSON.stringify(r.ethosCalls)}`,
       `  KV ops per member ${r.kvOpsPerMember}: the sync's own ${r.syncKvOpsPerMember}, the REST ` +
       `client's shared bucket state ${Math.round((r.restSharedKvOps / r.members) * 1000) / 1000} ` +

@@ -3,7 +3,7 @@
  *
  *   reader ──► scores + rule + diff ──► scheduler split ──► PATCH lane ─┐
  *     (members in user-id order,              (per page,    role lane ─┴─► tracker ──► checkpoint
- *      `after` paging, or the Ethos            backlog-aware)
+ *      `after` paging, or the Ethos            totals-aware)
  *      updates feed in incremental mode)
  *
  * - Reader: lists members after the cursor (1000 a page, fewer when the global limit binds so
@@ -11,8 +11,9 @@
  *   are about to run dry (so reads are fresh and memory stays flat). Scores per page come from
  *   the cache, Ethos in bulk, and the confirming single lookup (scores.ts).
  * - Rule + diff (rule.ts): members whose managed roles already match get no write.
- * - Scheduler (scheduler.ts): splits the page's writers between the two buckets, counting the
- *   work already queued, so both lanes end together.
+ * - Scheduler (scheduler.ts): splits each page's writers between the two buckets the way the
+ *   optimum over every writer seen so far in the chunk would, so both lanes end together and the
+ *   run makes the whole-guild optimum's calls.
  * - Lanes (lanes.ts): evenly paced at the bucket rate, few in flight.
  * - Tracker: writes complete out of order across the lanes; the checkpoint cursor is the highest
  *   user id such that every member up to it is done, and the counters advance with it, so a
@@ -57,7 +58,7 @@ import {
   type SyncRules,
   targetRoles,
 } from "./rule.ts";
-import { type Binding, type LaneRates, makespanOf, splitWrites } from "./scheduler.ts";
+import { type Binding, type LaneRates, makespanOf, PagedSplit } from "./scheduler.ts";
 import { Lane, Pacer } from "./lanes.ts";
 import { type GuildContext, guildContextSchema } from "./context.ts";
 
@@ -167,6 +168,8 @@ export class SyncChunk {
   #rates: LaneRates;
   #binding: Binding = "none";
   #callsPlanned = 0;
+  /** Splits each page's writers between the lanes as the whole-chunk optimum would. */
+  #split: PagedSplit;
   #membersSeen = 0;
   #lastFetchMs = 200;
   #patchLane!: Lane<Item>;
@@ -193,6 +196,7 @@ export class SyncChunk {
       role: s.roleLimit.limit * 1000 / s.roleLimit.windowMs,
       global: deps.config.discord.globalRateLimit,
     };
+    this.#split = new PagedSplit(this.#rates);
   }
 
   /**
@@ -227,6 +231,7 @@ export class SyncChunk {
       });
       l.setIntervalMs(interval);
       this.#rates[lane] = 1000 / interval;
+      this.#split.setRates(this.#rates);
     }
   }
 
@@ -468,11 +473,7 @@ export class SyncChunk {
       }
     }
     if (writers.length) {
-      const split = splitWrites(writers.map((w) => changeCount(w.diff!)), this.#rates, {
-        patch: this.#patchLane.queued,
-        role: this.#roleLane.queued,
-        global: 0,
-      });
+      const split = this.#split.split(writers.map((w) => changeCount(w.diff!)));
       this.#binding = split.binding;
       this.#callsPlanned += split.patchCalls + split.roleCalls;
       writers.forEach((it, i) => {

@@ -15,7 +15,7 @@
  * When the global limit binds, one PATCH per member (k calls become 1) is what the optimum picks
  * for every member with k > 1; members with k = 1 cost one call either way.
  *
- * `backlog` carries work already queued on each lane, so the engine can split page after page
+ * `backlog` carries the calls already given to each lane, so the engine can split page after page
  * online and both lanes end together.
  */
 
@@ -28,7 +28,7 @@ export interface LaneRates {
   global: number;
 }
 
-/** Calls already queued (not yet sent) per lane; `global` counts other calls (reads). */
+/** Calls already given to each lane; `global` counts other calls (reads). */
 export interface Backlog {
   patch: number;
   role: number;
@@ -177,4 +177,106 @@ export function syncLowerBound(
     ? "patch"
     : "role";
   return { ms, patchCalls: split.patchCalls, roleCalls: split.roleCalls, listCalls, binding };
+}
+
+/**
+ * The whole-run optimum over a histogram: `counts[k]` writers need k changes. Returns how many of
+ * each class go by role calls. Same objective and ties as `splitWrites` (which it equals), in
+ * O(classes): inside one class the lane times are linear in the number j moved to the role
+ * route, so only the ends and the points next to where they cross can be best.
+ */
+export function splitCounts(
+  counts: readonly number[],
+  rates: LaneRates,
+  backlog: Backlog = { patch: 0, role: 0, global: 0 },
+): { toRole: number[]; patchCalls: number; roleCalls: number; makespan: number; binding: Binding } {
+  const writers = counts.reduce((n, c, k) => n + (k > 0 ? c : 0), 0);
+  let best = { k: 0, j: 0, ...makespanOf(writers, 0, rates, backlog), calls: writers };
+  let moved = 0; // members of the lower classes on the role route
+  let roleCalls = 0;
+  for (let k = 1; k < counts.length; k++) {
+    const n = counts[k] ?? 0;
+    if (n === 0) continue;
+    // Lane times at j: patch (writers - moved - j) / rp, role (roleCalls + j k) / rr, global
+    // (writers - moved + roleCalls + j (k - 1)) / rg; patch falls, the others rise.
+    const candidates = new Set<number>([1, n]);
+    const pb = backlog.patch + writers - moved;
+    const rb = backlog.role + roleCalls;
+    const crossRole = (pb / rates.patch - rb / rates.role) / (1 / rates.patch + k / rates.role);
+    const gb = backlog.global + backlog.patch + backlog.role + writers - moved + roleCalls;
+    const crossGlobal = (pb / rates.patch - gb / rates.global) /
+      (1 / rates.patch + (k - 1) / rates.global);
+    for (const x of [crossRole, crossGlobal]) {
+      if (!Number.isFinite(x)) continue;
+      for (const j of [Math.floor(x) - 1, Math.floor(x), Math.ceil(x), Math.ceil(x) + 1]) {
+        if (j >= 1 && j <= n) candidates.add(j);
+      }
+    }
+    for (const j of [...candidates].sort((a, b) => a - b)) {
+      const patchCalls = writers - moved - j;
+      const role = roleCalls + j * k;
+      const t = makespanOf(patchCalls, role, rates, backlog);
+      const calls = patchCalls + role;
+      const better = t.makespan < best.makespan - EPS ||
+        (Math.abs(t.makespan - best.makespan) <= EPS && calls <= best.calls);
+      if (better) best = { k, j, ...t, calls };
+    }
+    moved += n;
+    roleCalls += n * k;
+  }
+  const toRole = counts.map((c, k) => k === 0 ? 0 : k < best.k ? c : k === best.k ? best.j : 0);
+  const role = toRole.reduce((s, c, k) => s + c * k, 0);
+  const onRole = toRole.reduce((s, c) => s + c, 0);
+  return {
+    toRole,
+    patchCalls: writers - onRole,
+    roleCalls: role,
+    makespan: best.makespan,
+    binding: best.binding,
+  };
+}
+
+/**
+ * Splits a run page by page, online, so that the run ends as the whole-run optimum would: every
+ * page recomputes the optimum for all writers seen so far (by class, `splitCounts`) and moves to
+ * the role route as many of the page's writers of each class as that optimum still lacks. Calls
+ * already given to a lane cannot be taken back, so a page never moves more than the optimum
+ * wants. A split made page by page against what is queued instead adds up each page's rounding.
+ */
+export class PagedSplit {
+  #seen: number[] = [];
+  #onRole: number[] = [];
+
+  constructor(private rates: LaneRates) {}
+
+  /** New rates (a bucket's real limit was learned); later pages follow them. */
+  setRates(rates: LaneRates): void {
+    this.rates = rates;
+  }
+
+  split(changes: readonly number[]): Split {
+    const page: number[] = [];
+    for (const k of changes) page[k] = (page[k] ?? 0) + 1;
+    for (let k = 1; k < page.length; k++) this.#seen[k] = (this.#seen[k] ?? 0) + (page[k] ?? 0);
+    const target = splitCounts(Array.from(this.#seen, (c) => c ?? 0), this.rates);
+    const take: number[] = [];
+    for (let k = 1; k < page.length; k++) {
+      const want = (target.toRole[k] ?? 0) - (this.#onRole[k] ?? 0);
+      take[k] = Math.max(0, Math.min(page[k] ?? 0, want));
+      this.#onRole[k] = (this.#onRole[k] ?? 0) + take[k];
+    }
+    const toRole = changes.map((k) => {
+      if (k <= 0 || !((take[k] ?? 0) > 0)) return false;
+      take[k]--;
+      return true;
+    });
+    let patchCalls = 0;
+    let roleCalls = 0;
+    changes.forEach((k, i) => {
+      if (k === 0) return;
+      if (toRole[i]) roleCalls += k;
+      else patchCalls++;
+    });
+    return { toRole, patchCalls, roleCalls, makespan: target.makespan, binding: target.binding };
+  }
 }

@@ -83,8 +83,13 @@ export function createDiscordHandler(
     invalid.record();
     stats.invalidRequests++;
   };
-  const rateLimited = (scope: RateLimitScope, retryMs: number, headers: Headers): Response => {
-    stats.rateLimited[scope]++;
+  const rateLimited = (
+    scope: RateLimitScope,
+    route: string,
+    retryMs: number,
+    headers: Headers,
+  ): Response => {
+    stats.countRateLimited(scope, route);
     if (scope !== "shared") countInvalid();
     const retryAfter = seconds(retryMs);
     headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
@@ -137,18 +142,18 @@ export function createDiscordHandler(
       const peek = limiter.take(route.bucket, route.key, major, false);
       const headers = forced.scope === "global" ? {} : bucketHeaders(peek, state.now());
       if (forced.scope === "user") headers["x-ratelimit-remaining"] = "0";
-      return rateLimited(forced.scope, forced.retryAfter * 1000, headers);
+      return rateLimited(forced.scope, route.key, forced.retryAfter * 1000, headers);
     }
 
     if (!route.interaction) {
       const wait = limiter.takeGlobal(deps.token);
-      if (wait > 0) return rateLimited("global", wait, {});
+      if (wait > 0) return rateLimited("global", route.key, wait, {});
     }
 
     const bucket = limiter.take(route.bucket, route.key, major);
     const now = state.now();
     const headers = bucketHeaders(bucket, now);
-    if (!bucket.allowed) return rateLimited("user", bucket.resetAt - now, headers);
+    if (!bucket.allowed) return rateLimited("user", route.key, bucket.resetAt - now, headers);
 
     if (!route.interaction) {
       const fault = faults.roll();
@@ -202,7 +207,7 @@ export function createDiscordHandler(
         const retry = Number(e.extra?.retry_after ?? 1);
         headers["retry-after"] = String(Math.max(1, Math.ceil(retry)));
         headers["x-ratelimit-scope"] = "user";
-        stats.rateLimited.user++;
+        stats.countRateLimited("user", route.key);
       }
       if (e.status === 401 || e.status === 403 || e.status === 429) countInvalid();
     }

@@ -25,6 +25,8 @@ export class EmulatorStats {
   statuses: Record<number, number> = {};
   /** Discord 429s by X-RateLimit-Scope. */
   rateLimited: Record<RateLimitScope, number> = { user: 0, global: 0, shared: 0 };
+  /** Discord 429s by "scope route key", to tell which limit was overrun. */
+  rateLimitedRoutes: Record<string, number> = {};
   /** Successful mutating Discord requests, oldest first (interaction routes excluded). */
   writes: WriteRecord[] = [];
   /** 401, 403 and non-shared 429 answers, as Discord counts them toward the ban. */
@@ -63,6 +65,12 @@ export class EmulatorStats {
     this.requests[route] = (this.requests[route] ?? 0) + 1;
   }
 
+  countRateLimited(scope: RateLimitScope, route: string): void {
+    this.rateLimited[scope]++;
+    const key = `${scope} ${route}`;
+    this.rateLimitedRoutes[key] = (this.rateLimitedRoutes[key] ?? 0) + 1;
+  }
+
   countStatus(status: number): void {
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
   }
@@ -71,6 +79,7 @@ export class EmulatorStats {
     this.requests = {};
     this.statuses = {};
     this.rateLimited = { user: 0, global: 0, shared: 0 };
+    this.rateLimitedRoutes = {};
     this.writes = [];
     this.invalidRequests = 0;
     this.bannedRequests = 0;

@@ -2,6 +2,8 @@ import { assert, assertEquals } from "../_assert.ts";
 import {
   type LaneRates,
   makespanOf,
+  PagedSplit,
+  splitCounts,
   splitWrites,
   syncLowerBound,
   windowedMs,
@@ -143,4 +145,69 @@ Deno.test("scheduler: windowed time and the lower bound", () => {
   });
   assertEquals(u.patchCalls + u.roleCalls, 60);
   assertEquals(u.binding, "global");
+});
+
+/** A small deterministic generator, so the cases below are the same on every run. */
+function lcg(seed: number) {
+  return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+}
+
+function histogram(changes: readonly number[]): number[] {
+  const counts: number[] = [];
+  for (const k of changes) counts[k] = (counts[k] ?? 0) + 1;
+  return Array.from(counts, (c) => c ?? 0);
+}
+
+Deno.test("scheduler: the split by class equals the split by member", () => {
+  const r = lcg(11);
+  for (let i = 0; i < 200; i++) {
+    const rates = { patch: 0.5 + r(), role: 0.5 + r(), global: r() < 0.3 ? 0.5 + r() : 50 };
+    const backlog = { patch: Math.floor(r() * 20), role: Math.floor(r() * 20), global: 0 };
+    const changes = Array.from({ length: Math.floor(r() * 300) }, () => Math.floor(r() * 5));
+    const byMember = splitWrites(changes, rates, backlog);
+    const byClass = splitCounts(histogram(changes), rates, backlog);
+    assertEquals(
+      [byClass.patchCalls, byClass.roleCalls, byClass.binding],
+      [byMember.patchCalls, byMember.roleCalls, byMember.binding],
+      `case ${i}`,
+    );
+    assert(Math.abs(byClass.makespan - byMember.makespan) < 1e-9);
+  }
+});
+
+Deno.test("scheduler: page by page, a run makes the whole-run optimum's calls", () => {
+  // Like a guild: every page drawn from the same mix of change counts, two equal write buckets.
+  const r = lcg(7);
+  const rates = { patch: 1, role: 1, global: 50 };
+  for (const share1 of [0.25, 0.45, 0.6]) {
+    const pages = Array.from({ length: 100 }, () =>
+      Array.from({ length: 1000 }, () => {
+        const x = r();
+        return x < 0.63 ? 0 : x < 0.63 + 0.37 * share1 ? 1 : r() < 0.9 ? 2 : 3;
+      }));
+    const paged = new PagedSplit(rates);
+    let patch = 0;
+    let role = 0;
+    for (const page of pages) {
+      const s = paged.split(page);
+      assertEquals(s.toRole.filter((x, i) => x && page[i] === 0).length, 0);
+      patch += s.patchCalls;
+      role += s.roleCalls;
+    }
+    const best = splitWrites(pages.flat(), rates);
+    assertEquals(patch + role, best.patchCalls + best.roleCalls, `share ${share1}`);
+    assert(Math.max(patch, role) <= best.makespan + 1, `share ${share1}: lanes end together`);
+  }
+});
+
+Deno.test("scheduler: a page never takes back what earlier pages gave the role route", () => {
+  const paged = new PagedSplit({ patch: 1, role: 1, global: 50 });
+  // First pages: only two-change members, half go by role calls to balance the lanes.
+  const first = paged.split(Array(30).fill(2));
+  assert(first.roleCalls > 0);
+  // Then one-change members arrive: the optimum would rather have moved them; the two-change
+  // members already sent stay where they are and the new ones fill the role route.
+  const later = paged.split(Array(30).fill(1));
+  assertEquals(later.toRole.filter(Boolean).length + later.patchCalls, 30);
+  assert(later.roleCalls <= 30);
 });
