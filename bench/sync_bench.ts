@@ -19,6 +19,7 @@
  *   deno run -A bench/sync_bench.ts          # default: a-10k@1x, b-10k@50x, a-100k@5x, b-100k@100x (~10 min)
  *   deno run -A bench/sync_bench.ts --full   # adds a-100k@1x (~13 min) and b-100k@10x (~35 min)
  *   deno run -A bench/sync_bench.ts --case=a:10000:1 --case=b:100000:10
+ *   deno run -A bench/sync_bench.ts --case=a:10000:1 --fresh-ms=12500   # SYNC_FRESH_MS (unscaled)
  */
 import { type Emulator, type EmulatorLimits, startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";
@@ -42,6 +43,8 @@ interface Case {
 }
 
 const args = Deno.args;
+/** SYNC_FRESH_MS before scaling: `--fresh-ms=N` shows the list calls a longer window saves. */
+const FRESH_MS = Number(args.find((a) => a.startsWith("--fresh-ms="))?.slice(11) ?? 5000);
 const cases: Case[] = args.filter((a) => a.startsWith("--case=")).map((a) => {
   const [kind, members, scale] = a.slice(7).split(":");
   return { kind: kind as "a" | "b", members: Number(members), scale: Number(scale ?? 1) };
@@ -320,8 +323,8 @@ async function runCase(c: Case): Promise<Result> {
     SYNC_MAX_CHUNK_MS: "3600000",
     SYNC_PATCH_LIMIT: `${limits.memberPatch.limit}/${limits.memberPatch.windowMs}ms`,
     SYNC_ROLE_LIMIT: `${limits.memberRole.limit}/${limits.memberRole.windowMs}ms`,
-    // The 5 s freshness window, scaled like every other duration.
-    SYNC_FRESH_MS: String(Math.max(50, Math.round(5000 / c.scale))),
+    // The freshness window (default 5 s), scaled like every other duration.
+    SYNC_FRESH_MS: String(Math.max(50, Math.round(FRESH_MS / c.scale))),
     DISCORD_GLOBAL_RATE_LIMIT: String(limits.global),
     ETHOS_CLIENT: "ethos-discord-bot-bench@0.1.0",
   });

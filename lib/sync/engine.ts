@@ -143,6 +143,12 @@ const SAMPLE_ID = "100000000000000000";
 /** The REST client spreads the global limit over 1020 ms per second (its default slack). */
 const GLOBAL_HEADROOM = 1000 / 1020;
 const MIN_PAGE = 100;
+/**
+ * When the global limit binds, the share of SYNC_FRESH_MS a page's writes may take to drain. The
+ * rest covers the page fetch and the short lead queued ahead of it (under a third of the window),
+ * so the oldest PATCH still goes out within the window.
+ */
+const PAGE_DRAIN_SHARE = 0.6;
 
 export class SyncChunk {
   readonly stats: ChunkStats = {
@@ -550,14 +556,14 @@ export class SyncChunk {
 
   /**
    * Members per page. 1000 (fewest list calls) unless the global limit binds: then a page is
-   * sized to drain in under a third of the freshness window, so its PATCHes need no re-read
+   * sized to drain in `PAGE_DRAIN_SHARE` of the freshness window, so its PATCHes need no re-read
    * (each re-read would cost a global call; a list call per 100+ members costs far less).
    */
   #pageSize(): number {
     if (this.#membersSeen === 0) return 250;
     if (this.#binding !== "global") return 1000;
     const perMember = Math.max(0.02, this.#callsPlanned / this.#membersSeen);
-    const seconds = Math.max(0.05, (0.3 * this.deps.config.sync.freshMs) / 1000);
+    const seconds = Math.max(0.05, (PAGE_DRAIN_SHARE * this.deps.config.sync.freshMs) / 1000);
     const size = Math.round(seconds * this.#rates.global / perMember);
     return Math.max(MIN_PAGE, Math.min(1000, size));
   }
