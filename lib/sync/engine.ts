@@ -59,6 +59,7 @@ import {
   targetRoles,
 } from "./rule.ts";
 import { type Binding, type LaneRates, makespanOf, PagedSplit } from "./scheduler.ts";
+import { DrainShare } from "./drain_share.ts";
 import { Lane, Pacer } from "./lanes.ts";
 import { type GuildContext, guildContextSchema } from "./context.ts";
 
@@ -143,12 +144,6 @@ const SAMPLE_ID = "100000000000000000";
 /** The REST client spreads the global limit over 1020 ms per second (its default slack). */
 const GLOBAL_HEADROOM = 1000 / 1020;
 const MIN_PAGE = 100;
-/**
- * When the global limit binds, the share of SYNC_FRESH_MS a page's writes may take to drain. The
- * rest covers the page fetch and the short lead queued ahead of it (under a third of the window),
- * so the oldest PATCH still goes out within the window.
- */
-const PAGE_DRAIN_SHARE = 0.6;
 
 export class SyncChunk {
   readonly stats: ChunkStats = {
@@ -176,6 +171,7 @@ export class SyncChunk {
   #callsPlanned = 0;
   /** Splits each page's writers between the lanes as the whole-chunk optimum would. */
   #split: PagedSplit;
+  #drainShare: DrainShare;
   #membersSeen = 0;
   #lastFetchMs = 200;
   #patchLane!: Lane<Item>;
@@ -203,6 +199,7 @@ export class SyncChunk {
       global: deps.config.discord.globalRateLimit,
     };
     this.#split = new PagedSplit(this.#rates);
+    this.#drainShare = new DrainShare(s.freshMs);
   }
 
   /**
@@ -556,14 +553,17 @@ export class SyncChunk {
 
   /**
    * Members per page. 1000 (fewest list calls) unless the global limit binds: then a page is
-   * sized to drain in `PAGE_DRAIN_SHARE` of the freshness window, so its PATCHes need no re-read
+   * sized to drain in a share of the freshness window (DRAIN_SHARE), so its PATCHes need no re-read
    * (each re-read would cost a global call; a list call per 100+ members costs far less).
    */
   #pageSize(): number {
     if (this.#membersSeen === 0) return 250;
     if (this.#binding !== "global") return 1000;
     const perMember = Math.max(0.02, this.#callsPlanned / this.#membersSeen);
-    const seconds = Math.max(0.05, (PAGE_DRAIN_SHARE * this.deps.config.sync.freshMs) / 1000);
+    const seconds = Math.max(
+      0.05,
+      (this.#drainShare.next() * this.deps.config.sync.freshMs) / 1000,
+    );
     const size = Math.round(seconds * this.#rates.global / perMember);
     return Math.max(MIN_PAGE, Math.min(1000, size));
   }
@@ -578,6 +578,7 @@ export class SyncChunk {
       if (clock.now() - it.readAt > this.deps.config.sync.freshMs) {
         this.stats.rereads++;
         this.#count("calls.reread");
+        this.#drainShare.reread();
         const fresh = await getMember(rest, this.o.guildId, it.id, { signal: this.job.hard });
         if (!this.#sameRelevant(it.roles, fresh.roles)) {
           this.#finish(it, "skipped.changed_during_sync");
@@ -586,10 +587,9 @@ export class SyncChunk {
         roles = fresh.roles;
         it.readAt = clock.now();
       }
-      this.stats.maxPatchReadAgeMs = Math.max(
-        this.stats.maxPatchReadAgeMs,
-        clock.now() - it.readAt,
-      );
+      const age = clock.now() - it.readAt;
+      this.stats.maxPatchReadAgeMs = Math.max(this.stats.maxPatchReadAgeMs, age);
+      this.#drainShare.observe(age);
       await modifyMemberRoles(rest, this.o.guildId, it.id, applyDiff(roles, d), this.o.reason, {
         signal: this.job.hard,
       });
