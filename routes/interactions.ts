@@ -19,7 +19,7 @@ const base = {
   token: z.string().min(1),
   version: z.number(),
 };
-export const interactionSchema = z.discriminatedUnion("type", [
+const interactionSchema = z.discriminatedUnion("type", [
   z.looseObject({ ...base, token: z.string(), type: z.literal(1) }),
   z.looseObject({
     ...base,

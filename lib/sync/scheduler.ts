@@ -69,42 +69,44 @@ export function makespanOf(
 
 /**
  * The split of `changes` (each member's change count k >= 1) between the two routes that ends the
- * soonest. Members with k = 0 need no write and are never given one.
+ * soonest. Members with k = 0 need no write and are never given one. Within a class of equal k,
+ * the first members (by index) go by role calls.
  */
 export function splitWrites(
   changes: readonly number[],
   rates: LaneRates,
   backlog: Backlog = { patch: 0, role: 0, global: 0 },
 ): Split {
-  const n = changes.length;
-  const order = changes.map((_k, i) => i).filter((i) => changes[i] > 0);
-  order.sort((a, b) => changes[a] - changes[b] || a - b);
-  const writers = order.length;
-  let best = { m: 0, ...makespanOf(writers, 0, rates, backlog), calls: writers };
+  const best = splitCounts(histogram(changes), rates, backlog);
+  return { ...assign(changes, best.toRole), makespan: best.makespan, binding: best.binding };
+}
+
+/** Writers per change count: `counts[k]` members need k changes. */
+function histogram(changes: readonly number[]): number[] {
+  const counts: number[] = [];
+  for (const k of changes) counts[k] = (counts[k] ?? 0) + 1;
+  return Array.from(counts, (c) => c ?? 0);
+}
+
+/** Sends the first `take[k]` writers of each class k by role calls, the others by PATCH. */
+function assign(
+  changes: readonly number[],
+  take: readonly number[],
+): Pick<Split, "toRole" | "patchCalls" | "roleCalls"> {
+  const left = [...take];
+  let patchCalls = 0;
   let roleCalls = 0;
-  for (let m = 1; m <= writers; m++) {
-    roleCalls += changes[order[m - 1]];
-    const patchCalls = writers - m;
-    const t = makespanOf(patchCalls, roleCalls, rates, backlog);
-    const calls = patchCalls + roleCalls;
-    // Equal makespan: fewer calls, then (equal calls) more members on the role route.
-    const better = t.makespan < best.makespan - EPS ||
-      (Math.abs(t.makespan - best.makespan) <= EPS && calls <= best.calls);
-    if (better) best = { m, ...t, calls };
-  }
-  const toRole = new Array<boolean>(n).fill(false);
-  let chosenRole = 0;
-  for (let j = 0; j < best.m; j++) {
-    toRole[order[j]] = true;
-    chosenRole += changes[order[j]];
-  }
-  return {
-    toRole,
-    patchCalls: writers - best.m,
-    roleCalls: chosenRole,
-    makespan: best.makespan,
-    binding: best.binding,
-  };
+  const toRole = changes.map((k) => {
+    if (k <= 0) return false;
+    if ((left[k] ?? 0) > 0) {
+      left[k]--;
+      roleCalls += k;
+      return true;
+    }
+    patchCalls++;
+    return false;
+  });
+  return { toRole, patchCalls, roleCalls };
 }
 
 /**
@@ -180,10 +182,11 @@ export function syncLowerBound(
 }
 
 /**
- * The whole-run optimum over a histogram: `counts[k]` writers need k changes. Returns how many of
- * each class go by role calls. Same objective and ties as `splitWrites` (which it equals), in
- * O(classes): inside one class the lane times are linear in the number j moved to the role
- * route, so only the ends and the points next to where they cross can be best.
+ * The optimum over a histogram: `counts[k]` writers need k changes. Returns how many of each class
+ * go by role calls. By the prefix rule above only "all classes below t, and j of class t" can be
+ * best, and inside one class the lane times are linear in j, so only its ends and the points next
+ * to where they cross are evaluated: O(classes). Equal makespans: fewer calls, then (equal calls)
+ * more members on the role route.
  */
 export function splitCounts(
   counts: readonly number[],
@@ -255,28 +258,15 @@ export class PagedSplit {
   }
 
   split(changes: readonly number[]): Split {
-    const page: number[] = [];
-    for (const k of changes) page[k] = (page[k] ?? 0) + 1;
-    for (let k = 1; k < page.length; k++) this.#seen[k] = (this.#seen[k] ?? 0) + (page[k] ?? 0);
+    const page = histogram(changes);
+    for (let k = 1; k < page.length; k++) this.#seen[k] = (this.#seen[k] ?? 0) + page[k];
     const target = splitCounts(Array.from(this.#seen, (c) => c ?? 0), this.rates);
     const take: number[] = [];
     for (let k = 1; k < page.length; k++) {
       const want = (target.toRole[k] ?? 0) - (this.#onRole[k] ?? 0);
-      take[k] = Math.max(0, Math.min(page[k] ?? 0, want));
+      take[k] = Math.max(0, Math.min(page[k], want));
       this.#onRole[k] = (this.#onRole[k] ?? 0) + take[k];
     }
-    const toRole = changes.map((k) => {
-      if (k <= 0 || !((take[k] ?? 0) > 0)) return false;
-      take[k]--;
-      return true;
-    });
-    let patchCalls = 0;
-    let roleCalls = 0;
-    changes.forEach((k, i) => {
-      if (k === 0) return;
-      if (toRole[i]) roleCalls += k;
-      else patchCalls++;
-    });
-    return { toRole, patchCalls, roleCalls, makespan: target.makespan, binding: target.binding };
+    return { ...assign(changes, take), makespan: target.makespan, binding: target.binding };
   }
 }
