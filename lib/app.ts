@@ -4,7 +4,7 @@ import { createRegistry, type Registry } from "./commands/registry.ts";
 import type { Command } from "./commands/define.ts";
 import { commands as allCommands } from "./commands/mod.ts";
 import { createCustomIds, type CustomIds } from "./interactions/custom_id.ts";
-import { createHmac, type Hmac } from "./hmac.ts";
+import { loadSigningKeys, SIGNING_SECRET_WARNING, type SigningKeys } from "./signing_keys.ts";
 import { createVerifier, type Verifier } from "./discord/verify.ts";
 import type { InteractionApp } from "./interactions/dispatch.ts";
 import { ResponseRecorder } from "./interactions/idempotency.ts";
@@ -13,8 +13,8 @@ export interface App {
   deps: AppDeps;
   registry: Registry;
   customIds: CustomIds;
-  /** Signs links (status page, exports); a different key from custom IDs. */
-  links: Hmac;
+  /** One key per purpose (custom IDs, status links, sessions, exports). */
+  keys: SigningKeys;
   verifier: Verifier;
   interactions: InteractionApp;
   /** Aborted on SIGINT (Deploy's eviction notice): long work checkpoints and stops. */
@@ -29,20 +29,21 @@ export async function createApp(
   // Long work (role sync chunks) started from routes, commands or crons sees the SIGINT signal.
   const deps: AppDeps = baseDeps.shutdown ? baseDeps : { ...baseDeps, shutdown: shutdown.signal };
   const registry = createRegistry(commands);
-  const customIds = createCustomIds(await createHmac(deps.config.signingSecret, "custom-id"));
-  const links = await createHmac(deps.config.signingSecret, "link");
+  const keys = await loadSigningKeys(deps.config, deps.kv);
+  if (keys.source === "derived") deps.log.warn(SIGNING_SECRET_WARNING);
+  const customIds = createCustomIds(keys.customId);
   const verifier = await createVerifier(deps.config.discord.publicKey);
   return {
     deps,
     registry,
     customIds,
-    links,
+    keys,
     verifier,
     interactions: {
       deps,
       registry,
       customIds,
-      links,
+      keys,
       recorder: new ResponseRecorder(deps.kv, deps.clock),
     },
     shutdown,

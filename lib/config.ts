@@ -84,6 +84,7 @@ const envSchema = z.object({
   SELF_URL: httpUrl.optional(),
   SYNC_AUTH_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   SIGNING_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  SIGNING_SECRET_PREVIOUS: z.string().min(16, "must be at least 16 characters").optional(),
 
   DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters"),
   DISCORD_APPLICATION_ID: snowflake,
@@ -138,8 +139,10 @@ export interface Config {
   kvPath?: string;
   selfUrl?: string;
   syncAuthToken?: string;
-  /** Key material for signed custom IDs and status links. */
-  signingSecret: string;
+  /** Key material for signed custom IDs, links and sessions (lib/signing_keys.ts); unset: KV's. */
+  signingSecret?: string;
+  /** The secret before a rotation: accepted when verifying, never used to sign. */
+  signingSecretPrevious?: string;
   discord: {
     publicKey: string;
     applicationId: string;
@@ -220,6 +223,11 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     throw new ConfigError([...problems.values()]);
   }
   const env = result.data;
+  if (env.SIGNING_SECRET_PREVIOUS && !env.SIGNING_SECRET) {
+    throw new ConfigError([
+      "SIGNING_SECRET_PREVIOUS is only accepted for verification and needs SIGNING_SECRET",
+    ]);
+  }
   const tiers = [...(env.ETHOS_TIERS ?? defaultTiers(env))].sort((a, b) => b.minScore - a.minScore);
   const config: Config = {
     version: VERSION,
@@ -228,7 +236,8 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     kvPath: env.KV_PATH,
     selfUrl: env.SELF_URL,
     syncAuthToken: env.SYNC_AUTH_TOKEN,
-    signingSecret: env.SIGNING_SECRET ?? `derived:${env.DISCORD_TOKEN}`,
+    signingSecret: env.SIGNING_SECRET,
+    signingSecretPrevious: env.SIGNING_SECRET_PREVIOUS,
     discord: {
       publicKey: env.DISCORD_PUBLIC_KEY.toLowerCase(),
       applicationId: env.DISCORD_APPLICATION_ID,
@@ -277,6 +286,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       config.discord.token,
       config.syncAuthToken,
       env.SIGNING_SECRET,
+      env.SIGNING_SECRET_PREVIOUS,
       env.ALERT_WEBHOOK_URL,
     ]
   ) registerSecret(s);

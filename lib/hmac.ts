@@ -41,14 +41,21 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 const encoder = new TextEncoder();
 
-export function createHmac(secret: string, purpose: string): Promise<Hmac> {
-  // One key per purpose, so a signature made for one use is worthless for another.
-  const mac = hmacSha256(encoder.encode(`${purpose}\0${secret}`));
-  const signSync = (data: string, bytes = 32) =>
+/**
+ * Signs with `key`; verifies against `key` and, during a rotation, `previous` too (never signs
+ * with it), so live buttons and links survive the change of secret.
+ */
+export function createHmac(key: Uint8Array, previous?: Uint8Array): Hmac {
+  const macs = [key, ...(previous ? [previous] : [])].map(hmacSha256);
+  const signWith = (mac: (m: Uint8Array) => Uint8Array, data: string, bytes = 32) =>
     base64url(mac(encoder.encode(data)).subarray(0, bytes));
-  return Promise.resolve({
-    sign: (data, bytes) => Promise.resolve(signSync(data, bytes)),
-    verify: (data, signature, bytes) =>
-      Promise.resolve(constantTimeEqual(signSync(data, bytes), signature)),
-  });
+  return {
+    sign: (data, bytes) => Promise.resolve(signWith(macs[0], data, bytes)),
+    verify: (data, signature, bytes) => {
+      let ok = false;
+      // Every key is tried, so the time taken does not tell which one matched.
+      for (const mac of macs) ok = constantTimeEqual(signWith(mac, data, bytes), signature) || ok;
+      return Promise.resolve(ok);
+    },
+  };
 }

@@ -212,7 +212,7 @@ export function registerBackupRoutes(router: Router, app: App): void {
       const exp = Number(ctx.url.searchParams.get("exp"));
       const sig = ctx.url.searchParams.get("sig") ?? "";
       if (!snowflake.test(guildId) || !BACKUP_ID.test(id)) return httpError(404, "not found");
-      const check = await verifyExportLink(app.links, deps.clock, guildId, id, exp, sig);
+      const check = await verifyExportLink(app.keys.export, deps.clock, guildId, id, exp, sig);
       if (!check.ok) return httpError(check.status, check.error);
       try {
         return await exportResponse(app, guildId, id, { id: "link", name: "signed link" });

@@ -12,6 +12,8 @@ export function healthRoute(app: App): Handler {
       version: app.deps.config.version,
       uptimeSeconds: Math.round((app.deps.clock.now() - app.deps.startedAt) / 1000),
       kv,
+      // "derived": SIGNING_SECRET is unset and the keys come from a secret generated in KV.
+      signingSecret: app.keys.source,
     };
     return json(body, kv.ok ? 200 : 503, { "cache-control": "no-store" });
   };

@@ -13,30 +13,82 @@ import type { Handler } from "../lib/http/router.ts";
 export const MAX_BODY_BYTES = 1_000_000;
 
 const snowflake = z.string().regex(/^\d{17,20}$/);
+const user = z.looseObject({ id: snowflake, username: z.string().optional() });
+// What the handlers read from a member: a user, permission bits as a decimal string, role ids.
+const member = z.looseObject({
+  user,
+  permissions: z.string().regex(/^\d{1,40}$/),
+  roles: z.array(snowflake).max(1_000),
+});
+type RawOption = {
+  name: string;
+  type: number;
+  value?: string | number | boolean;
+  focused?: boolean;
+  options?: RawOption[];
+};
+const option: z.ZodType<RawOption> = z.looseObject({
+  name: z.string().min(1).max(32),
+  type: z.number().int(),
+  value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  focused: z.boolean().optional(),
+  get options() {
+    return z.array(option).max(25).optional();
+  },
+});
 const base = {
   id: snowflake,
   application_id: snowflake,
   token: z.string().min(1),
   version: z.number(),
+  guild_id: snowflake.optional(),
+  channel: z.looseObject({ id: snowflake }).optional(),
+  member: member.optional(),
+  user: user.optional(),
+  locale: z.string().max(16).optional(),
+  guild_locale: z.string().max(16).optional(),
 };
+const BUTTON = 2;
+const modalInput = z.looseObject({ custom_id: z.string().max(100).optional() });
 const interactionSchema = z.discriminatedUnion("type", [
   z.looseObject({ ...base, token: z.string(), type: z.literal(1) }),
   z.looseObject({
     ...base,
     type: z.union([z.literal(2), z.literal(4)]),
-    data: z.looseObject({ id: snowflake, name: z.string(), type: z.number() }),
+    data: z.looseObject({
+      id: snowflake,
+      name: z.string().min(1).max(32),
+      type: z.number().int(),
+      options: z.array(option).max(25).optional(),
+    }),
   }),
   z.looseObject({
     ...base,
     type: z.literal(3),
-    data: z.looseObject({ custom_id: z.string(), component_type: z.number() }),
+    data: z.looseObject({
+      custom_id: z.string().max(100),
+      component_type: z.number().int(),
+      values: z.array(z.string().max(100)).max(25).optional(),
+    }).refine(
+      (d) => d.component_type === BUTTON || d.values !== undefined,
+      "a select menu interaction has values",
+    ),
   }),
   z.looseObject({
     ...base,
     type: z.literal(5),
-    data: z.looseObject({ custom_id: z.string(), components: z.array(z.unknown()) }),
+    data: z.looseObject({
+      custom_id: z.string().max(100),
+      components: z.array(z.looseObject({
+        components: z.array(modalInput).max(5).optional(),
+        component: modalInput.optional(),
+      })).max(5),
+    }),
   }),
-]).refine((i) => i.type === 1 || "member" in i || "user" in i, "interaction has no user");
+]).refine(
+  (i) => i.type === 1 || i.member !== undefined || i.user !== undefined,
+  "interaction has no user",
+);
 
 const decoder = new TextDecoder();
 const TYPE_NAMES: Record<number, string> = {

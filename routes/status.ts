@@ -9,7 +9,7 @@ import { renderPage, renderUnauthorized } from "../lib/ops/status_html.ts";
 
 export function statusPageRoute(app: App): Handler {
   return async (req) => {
-    if (!(await hasSession(app.links, req, app.deps.clock.now()))) {
+    if (!(await hasSession(app.keys.session, req, app.deps.clock.now()))) {
       return html(renderUnauthorized(), 401);
     }
     const nonce = crypto.randomUUID().replaceAll("-", "");
@@ -19,7 +19,7 @@ export function statusPageRoute(app: App): Handler {
 
 export function statusJsonRoute(app: App): Handler {
   return async (req) => {
-    if (!(await hasSession(app.links, req, app.deps.clock.now()))) {
+    if (!(await hasSession(app.keys.session, req, app.deps.clock.now()))) {
       return json({ error: "a status session is needed: open a fresh status link" }, 401);
     }
     return json(await collectStatus(app), 200, { "cache-control": "no-store" });

@@ -11,7 +11,7 @@ export function statusLinkRoute(app: App): Handler {
     if (denied) return denied;
     // SELF_URL is the public address; without it, the address this request came to.
     const base = app.deps.config.selfUrl ?? ctx.url.origin;
-    const link = await createStatusLink(app.links, base, app.deps.clock.now());
+    const link = await createStatusLink(app.keys.statusLink, base, app.deps.clock.now());
     return json({ url: link.url, expiresAt: new Date(link.expiresAt).toISOString() });
   };
 }

@@ -13,7 +13,8 @@ import { renderRedirect, renderUnauthorized } from "../lib/ops/status_html.ts";
 export function statusLoginRoute(app: App): Handler {
   return async (req, ctx) => {
     const cookie = await exchangeLink(
-      app.links,
+      app.keys.statusLink,
+      app.keys.session,
       ctx.url.searchParams.get("t"),
       app.deps.clock.now(),
       isHttps(req),

@@ -41,7 +41,7 @@ Deno.test("config: defaults for everything optional", () => {
   assertEquals(c.kvPath, undefined);
   assertEquals(c.selfUrl, undefined);
   assertEquals(c.syncAuthToken, undefined);
-  assertEquals(c.signingSecret, `derived:${TOKEN}`);
+  assertEquals(c.signingSecret, undefined);
   assertEquals(c.discord, {
     publicKey: PUBLIC_KEY,
     applicationId: APP_ID,
@@ -206,7 +206,7 @@ Deno.test("config: empty and blank strings count as unset", () => {
   assertEquals(c.logLevel, "info");
   assertEquals(c.discord.apiBase, "https://discord.com/api/v10");
   assertEquals(c.syncAuthToken, undefined);
-  assertEquals(c.signingSecret, `derived:${TOKEN}`);
+  assertEquals(c.signingSecret, undefined);
   assertEquals(c.discord.guildId, undefined);
   assertEquals(c.commands.forceSync, false);
   assertEquals(c.ethos.tiers, []);

@@ -6,7 +6,6 @@
 import type { AppDeps } from "../deps.ts";
 import type { Clock } from "../clock.ts";
 import type { Hmac } from "../hmac.ts";
-import { createHmac } from "../hmac.ts";
 import { captureLive } from "./capture.ts";
 import { type BackupDiff, diffSnapshots, diffSummary } from "./diff.ts";
 import { countsOf, type Snapshot, type SnapshotCounts } from "./model.ts";
@@ -162,27 +161,16 @@ export const EXPORT_LINK_TTL_MS = 15 * 60_000;
 const linkData = (guildId: string, backupId: string, exp: number) =>
   `backup-export|${guildId}|${backupId}|${exp}`;
 
-const linkKeys = new WeakMap<AppDeps, Promise<Hmac>>();
-
-/** The signer of export links: the same key as App.links (purpose "link"). */
-export function linkSigner(deps: AppDeps): Promise<Hmac> {
-  let h = linkKeys.get(deps);
-  if (!h) {
-    h = createHmac(deps.config.signingSecret, "link");
-    linkKeys.set(deps, h);
-  }
-  return h;
-}
-
 /** An authenticated, expiring download link of a backup (15 minutes by default). */
 export async function createExportLink(
   deps: AppDeps,
+  signer: Hmac,
   guildId: string,
   backupId: string,
   ttlMs = EXPORT_LINK_TTL_MS,
 ): Promise<{ url: string; expiresAt: number }> {
   const exp = Math.ceil((deps.clock.now() + ttlMs) / 1000);
-  const sig = await (await linkSigner(deps)).sign(linkData(guildId, backupId, exp));
+  const sig = await signer.sign(linkData(guildId, backupId, exp));
   const base = deps.config.selfUrl ?? `http://localhost:${deps.config.port}`;
   return {
     url: `${base}/backups/download/${guildId}/${backupId}?exp=${exp}&sig=${sig}`,

@@ -737,7 +737,7 @@ export const backup = defineCommand({
         if (bad) return ctx.ephemeral(bad);
         try {
           const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
-          const link = await createExportLink(ctx.deps, ctx.guildId!, meta.id);
+          const link = await createExportLink(ctx.deps, ctx.keys.export, ctx.guildId!, meta.id);
           await audit(ctx, "backup.export.link", { backupId: meta.id, expiresAt: link.expiresAt });
           return ctx.ephemeral({
             content: `Download backup \`${meta.id}\` (${

@@ -196,6 +196,14 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
   };
 }
 
+/**
+ * A record's own value for a key that came from a request: `constructor` or `toString` must not
+ * find what every object inherits.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export interface Invocation {
   leaf: Leaf;
   path: string[];
@@ -210,7 +218,7 @@ export function resolveInvocation(
   if (command.root.kind === "leaf") return { leaf: command.root, path: [], raw: options };
   const first = options[0];
   if (!first) return null;
-  const node = command.root.subcommands[first.name];
+  const node = own(command.root.subcommands, first.name);
   if (!node) return null;
   if (node.kind === "leaf") {
     if (first.type !== ApplicationCommandOptionType.Subcommand) return null;
@@ -218,7 +226,7 @@ export function resolveInvocation(
   }
   if (first.type !== ApplicationCommandOptionType.SubcommandGroup) return null;
   const second = first.options?.[0];
-  const leaf = second ? node.subcommands[second.name] : undefined;
+  const leaf = second ? own(node.subcommands, second.name) : undefined;
   if (!second || !leaf) return null;
   return { leaf, path: [first.name, second.name], raw: second.options ?? [] };
 }

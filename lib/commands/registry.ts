@@ -25,17 +25,24 @@ export function createRegistry(commands: Command[]): Registry {
   const problems = validateManifest(commands.map((c) => c.json));
   if (problems.length) throw new ManifestError(problems);
   const byName = new Map(commands.map((c) => [c.name, c]));
-  const lookup = <H>(pick: (c: Command) => Record<string, H>) => (route: string) => {
-    const dot = route.indexOf(".");
-    const command = byName.get(route.slice(0, dot));
-    const handler = command && pick(command)[route.slice(dot + 1)];
-    return command && handler ? { command, handler } : undefined;
-  };
+  // Routes come from signed custom IDs, i.e. from requests: they select handlers through Maps
+  // built from the definitions' own entries, never through property access on an object (where
+  // `help.constructor` would find Object).
+  const routes = <H>(pick: (c: Command) => Record<string, H>) =>
+    new Map<string, { command: Command; handler: H }>(
+      commands.flatMap((command) =>
+        Object.entries(pick(command)).map((
+          [key, handler],
+        ) => [`${command.name}.${key}`, { command, handler }])
+      ),
+    );
+  const components = routes((c) => c.components);
+  const modals = routes((c) => c.modals);
   return {
     commands,
     get: (name) => byName.get(name),
-    component: lookup((c) => c.components),
-    modal: lookup((c) => c.modals),
+    component: (route) => components.get(route),
+    modal: (route) => modals.get(route),
     manifest: () => commands.map((c) => c.json),
   };
 }

@@ -14,7 +14,7 @@ export const statusLink = defineCommand({
         "The bot does not know its public address: set `SELF_URL` (e.g. https://my-bot.deno.dev).",
       );
     }
-    const link = await createStatusLink(ctx.links, base, ctx.deps.clock.now());
+    const link = await createStatusLink(ctx.keys.statusLink, base, ctx.deps.clock.now());
     ctx.log.info("status link issued", { by: ctx.user.id });
     return ctx.ephemeral(
       `[Open the status page](${link.url}) — valid until <t:${

@@ -16,7 +16,7 @@ import type { Followup } from "./followup.ts";
 import type { MessageInput } from "./reply.ts";
 import type { Command } from "../commands/define.ts";
 import type { Registry } from "../commands/registry.ts";
-import type { Hmac } from "../hmac.ts";
+import type { SigningKeys } from "../signing_keys.ts";
 
 export interface InteractionContext<I extends APIInteraction = APIInteraction> {
   interaction: I;
@@ -32,8 +32,8 @@ export interface InteractionContext<I extends APIInteraction = APIInteraction> {
   /** The invoking member's permissions in the channel (0n outside guilds). */
   permissions: bigint;
   followup: Followup;
-  /** Signs links (status page, downloads). */
-  links: Hmac;
+  /** Signing keys per purpose (status links, export links). */
+  keys: SigningKeys;
   reply(input: MessageInput): APIInteractionResponse;
   ephemeral(input: MessageInput): APIInteractionResponse;
   /**

@@ -21,9 +21,15 @@ import {
 } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
 import type { Registry } from "../commands/registry.ts";
-import { type Command, OptionError, parseOptions, resolveInvocation } from "../commands/define.ts";
+import {
+  type Command,
+  OptionError,
+  own,
+  parseOptions,
+  resolveInvocation,
+} from "../commands/define.ts";
 import type { CustomIds } from "./custom_id.ts";
-import type { Hmac } from "../hmac.ts";
+import type { SigningKeys } from "../signing_keys.ts";
 import type {
   AutocompleteContext,
   CommandContext,
@@ -42,8 +48,8 @@ export interface InteractionApp {
   deps: AppDeps;
   registry: Registry;
   customIds: CustomIds;
-  /** Signs links (status page); the App's key for purpose "link". */
-  links: Hmac;
+  /** The App's signing keys (status and export links). */
+  keys: SigningKeys;
   /** Writes the responses kept for duplicate deliveries, batched. */
   recorder: ResponseRecorder;
   /** After this long a handler is acknowledged with a deferred response (Discord allows 3 s). */
@@ -140,7 +146,15 @@ async function run(
   command: Command,
   handler: () => Promise<APIInteractionResponse> | APIInteractionResponse,
 ): Promise<APIInteractionResponse> {
-  const response = await withDeadline(app, interaction, trace, async () => await handler());
+  const response = await withDeadline(app, interaction, trace, async () => {
+    const answer: unknown = await handler();
+    if (!isInteractionResponse(answer)) {
+      // Never serialise what a handler returned unless it is a response: a wrong value could be
+      // anything in reach of the handler, the config with its secrets included.
+      throw new Error(`handler of /${command.name} returned something that is not a response`);
+    }
+    return answer;
+  });
   if (command.readOnly) return response;
   // Buffered and written in a batch shortly after the response is sent; a duplicate delivery in
   // the meantime sees the claim as pending.
@@ -150,6 +164,29 @@ async function run(
     ),
   );
   return response;
+}
+
+const RESPONSE_TYPES = new Set<number>([
+  InteractionResponseType.ChannelMessageWithSource,
+  InteractionResponseType.DeferredChannelMessageWithSource,
+  InteractionResponseType.DeferredMessageUpdate,
+  InteractionResponseType.UpdateMessage,
+  InteractionResponseType.ApplicationCommandAutocompleteResult,
+  InteractionResponseType.Modal,
+]);
+
+/** A plain object of a response type a handler may return, with plain-object data if any. */
+export function isInteractionResponse(value: unknown): value is APIInteractionResponse {
+  if (!isPlainObject(value)) return false;
+  const { type, data } = value as { type?: unknown; data?: unknown };
+  return typeof type === "number" && RESPONSE_TYPES.has(type) &&
+    (data === undefined || isPlainObject(data));
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 function userOf(interaction: APIInteraction) {
@@ -288,7 +325,7 @@ function baseContext<I extends APIInteraction>(
       defer(work);
       return reply.deferred(opts?.ephemeral ?? true);
     },
-    links: app.links,
+    keys: app.keys,
     customId: (route, state = "", ttlMs = CUSTOM_ID_TTL_MS) =>
       app.customIds.sign(`${command.name}.${route}`, state, ttlMs, app.deps.clock.now()),
   };
@@ -434,15 +471,17 @@ async function modalSubmit(
 ): Promise<APIInteractionResponse> {
   const found = await admitRoute(app, interaction, app.registry.modal, trace);
   if (!found.ok) return found.response;
-  const fields: Record<string, string> = {};
+  const entries: [string, string][] = [];
   for (const row of interaction.data.components ?? []) {
     const inner = "components" in row ? row.components : "component" in row ? [row.component] : [];
     for (const c of inner) {
       if ("custom_id" in c && "value" in c && typeof c.value === "string") {
-        fields[c.custom_id] = c.value;
+        entries.push([c.custom_id, c.value]);
       }
     }
   }
+  // fromEntries defines own properties: a field named `__proto__` stays a field.
+  const fields: Record<string, string> = Object.fromEntries(entries);
   const ctx: ModalContext = {
     ...baseContext(app, interaction, found.command, trace).ctx,
     state: found.state,
@@ -467,19 +506,35 @@ async function autocomplete(
   app: InteractionApp,
   interaction: APIApplicationCommandAutocompleteInteraction,
 ): Promise<APIInteractionResponse> {
+  const none = reply.autocompleteResult([]);
   try {
     const cmd = app.registry.get(interaction.data.name);
     const invocation = cmd && resolveInvocation(cmd, interaction.data.options);
-    if (!cmd || !invocation) return reply.autocompleteResult([]);
+    if (!cmd || !invocation) return none;
     const raw = flattenOptions(interaction.data.options);
     const focused = raw.find((o) => "focused" in o && o.focused);
-    const spec = focused && invocation.leaf.options[focused.name];
-    if (!focused || !spec?.autocomplete) return reply.autocompleteResult([]);
+    const spec = focused && own(invocation.leaf.options, focused.name);
+    if (!focused || !spec?.autocomplete) return none;
+    // Suggestions show data (backup labels and ids): the command's own gates apply, and a refusal
+    // is an empty list.
+    if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) return none;
+    if (bitsRefusal(interaction, cmd, invocation.leaf.permissions)) return none;
+    const allowList = allowListFor(interaction, cmd);
+    if (allowList) {
+      const admission = await admit(app.deps.kv, {
+        interactionId: interaction.id,
+        userId: userOf(interaction).id,
+        now: app.deps.clock.now(),
+        claim: false,
+        allowList,
+      });
+      if (admission.kind !== "admitted") return none;
+    }
     const ctx: AutocompleteContext = {
       deps: app.deps,
       registry: app.registry,
       guildId: interaction.guild_id,
-      user: interaction.member?.user ?? interaction.user!,
+      user: userOf(interaction),
       permissions: BigInt(interaction.member?.permissions ?? "0"),
       options: Object.fromEntries(raw.map((o) => [o.name, "value" in o ? o.value : undefined])),
     };
@@ -487,6 +542,6 @@ async function autocomplete(
     return reply.autocompleteResult(await spec.autocomplete(ctx, value));
   } catch (error) {
     app.deps.log.warn("autocomplete failed", { interaction: interaction.id, error });
-    return reply.autocompleteResult([]);
+    return none;
   }
 }

@@ -26,6 +26,7 @@ export const keys = {
   metricsSnapshot: (isolateId: string): KvKey => ["metrics", "isolate", isolateId],
   metricsSnapshots: (): KvKey => ["metrics", "isolate"],
   health: (): KvKey => ["health", "probe"],
+  generatedSigningSecret: (): KvKey => ["secret", "signing"],
   // jobs (lib/jobs): one run record, one stop request and one lease per job kind + key
   jobRun: (kind: string, key: string): KvKey => ["job", kind, key, "run"],
   jobStop: (kind: string, key: string): KvKey => ["job", kind, key, "stop"],

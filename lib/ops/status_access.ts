@@ -1,7 +1,8 @@
 /**
  * Access to the status page: a signed link valid for one hour is exchanged for an HttpOnly,
  * SameSite=Strict session cookie, so no token stays in a URL (or in history, or a Referer).
- * Link tokens and session tokens are signed for different purposes: neither works as the other.
+ * Link tokens and session tokens are signed with different keys (purposes "status-link" and
+ * "session"): neither works as the other.
  */
 import type { Hmac } from "../hmac.ts";
 
@@ -39,31 +40,46 @@ export async function createStatusLink(
 
 /** Checks a link token; on success, the Set-Cookie value of a session ending with the link. */
 export async function exchangeLink(
-  hmac: Hmac,
+  linkKey: Hmac,
+  sessionKey: Hmac,
   linkToken: string | null,
   now: number,
   secure: boolean,
 ): Promise<string | null> {
-  const link = await valid(hmac, LINK, linkToken, now);
+  const link = await valid(linkKey, LINK, linkToken, now);
   if (!link.ok) return null;
-  const session = await token(hmac, SESSION, link.expiresAt);
+  const session = await token(sessionKey, SESSION, link.expiresAt);
   const maxAge = Math.floor((link.expiresAt - now) / 1000);
   return `${COOKIE}=${session}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${
     secure ? "; Secure" : ""
   }`;
 }
 
-export function readCookie(req: Request, name: string): string | null {
+/**
+ * Every value of cookie `name` in the Cookie header, in order (RFC 6265 section 5.4: a browser may
+ * send several cookies of one name, from different paths or domains, and an attacker on a sibling
+ * domain can plant one). Values in double quotes are unquoted.
+ */
+export function readCookies(req: Request, name: string): string[] {
+  const values: string[] = [];
   for (const part of (req.headers.get("cookie") ?? "").split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return v.join("=");
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1);
+    }
+    values.push(value);
   }
-  return null;
+  return values;
 }
 
-/** Whether the request carries a live status session. */
-export async function hasSession(hmac: Hmac, req: Request, now: number): Promise<boolean> {
-  return (await valid(hmac, SESSION, readCookie(req, COOKIE), now)).ok;
+/** Whether the request carries a live status session, wherever it stands among its namesakes. */
+export async function hasSession(sessionKey: Hmac, req: Request, now: number): Promise<boolean> {
+  for (const value of readCookies(req, COOKIE).slice(0, 20)) {
+    if ((await valid(sessionKey, SESSION, value, now)).ok) return true;
+  }
+  return false;
 }
 
 /** Served over HTTPS: directly, or behind a proxy that says so (Deno Deploy terminates TLS). */

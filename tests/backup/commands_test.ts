@@ -269,7 +269,7 @@ Deno.test("/backup schedule, export links (owner only), /audit shows tampering",
     const expired = await fetch(link.replace(`exp=${exp}`, `exp=${exp - 3600}`));
     assertEquals(expired.status, 401); // the signature covers the expiry
     await expired.body?.cancel();
-    const old = await createExportLink(bot.deps, GUILD, id, -1_000);
+    const old = await createExportLink(bot.deps, bot.app.keys.export, GUILD, id, -1_000);
     const late = await fetch(old.url);
     assertEquals(late.status, 410);
     await late.body?.cancel();

@@ -97,11 +97,17 @@ Deno.test("/config autocomplete lists restricted commands and the guild's roles 
     ], { permissions: PermissionFlagsBits.ManageGuild }))).json();
     assertEquals(cmd.type, InteractionResponseType.ApplicationCommandAutocompleteResult);
     assertEquals(cmd.data.choices, [{ name: "/guarded", value: "guarded" }]);
-    const role = await (await t.post(autocompleteInteraction("config", [
+    const roleOptions = [
       { name: "command", type: 3, value: "guarded" },
       { name: "role", type: 3, value: "mod", focused: true },
-    ]))).json();
+    ];
+    const role = await (await t.post(autocompleteInteraction("config", roleOptions, {
+      permissions: PermissionFlagsBits.ManageGuild,
+    }))).json();
     assertEquals(role.data.choices.map((c: { value: string }) => c.value), ["none", ROLE]);
+    // Without Manage Server the command is refused, and so are its suggestions.
+    const refused = await (await t.post(autocompleteInteraction("config", roleOptions))).json();
+    assertEquals(refused.data.choices, []);
   } finally {
     await t.close();
   }

@@ -123,3 +123,37 @@ Deno.test("the session cookie is not Secure over plain HTTP (local runs)", async
     await t.close();
   }
 });
+
+Deno.test("a valid status_session counts wherever it stands among cookies of that name", async () => {
+  const t = await createTestApp({ env: { SYNC_AUTH_TOKEN: TOKEN } });
+  try {
+    const url = await link(t);
+    const login = await t.handle(new Request(url));
+    const session = login.headers.get("set-cookie")!.split(";")[0];
+    await login.body?.cancel();
+    const value = session.slice(COOKIE.length + 1);
+    for (
+      const cookie of [
+        `${COOKIE}=; ${session}`,
+        `${COOKIE}=garbage; theme=dark; ${session}`,
+        `${session}; ${COOKIE}=`,
+        `other=1;${COOKIE}="${value}"`,
+      ]
+    ) {
+      const res = await t.handle(
+        new Request("http://localhost/status.json", { headers: { cookie } }),
+      );
+      assertEquals(res.status, 200, cookie);
+      await res.body?.cancel();
+    }
+    for (const cookie of [`${COOKIE}=`, `${COOKIE}x=${value}`, `x${COOKIE}=${value}`, ""]) {
+      const res = await t.handle(
+        new Request("http://localhost/status.json", { headers: { cookie } }),
+      );
+      assertEquals(res.status, 401, cookie);
+      await res.body?.cancel();
+    }
+  } finally {
+    await t.close();
+  }
+});
