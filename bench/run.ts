@@ -5,6 +5,7 @@ const benches = [
   "manifest_bench.ts",
   "sync_bench.ts",
   "backup_bench.ts",
+  "fuzz.ts",
 ];
 const only = Deno.args[0];
 let failed = false;

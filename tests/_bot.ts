@@ -5,6 +5,7 @@
  * CLI and SELF_URL continuations), with signed interaction posts and background work that tests
  * can wait for. Each fixture adds its own env defaults and helper methods on top.
  */
+import type { Metrics } from "../lib/ops/metrics.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "./emulator/server.ts";
 import { botEnvFor } from "./emulator/bot_env.ts";
 import { signingKeys } from "./_harness.ts";
@@ -32,6 +33,8 @@ export interface InProcessBotOptions {
   log?: Logger;
   /** How a failed background task's error is logged. Default: as is. */
   logError?: (error: unknown) => unknown;
+  /** Prometheus metrics for the app (interactions counted by type and outcome). */
+  metrics?: Metrics;
 }
 
 /** What both fixtures' `TestBot` share. */
@@ -43,6 +46,10 @@ export interface InProcessBot {
   rest: RestClient;
   log: ReturnType<typeof memoryLogger>;
   request(method: string, path: string, body?: unknown, token?: string | null): Promise<Response>;
+  /** The bot's HTTP handler, for requests built by the test. */
+  handle(req: Request): Promise<Response>;
+  /** Signs a raw body as Discord would (timestamped by the clock) and posts it to /interactions. */
+  postRaw(body: string): Promise<Response>;
   /** Waits for background work (chunks, continuations) to settle. */
   settle(): Promise<void>;
   /** Aborts the shutdown signal (SIGINT), waits for background work, closes. */
@@ -110,6 +117,7 @@ export async function startInProcessBot(
       p.finally(() => background.delete(p));
     },
     startedAt: clock.now(),
+    metrics: o.metrics,
   };
   const app = await createApp(deps);
   handler = createHandler(app);
@@ -125,6 +133,21 @@ export async function startInProcessBot(
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
     );
+  const postRaw = async (body: string) => {
+    const timestamp = String(Math.floor(clock.now() / 1000));
+    const signature = await keys.sign(new TextEncoder().encode(timestamp + body));
+    return await handle(
+      new Request(url + "/interactions", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-signature-timestamp": timestamp,
+          "x-signature-ed25519": signature,
+        },
+        body,
+      }),
+    );
+  };
   const settle = async () => {
     for (let i = 0; i < 1000 && background.size; i++) await Promise.allSettled([...background]);
   };
@@ -137,6 +160,8 @@ export async function startInProcessBot(
       rest,
       log,
       request,
+      handle,
+      postRaw,
       settle,
       async close() {
         app.shutdown.abort(new Error("test over"));
@@ -147,22 +172,7 @@ export async function startInProcessBot(
       },
     },
     clock,
-    async postInteraction(payload) {
-      const body = JSON.stringify(payload);
-      const timestamp = String(Math.floor(clock.now() / 1000));
-      const signature = await keys.sign(new TextEncoder().encode(timestamp + body));
-      return await handle(
-        new Request(url + "/interactions", {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "x-signature-timestamp": timestamp,
-            "x-signature-ed25519": signature,
-          },
-          body,
-        }),
-      );
-    },
+    postInteraction: (payload) => postRaw(JSON.stringify(payload)),
   };
 }
 

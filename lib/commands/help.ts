@@ -63,6 +63,10 @@ export async function helpPage(
   page: number,
 ): Promise<MessageData> {
   const { categories: cats, entries } = helpText(ctx.registry);
+  // Indices come from select values and custom-ID state: anything not a whole number is page 0.
+  const index = (n: number) => Number.isSafeInteger(n) ? n : 0;
+  categoryIndex = index(categoryIndex);
+  page = index(page);
   const cat = Math.min(Math.max(categoryIndex, 0), cats.length - 1);
   const inCategory = entries[cat];
   const pages = Math.max(1, Math.ceil(inCategory.length / HELP_PAGE_SIZE));

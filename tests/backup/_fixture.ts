@@ -5,6 +5,7 @@
  * and posts the interaction, then hands the bot's answer to the emulator's callback endpoint so
  * deferred edits and follow-ups land on a message the emulator knows.
  */
+import type { Metrics } from "../../lib/ops/metrics.ts";
 import type { APIInteraction } from "discord-api-types/v10";
 import type { Emulator } from "../emulator/server.ts";
 import type { WebhookMessage } from "../emulator/interactions.ts";
@@ -31,6 +32,7 @@ export interface BotOptions {
   selfUrl?: boolean;
   kv?: Deno.Kv;
   clock?: Clock;
+  metrics?: Metrics;
 }
 
 export interface TestBot extends InProcessBot {
@@ -87,6 +89,7 @@ export async function startBot(emu: Emulator, o: BotOptions = {}): Promise<TestB
     kv: o.kv,
     clock: o.clock,
     logError: String,
+    metrics: o.metrics,
     env: { BOT_OWNER_ID: OWNER, ...o.env },
   });
   const { app, request, settle } = base;
