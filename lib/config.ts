@@ -57,6 +57,10 @@ export const tierSchema = z.object({
   name: z.string().min(1).max(50),
   minScore: z.number().int().min(0).max(100_000),
   roleId: snowflake,
+  /** Variants: given instead of `roleId` to validator holders, human-verified members, or both. */
+  validatorRoleId: snowflake.optional(),
+  humanRoleId: snowflake.optional(),
+  humanValidatorRoleId: snowflake.optional(),
 });
 export type Tier = z.infer<typeof tierSchema>;
 const tiersJson = z.string().transform((s, ctx) => {
@@ -98,12 +102,20 @@ const envSchema = z.object({
   ETHOS_API_BASE: httpUrl.default("https://api.ethos.network/api/v2"),
   ETHOS_CLIENT: z.string().min(3).optional(),
   ETHOS_TIERS: tiersJson.optional(),
+  ETHOS_ROLE_RENOWNED: snowflake.optional(),
+  ETHOS_ROLE_REVERED: snowflake.optional(),
+  ETHOS_ROLE_DISTINGUISHED: snowflake.optional(),
   ETHOS_ROLE_EXEMPLARY: snowflake.optional(),
   ETHOS_ROLE_REPUTABLE: snowflake.optional(),
+  ETHOS_ROLE_ESTABLISHED: snowflake.optional(),
+  ETHOS_ROLE_KNOWN: snowflake.optional(),
   ETHOS_ROLE_NEUTRAL: snowflake.optional(),
   ETHOS_ROLE_QUESTIONABLE: snowflake.optional(),
   ETHOS_ROLE_UNTRUSTED: snowflake.optional(),
   ETHOS_VERIFIED_PROFILE_ROLE_ID: snowflake.optional(),
+  ETHOS_VALIDATOR_ROLE_ID: snowflake.optional(),
+  ETHOS_HUMAN_ROLE_ID: snowflake.optional(),
+  ETHOS_COUNT_DEFAULT_PROFILES: bool.default(false),
   VERIFIED_ROLE_ID: snowflake.optional(),
   ETHOS_SCORE_TTL_S: int(0, 7 * 86_400).default(3_600),
   ETHOS_NO_SCORE_TTL_S: int(0, 7 * 86_400).default(600),
@@ -160,6 +172,12 @@ export interface Config {
     tiers: Tier[];
     verifiedRoleId?: string;
     profileRoleId?: string;
+    /** Verified members with a profile who hold an Ethos validator NFT. */
+    validatorRoleId?: string;
+    /** Verified members with a profile whose human verification is VERIFIED. */
+    humanRoleId?: string;
+    /** Whether a default (untouched) profile counts as a score. */
+    countDefaultProfiles: boolean;
     scoreTtlMs: number;
     noScoreTtlMs: number;
   };
@@ -187,20 +205,30 @@ export class ConfigError extends Error {
   }
 }
 
-/** Default tiers (the five-level scheme); each needs its role variable to be used. */
+/** Ethos's ten levels (API strings, lowest first) and where each starts. */
+export const LEVELS = [
+  ["untrusted", 0],
+  ["questionable", 800],
+  ["neutral", 1200],
+  ["known", 1400],
+  ["established", 1600],
+  ["reputable", 1800],
+  ["exemplary", 2000],
+  ["distinguished", 2200],
+  ["revered", 2400],
+  ["renowned", 2600],
+] as const;
+export type Level = typeof LEVELS[number][0];
+
+/**
+ * Default tiers: Ethos's ten levels, each used when its `ETHOS_ROLE_<LEVEL>` is set. A level
+ * without a role falls to the nearest lower level that has one (the highest tier a score reaches).
+ */
 function defaultTiers(env: Env): Tier[] {
-  const pairs: [string, number, string | undefined][] = [
-    ["Exemplary", 2000, env.ETHOS_ROLE_EXEMPLARY],
-    ["Reputable", 1600, env.ETHOS_ROLE_REPUTABLE],
-    ["Neutral", 1200, env.ETHOS_ROLE_NEUTRAL],
-    ["Questionable", 800, env.ETHOS_ROLE_QUESTIONABLE],
-    ["Untrusted", 0, env.ETHOS_ROLE_UNTRUSTED],
-  ];
-  return pairs.filter(([, , roleId]) => roleId).map(([name, minScore, roleId]) => ({
-    name,
-    minScore,
-    roleId: roleId!,
-  }));
+  return LEVELS.flatMap(([level, minScore]) => {
+    const roleId = env[`ETHOS_ROLE_${level.toUpperCase()}` as keyof Env] as string | undefined;
+    return roleId ? [{ name: level[0].toUpperCase() + level.slice(1), minScore, roleId }] : [];
+  });
 }
 
 /** Parses an environment map. Empty strings count as unset. Throws ConfigError. */
@@ -254,6 +282,9 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       tiers,
       verifiedRoleId: env.VERIFIED_ROLE_ID,
       profileRoleId: env.ETHOS_VERIFIED_PROFILE_ROLE_ID,
+      validatorRoleId: env.ETHOS_VALIDATOR_ROLE_ID,
+      humanRoleId: env.ETHOS_HUMAN_ROLE_ID,
+      countDefaultProfiles: env.ETHOS_COUNT_DEFAULT_PROFILES,
       scoreTtlMs: env.ETHOS_SCORE_TTL_S * 1000,
       noScoreTtlMs: env.ETHOS_NO_SCORE_TTL_S * 1000,
     },

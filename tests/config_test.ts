@@ -58,6 +58,9 @@ Deno.test("config: defaults for everything optional", () => {
     tiers: [],
     verifiedRoleId: undefined,
     profileRoleId: undefined,
+    validatorRoleId: undefined,
+    humanRoleId: undefined,
+    countDefaultProfiles: false,
     scoreTtlMs: 3_600_000,
     noScoreTtlMs: 600_000,
   });
@@ -310,10 +313,30 @@ const ROLES = {
   ETHOS_ROLE_UNTRUSTED: "700000000000000005",
 };
 
-Deno.test("config: the five ETHOS_ROLE_* variables give the default tiers, highest first", () => {
+Deno.test("config: ETHOS_ROLE_<LEVEL> gives Ethos's ten levels as default tiers, highest first", () => {
+  const levels = [
+    ["RENOWNED", "Renowned", 2600],
+    ["REVERED", "Revered", 2400],
+    ["DISTINGUISHED", "Distinguished", 2200],
+    ["EXEMPLARY", "Exemplary", 2000],
+    ["REPUTABLE", "Reputable", 1800],
+    ["ESTABLISHED", "Established", 1600],
+    ["KNOWN", "Known", 1400],
+    ["NEUTRAL", "Neutral", 1200],
+    ["QUESTIONABLE", "Questionable", 800],
+    ["UNTRUSTED", "Untrusted", 0],
+  ] as const;
+  const all = Object.fromEntries(
+    levels.map(([v], i) => [`ETHOS_ROLE_${v}`, String(700000000000000100n + BigInt(i))]),
+  );
+  assertEquals(
+    parseConfig(env(all)).ethos.tiers,
+    levels.map(([v, name, minScore]) => ({ name, minScore, roleId: all[`ETHOS_ROLE_${v}`] })),
+  );
+  // The five older names keep working, on today's thresholds (Reputable from 1800).
   assertEquals(parseConfig(env(ROLES)).ethos.tiers, [
     { name: "Exemplary", minScore: 2000, roleId: ROLES.ETHOS_ROLE_EXEMPLARY },
-    { name: "Reputable", minScore: 1600, roleId: ROLES.ETHOS_ROLE_REPUTABLE },
+    { name: "Reputable", minScore: 1800, roleId: ROLES.ETHOS_ROLE_REPUTABLE },
     { name: "Neutral", minScore: 1200, roleId: ROLES.ETHOS_ROLE_NEUTRAL },
     { name: "Questionable", minScore: 800, roleId: ROLES.ETHOS_ROLE_QUESTIONABLE },
     { name: "Untrusted", minScore: 0, roleId: ROLES.ETHOS_ROLE_UNTRUSTED },
@@ -325,11 +348,21 @@ Deno.test("config: the five ETHOS_ROLE_* variables give the default tiers, highe
       ETHOS_ROLE_REPUTABLE: ROLES.ETHOS_ROLE_REPUTABLE,
     })).ethos.tiers,
     [
-      { name: "Reputable", minScore: 1600, roleId: ROLES.ETHOS_ROLE_REPUTABLE },
+      { name: "Reputable", minScore: 1800, roleId: ROLES.ETHOS_ROLE_REPUTABLE },
       { name: "Untrusted", minScore: 0, roleId: ROLES.ETHOS_ROLE_UNTRUSTED },
     ],
   );
   assertEquals(configError(env({ ETHOS_ROLE_NEUTRAL: "neutral" })).problems.length, 1);
+  assertEquals(configError(env({ ETHOS_VALIDATOR_ROLE_ID: "x" })).problems.length, 1);
+  const flags = parseConfig(env({
+    ETHOS_VALIDATOR_ROLE_ID: "700000000000000201",
+    ETHOS_HUMAN_ROLE_ID: "700000000000000202",
+    ETHOS_COUNT_DEFAULT_PROFILES: "true",
+  })).ethos;
+  assertEquals(
+    [flags.validatorRoleId, flags.humanRoleId, flags.countDefaultProfiles],
+    ["700000000000000201", "700000000000000202", true],
+  );
 });
 
 Deno.test("config: ETHOS_TIERS overrides the role variables and is sorted by minScore, highest first", () => {

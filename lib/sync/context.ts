@@ -37,7 +37,14 @@ export class SyncConfigError extends Error {
 
 /** The rules from the config, or a SyncConfigError naming what is missing. */
 export function rulesFrom(config: Config): SyncRules {
-  const { verifiedRoleId, tiers, profileRoleId } = config.ethos;
+  const {
+    verifiedRoleId,
+    tiers,
+    profileRoleId,
+    validatorRoleId,
+    humanRoleId,
+    countDefaultProfiles,
+  } = config.ethos;
   if (!verifiedRoleId) {
     throw new SyncConfigError("role sync is not configured: VERIFIED_ROLE_ID is not set");
   }
@@ -46,7 +53,14 @@ export function rulesFrom(config: Config): SyncRules {
       "role sync is not configured: set ETHOS_ROLE_* (or ETHOS_TIERS) for at least one tier",
     );
   }
-  return { verifiedRoleId, tiers, profileRoleId };
+  return {
+    verifiedRoleId,
+    tiers,
+    profileRoleId,
+    validatorRoleId,
+    humanRoleId,
+    countDefaultProfiles,
+  };
 }
 
 export async function botUserId(

@@ -2,27 +2,50 @@
  * The rule of the Ethos role sync, as pure functions: which managed roles a member should hold,
  * and which writes turn what they hold into that. No I/O here; the engine feeds it fresh data.
  *
- * - Managed roles: every tier role and, when set, the profile role. No other role is ever touched.
+ * - Managed roles: every tier role and its variants, and when set the profile, validator and human
+ *   roles. No other role is ever touched.
  * - A verified member with a score holds exactly one tier role (the highest tier whose minScore
- *   the score reaches) plus the profile role. A verified member without a score and a member
- *   without the verified role hold no managed role. Bots are skipped.
+ *   the score reaches, the level the API reports winning over the table) in its most specific
+ *   configured variant (human+validator, validator, human, base), plus the profile role, plus the
+ *   validator and human roles when they apply. A verified member without a score, one whose
+ *   profile is a default (untouched) one unless those count, and a member without the verified
+ *   role hold no managed role. Bots are skipped.
+ * - Validator or human status that is not known (not read this time) keeps what the member holds.
  * - A score lookup that failed ("error") changes nothing: the member is skipped, never stripped.
  * - Roles the bot cannot manage (at or above its highest role, integration-managed, unknown) are
  *   left out of the writes and reported, so they are never retried forever.
  */
-import type { Tier } from "../config.ts";
+import { LEVELS, type Tier } from "../config.ts";
 
 export interface SyncRules {
   verifiedRoleId: string;
   /** Highest minScore first (Config.ethos.tiers is sorted so). */
   tiers: Tier[];
   profileRoleId?: string;
+  validatorRoleId?: string;
+  humanRoleId?: string;
+  /** Default (untouched) profiles count as a score; otherwise they hold no managed role. */
+  countDefaultProfiles?: boolean;
+}
+
+/** What Ethos says of one member beyond the bare score; unknown fields are undefined. */
+export interface Standing {
+  score: number;
+  /** The level the API reported (lower case), when it did. */
+  level?: string;
+  /** Holds an Ethos validator NFT. */
+  validator?: boolean;
+  /** Human verification is VERIFIED. */
+  human?: boolean;
+  /** Untouched since created: score 1200, nothing received, no address userkey, no XP. */
+  isDefault?: boolean;
 }
 
 /** The score of one member as the engine knows it. */
 export type ScoreInput =
-  /** The member's Ethos score. */
+  /** The member's Ethos score, or their standing. */
   | number
+  | Standing
   /** No score (confirmed by the single lookup, or not needed because nothing would be lost). */
   | null
   /** Not looked up: the member is not verified, so the score does not matter. */
@@ -49,23 +72,64 @@ export type Target =
 
 /** Every role the sync may give or take. */
 export function managedRoles(rules: SyncRules): Set<string> {
-  const out = new Set(rules.tiers.map((t) => t.roleId));
-  if (rules.profileRoleId) out.add(rules.profileRoleId);
+  const out = new Set<string>();
+  for (const t of rules.tiers) {
+    for (const r of [t.roleId, t.validatorRoleId, t.humanRoleId, t.humanValidatorRoleId]) {
+      if (r) out.add(r);
+    }
+  }
+  for (const r of [rules.profileRoleId, rules.validatorRoleId, rules.humanRoleId]) {
+    if (r) out.add(r);
+  }
   return out;
 }
 
+const LEVEL_RANGE = new Map<string, [number, number]>(
+  LEVELS.map((
+    [name, min],
+    i,
+  ) => [name, [min, i + 1 < LEVELS.length ? LEVELS[i + 1][1] - 1 : Infinity]]),
+);
+
+/**
+ * The score the tier table is read with: the score itself, moved into the range of the level the
+ * API reported when the two disagree (the API's level wins; an unknown level string is ignored).
+ */
+export function effectiveScore(score: number, level?: string): number {
+  const range = level ? LEVEL_RANGE.get(level) : undefined;
+  return range ? Math.min(Math.max(score, range[0]), range[1]) : score;
+}
+
 /** The tier a score falls in, or undefined when it is below every tier. */
-export function tierFor(score: number, tiers: readonly Tier[]): Tier | undefined {
+export function tierFor(score: number, tiers: readonly Tier[], level?: string): Tier | undefined {
+  const s = effectiveScore(score, level);
   let best: Tier | undefined;
   for (const t of tiers) {
-    if (score >= t.minScore && (!best || t.minScore > best.minScore)) best = t;
+    if (s >= t.minScore && (!best || t.minScore > best.minScore)) best = t;
   }
   return best;
+}
+
+export function standingOf(score: number | Standing): Standing {
+  return typeof score === "number" ? { score } : score;
 }
 
 /** Whether the score is needed to decide this member (verified humans only). */
 export function needsScore(member: MemberInput, rules: SyncRules): boolean {
   return !member.bot && member.roles.includes(rules.verifiedRoleId);
+}
+
+/** A status flag, or when unknown, what the member's roles say of it (so nothing is stripped). */
+function flag(known: boolean | undefined, held: readonly string[], roles: (string | undefined)[]) {
+  return known ?? roles.some((r) => r !== undefined && held.includes(r));
+}
+
+/** The tier's most specific configured variant for these flags. */
+function variant(tier: Tier, validator: boolean, human: boolean): string {
+  if (validator && human && tier.humanValidatorRoleId) return tier.humanValidatorRoleId;
+  if (validator && tier.validatorRoleId) return tier.validatorRoleId;
+  if (human && tier.humanRoleId) return tier.humanRoleId;
+  return tier.roleId;
 }
 
 /** The managed roles the member should hold, or why the member is left alone. */
@@ -74,10 +138,24 @@ export function targetRoles(member: MemberInput, score: ScoreInput, rules: SyncR
   const roles = new Set<string>();
   if (!member.roles.includes(rules.verifiedRoleId)) return { kind: "target", roles };
   if (score === "error") return { kind: "skip", reason: "score_unavailable" };
-  if (typeof score !== "number") return { kind: "target", roles };
-  const tier = tierFor(score, rules.tiers);
-  if (tier) roles.add(tier.roleId);
+  if (score === null || score === undefined) return { kind: "target", roles };
+  const standing = standingOf(score);
+  if (standing.isDefault && !rules.countDefaultProfiles) return { kind: "target", roles };
+  const held = member.roles;
+  const tiers = rules.tiers;
+  const validator = flag(standing.validator, held, [
+    rules.validatorRoleId,
+    ...tiers.flatMap((t) => [t.validatorRoleId, t.humanValidatorRoleId]),
+  ]);
+  const human = flag(standing.human, held, [
+    rules.humanRoleId,
+    ...tiers.flatMap((t) => [t.humanRoleId, t.humanValidatorRoleId]),
+  ]);
+  const tier = tierFor(standing.score, tiers, standing.level);
+  if (tier) roles.add(variant(tier, validator, human));
   if (rules.profileRoleId) roles.add(rules.profileRoleId);
+  if (rules.validatorRoleId && validator) roles.add(rules.validatorRoleId);
+  if (rules.humanRoleId && human) roles.add(rules.humanRoleId);
   return { kind: "target", roles };
 }
 

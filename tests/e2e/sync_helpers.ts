@@ -119,7 +119,7 @@ export function ruleEnvOf(emu: Emulator, guildId = GUILD): RuleEnv {
     profile: r.profile,
     tiers: [
       { roleId: r.exemplary, minScore: 2000 },
-      { roleId: r.reputable, minScore: 1600 },
+      { roleId: r.reputable, minScore: 1800 },
       { roleId: r.neutral, minScore: 1200 },
       { roleId: r.questionable, minScore: 800 },
       { roleId: r.untrusted, minScore: 0 },

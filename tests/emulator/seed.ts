@@ -45,7 +45,7 @@ export type Tier = "exemplary" | "reputable" | "neutral" | "questionable" | "unt
 
 /** Lower bounds of each tier the seed's "in sync" members are given. */
 export const DEFAULT_TIER_THRESHOLDS: Readonly<Record<Exclude<Tier, "untrusted">, number>> = Object
-  .freeze({ exemplary: 2000, reputable: 1600, neutral: 1200, questionable: 800 });
+  .freeze({ exemplary: 2000, reputable: 1800, neutral: 1200, questionable: 800 });
 
 export const TIERS: readonly Tier[] = [
   "exemplary",

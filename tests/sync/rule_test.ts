@@ -188,3 +188,105 @@ Deno.test("rule: hierarchy from the bot's highest role", () => {
   const owner = hierarchy(guild, roles, [], true);
   assertEquals(owner.manageable.has("100000000000000051"), true);
 });
+
+// --- the richer role model: levels by API, variants, validator and human roles, default profiles
+
+const BASE = "100000000000000030";
+const BV = "100000000000000031"; // validator variant
+const BH = "100000000000000032"; // human variant
+const BHV = "100000000000000033"; // human+validator variant
+const LOW = "100000000000000034";
+const VAL = "100000000000000040";
+const HUM = "100000000000000041";
+
+const rich: SyncRules = {
+  verifiedRoleId: V,
+  profileRoleId: P,
+  validatorRoleId: VAL,
+  humanRoleId: HUM,
+  tiers: [
+    {
+      name: "Known",
+      minScore: 1400,
+      roleId: BASE,
+      validatorRoleId: BV,
+      humanRoleId: BH,
+      humanValidatorRoleId: BHV,
+    },
+    { name: "Untrusted", minScore: 0, roleId: LOW },
+  ],
+};
+
+Deno.test("rule: the level the API reports wins over the table; unknown levels are ignored", () => {
+  const ten = testConfig(Object.fromEntries(
+    ["UNTRUSTED", "QUESTIONABLE", "NEUTRAL", "KNOWN", "ESTABLISHED", "REPUTABLE"].map((
+      l,
+      i,
+    ) => [`ETHOS_ROLE_${l}`, String(300000000000000000n + BigInt(i))]),
+  )).ethos.tiers;
+  const name = (score: number, level?: string) => tierFor(score, ten, level)?.name;
+  assertEquals(name(1850), "Reputable", "by table");
+  assertEquals(name(1850, "reputable"), "Reputable", "API and table agree");
+  assertEquals(name(1850, "known"), "Known", "API says known: known");
+  assertEquals(name(1300, "established"), "Established", "API says higher: higher");
+  assertEquals(name(1850, "nonsense"), "Reputable", "an unknown level string: the table");
+  // No role for exemplary..renowned: the nearest lower level with a role.
+  assertEquals(name(2700, "renowned"), "Reputable");
+  assertEquals(name(2100), "Reputable");
+});
+
+Deno.test("rule: the most specific configured variant, one tier role per member", () => {
+  const standing = (validator: boolean, human: boolean) => ({ score: 1500, validator, human });
+  const table: [string, ScoreInput, string[]][] = [
+    ["base", standing(false, false), [BASE, P]],
+    ["validator", standing(true, false), [BV, P, VAL]],
+    ["human", standing(false, true), [BH, P, HUM]],
+    ["both", standing(true, true), [BHV, P, VAL, HUM]],
+    ["below the tier: its own base", { score: 100, validator: true, human: true }, [
+      LOW,
+      P,
+      VAL,
+      HUM,
+    ]],
+  ];
+  for (const [label, input, want] of table) {
+    assertEquals(sorted(targetRoles({ roles: [V] }, input, rich)), want.sort(), label);
+  }
+  // Only some variants configured: human+validator falls to validator, then human, then base.
+  const partial: SyncRules = {
+    ...rich,
+    tiers: [{ name: "Known", minScore: 1400, roleId: BASE, humanRoleId: BH }],
+  };
+  assertEquals(
+    sorted(targetRoles({ roles: [V] }, { score: 1500, validator: true, human: true }, partial)),
+    [BH, P, VAL, HUM].sort(),
+  );
+  assertEquals(
+    [...managedRoles(rich)].sort(),
+    [BASE, BV, BH, BHV, LOW, P, VAL, HUM].sort(),
+  );
+});
+
+Deno.test("rule: unknown validator or human status keeps what the member holds", () => {
+  // A bare score (flags not read) never strips a validator or human role, nor a variant.
+  assertEquals(sorted(targetRoles({ roles: [V, BV, VAL] }, 1500, rich)), [BV, P, VAL].sort());
+  assertEquals(sorted(targetRoles({ roles: [V, BHV] }, 1500, rich)), [BHV, P, VAL, HUM].sort());
+  assertEquals(sorted(targetRoles({ roles: [V, BASE] }, 1500, rich)), [BASE, P].sort());
+  // Known flags do change them.
+  assertEquals(
+    sorted(targetRoles({ roles: [V, BV, VAL] }, { score: 1500, validator: false }, rich)),
+    [BASE, P].sort(),
+  );
+});
+
+Deno.test("rule: a default profile holds no managed role unless those count", () => {
+  const def = { score: 1200, isDefault: true, validator: false, human: false };
+  assertEquals(sorted(targetRoles({ roles: [V, LOW, P] }, def, rich)), []);
+  assertEquals(
+    sorted(targetRoles({ roles: [V] }, def, { ...rich, countDefaultProfiles: true })),
+    [LOW, P].sort(),
+  );
+  // Failure paths are unchanged: an error skips, a missing score holds nothing.
+  assertEquals(sorted(targetRoles({ roles: [V, BV] }, "error", rich)), "skip:score_unavailable");
+  assertEquals(sorted(targetRoles({ roles: [V, BV] }, null, rich)), []);
+});
