@@ -60,6 +60,8 @@ const interactionSchema = z.discriminatedUnion("type", [
       name: z.string().min(1).max(32),
       type: z.number().int(),
       options: z.array(option).max(25).optional(),
+      target_id: snowflake.optional(),
+      resolved: z.looseObject({ users: z.record(snowflake, user).optional() }).optional(),
     }),
   }),
   z.looseObject({

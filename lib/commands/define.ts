@@ -9,8 +9,9 @@ import {
   ApplicationCommandType,
   ApplicationIntegrationType,
   InteractionContextType,
+  type LocalizationMap,
   PermissionFlagsBits,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIApplicationCommandsJSONBody,
 } from "discord-api-types/v10";
 import type { OptionsRecord, ParsedOptions } from "./options.ts";
 import type {
@@ -76,6 +77,9 @@ export const DEFAULT_COOLDOWN: Cooldown = { uses: 3, perMs: 5_000 };
 interface CommonDef {
   name: string;
   description: string;
+  /** Manifest translations of the name and description (lib/i18n). */
+  nameLocalizations?: LocalizationMap;
+  descriptionLocalizations?: LocalizationMap;
   /** Shown by /help. */
   category: string;
   /** Required permissions: checked server-side and sent as default_member_permissions. */
@@ -103,7 +107,10 @@ export interface CommandDef<O extends OptionsRecord> extends CommonDef {
 }
 
 export interface Command {
+  /** ChatInput (a slash command) or User (a context-menu command on a member). */
+  type: ApplicationCommandType.ChatInput | ApplicationCommandType.User;
   name: string;
+  /** For /help; a user command has none in its manifest entry. */
   description: string;
   category: string;
   permissions: bigint;
@@ -116,7 +123,7 @@ export interface Command {
   components: Record<string, ComponentHandler>;
   modals: Record<string, ModalHandler>;
   /** The manifest entry Discord receives. */
-  json: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  json: RESTPostAPIApplicationCommandsJSONBody;
 }
 
 export function permissionBits(names: PermissionName[] = []): bigint {
@@ -171,6 +178,7 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
     );
   const contexts = (def.contexts ?? ["guild"]).map((c) => CONTEXTS[c]);
   return {
+    type: ApplicationCommandType.ChatInput,
     name: def.name,
     description: def.description,
     category: def.category,
@@ -186,7 +194,11 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
     json: {
       type: ApplicationCommandType.ChatInput,
       name: def.name,
+      ...(def.nameLocalizations ? { name_localizations: def.nameLocalizations } : {}),
       description: def.description,
+      ...(def.descriptionLocalizations
+        ? { description_localizations: def.descriptionLocalizations }
+        : {}),
       options,
       default_member_permissions: permissions === 0n ? null : permissions.toString(),
       contexts,
@@ -202,6 +214,56 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
  */
 export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+export interface UserCommandDef {
+  /** Shown in the Apps menu: mixed case and spaces allowed. */
+  name: string;
+  nameLocalizations?: LocalizationMap;
+  /** For /help only. */
+  description: string;
+  category: string;
+  permissions?: PermissionName[];
+  contexts?: ContextName[];
+  cooldown?: Cooldown | false;
+  readOnly?: boolean;
+  handler: (ctx: CommandContext) => Reply;
+}
+
+/** A context-menu command on a member (right-click, Apps): no options, a target user. */
+export function defineUserCommand(def: UserCommandDef): Command {
+  const permissions = permissionBits(def.permissions);
+  const contexts = (def.contexts ?? ["guild"]).map((c) => CONTEXTS[c]);
+  return {
+    type: ApplicationCommandType.User,
+    name: def.name,
+    description: def.description,
+    category: def.category,
+    permissions,
+    contexts,
+    cooldown: def.cooldown === false ? null : def.cooldown ?? DEFAULT_COOLDOWN,
+    restricted: permissions !== 0n,
+    publicComponents: false,
+    readOnly: def.readOnly ?? false,
+    root: {
+      kind: "leaf",
+      description: def.description,
+      options: {},
+      handler: def.handler,
+      permissions: 0n,
+    },
+    components: {},
+    modals: {},
+    json: {
+      type: ApplicationCommandType.User,
+      name: def.name,
+      ...(def.nameLocalizations ? { name_localizations: def.nameLocalizations } : {}),
+      default_member_permissions: permissions === 0n ? null : permissions.toString(),
+      contexts,
+      integration_types: [ApplicationIntegrationType.GuildInstall],
+      nsfw: false,
+    },
+  };
 }
 
 export interface Invocation {

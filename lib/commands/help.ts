@@ -3,6 +3,7 @@ import {
   type APIActionRowComponent,
   type APIComponentInMessageActionRow,
   type APIEmbed,
+  ApplicationCommandType,
   ButtonStyle,
   ComponentType,
 } from "discord-api-types/v10";
@@ -20,6 +21,7 @@ export function categories(commands: readonly Command[]): string[] {
 }
 
 function usage(c: Command): string[] {
+  if (c.type === ApplicationCommandType.User) return [`Apps → ${c.name}`];
   if (c.root.kind === "leaf") return [`/${c.name}`];
   return Object.entries(c.root.subcommands).flatMap(([name, node]) =>
     node.kind === "leaf"

@@ -11,8 +11,12 @@ import { privacy } from "./privacy.ts";
 import { backup } from "./backup.ts";
 import { audit } from "./audit.ts";
 import { statusLink } from "./status_link.ts";
+import { ethos, ethosProfileMenu, ethosx } from "./ethos_profile.ts";
 
 export const commands: Command[] = [
+  ethos,
+  ethosx,
+  ethosProfileMenu,
   help,
   config,
   ethosSyncStatus,

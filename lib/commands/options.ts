@@ -31,6 +31,8 @@ export type ParsedOptions<O extends OptionsRecord> = {
 
 interface Base<R extends boolean> {
   description: string;
+  /** Manifest translations of the description (lib/i18n). */
+  descriptionLocalizations?: Record<string, string>;
   required?: R;
 }
 
@@ -46,6 +48,9 @@ function spec<V, R extends boolean>(
   const json = {
     type,
     description: base.description,
+    ...(base.descriptionLocalizations
+      ? { description_localizations: base.descriptionLocalizations }
+      : {}),
     required: base.required ?? false,
     ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
     ...(autocomplete ? { autocomplete: true } : {}),

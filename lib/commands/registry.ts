@@ -1,5 +1,5 @@
 /** Collects the command definitions; the manifest is derived from it and nowhere else. */
-import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord-api-types/v10";
+import type { RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
 import type { Command } from "./define.ts";
 import type { ComponentHandler, ModalHandler } from "../interactions/context.ts";
 import { validateManifest } from "./validate.ts";
@@ -17,7 +17,7 @@ export interface Registry {
   /** Handler for a custom-ID route `command.key`. */
   component(route: string): { command: Command; handler: ComponentHandler } | undefined;
   modal(route: string): { command: Command; handler: ModalHandler } | undefined;
-  manifest(): RESTPostAPIChatInputApplicationCommandsJSONBody[];
+  manifest(): RESTPostAPIApplicationCommandsJSONBody[];
 }
 
 /** Builds the registry; throws ManifestError naming every problem. */

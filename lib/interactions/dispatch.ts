@@ -14,7 +14,6 @@ import {
   type APIMessageComponentInteraction,
   type APIModalSubmitInteraction,
   ApplicationCommandOptionType,
-  ApplicationCommandType,
   ComponentType,
   InteractionResponseType,
   InteractionType,
@@ -356,7 +355,7 @@ async function command(
 ): Promise<APIInteractionResponse> {
   const name = interaction.data.name;
   const cmd = app.registry.get(name);
-  if (!cmd || interaction.data.type !== ApplicationCommandType.ChatInput) {
+  if (!cmd || interaction.data.type !== cmd.type) {
     app.deps.log.warn("unknown command", { interaction: interaction.id, command: name });
     trace.outcome = "unknown";
     return reply.ephemeral(

@@ -54,6 +54,7 @@ export const keys = {
   ],
   // role sync (lib/sync)
   ethosScore: (userId: string): KvKey => ["cache", "ethos_score", userId],
+  ethosProfile: (subject: string): KvKey => ["cache", "ethos_profile", subject],
   botUser: (applicationId: string): KvKey => ["cache", "bot_user", applicationId],
   syncWatermark: (guildId: string): KvKey => ["sync", "watermark", guildId],
   syncContext: (guildId: string): KvKey => ["cache", "sync_context", guildId],

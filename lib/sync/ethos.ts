@@ -135,7 +135,7 @@ export class EthosClient {
       while (next < batches.length) {
         const batch = batches[next++];
         try {
-          const answer = await this.#request("POST /score/userkeys", "/score/userkeys", {
+          const answer = await this.request("POST /score/userkeys", "/score/userkeys", {
             method: "POST",
             body: JSON.stringify({ userkeys: batch.map(discordUserkey) }),
           }, signal);
@@ -163,7 +163,7 @@ export class EthosClient {
   /** One user's score; null when Ethos answers 404 (the user has no score). Throws EthosError. */
   async score(userId: string, signal?: AbortSignal): Promise<EthosScore | null> {
     const query = new URLSearchParams({ userkey: discordUserkey(userId) });
-    const answer = await this.#request(
+    const answer = await this.request(
       "GET /score/userkey",
       `/score/userkey?${query}`,
       {
@@ -189,7 +189,7 @@ export class EthosClient {
       limit: String(Math.min(1000, Math.max(1, page.limit ?? 1000))),
       offset: String(Math.max(0, page.offset ?? 0)),
     });
-    const answer = await this.#request("GET /score/updates", `/score/updates?${query}`, {
+    const answer = await this.request("GET /score/updates", `/score/updates?${query}`, {
       method: "GET",
     }, signal);
     const parsed = updatesSchema.safeParse(answer);
@@ -197,7 +197,11 @@ export class EthosClient {
     return parsed.data;
   }
 
-  async #request(
+  /**
+   * One Ethos call with retries and backoff, for this client and its siblings (the profile
+   * client): parsed JSON, or NOT_FOUND on a 404 when `notFoundIsNull`. Throws EthosError.
+   */
+  async request(
     endpoint: string,
     path: string,
     init: { method: string; body?: string },
@@ -285,4 +289,4 @@ export class EthosClient {
   }
 }
 
-const NOT_FOUND = Symbol("not found");
+export const NOT_FOUND = Symbol("not found");

@@ -3,6 +3,7 @@
  * trigger, status, stop, the daily full run, the hourly incremental run and the watchdog.
  * Everything takes AppDeps; the Ethos client and score cache are built once per deps object.
  */
+import { ethosClientFor } from "../ethos/service.ts";
 import type { AppDeps } from "../deps.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { keys } from "../kv/keys.ts";
@@ -54,13 +55,7 @@ export function syncServices(deps: AppDeps): SyncServices {
   let s = services.get(deps);
   if (s) return s;
   const { config } = deps;
-  const ethos = deps.ethos ?? new EthosClient({
-    apiBase: config.ethos.apiBase,
-    client: config.ethos.client,
-    fetch: deps.fetch,
-    clock: deps.clock,
-    log: deps.log.child({ component: "ethos" }),
-  });
+  const ethos = ethosClientFor(deps);
   const cache = new ScoreCache(deps.kv, deps.clock, {
     ttlMs: config.ethos.scoreTtlMs,
     noScoreTtlMs: config.ethos.noScoreTtlMs,

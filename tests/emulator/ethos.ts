@@ -4,6 +4,7 @@
  */
 import type { EmulatorState } from "./state.ts";
 import type { EmulatorStats } from "./stats.ts";
+import { handleEthosUsers } from "./ethos_users.ts";
 
 export const ETHOS_PREFIX = "/ethos/api/v2";
 export const MAX_BULK_USERKEYS = 500;
@@ -59,7 +60,11 @@ export async function handleEthos(
 ): Promise<Response> {
   const path = url.pathname.slice(ETHOS_PREFIX.length);
   const endpoint = `${req.method} ${path}`;
-  stats.ethosCalls[endpoint] = (stats.ethosCalls[endpoint] ?? 0) + 1;
+  // Counted by route: single-user lookups carry the id in the path.
+  const route = `${req.method} ${
+    path.replace(/^\/user\/by\/(discord|x)\/[^/]+$/, "/user/by/$1/:id")
+  }`;
+  stats.ethosCalls[route] = (stats.ethosCalls[route] ?? 0) + 1;
   const client = req.headers.get("x-ethos-client") ?? "";
   stats.ethosClients[client] = (stats.ethosClients[client] ?? 0) + 1;
 
@@ -77,6 +82,8 @@ export async function handleEthos(
   if (endpoint === "POST /score/userkeys") return bulk(req, state, stats);
   if (endpoint === "GET /score/userkey") return single(url, state);
   if (endpoint === "GET /score/updates") return updates(url, state);
+  const users = await handleEthosUsers(req, path, state);
+  if (users) return users;
   await req.body?.cancel();
   return json(404, { ok: false, code: "NOT_FOUND", message: `No route ${endpoint}` });
 }

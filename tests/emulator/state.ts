@@ -9,6 +9,7 @@ import { IdAllocator } from "./ids.ts";
 import type { InteractionRecord, WebhookMessage } from "./interactions.ts";
 import type { MemberRecord } from "./members.ts";
 import { ScoreBook } from "./scores.ts";
+import type { ProfileOverride } from "./ethos_users.ts";
 import { discordTimestamp, seedGuild, type SeedGuildOptions } from "./seed.ts";
 import type { RateLimitScope } from "./stats.ts";
 
@@ -21,6 +22,12 @@ export interface EthosControls {
   omitFromBulk: Set<string>;
   /** Added delay per Ethos call. */
   latencyMs: number;
+  /** Per-user profile overrides (tests/emulator/ethos_users.ts derives the rest). */
+  profiles: Map<string, ProfileOverride>;
+  /** The Discord user id behind an X handle (case-insensitive), if any. */
+  userOfXHandle(handle: string): string | undefined;
+  /** The X handle linked to a Discord user's profile, if any. */
+  xHandleOf(userId: string): string | undefined;
 }
 
 /** A one-off 429 the next matching request gets instead of its answer. */
@@ -54,11 +61,15 @@ export interface NewMember {
 export class EmulatorState {
   readonly guilds = new Map<string, EmulatedGuild>();
   readonly scores = new ScoreBook();
+  readonly #xHandles = new Map<string, string>();
   readonly ethos: EthosControls = {
     failing: false,
     failStatus: 503,
     omitFromBulk: new Set(),
     latencyMs: 0,
+    profiles: new Map(),
+    userOfXHandle: (handle) => this.#xHandles.get(handle.toLowerCase()),
+    xHandleOf: (userId) => this.ethos.profiles.get(userId)?.xHandle,
   };
   readonly ids: IdAllocator;
   readonly commands: CommandRegistry;
@@ -239,6 +250,18 @@ export class EmulatorState {
 
   score(userId: string): number | undefined {
     return this.scores.get(userId);
+  }
+
+  /**
+   * Sets parts of a user's Ethos profile (the rest is derived from id and score). A profile needs
+   * a score to exist; `score` sets it too.
+   */
+  setProfile(userId: string, profile: ProfileOverride & { score?: number }): void {
+    const { score, ...override } = profile;
+    if (score !== undefined) this.setScore(userId, score);
+    const merged = { ...this.ethos.profiles.get(userId), ...override };
+    this.ethos.profiles.set(userId, merged);
+    if (merged.xHandle) this.#xHandles.set(merged.xHandle.toLowerCase(), userId);
   }
 
   // --- application commands ---------------------------------------------------------------
