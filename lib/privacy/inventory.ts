@@ -90,9 +90,37 @@ export const idempotencySource: PrivacySource = {
   delete: (deps, _guildId, userId) => deletePrefix(deps.kv, keys.idempotencyOfUser(userId)),
 };
 
+export const profileCacheSource: PrivacySource = {
+  name: "Cached Ethos profile",
+  async view(deps, _guildId, userId) {
+    const entry = await deps.kv.get<{ expiresAt: number; value: { kind: string } }>(
+      keys.ethosProfile(`discord:${userId}`),
+    );
+    const live = entry.value && entry.value.expiresAt > deps.clock.now();
+    return {
+      name: this.name,
+      items: live
+        ? [
+          `${
+            entry.value!.value.kind === "profile" ? "your Ethos profile card" : "no Ethos profile"
+          }, cached until ${new Date(entry.value!.expiresAt).toISOString()}`,
+        ]
+        : [],
+      retention: "60 s (a lookup with /ethos or the Ethos profile menu)",
+    };
+  },
+  async delete(deps, _guildId, userId) {
+    const key = keys.ethosProfile(`discord:${userId}`);
+    if ((await deps.kv.get(key)).versionstamp === null) return 0;
+    await deps.kv.delete(key);
+    return 1;
+  },
+};
+
 /** The sources a member can have deleted (lib/privacy/mod.ts adds the kept ones). */
 export const deletableSources: PrivacySource[] = [
   scoreCacheSource,
+  profileCacheSource,
   cooldownSource,
   idempotencySource,
 ];

@@ -29,6 +29,11 @@ Deno.test("/privacy view shows everything stored; delete removes what is not nee
     // Some data about the member: a cached score, cooldown hits, interaction records, an audit
     // entry naming them, and a backup holding their roles.
     await t.deps.kv.set(keys.ethosScore(USER_ID), { s: 1650, x: t.clock.now() + 3_600_000 });
+    // A profile card cached by an /ethos lookup of the member.
+    await t.deps.kv.set(keys.ethosProfile(`discord:${USER_ID}`), {
+      expiresAt: t.clock.now() + 60_000,
+      value: { kind: "profile", profile: {} },
+    });
     const other = "300000000000000777";
     await t.deps.kv.set(keys.ethosScore(other), { s: 900, x: t.clock.now() + 3_600_000 });
     await appendAudit(t.deps, {
@@ -61,6 +66,7 @@ Deno.test("/privacy view shows everything stored; delete removes what is not nee
 
     const view = await run(t, "view");
     assertStringIncludes(view, "score 1650");
+    assertStringIncludes(view, "your Ethos profile card, cached until");
     assertStringIncludes(view, "recent uses");
     assertStringIncludes(view, "recent interactions");
     assertStringIncludes(view, "1 entries name you, e.g. config.allow_list");
@@ -68,6 +74,8 @@ Deno.test("/privacy view shows everything stored; delete removes what is not nee
 
     const del = await run(t, "delete");
     assertStringIncludes(del, "Cached Ethos score: 1 entry");
+    assertStringIncludes(del, "Cached Ethos profile: 1 entry");
+    assertEquals((await t.deps.kv.get(keys.ethosProfile(`discord:${USER_ID}`))).versionstamp, null);
     assertStringIncludes(del, "Command cooldowns:");
     assertStringIncludes(
       del,
