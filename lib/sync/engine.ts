@@ -52,6 +52,7 @@ import {
   diff,
   managedHeld,
   managedRoles,
+  needsFlags,
   needsScore,
   type RoleDiff,
   type ScoreInput,
@@ -436,11 +437,13 @@ export class SyncChunk {
         holdsManaged: managedHeld(it.roles, this.#managed).length > 0,
       })),
       this.deps,
-      { fresh, signal: this.job.hard, stats: this.stats.scores },
+      { fresh, signal: this.job.hard, stats: this.stats.scores, flags: needsFlags(rules) },
     );
     // Ethos failing for a whole page: pause the run rather than walk on skipping everyone. The
     // page is not taken in, so the checkpoint stays before it and a resumed chunk reads it again.
-    if (asking.length > 0 && asking.every((it) => (scores.get(it.id) ?? "error") === "error")) {
+    // (A confirmed "no score" is null: an answer, not a failure.)
+    const failed = (id: string) => !scores.has(id) || scores.get(id) === "error";
+    if (asking.length > 0 && asking.every((it) => failed(it.id))) {
       this.#paused = true;
       this.job.pause(
         `the Ethos API failed for all ${asking.length} members of a page; nothing was changed`,

@@ -3,6 +3,7 @@
  * (single lookup, bypassing the cache, which it then updates), the rule, and the fewest writes:
  * one role call for a single change, else one PATCH computed from the read a moment before.
  */
+import { EthosProfileClient } from "../ethos/profile.ts";
 import type { AppDeps } from "../deps.ts";
 import { addMemberRole, getMember, modifyMemberRoles, removeMemberRole } from "../discord/api.ts";
 import { isUnknownMember } from "../discord/errors.ts";
@@ -12,7 +13,9 @@ import {
   changeCount,
   diff,
   managedRoles,
+  needsFlags,
   type ScoreInput,
+  type Standing,
   targetRoles,
   tierFor,
 } from "./rule.ts";
@@ -50,8 +53,17 @@ export async function refreshMember(
   if (verified) {
     try {
       const s = await ethos.score(userId);
-      score = s ? s.score : null;
-      await cache.putMany([[userId, score]]);
+      let standing: Standing | null = s
+        ? { score: s.score, ...(s.level ? { level: s.level } : {}) }
+        : null;
+      if (standing && needsFlags(rules)) {
+        const p = (await new EthosProfileClient(ethos).byDiscordIds([userId])).get(userId);
+        standing = p
+          ? { ...standing, validator: p.validator, human: p.human, isDefault: p.isDefault }
+          : { ...standing, isDefault: false };
+      }
+      score = standing;
+      await cache.putMany([[userId, standing]]);
     } catch {
       score = "error";
     }
@@ -72,8 +84,10 @@ export async function refreshMember(
   const name = (id: string) => ctx.roleNames[id] ?? id;
   return {
     status: k > 0 ? "changed" : "unchanged",
-    score: typeof score === "number" ? score : null,
-    tier: typeof score === "number" ? tierFor(score, rules.tiers)?.name ?? null : null,
+    score: typeof score === "object" && score ? score.score : null,
+    tier: typeof score === "object" && score
+      ? tierFor(score.score, rules.tiers, score.level)?.name ?? null
+      : null,
     added: d.add.map(name),
     removed: d.remove.map(name),
     blocked: d.blocked.map((b) => name(b.roleId)),

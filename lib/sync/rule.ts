@@ -114,6 +114,15 @@ export function standingOf(score: number | Standing): Standing {
   return typeof score === "number" ? { score } : score;
 }
 
+/**
+ * Whether deciding needs the profile's flags (validator, human, default profile) on top of the
+ * score: a second bulk call per page, so only when some rule uses them.
+ */
+export function needsFlags(rules: SyncRules): boolean {
+  return !rules.countDefaultProfiles || !!rules.validatorRoleId || !!rules.humanRoleId ||
+    rules.tiers.some((t) => t.validatorRoleId || t.humanRoleId || t.humanValidatorRoleId);
+}
+
 /** Whether the score is needed to decide this member (verified humans only). */
 export function needsScore(member: MemberInput, rules: SyncRules): boolean {
   return !member.bot && member.roles.includes(rules.verifiedRoleId);

@@ -7,8 +7,23 @@
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { keys } from "../kv/keys.ts";
+import type { Standing } from "./rule.ts";
 
-const entrySchema = z.object({ s: z.number().nullable(), x: z.number() });
+/** What the profile adds to a score: validator, human, default profile, the API's level. */
+const flagsSchema = z.object({
+  v: z.boolean().optional(),
+  h: z.boolean().optional(),
+  d: z.boolean().optional(),
+  l: z.string().max(32).optional(),
+});
+const entrySchema = z.object({
+  s: z.number().nullable(),
+  x: z.number(),
+  f: flagsSchema.optional(),
+});
+
+/** A cached answer: the standing (flags undefined when they were not read) or "no score". */
+export type CachedStanding = Standing | null;
 
 const GET_MANY = 10;
 const SETS_PER_COMMIT = 500;
@@ -29,9 +44,9 @@ export class ScoreCache {
     private readonly options: ScoreCacheOptions,
   ) {}
 
-  /** Live entries: a number, or null for a confirmed "no score". Absent when not cached. */
-  async getMany(userIds: readonly string[]): Promise<Map<string, number | null>> {
-    const out = new Map<string, number | null>();
+  /** Live entries: a standing, or null for a confirmed "no score". Absent when not cached. */
+  async getMany(userIds: readonly string[]): Promise<Map<string, CachedStanding>> {
+    const out = new Map<string, CachedStanding>();
     if (this.options.ttlMs <= 0 && this.options.noScoreTtlMs <= 0) return out;
     const groups: string[][] = [];
     for (let i = 0; i < userIds.length; i += GET_MANY) groups.push(userIds.slice(i, i + GET_MANY));
@@ -46,7 +61,18 @@ export class ScoreCache {
         });
         entries.forEach((e, i) => {
           const parsed = entrySchema.safeParse(e.value);
-          if (parsed.success && parsed.data.x > now) out.set(group[i], parsed.data.s);
+          if (!parsed.success || parsed.data.x <= now) return;
+          const { s: score, f } = parsed.data;
+          out.set(
+            group[i],
+            score === null ? null : {
+              score,
+              ...(f?.l !== undefined ? { level: f.l } : {}),
+              ...(f?.v !== undefined ? { validator: f.v } : {}),
+              ...(f?.h !== undefined ? { human: f.h } : {}),
+              ...(f?.d !== undefined ? { isDefault: f.d } : {}),
+            },
+          );
         });
       }
     };
@@ -56,15 +82,25 @@ export class ScoreCache {
     return out;
   }
 
-  /** Stores scores (number) and confirmed "no score" (null). */
-  async putMany(entries: Iterable<[string, number | null]>): Promise<void> {
+  /** Stores scores or standings, and confirmed "no score" (null). */
+  async putMany(entries: Iterable<[string, number | Standing | null]>): Promise<void> {
     const now = this.clock.now();
     let op = this.kv.atomic();
     let n = 0;
-    for (const [id, score] of entries) {
-      const ttl = score === null ? this.options.noScoreTtlMs : this.options.ttlMs;
+    for (const [id, value] of entries) {
+      const ttl = value === null ? this.options.noScoreTtlMs : this.options.ttlMs;
       if (ttl <= 0) continue;
-      op.set(keys.ethosScore(id), { s: score, x: now + ttl }, { expireIn: Math.ceil(ttl) });
+      const standing = typeof value === "number" ? { score: value } : value;
+      const f = standing && {
+        ...(standing.validator !== undefined ? { v: standing.validator } : {}),
+        ...(standing.human !== undefined ? { h: standing.human } : {}),
+        ...(standing.isDefault !== undefined ? { d: standing.isDefault } : {}),
+        ...(standing.level !== undefined ? { l: standing.level } : {}),
+      };
+      const entry = standing === null
+        ? { s: null, x: now + ttl }
+        : { s: standing.score, x: now + ttl, ...(f && Object.keys(f).length ? { f } : {}) };
+      op.set(keys.ethosScore(id), entry, { expireIn: Math.ceil(ttl) });
       if (++n === SETS_PER_COMMIT) {
         this.ops++;
         await op.commit();

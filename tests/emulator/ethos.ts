@@ -69,7 +69,7 @@ export async function handleEthos(
   stats.ethosClients[client] = (stats.ethosClients[client] ?? 0) + 1;
 
   if (state.ethos.latencyMs > 0) await sleep(state.ethos.latencyMs);
-  if (state.ethos.failing) {
+  if (state.ethos.failing || state.ethos.failPaths.has(path)) {
     await req.body?.cancel();
     const status = state.ethos.failStatus;
     return json(status, {

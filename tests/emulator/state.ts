@@ -22,6 +22,8 @@ export interface EthosControls {
   omitFromBulk: Set<string>;
   /** Added delay per Ethos call. */
   latencyMs: number;
+  /** Ethos paths (e.g. "/users/by/discord") answering `failStatus` while the rest works. */
+  failPaths: Set<string>;
   /** Per-user profile overrides (tests/emulator/ethos_users.ts derives the rest). */
   profiles: Map<string, ProfileOverride>;
   /** The Discord user id behind an X handle (case-insensitive), if any. */
@@ -67,6 +69,7 @@ export class EmulatorState {
     failStatus: 503,
     omitFromBulk: new Set(),
     latencyMs: 0,
+    failPaths: new Set(),
     profiles: new Map(),
     userOfXHandle: (handle) => this.#xHandles.get(handle.toLowerCase()),
     xHandleOf: (userId) => this.ethos.profiles.get(userId)?.xHandle,

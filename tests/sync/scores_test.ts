@@ -2,6 +2,13 @@ import { assertEquals } from "../_assert.ts";
 import { EthosClient } from "../../lib/sync/ethos.ts";
 import { ScoreCache } from "../../lib/sync/score_cache.ts";
 import { emptyScoreStats, resolveScores } from "../../lib/sync/scores.ts";
+import type { ScoreInput, Standing } from "../../lib/sync/rule.ts";
+
+/** The bare scores of a result (flags and levels checked separately). */
+const scoresOf = (m: Map<string, ScoreInput>) =>
+  Object.fromEntries(
+    [...m].map(([id, v]) => [id, v && typeof v === "object" ? v.score : v]),
+  );
 import { ManualClock } from "../../lib/clock.ts";
 import { withKv } from "../kv/_kv.ts";
 
@@ -10,7 +17,7 @@ const B = "300000000000000002"; // no score anywhere
 const C = "300000000000000003"; // omitted from bulk answers but has a score (1300)
 const D = "300000000000000004"; // no score, holds no managed role
 
-function ethosFake(opts: { down?: boolean } = {}) {
+function ethosFake(opts: { down?: boolean; usersDown?: boolean } = {}) {
   const calls: string[] = [];
   const scores: Record<string, number> = { [A]: 2100, [C]: 1300 };
   const fetch = (async (input: Request | URL | string, init?: RequestInit) => {
@@ -18,6 +25,21 @@ function ethosFake(opts: { down?: boolean } = {}) {
     const url = new URL(req.url);
     calls.push(`${req.method} ${url.pathname}`);
     if (opts.down) return new Response("down", { status: 503 });
+    if (url.pathname === "/users/by/discord") {
+      if (opts.usersDown) return new Response("down", { status: 503 });
+      const { discordIds } = await req.json() as { discordIds: string[] };
+      // A holds a validator NFT; C has no address or XP, but a score of 1300: not a default.
+      const users = discordIds.filter((id) => id === A || id === C).map((id) => ({
+        displayName: id,
+        score: scores[id],
+        userkeys: [`service:discord:${id}`, ...(id === A ? ["address:0x1"] : [])],
+        validatorNftCount: id === A ? 1 : 0,
+        humanVerificationStatus: null,
+        xpTotal: id === A ? 10 : 0,
+        stats: { review: { received: { positive: 0, neutral: 0, negative: 0 } } },
+      }));
+      return Response.json(users);
+    }
     if (req.method === "POST") {
       const { userkeys } = await req.json() as { userkeys: string[] };
       const out: Record<string, unknown> = {};
@@ -54,7 +76,8 @@ Deno.test("scores: bulk, confirmation of missing userkeys only when roles are at
       { id: D, holdsManaged: false },
     ];
     const first = await resolveScores(reqs, { ethos, cache }, { stats });
-    assertEquals(Object.fromEntries(first), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
+    assertEquals(scoresOf(first), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
+    assertEquals((first.get(A) as Standing).level, "x", "the API's level is kept");
     // One bulk call; single lookups only for B and C (D holds nothing, so nothing to confirm).
     assertEquals(fake.calls, ["POST /score/userkeys", "GET /score/userkey", "GET /score/userkey"]);
     assertEquals(stats.singleLookups, 2);
@@ -62,7 +85,7 @@ Deno.test("scores: bulk, confirmation of missing userkeys only when roles are at
     // Cached: A (score), B (confirmed none), C (score). D was not confirmed, so it is asked again.
     fake.calls.length = 0;
     const second = await resolveScores(reqs, { ethos, cache });
-    assertEquals(Object.fromEntries(second), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
+    assertEquals(scoresOf(second), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
     assertEquals(fake.calls, ["POST /score/userkeys"]);
 
     // "No score" expires sooner than a score.
@@ -103,5 +126,68 @@ Deno.test("scores: Ethos down means error for everyone asked, never no score", a
     assertEquals(Object.fromEntries(out), { [A]: "error", [B]: "error" });
     // Nothing was cached.
     assertEquals((await cache.getMany([A, B])).size, 0);
+  });
+});
+
+Deno.test("scores: profile flags in one bulk call per 500, cached with the score", async () => {
+  await withKv(async (kv) => {
+    const clock = new ManualClock();
+    const fake = ethosFake();
+    const ethos = new EthosClient({
+      apiBase: "https://e.test",
+      client: "t@1",
+      fetch: fake.fetch,
+      clock,
+    });
+    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const stats = emptyScoreStats();
+    const reqs = [{ id: A, holdsManaged: true }, { id: C, holdsManaged: true }];
+    const out = await resolveScores(reqs, { ethos, cache }, { stats, flags: true });
+    assertEquals(out.get(A), {
+      score: 2100,
+      level: "x",
+      validator: true,
+      human: false,
+      isDefault: false,
+    });
+    assertEquals(out.get(C), { score: 1300, validator: false, human: false, isDefault: false });
+    assertEquals(fake.calls.filter((c) => c === "POST /users/by/discord").length, 1);
+    assertEquals(stats.flagsAsked, 2);
+    // Cached with the flags: no second call of either kind.
+    fake.calls.length = 0;
+    const again = await resolveScores(reqs, { ethos, cache }, { flags: true });
+    assertEquals(again.get(A), out.get(A));
+    assertEquals(fake.calls, []);
+    // An entry cached without flags (before flags were needed) gets only the flags call.
+    await cache.putMany([[A, 2100]]);
+    fake.calls.length = 0;
+    const upgraded = await resolveScores([{ id: A, holdsManaged: true }], { ethos, cache }, {
+      flags: true,
+    });
+    assertEquals((upgraded.get(A) as Standing).validator, true);
+    assertEquals(fake.calls, ["POST /users/by/discord"]);
+  });
+});
+
+Deno.test("scores: a failed flags call makes its members errors, never stripped", async () => {
+  await withKv(async (kv) => {
+    const clock = new ManualClock();
+    const fake = ethosFake({ usersDown: true });
+    const ethos = new EthosClient({
+      apiBase: "https://e.test",
+      client: "t@1",
+      fetch: fake.fetch,
+      retries: 0,
+      clock,
+    });
+    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const out = await resolveScores(
+      [{ id: A, holdsManaged: true }, { id: B, holdsManaged: true }],
+      { ethos, cache },
+      { flags: true },
+    );
+    assertEquals(Object.fromEntries(out), { [A]: "error", [B]: null });
+    // A's score without flags was not cached as complete: the next read asks again.
+    assertEquals((await cache.getMany([A])).size, 0);
   });
 });

@@ -1,0 +1,111 @@
+/**
+ * The richer rule through a real sync on the emulator: validator and human roles from the
+ * profile flags (one bulk users call per page), a default profile holding no managed role, and
+ * Ethos failing on the flags call skipping members rather than stripping them.
+ */
+import { assert, assertEquals } from "../_assert.ts";
+import { startEmulator } from "../emulator/server.ts";
+import { GUILD, startBot } from "./sync_helpers.ts";
+
+async function setup() {
+  const emu = await startEmulator({ uniformRate: 200, guilds: [{ members: 40 }] });
+  const validator = emu.state.addRole(GUILD, { name: "Ethos Validator" });
+  const human = emu.state.addRole(GUILD, { name: "Ethos Human" });
+  const bot = await startBot(emu, {
+    env: { ETHOS_VALIDATOR_ROLE_ID: validator.id, ETHOS_HUMAN_ROLE_ID: human.id },
+  });
+  const roles = emu.state.guild(GUILD).ethosRoles!;
+  const verified = [...emu.state.guild(GUILD).members.values()]
+    .filter((m) => !m.bot && m.roles.includes(roles.verified))
+    .map((m) => m.id);
+  return {
+    emu,
+    bot,
+    roles: { ...roles, validator: validator.id, human: human.id },
+    verified,
+    has: (id: string, role: string) => emu.state.memberRoles(GUILD, id)!.includes(role),
+    async close() {
+      await bot.close();
+      await emu.close();
+    },
+  };
+}
+
+Deno.test("sync e2e: validator and human roles, default profiles, one flags call per page", async () => {
+  const f = await setup();
+  try {
+    const [v, h, both, none, def, lostValidator] = f.verified;
+    f.emu.state.setProfile(v, { score: 1500, validator: true, human: false });
+    f.emu.state.setProfile(h, { score: 1500, validator: false, human: true });
+    f.emu.state.setProfile(both, { score: 2100, validator: true, human: true });
+    f.emu.state.setProfile(none, { score: 1500, validator: false, human: false });
+    f.emu.state.setProfile(def, { score: 1200, isDefault: true });
+    f.emu.state.setProfile(lostValidator, { score: 900, validator: false, human: false });
+    // Before: the default profile holds a tier and the profile role; the ex-validator the role.
+    const guild = f.emu.state.guild(GUILD);
+    guild.members.get(def)!.roles.push(f.roles.neutral, f.roles.profile);
+    guild.members.get(lostValidator)!.roles.push(f.roles.validator);
+
+    const r = await f.bot.trigger({}, "?wait=true");
+    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
+    assert(f.has(v, f.roles.validator) && !f.has(v, f.roles.human));
+    assert(f.has(h, f.roles.human) && !f.has(h, f.roles.validator));
+    assert(f.has(both, f.roles.validator) && f.has(both, f.roles.human));
+    assert(f.has(both, f.roles.exemplary));
+    assert(!f.has(none, f.roles.validator) && !f.has(none, f.roles.human));
+    for (const role of [f.roles.neutral, f.roles.profile, f.roles.validator, f.roles.human]) {
+      assert(!f.has(def, role), `the default profile holds no managed role (${role})`);
+    }
+    assert(!f.has(lostValidator, f.roles.validator), "a validator role whose NFT is gone goes");
+    assert(f.has(lostValidator, f.roles.questionable));
+    // 40 members: one page, so one scores call and one users call.
+    assertEquals(f.emu.stats.ethosCalls["POST /score/userkeys"], 1);
+    assertEquals(f.emu.stats.ethosCalls["POST /users/by/discord"], 1);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("sync e2e: the flags call failing skips members, never strips them", async () => {
+  const f = await setup();
+  try {
+    const [v] = f.verified;
+    // Ethos no longer sees a validator NFT, but the users endpoint is failing: the member is
+    // skipped, and keeps the role until Ethos can say so.
+    f.emu.state.setProfile(v, { score: 1500, validator: false });
+    f.emu.state.guild(GUILD).members.get(v)!.roles.push(f.roles.validator);
+    f.emu.state.ethos.failPaths.add("/users/by/discord");
+    const before = new Map(f.verified.map((id) => [id, [...f.emu.state.memberRoles(GUILD, id)!]]));
+    const r = await f.bot.trigger({}, "?wait=true");
+    assert(f.has(v, f.roles.validator));
+    for (const [id, roles] of before) {
+      const now = f.emu.state.memberRoles(GUILD, id)!;
+      for (const role of roles) assert(now.includes(role), `${id} lost ${role}`);
+    }
+    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
+    const counters = (r.body as { status: { counters: Record<string, number> } }).status.counters;
+    assert((counters["skipped.score_unavailable"] ?? 0) > 0, JSON.stringify(counters));
+    // Once Ethos answers again, the role goes.
+    f.emu.state.ethos.failPaths.clear();
+    await f.bot.trigger({}, "?wait=true");
+    assert(!f.has(v, f.roles.validator));
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("sync e2e: a page where no verified member has a score completes (no-score is an answer)", async () => {
+  const f = await setup();
+  try {
+    for (const id of f.verified) f.emu.state.setScore(id, null);
+    const r = await f.bot.trigger({}, "?wait=true");
+    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
+    for (const id of f.verified) {
+      for (const role of [f.roles.neutral, f.roles.profile, f.roles.exemplary]) {
+        assert(!f.has(id, role), `${id} keeps ${role} without a score`);
+      }
+    }
+  } finally {
+    await f.close();
+  }
+});
