@@ -7,6 +7,7 @@
  *
  *   deno run -A tests/emulator/demo.ts [--members 3000] [--port 8000] [--discord-like] [--once]
  */
+import type { APIEmbed } from "discord-api-types/v10";
 import { startEmulator, tierForScore } from "./server.ts";
 import { botEnvFor } from "./bot_env.ts";
 import { commandInteraction, signingKeys } from "../_harness.ts";
@@ -46,6 +47,8 @@ const env = botEnvFor(emu, keys.publicKeyHex, undefined, {
   PORT: String(PORT),
   KV_PATH: kvPath,
   SYNC_AUTH_TOKEN: token,
+  // A secret of the demo's own, as an operator would set (without one the bot warns at start).
+  SIGNING_SECRET: crypto.randomUUID() + crypto.randomUUID(),
   SELF_URL: url,
   AUTO_CONTINUE_CHUNKS: "true",
   SYNC_CHUNK_SIZE: "1000",
@@ -178,6 +181,34 @@ say(
   } rate-limited responses`,
 );
 if (wrong !== 0) await stop(1);
+
+// A member looks someone up: the /ethos card, as Discord would show its embed.
+const subject = [...guild.members.values()].find((m) =>
+  !m.bot && m.roles.includes(roles.verified) && (emu.state.score(m.id) ?? 0) >= 1800
+);
+if (subject) {
+  const lookup = commandInteraction("ethos", [
+    { name: "user", type: 6, value: subject.id },
+  ]) as unknown as { data: Record<string, unknown> };
+  lookup.data.resolved = {
+    users: { [subject.id]: { id: subject.id, username: subject.username, avatar: null } },
+  };
+  const card = await interact(lookup);
+  const embed = card.data?.embeds?.[0] as APIEmbed | undefined;
+  if (!embed) {
+    say(`/ethos answered without a card: ${JSON.stringify(card).slice(0, 300)}`);
+    await stop(1);
+  } else {
+    say(`/ethos user:@${subject.username} ->`);
+    const line = (text: string) => console.log(`  │ ${text}`);
+    line(`${embed.title}  (colour #${(embed.color ?? 0).toString(16).padStart(6, "0")})`);
+    line((embed.description ?? "").replaceAll("**", ""));
+    for (const f of embed.fields ?? []) {
+      line(`${f.name}: ${f.value.replaceAll("**", "").replaceAll("\n", " ")}`);
+    }
+    line(embed.url ?? "");
+  }
+}
 
 if (ONCE) await stop(0);
 say("the bot keeps running. In another shell try:");
