@@ -27,7 +27,7 @@ deno: ## install the pinned Deno when none is on PATH
 	fi
 	@"$(DENO)" --version | head -1
 
-demo: deno ## run the main job locally: emulator + bot on local KV, then a complete role sync
+demo: deno ## run the main job locally: emulator + bot on local KV, then a complete role sync and an /ethos card
 	$(RUN) tests/emulator/demo.ts $(DEMO_ARGS)
 
 test: deno check unit ## the whole suite: fmt, lint, type check, then every test
