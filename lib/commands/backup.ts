@@ -53,6 +53,18 @@ import { backupView, createExportLink, diffBackup, restorePreview } from "../bac
 import { RESTORE_PARTS, type RestorePart } from "../backup/restore_plan.ts";
 import { getSchedule, MAX_HOURS, MIN_HOURS, setSchedule } from "../backup/schedule.ts";
 import { formatDuration, progressBar } from "../jobs/progress.ts";
+import type { BackupDiff } from "../backup/diff.ts";
+import {
+  described,
+  formatCount,
+  formatNumber,
+  formatPercent,
+  isMessageKey,
+  type Language,
+  type MessageKey,
+  t,
+  translateReason,
+} from "../i18n/mod.ts";
 
 export const LIST_PAGE = 8;
 const COLOR = { ok: 0x2e7d32, warn: 0xef6c00, bad: 0xc62828, info: 0x1565c0 };
@@ -60,10 +72,16 @@ const COLOR = { ok: 0x2e7d32, warn: 0xef6c00, bad: 0xc62828, info: 0x1565c0 };
 const ts = (ms: number) => `<t:${Math.floor(ms / 1000)}:f>`;
 const rel = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
 
-function size(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+function size(n: number, language: Language): string {
+  const fixed = (v: number, digits: number) =>
+    formatNumber(language, v, {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+      useGrouping: "min2",
+    });
+  if (n < 1024) return `${formatCount(language, n)} B`;
+  if (n < 1024 * 1024) return `${fixed(n / 1024, 1)} KiB`;
+  return `${fixed(n / 1024 / 1024, 2)} MiB`;
 }
 
 function actorOf(ctx: InteractionContext): Actor {
@@ -74,22 +92,29 @@ function audit(ctx: InteractionContext, action: string, detail: Record<string, u
   return tryAppendAudit(ctx.deps, { guildId: ctx.guildId, actor: actorOf(ctx), action, detail });
 }
 
-/** A refusal message for the errors the backup layer throws, else rethrows. */
-function explain(error: unknown): string {
+/**
+ * A refusal message for the errors the backup layer throws, else rethrows. Their messages are the
+ * store's English sentences (also logged and returned by the HTTP API), rendered in the language.
+ */
+function explain(error: unknown, language: Language): string {
   if (
     error instanceof BackupNotFoundError || error instanceof BackupPinnedError ||
     error instanceof BackupCorruptError || error instanceof BackupDisabledError ||
-    error instanceof BackupBusyError
-  ) return capitalise(error.message) + ".";
-  if (error instanceof BackupLimitError) return capitalise(error.message) + ".";
-  if (error instanceof RangeError) return capitalise(error.message) + ".";
+    error instanceof BackupBusyError || error instanceof BackupLimitError ||
+    error instanceof RangeError
+  ) return capitalise(translateReason(language, error.message)) + ".";
   throw error;
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-const DISABLED = "Backups are turned off in this server. An admin can turn them on with " +
-  "`/config feature:backups enabled:true`.";
+const n = (language: Language, v: number) => formatCount(language, v);
+
+/** A job's state in one word of the language. */
+function stateWord(state: string, language: Language): string {
+  const key = `job.state.${state}`;
+  return isMessageKey(key) ? t(language, key) : state;
+}
 
 async function enabled(ctx: InteractionContext): Promise<boolean> {
   return ctx.guildId !== undefined && await isEnabled(ctx.deps.kv, ctx.guildId, "backups");
@@ -109,11 +134,11 @@ async function backupChoices(ctx: AutocompleteContext, typed: string): Promise<C
     }));
 }
 
-const idOption = (description = "The backup (start typing its label or id)") =>
-  opt.string({ description, required: true, maxLength: 24, autocomplete: backupChoices });
+const idOption = (key: MessageKey = "cmd.backup.id") =>
+  opt.string({ ...described(key), required: true, maxLength: 24, autocomplete: backupChoices });
 
-function checkId(id: string): string | null {
-  return BACKUP_ID.test(id) ? null : `\`${id.slice(0, 30)}\` is not a backup id.`;
+function checkId(id: string, language: Language): string | null {
+  return BACKUP_ID.test(id) ? null : t(language, "backup.bad_id", { id: id.slice(0, 30) });
 }
 
 function button(
@@ -140,31 +165,49 @@ function row(
 // --- list -----------------------------------------------------------------------------------------
 
 async function listPage(ctx: InteractionContext, page: number): Promise<MessageData> {
+  const lang = ctx.language;
   const all = await listBackups(ctx.deps.kv, ctx.guildId!);
   if (all.length === 0) {
-    return { content: "No backups yet. Make one with `/backup create`." };
+    return { content: t(lang, "backup.list_empty") };
   }
   const pages = Math.max(1, Math.ceil(all.length / LIST_PAGE));
   const p = Math.min(Math.max(0, page), pages - 1);
   const shown = all.slice(p * LIST_PAGE, (p + 1) * LIST_PAGE);
   const cap = ctx.deps.config.backup.maxPerGuild;
   const embed: APIEmbed = {
-    title: "Backups",
+    title: t(lang, "backup.list_title"),
     color: COLOR.info,
     description: shown.map((m) =>
       `${m.pinned ? "📌 " : ""}**${escape(m.label)}** · \`${m.id}\`\n` +
-      `${ts(m.createdAt)} by ${escape(m.authorName)} · ${m.memberCount} members · ` +
-      `${size(m.sizeCompressed)}${m.note ? `\n> ${escape(m.note.slice(0, 100))}` : ""}`
+      t(lang, "backup.list_line", {
+        when: ts(m.createdAt),
+        author: escape(m.authorName),
+        members: n(lang, m.memberCount),
+        size: size(m.sizeCompressed, lang),
+      }) +
+      (m.note ? `\n> ${escape(m.note.slice(0, 100))}` : "")
     ).join("\n\n"),
-    footer: { text: `Page ${p + 1} of ${pages} · ${all.length} of at most ${cap} backups` },
+    footer: {
+      text: t(lang, "backup.list_footer", {
+        page: n(lang, p + 1),
+        pages: n(lang, pages),
+        count: n(lang, all.length),
+        max: n(lang, cap),
+      }),
+    },
   };
   return {
     embeds: [embed],
     components: [row(
-      button(await ctx.customId("list", String(p - 1)), "Previous", ButtonStyle.Secondary, p === 0),
+      button(
+        await ctx.customId("list", String(p - 1)),
+        t(lang, "common.previous"),
+        ButtonStyle.Secondary,
+        p === 0,
+      ),
       button(
         await ctx.customId("list", String(p + 1)),
-        "Next",
+        t(lang, "common.next"),
         ButtonStyle.Secondary,
         p >= pages - 1,
       ),
@@ -177,46 +220,117 @@ const escape = (s: string) => s.replace(/([*_`~|>])/g, "\\$1");
 // --- view -----------------------------------------------------------------------------------------
 
 async function viewMessage(ctx: InteractionContext, id: string): Promise<MessageData> {
+  const lang = ctx.language;
   const v = await backupView(ctx.deps, ctx.guildId!, id);
   const m = v.backup;
+  // The source ("command", "schedule", "http") is the backup's own record, shown as kept.
   const fields: APIEmbed["fields"] = [
-    { name: "Created", value: `${ts(m.createdAt)} by ${escape(m.authorName)} (${m.source})` },
     {
-      name: "Size",
-      value: `${size(m.sizeRaw)} raw, ${size(m.sizeCompressed)} stored`,
+      name: t(lang, "backup.view_created"),
+      value: t(lang, "backup.view_created_value", {
+        when: ts(m.createdAt),
+        author: escape(m.authorName),
+        source: m.source,
+      }),
+    },
+    {
+      name: t(lang, "backup.view_size"),
+      value: t(lang, "backup.view_size_value", {
+        raw: size(m.sizeRaw, lang),
+        stored: size(m.sizeCompressed, lang),
+      }),
       inline: true,
     },
-    { name: "Members", value: String(m.memberCount), inline: true },
-    { name: "Pinned", value: m.pinned ? "yes" : "no", inline: true },
+    { name: t(lang, "backup.view_members"), value: n(lang, m.memberCount), inline: true },
+    {
+      name: t(lang, "backup.view_pinned"),
+      value: t(lang, m.pinned ? "common.yes" : "common.no"),
+      inline: true,
+    },
   ];
   if (v.counts) {
     const c = v.counts;
     fields.push({
-      name: "Contents",
-      value: `${c.roles} roles, ${c.categories} categories, ${c.channels} channels, ` +
-        `${c.overwrites} permission overwrites, ${c.emojis} emojis, ${c.stickers} stickers, ` +
-        `${c.memberRoles} member role assignments`,
+      name: t(lang, "backup.view_contents"),
+      value: t(lang, "backup.view_contents_value", {
+        roles: n(lang, c.roles),
+        categories: n(lang, c.categories),
+        channels: n(lang, c.channels),
+        overwrites: n(lang, c.overwrites),
+        emojis: n(lang, c.emojis),
+        stickers: n(lang, c.stickers),
+        memberRoles: n(lang, c.memberRoles),
+      }),
     });
   }
-  if (m.note) fields.push({ name: "Note", value: escape(m.note) });
-  fields.push({ name: "Checksum (SHA-256)", value: `\`${m.checksum}\`` });
-  if (v.problem) fields.push({ name: "⚠️ Problem", value: v.problem.slice(0, 1000) });
+  if (m.note) fields.push({ name: t(lang, "backup.view_note"), value: escape(m.note) });
+  fields.push({ name: t(lang, "backup.view_checksum"), value: `\`${m.checksum}\`` });
+  if (v.problem) {
+    fields.push({
+      name: t(lang, "backup.view_problem"),
+      value: translateReason(lang, v.problem).slice(0, 1000),
+    });
+  }
   return {
     embeds: [{
-      title: `Backup ${escape(m.label)}`,
+      title: t(lang, "backup.view_title", { label: escape(m.label) }),
       color: v.problem ? COLOR.bad : COLOR.info,
       fields,
-      footer: { text: `id ${m.id}` },
+      footer: { text: t(lang, "backup.view_footer", { id: m.id }) },
     }],
   };
 }
 
 // --- diff -----------------------------------------------------------------------------------------
 
-function diffEmbed(v: Awaited<ReturnType<typeof diffBackup>>): APIEmbed {
+/**
+ * The diff's summary lines in the language: the same lines as diffSummary of lib/backup/diff.ts
+ * (which the CLI and the HTTP API print in English), from the same figures.
+ */
+function diffSummaryLines(d: BackupDiff, lang: Language): string[] {
+  if (d.identical) return [t(lang, "backup.diff_identical")];
+  const lines: string[] = [];
+  const part = (
+    label: MessageKey,
+    s: { totals: { added: number; removed: number; changed: number } },
+  ) => {
+    const x = s.totals;
+    if (x.added + x.removed + x.changed === 0) return;
+    lines.push(t(lang, "backup.diff_part", {
+      label: t(lang, label),
+      added: n(lang, x.added),
+      removed: n(lang, x.removed),
+      changed: n(lang, x.changed),
+    }));
+  };
+  if (d.settings.length) {
+    lines.push(t(lang, "backup.diff_settings", {
+      fields: d.settings.map((f) => f.field).join(", "),
+    }));
+  }
+  part("backup.diff_label_roles", d.roles);
+  part("backup.diff_label_channels", d.channels);
+  part("backup.diff_label_overwrites", d.overwrites);
+  if (!d.members.compared) lines.push(t(lang, "backup.diff_members_not_compared"));
+  else if (d.members.totals.changed + d.members.joined + d.members.left) {
+    lines.push(t(lang, "backup.diff_members", {
+      changed: n(lang, d.members.totals.changed),
+      added: n(lang, d.members.totals.rolesAdded),
+      removed: n(lang, d.members.totals.rolesRemoved),
+      joined: n(lang, d.members.joined),
+      left: n(lang, d.members.left),
+    }));
+  }
+  part("backup.diff_label_emojis", d.emojis);
+  part("backup.diff_label_stickers", d.stickers);
+  return lines;
+}
+
+function diffEmbed(v: Awaited<ReturnType<typeof diffBackup>>, lang: Language): APIEmbed {
   const d = v.diff;
+  // A side without a backup id is the live server.
   const name = (s: typeof v.from) =>
-    s.backupId ? `\`${s.backupId}\` (${escape(s.label)})` : s.label;
+    s.backupId ? `\`${s.backupId}\` (${escape(s.label)})` : t(lang, "backup.diff_live");
   const lines: string[] = [];
   const list = (
     label: string,
@@ -232,19 +346,20 @@ function diffEmbed(v: Awaited<ReturnType<typeof diffBackup>>): APIEmbed {
       lines.push(`✏️ ${label}: ${sec.changed.slice(0, 10).map((x) => escape(x.name)).join(", ")}`);
     }
   };
-  list("roles", d.roles);
-  list("channels", d.channels);
+  list(t(lang, "backup.diff_roles"), d.roles);
+  list(t(lang, "backup.diff_channels"), d.channels);
   const ow = d.overwrites;
   if (ow.totals.added + ow.totals.removed + ow.totals.changed) {
     const sample = [...ow.removed, ...ow.added, ...ow.changed].slice(0, 8).map((o) =>
       `#${escape(o.channelName)} ↔ ${escape(o.targetName)}`
     );
-    lines.push(`🔐 overwrites: ${sample.join(", ")}`);
+    lines.push(`🔐 ${t(lang, "backup.diff_overwrites")}: ${sample.join(", ")}`);
   }
   return {
-    title: "Backup diff",
+    title: t(lang, "backup.diff_title"),
     description: `${name(v.from)} → ${name(v.to)}\n\n` +
-      [...v.summary.map((s) => `**${s}**`), "", ...lines].join("\n").slice(0, 3800),
+      [...diffSummaryLines(d, lang).map((s) => `**${s}**`), "", ...lines].join("\n")
+        .slice(0, 3800),
     color: d.identical ? COLOR.ok : COLOR.warn,
   };
 }
@@ -260,12 +375,12 @@ const PART_BIT: Record<RestorePart, number> = {
 };
 const REWIND_BIT = 32;
 const ALL_PARTS = 31;
-const PART_LABEL: Record<RestorePart, string> = {
-  roles: "Roles",
-  categories: "Categories",
-  channels: "Channels",
-  members: "Member roles",
-  settings: "Settings",
+const PART_LABEL: Record<RestorePart, MessageKey> = {
+  roles: "backup.part.roles",
+  categories: "backup.part.categories",
+  channels: "backup.part.channels",
+  members: "backup.part.members",
+  settings: "backup.part.settings",
 };
 
 export function partsOf(mask: number): RestorePart[] {
@@ -277,29 +392,29 @@ async function restoreMenu(
   meta: BackupMeta,
   mask: number,
 ): Promise<MessageData> {
+  const lang = ctx.language;
   const parts = partsOf(mask);
   const rewind = (mask & REWIND_BIT) !== 0;
   const toggles = await Promise.all(RESTORE_PARTS.map(async (p) =>
     button(
       await ctx.customId("rt", `${meta.id}.${mask ^ PART_BIT[p]}`),
-      `${(mask & PART_BIT[p]) ? "✅" : "⬜"} ${PART_LABEL[p]}`,
+      `${(mask & PART_BIT[p]) ? "✅" : "⬜"} ${t(lang, PART_LABEL[p])}`,
       (mask & PART_BIT[p]) ? ButtonStyle.Success : ButtonStyle.Secondary,
     )
   ));
+  const restoring = parts.length
+    ? parts.map((p) => t(lang, PART_LABEL[p])).join(", ")
+    : t(lang, "backup.nothing");
   return {
     embeds: [{
-      title: `Restore ${escape(meta.label)}`,
+      title: t(lang, "backup.restore_title", { label: escape(meta.label) }),
       color: COLOR.info,
       description: [
-        `Backup \`${meta.id}\` from ${ts(meta.createdAt)}.`,
-        "A restore creates what is missing (roles, categories, channels by name, with their " +
-        "settings and permission overwrites) and re-adds members' missing roles. It never " +
-        "deletes a role or a channel.",
+        t(lang, "backup.restore_from", { id: meta.id, when: ts(meta.createdAt) }),
+        t(lang, "backup.restore_explain"),
         "",
-        `**Restoring:** ${parts.length ? parts.map((p) => PART_LABEL[p]).join(", ") : "nothing"}`,
-        `**Role rewind:** ${
-          rewind ? "on: members also lose roles they gained since the backup" : "off"
-        }`,
+        t(lang, "backup.restoring", { parts: restoring }),
+        t(lang, rewind ? "backup.rewind_on_line" : "backup.rewind_off_line"),
       ].join("\n"),
     }],
     components: [
@@ -307,17 +422,17 @@ async function restoreMenu(
       row(
         button(
           await ctx.customId("rt", `${meta.id}.${mask ^ REWIND_BIT}`),
-          rewind ? "⏪ Rewind: on" : "⏪ Rewind: off",
+          t(lang, rewind ? "backup.rewind_on" : "backup.rewind_off"),
           rewind ? ButtonStyle.Danger : ButtonStyle.Secondary,
           (mask & PART_BIT.members) === 0,
         ),
         button(
           await ctx.customId("rr", `${meta.id}.${mask}`),
-          "Review…",
+          t(lang, "backup.review"),
           ButtonStyle.Primary,
           parts.length === 0,
         ),
-        button(await ctx.customId("rx", meta.id), "Cancel", ButtonStyle.Secondary),
+        button(await ctx.customId("rx", meta.id), t(lang, "common.cancel"), ButtonStyle.Secondary),
       ),
     ],
   };
@@ -328,52 +443,76 @@ async function restoreReview(
   meta: BackupMeta,
   mask: number,
 ): Promise<MessageData> {
+  const lang = ctx.language;
   const parts = partsOf(mask);
   const rewind = (mask & REWIND_BIT) !== 0;
   const p = await restorePreview(ctx.deps, ctx.guildId!, meta.id, { parts, rewind });
+  const count = (v: number) => n(lang, v);
   const lines = [
-    `**Backup** \`${meta.id}\` (${escape(meta.label)}), ${ts(meta.createdAt)}`,
-    `**Parts:** ${parts.map((x) => PART_LABEL[x]).join(", ")}${
-      rewind ? " · **role rewind on**" : ""
-    }`,
+    t(lang, "backup.review_backup", {
+      id: meta.id,
+      label: escape(meta.label),
+      when: ts(meta.createdAt),
+    }),
+    t(lang, "backup.review_parts", { parts: parts.map((x) => t(lang, PART_LABEL[x])).join(", ") }) +
+    (rewind ? ` · ${t(lang, "backup.review_rewind")}` : ""),
     "",
-    "This will:",
+    t(lang, "backup.review_will"),
   ];
-  if (parts.includes("roles")) lines.push(`• create **${p.roles}** missing roles`);
-  if (parts.includes("categories")) lines.push(`• create **${p.categories}** missing categories`);
+  if (parts.includes("roles")) {
+    lines.push(t(lang, "backup.review_roles", { count: count(p.roles) }));
+  }
+  if (parts.includes("categories")) {
+    lines.push(t(lang, "backup.review_categories", { count: count(p.categories) }));
+  }
   if (parts.includes("channels")) {
-    lines.push(
-      `• create **${p.channels}** missing channels, move **${p.reparent}** back into their category`,
-    );
+    lines.push(t(lang, "backup.review_channels", {
+      count: count(p.channels),
+      reparent: count(p.reparent),
+    }));
   }
   if (parts.includes("roles") || parts.includes("channels") || parts.includes("categories")) {
-    lines.push(`• put back **${p.overwrites}**+ missing permission overwrites`);
+    lines.push(t(lang, "backup.review_overwrites", { count: count(p.overwrites) }));
   }
   if (parts.includes("settings")) {
+    // Setting names are Discord's field names (`afk_timeout`), shown as code.
     lines.push(
-      `• reset ${
-        p.settings.length ? p.settings.map((s) => `\`${s}\``).join(", ") : "no"
-      } server settings, and the bot's own settings`,
+      p.settings.length
+        ? t(lang, "backup.review_settings", {
+          settings: p.settings.map((s) => `\`${s}\``).join(", "),
+        })
+        : t(lang, "backup.review_settings_none"),
     );
   }
   if (parts.includes("members")) {
     lines.push(
-      `• check **${p.members}** backed-up members and re-add the roles they lack` +
-        (rewind ? ", **removing roles they gained since the backup**" : ""),
+      t(lang, rewind ? "backup.review_members_rewind" : "backup.review_members", {
+        count: count(p.members),
+      }),
     );
   }
   if (p.managedRolesSkipped) {
-    lines.push(
-      `(${p.managedRolesSkipped} bot/integration roles cannot be re-created and are skipped)`,
-    );
+    lines.push(t(lang, "backup.review_managed", { count: count(p.managedRolesSkipped) }));
   }
-  lines.push("", "Nothing is deleted. Confirm to start; progress shows in `/backup status`.");
+  lines.push("", t(lang, "backup.review_footer"));
   return {
-    embeds: [{ title: "⚠️ Confirm restore", color: COLOR.warn, description: lines.join("\n") }],
+    embeds: [{
+      title: t(lang, "backup.confirm_title"),
+      color: COLOR.warn,
+      description: lines.join("\n"),
+    }],
     components: [row(
-      button(await ctx.customId("rc", `${meta.id}.${mask}`), "Confirm restore", ButtonStyle.Danger),
-      button(await ctx.customId("rt", `${meta.id}.${mask}`), "Back", ButtonStyle.Secondary),
-      button(await ctx.customId("rx", meta.id), "Cancel", ButtonStyle.Secondary),
+      button(
+        await ctx.customId("rc", `${meta.id}.${mask}`),
+        t(lang, "backup.confirm"),
+        ButtonStyle.Danger,
+      ),
+      button(
+        await ctx.customId("rt", `${meta.id}.${mask}`),
+        t(lang, "backup.back"),
+        ButtonStyle.Secondary,
+      ),
+      button(await ctx.customId("rx", meta.id), t(lang, "common.cancel"), ButtonStyle.Secondary),
     )],
   };
 }
@@ -387,63 +526,79 @@ function parseMaskState(state: string): { id: string; mask: number } | null {
 
 // --- status -----------------------------------------------------------------------------------------
 
-function jobField(s: JobStatus): APIEmbed["fields"] {
+/** A counter of a restore report ("roles_added"), in words. */
+function counterText(name: string, lang: Language): string {
+  const key = `backup.counter.${name}`;
+  return isMessageKey(key) ? t(lang, key) : name.replaceAll("_", " ");
+}
+
+function jobField(s: JobStatus, lang: Language): APIEmbed["fields"] {
   const p = s.progress;
-  if (p.state === "idle") {
-    return [{ name: s.job === "capture" ? "Capture" : "Restore", value: "none yet" }];
-  }
-  const pct = p.total ? ` ${Math.floor(Math.min(1, p.processed / p.total) * 100)}%` : "";
+  const name = t(lang, s.job === "capture" ? "backup.job_capture" : "backup.job_restore");
+  if (p.state === "idle") return [{ name, value: t(lang, "backup.none_yet") }];
+  const pct = p.total
+    ? ` ${formatPercent(lang, Math.floor(Math.min(1, p.processed / p.total) * 100) / 100)}`
+    : "";
+  // The phase is the job's own step name (roles, channels, members), shown as it records it.
   const lines = [
-    `**${p.state}**${s.phase ? ` · phase ${s.phase}` : ""} · backup \`${s.backupId ?? "?"}\``,
-    `\`${progressBar(p, 16)}\`${pct} · ${p.processed}${
-      p.total !== null ? `/${p.total}` : ""
-    } members · chunk ${p.chunk}`,
+    `**${stateWord(p.state, lang)}**${
+      s.phase ? ` · ${t(lang, "backup.job_phase", { phase: s.phase })}` : ""
+    } · ${t(lang, "backup.job_backup", { id: s.backupId ?? "?" })}`,
+    `\`${progressBar(p, 16)}\`${pct} · ${
+      t(lang, "backup.job_members", {
+        count: `${n(lang, p.processed)}${p.total !== null ? `/${n(lang, p.total)}` : ""}`,
+      })
+    } · ${t(lang, "backup.job_chunk", { chunk: n(lang, p.chunk) })}`,
   ];
   if (p.etaSeconds !== null && (p.state === "running" || p.state === "waiting")) {
-    lines.push(`ETA ${formatDuration(p.etaSeconds)}`);
+    lines.push(t(lang, "backup.job_eta", { eta: formatDuration(p.etaSeconds) }));
   }
-  if (p.lastError) lines.push(`Error: ${p.lastError.slice(0, 300)}`);
+  if (p.lastError) {
+    lines.push(
+      t(lang, "backup.job_error", { error: translateReason(lang, p.lastError).slice(0, 300) }),
+    );
+  }
   const r = s.report;
   if (r) {
     const fmt = (o: Record<string, number>) =>
-      Object.entries(o).map(([k, v]) => `${k.replaceAll("_", " ")} ${v}`).join(", ") || "none";
+      Object.entries(o).map(([k, v]) => `${counterText(k, lang)} ${n(lang, v)}`).join(", ") ||
+      t(lang, "common.none");
     lines.push(
-      `Created: ${fmt(r.created)}`,
-      `Members: ${fmt(r.members)}`,
-      `Skipped: ${fmt(r.skipped)}`,
+      t(lang, "backup.report_created", { list: fmt(r.created) }),
+      t(lang, "backup.report_members", { list: fmt(r.members) }),
+      t(lang, "backup.report_skipped", { list: fmt(r.skipped) }),
     );
-    lines.push(`Failed: ${fmt(r.failed)}`);
+    lines.push(t(lang, "backup.report_failed", { list: fmt(r.failed) }));
+    // Problems name what failed and Discord's answer, as the restore recorded them.
     for (const problem of r.problems.slice(0, 5)) lines.push(`• ${problem.slice(0, 150)}`);
   }
-  return [{
-    name: s.job === "capture" ? "Capture" : "Restore",
-    value: lines.join("\n").slice(0, 1024),
-  }];
+  return [{ name, value: lines.join("\n").slice(0, 1024) }];
 }
 
 async function statusMessage(ctx: InteractionContext, note?: string): Promise<MessageData> {
+  const lang = ctx.language;
   const [capture, restore] = await Promise.all([
     jobStatus(ctx.deps, ctx.guildId!, "capture"),
     jobStatus(ctx.deps, ctx.guildId!, "restore"),
   ]);
   return {
     embeds: [{
-      title: "Backup jobs",
+      title: t(lang, "backup.jobs_title"),
       color: COLOR.info,
       description: note,
-      fields: [...jobField(capture)!, ...jobField(restore)!],
+      fields: [...jobField(capture, lang)!, ...jobField(restore, lang)!],
     }],
     components: [row(
-      button(await ctx.customId("st"), "Refresh", ButtonStyle.Secondary),
+      button(await ctx.customId("st"), t(lang, "common.refresh"), ButtonStyle.Secondary),
       button(
         await ctx.customId("sp", "restore"),
-        "Stop restore",
+        t(lang, "backup.stop_restore"),
         ButtonStyle.Danger,
         !["running", "waiting"].includes(restore.progress.state),
       ),
       button(
         await ctx.customId("sp", "capture"),
-        "Stop capture",
+        t(lang, "backup.stop_capture"),
         ButtonStyle.Danger,
         !["running", "waiting"].includes(capture.progress.state),
       ),
@@ -454,85 +609,99 @@ async function statusMessage(ctx: InteractionContext, note?: string): Promise<Me
 // --- create ---------------------------------------------------------------------------------------------
 
 async function createBackup(ctx: InteractionContext, label: string | undefined, deps: AppDeps) {
+  const lang = ctx.language;
   const r = await startCapture(deps, ctx.guildId!, {
     label,
     authorId: ctx.user.id,
     authorName: ctx.user.username,
     source: "command",
   });
-  if (r.status !== "started") return `A backup could not start: ${r.reason}.`;
+  if (r.status !== "started") {
+    return t(lang, "backup.could_not_start", { reason: translateReason(lang, r.reason) });
+  }
   const first = await r.start.done;
   if (first.state === "completed") {
     const meta = await requireBackup(deps.kv, ctx.guildId!, r.backupId!);
-    return `✅ Backup \`${meta.id}\` (**${
-      escape(meta.label)
-    }**) created: ${meta.memberCount} members, ` +
-      `${meta.roleCount} roles, ${meta.channelCount} channels, ${
-        size(meta.sizeCompressed)
-      } stored.`;
+    return t(lang, "backup.created", {
+      id: meta.id,
+      label: escape(meta.label),
+      members: n(lang, meta.memberCount),
+      roles: n(lang, meta.roleCount),
+      channels: n(lang, meta.channelCount),
+      size: size(meta.sizeCompressed, lang),
+    });
   }
   if (first.state === "failed") {
-    return `❌ The backup failed: ${first.progress.lastError ?? "unknown error"}`;
+    const error = first.progress.lastError;
+    return t(lang, "backup.failed", {
+      error: error ? translateReason(lang, error) : t(lang, "backup.unknown_error"),
+    });
   }
-  return `⏳ Backup \`${r.backupId}\` is being captured in chunks (${first.progress.processed}` +
-    `${first.progress.total ? `/${first.progress.total}` : ""} members so far). ` +
-    "Follow it with `/backup status`.";
+  const p = first.progress;
+  return t(lang, "backup.capturing", {
+    id: r.backupId ?? "?",
+    count: `${n(lang, p.processed)}${p.total ? `/${n(lang, p.total)}` : ""}`,
+  });
 }
 
 // --- the command -------------------------------------------------------------------------------------------
 
 export const backup = defineCommand({
   name: "backup",
-  description: "Back up this server, compare, and restore what is missing",
+  ...described("cmd.backup.description"),
   category: "Backups",
   permissions: ["Administrator"],
   cooldown: { uses: 5, perMs: 10_000 },
   subcommands: {
     create: sub({
-      description: "Take a backup of roles, channels, permissions, settings and member roles",
-      options: { label: opt.string({ description: "A label for this backup", maxLength: 100 }) },
+      ...described("cmd.backup.create.description"),
+      options: {
+        label: opt.string({ ...described("cmd.backup.create.label"), maxLength: 100 }),
+      },
       handler: async (ctx) => {
-        if (!(await enabled(ctx))) return ctx.ephemeral(DISABLED);
+        if (!(await enabled(ctx))) return ctx.ephemeral(t(ctx.language, "backup.disabled"));
         return ctx.defer(async (f) => {
           let text: string;
           try {
             text = await createBackup(ctx, ctx.options.label, ctx.deps);
           } catch (error) {
-            text = explain(error);
+            text = explain(error, ctx.language);
           }
           await f.editOriginal(text);
         });
       },
     }),
     list: sub({
-      description: "List this server's backups",
+      ...described("cmd.backup.list.description"),
       handler: async (ctx) => ctx.ephemeral(await listPage(ctx, 0)),
     }),
     view: sub({
-      description: "Show a backup's details",
+      ...described("cmd.backup.view.description"),
       options: { id: idOption() },
       handler: async (ctx) => {
-        const bad = checkId(ctx.options.id);
+        const bad = checkId(ctx.options.id, ctx.language);
         if (bad) return ctx.ephemeral(bad);
         try {
           return ctx.ephemeral(await viewMessage(ctx, ctx.options.id));
         } catch (error) {
-          return ctx.ephemeral(explain(error));
+          return ctx.ephemeral(explain(error, ctx.language));
         }
       },
     }),
     diff: sub({
-      description: "Compare a backup with another one, or with the server as it is now",
+      ...described("cmd.backup.diff.description"),
       options: {
-        a: idOption("The older backup"),
+        a: idOption("cmd.backup.diff.a"),
         b: opt.string({
-          description: "The newer backup (default: the live server)",
+          ...described("cmd.backup.diff.b"),
           maxLength: 24,
           autocomplete: backupChoices,
         }),
       },
       handler: (ctx) => {
-        const bad = checkId(ctx.options.a) ?? (ctx.options.b ? checkId(ctx.options.b) : null);
+        const lang = ctx.language;
+        const bad = checkId(ctx.options.a, lang) ??
+          (ctx.options.b ? checkId(ctx.options.b, lang) : null);
         if (bad) return ctx.ephemeral(bad);
         return ctx.defer(async (f) => {
           try {
@@ -545,128 +714,150 @@ export const backup = defineCommand({
                 limit: 20,
               },
             );
-            await f.editOriginal({ embeds: [diffEmbed(v)] });
+            await f.editOriginal({ embeds: [diffEmbed(v, lang)] });
           } catch (error) {
-            await f.editOriginal(explain(error));
+            await f.editOriginal(explain(error, lang));
           }
         });
       },
     }),
     restore: sub({
-      description: "Restore what is missing from a backup (choose parts, then confirm)",
+      ...described("cmd.backup.restore.description"),
       options: { id: idOption() },
       handler: async (ctx) => {
-        if (!(await enabled(ctx))) return ctx.ephemeral(DISABLED);
-        const bad = checkId(ctx.options.id);
+        if (!(await enabled(ctx))) return ctx.ephemeral(t(ctx.language, "backup.disabled"));
+        const bad = checkId(ctx.options.id, ctx.language);
         if (bad) return ctx.ephemeral(bad);
         try {
           const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
           return ctx.ephemeral(await restoreMenu(ctx, meta, ALL_PARTS));
         } catch (error) {
-          return ctx.ephemeral(explain(error));
+          return ctx.ephemeral(explain(error, ctx.language));
         }
       },
     }),
     pin: sub({
-      description: "Pin a backup (protected from deletion and retention) or unpin it",
+      ...described("cmd.backup.pin.description"),
       options: {
         id: idOption(),
-        pinned: opt.boolean({ description: "true to pin (default), false to unpin" }),
+        pinned: opt.boolean(described("cmd.backup.pin.pinned")),
       },
       handler: async (ctx) => {
-        const bad = checkId(ctx.options.id);
+        const bad = checkId(ctx.options.id, ctx.language);
         if (bad) return ctx.ephemeral(bad);
         const pinned = ctx.options.pinned ?? true;
         try {
           const meta = await setPinned(ctx.deps.kv, ctx.guildId!, ctx.options.id, pinned);
           await audit(ctx, pinned ? "backup.pin" : "backup.unpin", { backupId: meta.id });
           return ctx.ephemeral(
-            `${pinned ? "📌 Pinned" : "Unpinned"} backup \`${meta.id}\` (${escape(meta.label)}).`,
+            t(ctx.language, pinned ? "backup.pinned" : "backup.unpinned", {
+              id: meta.id,
+              label: escape(meta.label),
+            }),
           );
         } catch (error) {
-          return ctx.ephemeral(explain(error));
+          return ctx.ephemeral(explain(error, ctx.language));
         }
       },
     }),
     note: sub({
-      description: "Set a backup's note (empty text clears it)",
+      ...described("cmd.backup.note.description"),
       options: {
         id: idOption(),
-        text: opt.string({ description: "The note", required: true, maxLength: NOTE_MAX }),
+        text: opt.string({
+          ...described("cmd.backup.note.text"),
+          required: true,
+          maxLength: NOTE_MAX,
+        }),
       },
       handler: async (ctx) => {
-        const bad = checkId(ctx.options.id);
+        const bad = checkId(ctx.options.id, ctx.language);
         if (bad) return ctx.ephemeral(bad);
         try {
           const meta = await setNote(ctx.deps.kv, ctx.guildId!, ctx.options.id, ctx.options.text);
           await audit(ctx, "backup.note", { backupId: meta.id, note: meta.note });
           return ctx.ephemeral(
-            meta.note ? `Note saved on \`${meta.id}\`.` : `Note cleared on \`${meta.id}\`.`,
+            t(ctx.language, meta.note ? "backup.note_saved" : "backup.note_cleared", {
+              id: meta.id,
+            }),
           );
         } catch (error) {
-          return ctx.ephemeral(explain(error));
+          return ctx.ephemeral(explain(error, ctx.language));
         }
       },
     }),
     verify: sub({
-      description: "Check a backup's integrity (SHA-256 checksum)",
+      ...described("cmd.backup.verify.description"),
       options: { id: idOption() },
       handler: (ctx) => {
-        const bad = checkId(ctx.options.id);
+        const lang = ctx.language;
+        const bad = checkId(ctx.options.id, lang);
         if (bad) return ctx.ephemeral(bad);
         return ctx.defer(async (f) => {
           try {
             const r = await verifyBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
             await audit(ctx, "backup.verify", { backupId: r.backupId, ok: r.ok, detail: r.detail });
+            // The detail is the verifier's own account of the mismatch, shown as it words it.
             await f.editOriginal(
               r.ok
-                ? `✅ Backup \`${r.backupId}\` is intact: SHA-256 \`${r.expected}\` matches.`
-                : `❌ Backup \`${r.backupId}\` failed verification: ${r.detail}.\nExpected \`${r.expected}\`, got \`${
-                  r.actual ?? "unreadable data"
-                }\`.`,
+                ? t(lang, "backup.intact", { id: r.backupId, hash: r.expected })
+                : t(lang, "backup.verify_failed", {
+                  id: r.backupId,
+                  detail: r.detail ?? "",
+                  expected: r.expected,
+                  actual: r.actual ?? t(lang, "backup.unreadable"),
+                }),
             );
           } catch (error) {
-            await f.editOriginal(explain(error));
+            await f.editOriginal(explain(error, lang));
           }
         });
       },
     }),
     delete: sub({
-      description: "Delete a backup (asks for confirmation; pinned backups are refused)",
+      ...described("cmd.backup.delete.description"),
       options: { id: idOption() },
       handler: async (ctx) => {
-        const bad = checkId(ctx.options.id);
+        const lang = ctx.language;
+        const bad = checkId(ctx.options.id, lang);
         if (bad) return ctx.ephemeral(bad);
         try {
           const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
-          if (meta.pinned) return ctx.ephemeral(explain(new BackupPinnedError(meta.id)));
+          if (meta.pinned) return ctx.ephemeral(explain(new BackupPinnedError(meta.id), lang));
           return ctx.ephemeral({
-            content: `Delete backup \`${meta.id}\` (**${escape(meta.label)}**, ${
-              ts(meta.createdAt)
-            })? This cannot be undone.`,
+            content: t(lang, "backup.delete_ask", {
+              id: meta.id,
+              label: escape(meta.label),
+              when: ts(meta.createdAt),
+            }),
             components: [row(
-              button(await ctx.customId("del", meta.id), "Delete backup", ButtonStyle.Danger),
-              button(await ctx.customId("cancel"), "Cancel", ButtonStyle.Secondary),
+              button(
+                await ctx.customId("del", meta.id),
+                t(lang, "backup.delete_button"),
+                ButtonStyle.Danger,
+              ),
+              button(await ctx.customId("cancel"), t(lang, "common.cancel"), ButtonStyle.Secondary),
             )],
           });
         } catch (error) {
-          return ctx.ephemeral(explain(error));
+          return ctx.ephemeral(explain(error, lang));
         }
       },
     }),
-    schedule: group("Scheduled backups of this server", {
+    schedule: group(described("cmd.backup.schedule.description"), {
       enable: sub({
-        description: "Take a backup every N hours",
+        ...described("cmd.backup.schedule.enable.description"),
         options: {
           hours: opt.integer({
-            description: `Hours between backups (${MIN_HOURS}-${MAX_HOURS})`,
+            ...described("cmd.backup.schedule.enable.hours", { min: MIN_HOURS, max: MAX_HOURS }),
             required: true,
             minValue: MIN_HOURS,
             maxValue: MAX_HOURS,
           }),
         },
         handler: async (ctx) => {
-          if (!(await enabled(ctx))) return ctx.ephemeral(DISABLED);
+          const lang = ctx.language;
+          if (!(await enabled(ctx))) return ctx.ephemeral(t(lang, "backup.disabled"));
           const s = await setSchedule(
             ctx.deps.kv,
             ctx.guildId!,
@@ -680,15 +871,13 @@ export const backup = defineCommand({
           await audit(ctx, "backup.schedule.enable", { hours: s.hours });
           const off = !(await isEnabled(ctx.deps.kv, ctx.guildId!, "scheduled_backups"));
           return ctx.ephemeral(
-            `Scheduled backups every **${s.hours} h**; the next one ${rel(s.nextAt)}.` +
-              (off
-                ? "\n⚠️ The `scheduled_backups` feature is off, so none will run until it is on."
-                : ""),
+            t(lang, "backup.schedule_enabled", { hours: n(lang, s.hours), when: rel(s.nextAt) }) +
+              (off ? `\n${t(lang, "backup.schedule_feature_off")}` : ""),
           );
         },
       }),
       disable: sub({
-        description: "Stop the scheduled backups",
+        ...described("cmd.backup.schedule.disable.description"),
         handler: async (ctx) => {
           await setSchedule(
             ctx.deps.kv,
@@ -698,68 +887,71 @@ export const backup = defineCommand({
             ctx.deps.clock.now(),
           );
           await audit(ctx, "backup.schedule.disable", {});
-          return ctx.ephemeral("Scheduled backups are off.");
+          return ctx.ephemeral(t(ctx.language, "backup.schedule_disabled"));
         },
       }),
       status: sub({
-        description: "Show the backup schedule",
+        ...described("cmd.backup.schedule.status.description"),
         handler: async (ctx) => {
+          const lang = ctx.language;
           const s = await getSchedule(ctx.deps.kv, ctx.guildId!);
-          if (!s || !s.enabled) {
-            return ctx.ephemeral(
-              "Scheduled backups are off. Turn them on with `/backup schedule enable`.",
-            );
-          }
+          if (!s || !s.enabled) return ctx.ephemeral(t(lang, "backup.schedule_off"));
+          const days = ctx.deps.config.backup.retentionDays;
+          // The last result is the scheduler's record ("created …", "skipped: …"), as kept.
           const lines = [
-            `Scheduled backups every **${s.hours} h**; next ${rel(s.nextAt)}.`,
+            t(lang, "backup.schedule_status", { hours: n(lang, s.hours), when: rel(s.nextAt) }),
             s.lastRunAt
-              ? `Last run ${rel(s.lastRunAt)}: ${s.lastResult ?? "started"}.`
-              : "No scheduled run yet.",
-            `Retention: ${
-              ctx.deps.config.backup.retentionDays
-                ? `${ctx.deps.config.backup.retentionDays} days`
-                : "forever"
-            } (pinned backups are kept).`,
+              ? t(lang, "backup.schedule_last", {
+                when: rel(s.lastRunAt),
+                result: s.lastResult ?? t(lang, "backup.schedule_started"),
+              })
+              : t(lang, "backup.schedule_never"),
+            t(lang, "backup.retention", {
+              retention: days
+                ? t(lang, "backup.retention_days", { days: n(lang, days) })
+                : t(lang, "backup.retention_forever"),
+            }),
           ];
           return ctx.ephemeral(lines.join("\n"));
         },
       }),
     }),
     export: sub({
-      description: "Bot owner: download a backup as JSON through an expiring link",
+      ...described("cmd.backup.export.description"),
       options: { id: idOption() },
       handler: async (ctx) => {
+        const lang = ctx.language;
         const owner = ctx.deps.config.backup.ownerId;
-        if (!owner || ctx.user.id !== owner) {
-          return ctx.ephemeral("Only the bot owner (`BOT_OWNER_ID`) can export backups.");
-        }
-        const bad = checkId(ctx.options.id);
+        if (!owner || ctx.user.id !== owner) return ctx.ephemeral(t(lang, "backup.owner_only"));
+        const bad = checkId(ctx.options.id, lang);
         if (bad) return ctx.ephemeral(bad);
         try {
           const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
           const link = await createExportLink(ctx.deps, ctx.keys.export, ctx.guildId!, meta.id);
           await audit(ctx, "backup.export.link", { backupId: meta.id, expiresAt: link.expiresAt });
           return ctx.ephemeral({
-            content: `Download backup \`${meta.id}\` (${
-              size(meta.sizeRaw)
-            } of JSON). The link expires ${rel(link.expiresAt)}.`,
+            content: t(lang, "backup.download", {
+              id: meta.id,
+              size: size(meta.sizeRaw, lang),
+              when: rel(link.expiresAt),
+            }),
             components: [{
               type: ComponentType.ActionRow,
               components: [{
                 type: ComponentType.Button,
                 style: ButtonStyle.Link,
-                label: "Download JSON",
+                label: t(lang, "backup.download_button"),
                 url: link.url,
               }],
             }],
           });
         } catch (error) {
-          return ctx.ephemeral(explain(error));
+          return ctx.ephemeral(explain(error, lang));
         }
       },
     }),
     status: sub({
-      description: "Show the progress of the current backup and restore",
+      ...described("cmd.backup.status.description"),
       handler: async (ctx) => ctx.ephemeral(await statusMessage(ctx)),
     }),
   },
@@ -771,29 +963,42 @@ export const backup = defineCommand({
       const r = await stopJob(ctx.deps, ctx.guildId!, kind, `user:${ctx.user.id}`);
       await audit(ctx, `backup.${kind}.stop`, { result: r.status });
       const note = r.status === "noop"
-        ? `Nothing to stop (${r.reason}).`
-        : `⏹️ Stop of the ${kind} requested by <@${ctx.user.id}>.`;
+        ? t(ctx.language, "backup.stop_noop", { reason: translateReason(ctx.language, r.reason) })
+        : t(
+          ctx.language,
+          kind === "capture" ? "backup.stop_capture_requested" : "backup.stop_restore_requested",
+          { user: ctx.user.id },
+        );
       return ctx.update(await statusMessage(ctx, note));
     },
-    cancel: (ctx) => ctx.update({ content: "Cancelled.", components: [], embeds: [] }),
+    cancel: (ctx) =>
+      ctx.update({ content: t(ctx.language, "backup.cancelled"), components: [], embeds: [] }),
     del: async (ctx) => {
       try {
         const meta = await deleteBackup(ctx.deps.kv, ctx.guildId!, ctx.state);
         await audit(ctx, "backup.delete", { backupId: meta.id, label: meta.label });
         return ctx.update({
-          content: `🗑️ Deleted backup \`${meta.id}\` (${escape(meta.label)}).`,
+          content: t(ctx.language, "backup.deleted", { id: meta.id, label: escape(meta.label) }),
           components: [],
         });
       } catch (error) {
-        return ctx.update({ content: explain(error), components: [] });
+        return ctx.update({ content: explain(error, ctx.language), components: [] });
       }
     },
     rt: (ctx) => menuStep(ctx, "menu"),
     rr: (ctx) => menuStep(ctx, "review"),
-    rx: (ctx) => ctx.update({ content: "Restore cancelled.", embeds: [], components: [] }),
+    rx: (ctx) =>
+      ctx.update({
+        content: t(ctx.language, "backup.restore_cancelled"),
+        embeds: [],
+        components: [],
+      }),
     rc: async (ctx) => {
+      const lang = ctx.language;
       const st = parseMaskState(ctx.state);
-      if (!st) return ctx.update({ content: "This has expired.", embeds: [], components: [] });
+      if (!st) {
+        return ctx.update({ content: t(lang, "backup.expired"), embeds: [], components: [] });
+      }
       const parts = partsOf(st.mask);
       const rewind = (st.mask & REWIND_BIT) !== 0 && parts.includes("members");
       try {
@@ -807,17 +1012,22 @@ export const backup = defineCommand({
         });
         if (r.status !== "started") {
           return ctx.update({
-            content: `The restore could not start: ${r.reason}.`,
+            content: t(lang, "backup.restore_could_not_start", {
+              reason: translateReason(lang, r.reason),
+            }),
             embeds: [],
             components: [],
           });
         }
         ctx.deps.waitUntil(r.start.done);
         return ctx.update(
-          await statusMessage(ctx, `🔄 Restore of \`${st.id}\` started by <@${ctx.user.id}>.`),
+          await statusMessage(
+            ctx,
+            t(lang, "backup.restore_started", { id: st.id, user: ctx.user.id }),
+          ),
         );
       } catch (error) {
-        return ctx.update({ content: explain(error), embeds: [], components: [] });
+        return ctx.update({ content: explain(error, lang), embeds: [], components: [] });
       }
     },
   },
@@ -825,7 +1035,9 @@ export const backup = defineCommand({
 
 async function menuStep(ctx: ComponentContext, step: "menu" | "review") {
   const st = parseMaskState(ctx.state);
-  if (!st) return ctx.update({ content: "This has expired.", embeds: [], components: [] });
+  if (!st) {
+    return ctx.update({ content: t(ctx.language, "backup.expired"), embeds: [], components: [] });
+  }
   try {
     const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, st.id);
     return ctx.update(
@@ -834,6 +1046,6 @@ async function menuStep(ctx: ComponentContext, step: "menu" | "review") {
         : await restoreReview(ctx, meta, st.mask),
     );
   } catch (error) {
-    return ctx.update({ content: explain(error), embeds: [], components: [] });
+    return ctx.update({ content: explain(error, ctx.language), embeds: [], components: [] });
   }
 }

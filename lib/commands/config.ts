@@ -11,6 +11,7 @@ import { type Feature, FEATURES, getFlags, setFlag } from "../ops/flags.ts";
 import { tryAppendAudit } from "../audit/mod.ts";
 import { keys } from "../kv/keys.ts";
 import type { AppDeps } from "../deps.ts";
+import { described, t } from "../i18n/mod.ts";
 
 const ROLE_CACHE_MS = 60_000;
 
@@ -32,7 +33,7 @@ function restrictedNames(ctx: AutocompleteContext): string[] {
 }
 
 async function roleChoices(ctx: AutocompleteContext, typed: string): Promise<Choice[]> {
-  const none: Choice = { name: "none (clear the allow-list)", value: "none" };
+  const none: Choice = { name: t(ctx.language, "config.role_none"), value: "none" };
   if (!ctx.guildId) return [none];
   const roles = await guildRoles(ctx.deps, ctx.guildId);
   const q = typed.toLowerCase();
@@ -53,50 +54,52 @@ export function parseRoleArg(value: string): string | null | undefined {
 
 export const config = defineCommand({
   name: "config",
-  description: "Configure the bot for this server: command role allow-lists and features",
+  ...described("cmd.config.description"),
   category: "Admin",
   permissions: ["ManageGuild"],
   restricted: false,
   options: {
     command: opt.string({
-      description: "A command to restrict to a role",
+      ...described("cmd.config.command"),
       autocomplete: (ctx, typed) =>
         restrictedNames(ctx).filter((n) => n.includes(typed.toLowerCase())).slice(0, 25)
           .map((n) => ({ name: `/${n}`, value: n })),
     }),
     role: opt.string({
-      description: "The role allowed to use the command, or none to clear",
+      ...described("cmd.config.role"),
       autocomplete: roleChoices,
     }),
     feature: opt.string({
-      description: "A feature to turn on or off",
+      ...described("cmd.config.feature"),
       choices: FEATURES.map((f) => ({ name: f, value: f })),
     }),
-    enabled: opt.boolean({ description: "Whether the feature is on" }),
+    enabled: opt.boolean(described("cmd.config.enabled")),
   },
   handler: async (ctx) => {
     const guildId = ctx.guildId!;
+    const lang = ctx.language;
     const { command, role, feature, enabled } = ctx.options;
+    const mentions = (roles: string[]) => roles.map((r) => `<@&${r}>`).join(", ");
     const lines: string[] = [];
     if (command !== undefined) {
       const target = ctx.registry.get(command);
       if (!target || !target.restricted) {
-        return ctx.ephemeral(`\`${command}\` is not a command that can be restricted.`);
+        return ctx.ephemeral(t(lang, "config.not_restrictable", { command }));
       }
       if (role === undefined) {
         const roles = await getAllowedRoles(ctx.deps.kv, guildId, command);
         return ctx.ephemeral(
           roles.length
-            ? `\`/${command}\` is limited to ${roles.map((r) => `<@&${r}>`).join(", ")}.`
-            : `\`/${command}\` has no role allow-list: its permission check alone applies.`,
+            ? t(lang, "config.limited_to", { command, roles: mentions(roles) })
+            : t(lang, "config.no_allow_list", { command }),
         );
       }
       const roleId = parseRoleArg(role);
       if (roleId === undefined) {
-        return ctx.ephemeral("`role` must be a role from the list, a role id, or `none`.");
+        return ctx.ephemeral(t(lang, "config.bad_role"));
       }
       if (roleId !== null && !(await guildRoles(ctx.deps, guildId)).some((r) => r.id === roleId)) {
-        return ctx.ephemeral(`There is no role with id \`${roleId}\` in this server.`);
+        return ctx.ephemeral(t(lang, "config.no_such_role", { id: roleId }));
       }
       const roles = await setAllowedRole(ctx.deps.kv, guildId, command, roleId);
       await tryAppendAudit(ctx.deps, {
@@ -113,12 +116,12 @@ export const config = defineCommand({
       });
       lines.push(
         roles.length
-          ? `\`/${command}\` is now limited to ${roles.map((r) => `<@&${r}>`).join(", ")}.`
-          : `Cleared the allow-list of \`/${command}\`.`,
+          ? t(lang, "config.now_limited", { command, roles: mentions(roles) })
+          : t(lang, "config.cleared", { command }),
       );
     }
     if (feature !== undefined) {
-      if (enabled === undefined) return ctx.ephemeral("Say `enabled:true` or `enabled:false`.");
+      if (enabled === undefined) return ctx.ephemeral(t(lang, "config.say_enabled"));
       await setFlag(ctx.deps.kv, guildId, feature as Feature, enabled);
       await tryAppendAudit(ctx.deps, {
         guildId,
@@ -127,7 +130,9 @@ export const config = defineCommand({
         detail: { feature, enabled },
       });
       ctx.log.info("feature flag changed", { guild: guildId, feature, enabled, by: ctx.user.id });
-      lines.push(`Feature \`${feature}\` is now ${enabled ? "on" : "off"}.`);
+      lines.push(
+        t(lang, enabled ? "config.feature_now_on" : "config.feature_now_off", { feature }),
+      );
     }
     if (lines.length === 0) {
       const flags = await getFlags(ctx.deps.kv, guildId);
@@ -136,14 +141,14 @@ export const config = defineCommand({
         restricted.map(async (c) => [c.name, await getAllowedRoles(ctx.deps.kv, guildId, c.name)]),
       );
       lines.push(
-        "**Features**",
-        ...FEATURES.map((f) => `- \`${f}\`: ${flags[f] ? "on" : "off"}`),
-        "**Role allow-lists**",
+        `**${t(lang, "config.features")}**`,
+        ...FEATURES.map((f) => `- \`${f}\`: ${t(lang, flags[f] ? "config.on" : "config.off")}`),
+        `**${t(lang, "config.allow_lists")}**`,
         ...lists.map(([name, roles]) =>
           `- \`/${name}\`: ${
             (roles as string[]).length
-              ? (roles as string[]).map((r) => `<@&${r}>`).join(", ")
-              : "permission check only"
+              ? mentions(roles as string[])
+              : t(lang, "config.permission_only")
           }`
         ),
       );

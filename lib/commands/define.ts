@@ -14,6 +14,8 @@ import {
   type RESTPostAPIApplicationCommandsJSONBody,
 } from "discord-api-types/v10";
 import type { OptionsRecord, ParsedOptions } from "./options.ts";
+import type { z } from "zod";
+import { type Language, t } from "../i18n/mod.ts";
 import type {
   CommandContext,
   ComponentHandler,
@@ -26,6 +28,7 @@ export type PermissionName = keyof typeof PermissionFlagsBits;
 export interface Leaf {
   kind: "leaf";
   description: string;
+  descriptionLocalizations?: LocalizationMap;
   options: OptionsRecord;
   // deno-lint-ignore no-explicit-any
   handler: (ctx: CommandContext<any>) => Reply;
@@ -36,11 +39,13 @@ export interface Leaf {
 export interface Group {
   kind: "group";
   description: string;
+  descriptionLocalizations?: LocalizationMap;
   subcommands: Record<string, Leaf>;
 }
 
 export interface LeafDef<O extends OptionsRecord> {
   description: string;
+  descriptionLocalizations?: LocalizationMap;
   options?: O;
   permissions?: PermissionName[];
   handler: (ctx: CommandContext<ParsedOptions<O>>) => Reply;
@@ -51,14 +56,24 @@ export function sub<O extends OptionsRecord = {}>(def: LeafDef<O>): Leaf {
   return {
     kind: "leaf",
     description: def.description,
+    ...(def.descriptionLocalizations
+      ? { descriptionLocalizations: def.descriptionLocalizations }
+      : {}),
     options: def.options ?? {},
     handler: def.handler,
     permissions: permissionBits(def.permissions),
   };
 }
 
-export function group(description: string, subcommands: Record<string, Leaf>): Group {
-  return { kind: "group", description, subcommands };
+/** A description, or one with its translations (`described(key)` of lib/i18n). */
+export type Description = string | {
+  description: string;
+  descriptionLocalizations?: LocalizationMap;
+};
+
+export function group(text: Description, subcommands: Record<string, Leaf>): Group {
+  const d = typeof text === "string" ? { description: text } : text;
+  return { kind: "group", ...d, subcommands };
 }
 
 export type ContextName = "guild" | "bot_dm" | "private_channel";
@@ -112,6 +127,8 @@ export interface Command {
   name: string;
   /** For /help; a user command has none in its manifest entry. */
   description: string;
+  /** Translations of the description, for /help in the member's language. */
+  descriptionLocalizations?: LocalizationMap;
   category: string;
   permissions: bigint;
   contexts: InteractionContextType[];
@@ -142,11 +159,17 @@ function optionsJson(options: OptionsRecord): APIApplicationCommandOption[] {
   );
 }
 
+/** The `description_localizations` part of a manifest entry, when there are any. */
+function localizationsJson(map?: LocalizationMap) {
+  return map ? { description_localizations: map } : {};
+}
+
 function leafJson(name: string, leaf: Leaf): APIApplicationCommandOption {
   return {
     type: ApplicationCommandOptionType.Subcommand,
     name,
     description: leaf.description,
+    ...localizationsJson(leaf.descriptionLocalizations),
     options: optionsJson(leaf.options),
   } as APIApplicationCommandOption;
 }
@@ -173,6 +196,7 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
         type: ApplicationCommandOptionType.SubcommandGroup,
         name,
         description: node.description,
+        ...localizationsJson(node.descriptionLocalizations),
         options: Object.entries(node.subcommands).map(([n, l]) => leafJson(n, l)),
       } as APIApplicationCommandOption)
     );
@@ -181,6 +205,7 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
     type: ApplicationCommandType.ChatInput,
     name: def.name,
     description: def.description,
+    descriptionLocalizations: def.descriptionLocalizations,
     category: def.category,
     permissions,
     contexts,
@@ -196,9 +221,7 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
       name: def.name,
       ...(def.nameLocalizations ? { name_localizations: def.nameLocalizations } : {}),
       description: def.description,
-      ...(def.descriptionLocalizations
-        ? { description_localizations: def.descriptionLocalizations }
-        : {}),
+      ...localizationsJson(def.descriptionLocalizations),
       options,
       default_member_permissions: permissions === 0n ? null : permissions.toString(),
       contexts,
@@ -222,6 +245,7 @@ export interface UserCommandDef {
   nameLocalizations?: LocalizationMap;
   /** For /help only. */
   description: string;
+  descriptionLocalizations?: LocalizationMap;
   category: string;
   permissions?: PermissionName[];
   contexts?: ContextName[];
@@ -238,6 +262,7 @@ export function defineUserCommand(def: UserCommandDef): Command {
     type: ApplicationCommandType.User,
     name: def.name,
     description: def.description,
+    descriptionLocalizations: def.descriptionLocalizations,
     category: def.category,
     permissions,
     contexts,
@@ -293,10 +318,54 @@ export function resolveInvocation(
   return { leaf, path: [first.name, second.name], raw: second.options ?? [] };
 }
 
+/** What is wrong with an option value, in terms the catalogue has a sentence for. */
+export type OptionProblem =
+  | { kind: "required" | "invalid" | "choice" | "type" | "integer" | "format" }
+  | { kind: "min" | "min_length"; min: number | bigint }
+  | { kind: "max" | "max_length"; max: number | bigint };
+
 export class OptionError extends Error {
-  constructor(readonly option: string, detail: string) {
+  constructor(
+    readonly option: string,
+    detail: string,
+    readonly problem: OptionProblem = { kind: "invalid" },
+  ) {
     super(`Option \`${option}\` ${detail}`);
     this.name = "OptionError";
+  }
+
+  /** The message for the member, in their language. */
+  text(language: Language): string {
+    const p = this.problem;
+    const params: Record<string, string | number> = { option: this.option };
+    if ("min" in p) params.min = String(p.min);
+    if ("max" in p) params.max = String(p.max);
+    return t(language, `option.${p.kind}` as const, params);
+  }
+}
+
+const CHOICE_MESSAGE = "is not one of the choices";
+
+/** The catalogue's view of the first problem zod found. */
+function problemOf(issue: z.core.$ZodIssue | undefined): OptionProblem {
+  if (!issue) return { kind: "invalid" };
+  switch (issue.code) {
+    case "too_small":
+      return issue.origin === "string"
+        ? { kind: "min_length", min: issue.minimum }
+        : { kind: "min", min: issue.minimum };
+    case "too_big":
+      return issue.origin === "string"
+        ? { kind: "max_length", max: issue.maximum }
+        : { kind: "max", max: issue.maximum };
+    case "invalid_type":
+      return { kind: issue.expected === "int" ? "integer" : "type" };
+    case "invalid_format":
+      return { kind: "format" };
+    case "custom":
+      return { kind: issue.message === CHOICE_MESSAGE ? "choice" : "invalid" };
+    default:
+      return { kind: "invalid" };
   }
 }
 
@@ -310,13 +379,14 @@ export function parseOptions(
   for (const [name, spec] of Object.entries(leaf.options)) {
     const value = byName.get(name);
     if (value === undefined) {
-      if (spec.required) throw new OptionError(name, "is required");
+      if (spec.required) throw new OptionError(name, "is required", { kind: "required" });
       out[name] = undefined;
       continue;
     }
     const parsed = spec.schema.safeParse(value);
     if (!parsed.success) {
-      throw new OptionError(name, parsed.error.issues[0]?.message ?? "is invalid");
+      const issue = parsed.error.issues[0];
+      throw new OptionError(name, issue?.message ?? "is invalid", problemOf(issue));
     }
     out[name] = parsed.data;
   }

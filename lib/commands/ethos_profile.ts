@@ -13,14 +13,20 @@ import type {
 import { defineCommand, defineUserCommand } from "./define.ts";
 import { opt } from "./options.ts";
 import type { CommandContext } from "../interactions/context.ts";
-import { languageOf, localizations, t } from "../i18n/mod.ts";
+import { described, languageOf, localizations, t } from "../i18n/mod.ts";
 import { profilesFor } from "../ethos/service.ts";
 import { type Subject, X_HANDLE } from "../ethos/profile.ts";
 import { lookupMessage } from "./profile_card.ts";
 
 /** A lookup slower than this is acknowledged first (Discord allows 3 s in all). */
 export const ANSWER_NOW_MS = 1_500;
-const LOOKUP_COOLDOWN = { uses: 5, perMs: 30_000 };
+/** What every lookup command shares: read-only (no interaction record), 5 uses per 30 s. */
+const LOOKUP = {
+  category: "Ethos",
+  readOnly: true,
+  cooldown: { uses: 5, perMs: 30_000 },
+} as const;
+const EVERYWHERE = ["guild", "bot_dm", "private_channel"] as const;
 
 function language(ctx: CommandContext) {
   const i = ctx.interaction as APIApplicationCommandInteraction;
@@ -70,21 +76,16 @@ async function answer(
 
 export const ethos = defineCommand({
   name: "ethos",
-  description: t("en", "cmd.ethos.description"),
-  descriptionLocalizations: localizations("cmd.ethos.description"),
-  category: "Ethos",
-  contexts: ["guild", "bot_dm", "private_channel"],
-  readOnly: true,
-  cooldown: LOOKUP_COOLDOWN,
+  ...described("cmd.ethos.description"),
+  ...LOOKUP,
+  contexts: [...EVERYWHERE],
   options: {
     user: opt.user({
-      description: t("en", "cmd.ethos.user"),
-      descriptionLocalizations: localizations("cmd.ethos.user"),
+      ...described("cmd.ethos.user"),
       required: true,
     }),
     private: opt.boolean({
-      description: t("en", "cmd.ethos.private"),
-      descriptionLocalizations: localizations("cmd.ethos.private"),
+      ...described("cmd.ethos.private"),
     }),
   },
   handler: (ctx) => {
@@ -98,16 +99,12 @@ export const ethos = defineCommand({
 
 export const ethosx = defineCommand({
   name: "ethosx",
-  description: t("en", "cmd.ethosx.description"),
-  descriptionLocalizations: localizations("cmd.ethosx.description"),
-  category: "Ethos",
-  contexts: ["guild", "bot_dm", "private_channel"],
-  readOnly: true,
-  cooldown: LOOKUP_COOLDOWN,
+  ...described("cmd.ethosx.description"),
+  ...LOOKUP,
+  contexts: [...EVERYWHERE],
   options: {
     handle: opt.string({
-      description: t("en", "cmd.ethosx.handle"),
-      descriptionLocalizations: localizations("cmd.ethosx.handle"),
+      ...described("cmd.ethosx.handle"),
       required: true,
       maxLength: 100,
     }),
@@ -127,10 +124,8 @@ export const ethosx = defineCommand({
 export const ethosProfileMenu = defineUserCommand({
   name: t("en", "cmd.ethos_menu.name"),
   nameLocalizations: localizations("cmd.ethos_menu.name"),
-  description: "Right-click a member, Apps, Ethos profile: their Ethos card, shown only to you",
-  category: "Ethos",
-  readOnly: true,
-  cooldown: LOOKUP_COOLDOWN,
+  ...described("cmd.ethos_menu.description"),
+  ...LOOKUP,
   handler: (ctx) => {
     const data = (ctx.interaction as APIUserApplicationCommandInteraction).data;
     const user = resolvedUser(ctx, data.target_id);

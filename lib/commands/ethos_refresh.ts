@@ -3,21 +3,23 @@
  * One use a minute per member; respects the self_refresh feature flag.
  */
 import { defineCommand } from "./define.ts";
-import { OTHER_GUILD, syncGuildOf } from "./ethos_sync_status.ts";
+import { syncGuildOf } from "./ethos_sync_status.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { refreshMember } from "../sync/refresh.ts";
 import { SyncConfigError } from "../sync/context.ts";
+import { described, formatCount, t, translateReason } from "../i18n/mod.ts";
 
 export const ethosRefresh = defineCommand({
   name: "ethos_refresh",
-  description: "Update your own Ethos roles now from your current Ethos score",
+  ...described("cmd.ethos_refresh.description"),
   category: "Role sync",
   cooldown: { uses: 1, perMs: 60_000 },
   handler: async (ctx) => {
+    const lang = ctx.language;
     const guildId = syncGuildOf(ctx);
-    if (!guildId) return ctx.ephemeral(OTHER_GUILD);
+    if (!guildId) return ctx.ephemeral(t(lang, "ethos_sync.other_guild"));
     if (!(await isEnabled(ctx.deps.kv, guildId, "self_refresh"))) {
-      return ctx.ephemeral("Self-refresh is turned off in this server.");
+      return ctx.ephemeral(t(lang, "ethos_refresh.disabled"));
     }
     return ctx.defer(async (f) => {
       let r;
@@ -25,41 +27,44 @@ export const ethosRefresh = defineCommand({
         r = await refreshMember(ctx.deps, guildId, ctx.user.id);
       } catch (error) {
         if (error instanceof SyncConfigError) {
-          await f.editOriginal(`Role sync is not set up here yet: ${error.message}.`);
+          await f.editOriginal(
+            t(lang, "ethos_refresh.not_set_up", { reason: translateReason(lang, error.message) }),
+          );
           return;
         }
         throw error;
       }
       let text: string;
       if (r.status === "skipped") {
-        text = r.reason === "score_unavailable"
-          ? "Ethos is not answering right now, so nothing was changed. Please try again later."
-          : r.reason === "bot"
-          ? "Bots do not get Ethos roles."
-          : "You are not a member of this server.";
+        text = t(
+          lang,
+          r.reason === "score_unavailable"
+            ? "ethos_refresh.score_unavailable"
+            : r.reason === "bot"
+            ? "ethos_refresh.bot"
+            : "ethos_refresh.not_member",
+        );
       } else if (!r.verified) {
         text = r.removed.length
-          ? `You do not have the verified role, so your Ethos roles were removed: ${
-            r.removed.join(", ")
-          }.`
-          : "You do not have the verified role yet, so you hold no Ethos roles. Verify first, then run this again.";
+          ? t(lang, "ethos_refresh.unverified_removed", { roles: r.removed.join(", ") })
+          : t(lang, "ethos_refresh.unverified");
       } else {
         const score = r.score === null
-          ? "You have no Ethos score yet."
-          : `Your Ethos score is **${r.score}**${r.tier ? ` (${r.tier})` : ""}.`;
+          ? t(lang, "ethos_refresh.no_score")
+          : r.tier
+          ? t(lang, "ethos_refresh.score_tier", { score: formatCount(lang, r.score), tier: r.tier })
+          : t(lang, "ethos_refresh.score", { score: formatCount(lang, r.score) });
         const changes = [
-          r.added.length ? `added ${r.added.join(", ")}` : "",
-          r.removed.length ? `removed ${r.removed.join(", ")}` : "",
+          r.added.length ? t(lang, "ethos_refresh.added", { roles: r.added.join(", ") }) : "",
+          r.removed.length ? t(lang, "ethos_refresh.removed", { roles: r.removed.join(", ") }) : "",
         ].filter(Boolean).join("; ");
         text = `${score} ${
           r.status === "changed"
-            ? `Roles updated: ${changes}.`
-            : "Your roles were already up to date."
+            ? t(lang, "ethos_refresh.updated", { changes })
+            : t(lang, "ethos_refresh.up_to_date")
         }`;
         if (r.blocked.length) {
-          text += ` (The bot cannot give or take ${
-            r.blocked.join(", ")
-          }: ask an admin to move its role up.)`;
+          text += ` ${t(lang, "ethos_refresh.blocked", { roles: r.blocked.join(", ") })}`;
         }
       }
       await f.editOriginal(text);

@@ -5,22 +5,56 @@
  */
 import { defineCommand } from "./define.ts";
 import { opt } from "./options.ts";
-import { OTHER_GUILD, statusEmbed, syncGuildOf } from "./ethos_sync_status.ts";
+import { eta, rate, statusEmbed, syncGuildOf } from "./ethos_sync_status.ts";
 import { SyncConfigError, SyncDisabledError, triggerSync } from "../sync/service.ts";
-import { summaryLine } from "../jobs/progress.ts";
+import { fraction, type JobProgress, total } from "../jobs/progress.ts";
+import {
+  described,
+  formatCount,
+  formatPercent,
+  isMessageKey,
+  type Language,
+  t,
+  translateReason,
+} from "../i18n/mod.ts";
+
+/** The progress in one line (the job runner's summary line, in the member's language). */
+function summary(p: JobProgress, language: Language): string {
+  const n = (v: number) => formatCount(language, v);
+  const pct = fraction(p);
+  const stateKey = `job.state.${p.state}`;
+  const parts = [
+    isMessageKey(stateKey) ? t(language, stateKey) : p.state,
+    `${n(p.processed)}${p.total !== null ? `/${n(p.total)}` : ""}${
+      pct !== null ? ` (${formatPercent(language, Math.floor(pct * 100) / 100)})` : ""
+    }`,
+    t(language, "ethos_sync.summary_changed", { count: n(p.counters["changed"] ?? 0) }),
+    t(language, "ethos_sync.summary_unchanged", { count: n(p.counters["unchanged"] ?? 0) }),
+    t(language, "ethos_sync.summary_skipped", { count: n(total(p.counters, "skipped")) }),
+    t(language, "ethos_sync.summary_errors", { count: n(total(p.counters, "errors")) }),
+    t(language, "ethos_sync.summary_chunk", { chunk: n(p.chunk) }),
+  ];
+  if (p.ratePerSecond !== null) parts.push(`${rate(p.ratePerSecond, language)}/s`);
+  if (p.etaSeconds !== null && p.state === "running") {
+    parts.push(t(language, "ethos_sync.summary_eta", { eta: eta(p.etaSeconds, language) }));
+  }
+  if (p.dryRun) parts.push(t(language, "ethos_sync.summary_dry"));
+  return parts.join(" · ");
+}
 
 export const ethosSync = defineCommand({
   name: "ethos_sync",
-  description: "Sync every member's Ethos roles now (continues an unfinished run)",
+  ...described("cmd.ethos_sync.description"),
   category: "Role sync",
   permissions: ["ManageRoles"],
   options: {
-    restart: opt.boolean({ description: "Start a new run even if one is unfinished" }),
-    dry_run: opt.boolean({ description: "Report what would change without changing anything" }),
+    restart: opt.boolean(described("cmd.ethos_sync.restart")),
+    dry_run: opt.boolean(described("cmd.ethos_sync.dry_run")),
   },
   handler: (ctx) => {
+    const lang = ctx.language;
     const guildId = syncGuildOf(ctx);
-    if (!guildId) return ctx.ephemeral(OTHER_GUILD);
+    if (!guildId) return ctx.ephemeral(t(lang, "ethos_sync.other_guild"));
     return ctx.defer(async (f) => {
       let r;
       try {
@@ -31,7 +65,9 @@ export const ethosSync = defineCommand({
         });
       } catch (error) {
         if (error instanceof SyncConfigError || error instanceof SyncDisabledError) {
-          await f.editOriginal(`The role sync cannot start: ${error.message}.`);
+          await f.editOriginal(
+            t(lang, "ethos_sync.cannot_start", { reason: translateReason(lang, error.message) }),
+          );
           return;
         }
         throw error;
@@ -39,21 +75,26 @@ export const ethosSync = defineCommand({
       if (r.status === "started") {
         ctx.deps.waitUntil(r.done);
         ctx.log.info("sync started from Discord", { runId: r.run.runId, by: ctx.user.id });
+        const dry = r.run.dryRun ? ` (${t(lang, "ethos_sync.dry_note")})` : "";
         await f.editOriginal({
-          content: `Started ${
-            r.run.chunk > 1 ? `chunk ${r.run.chunk} of` : ""
-          } run \`${r.run.runId}\`${
-            r.run.dryRun ? " (dry run: nothing will be changed)" : ""
-          }. Follow it with \`/ethos_sync_status\`.`,
-          embeds: [statusEmbed(r.progress)],
+          content: r.run.chunk > 1
+            ? t(lang, "ethos_sync.started_chunk", {
+              chunk: formatCount(lang, r.run.chunk),
+              run: r.run.runId,
+              dry,
+            })
+            : t(lang, "ethos_sync.started", { run: r.run.runId, dry }),
+          embeds: [statusEmbed(r.progress, lang)],
         });
       } else if (r.status === "conflict") {
         await f.editOriginal({
-          content: `A sync chunk is already running: ${summaryLine(r.progress)}`,
-          embeds: [statusEmbed(r.progress)],
+          content: t(lang, "ethos_sync.conflict", { summary: summary(r.progress, lang) }),
+          embeds: [statusEmbed(r.progress, lang)],
         });
       } else {
-        await f.editOriginal(`Nothing started: ${r.reason}.`);
+        await f.editOriginal(
+          t(lang, "ethos_sync.nothing_started", { reason: translateReason(lang, r.reason) }),
+        );
       }
     }, { ephemeral: true });
   },

@@ -7,12 +7,20 @@ import {
   ButtonStyle,
   ComponentType,
 } from "discord-api-types/v10";
-import { defineCommand } from "./define.ts";
+import { defineCommand, own } from "./define.ts";
 import type { Command } from "./define.ts";
 import type { ComponentContext, InteractionContext } from "../interactions/context.ts";
 import type { MessageData } from "../interactions/reply.ts";
 import type { Registry } from "./registry.ts";
 import { describeMissing } from "../interactions/permissions.ts";
+import {
+  described,
+  formatCount,
+  type Language,
+  localized,
+  type MessageKey,
+  t,
+} from "../i18n/mod.ts";
 
 export const HELP_PAGE_SIZE = 5;
 
@@ -20,8 +28,27 @@ export function categories(commands: readonly Command[]): string[] {
   return [...new Set(commands.map((c) => c.category))].sort();
 }
 
-function usage(c: Command): string[] {
-  if (c.type === ApplicationCommandType.User) return [`Apps → ${c.name}`];
+/** The catalogue's names of the categories commands declare; any other shows as declared. */
+const CATEGORY_KEYS: Readonly<Record<string, MessageKey>> = {
+  Admin: "help.category.admin",
+  Backups: "help.category.backups",
+  Ethos: "help.category.ethos",
+  General: "help.category.general",
+  "Role sync": "help.category.role_sync",
+};
+
+function categoryName(category: string, language: Language): string {
+  const key = own(CATEGORY_KEYS, category);
+  return key ? t(language, key) : category;
+}
+
+function usage(c: Command, language: Language): string[] {
+  if (c.type === ApplicationCommandType.User) {
+    const json = c.json as { name_localizations?: Record<string, string> | null };
+    return [
+      `${t(language, "help.apps")} → ${localized(json.name_localizations, language, c.name)}`,
+    ];
+  }
   if (c.root.kind === "leaf") return [`/${c.name}`];
   return Object.entries(c.root.subcommands).flatMap(([name, node]) =>
     node.kind === "leaf"
@@ -36,23 +63,32 @@ interface HelpText {
   entries: string[][];
 }
 
-// The text depends only on the registry: built once, not on every /help (it is on the hot path).
-const texts = new WeakMap<Registry, HelpText>();
+// The text depends only on the registry and the language: built once each, not on every /help
+// (it is on the hot path).
+const texts = new WeakMap<Registry, Map<Language, HelpText>>();
 
-function helpText(registry: Registry): HelpText {
-  let text = texts.get(registry);
+function helpText(registry: Registry, language: Language): HelpText {
+  let byLanguage = texts.get(registry);
+  if (!byLanguage) texts.set(registry, byLanguage = new Map());
+  let text = byLanguage.get(language);
   if (!text) {
+    // Ordered by the declared (English) names, so a category index in a custom ID means the
+    // same category whatever the language of whoever clicks.
     const cats = categories(registry.commands);
     text = {
-      categories: cats,
+      categories: cats.map((cat) => categoryName(cat, language)),
       entries: cats.map((cat) =>
         registry.commands.filter((c) => c.category === cat).map((c) => {
-          const perms = c.permissions ? ` (needs ${describeMissing(c.permissions)})` : "";
-          return `**${usage(c).map((u) => `\`${u}\``).join(", ")}**${perms}\n${c.description}`;
+          const perms = c.permissions
+            ? ` (${t(language, "help.needs", { permissions: describeMissing(c.permissions) })})`
+            : "";
+          const usages = usage(c, language).map((u) => `\`${u}\``).join(", ");
+          const description = localized(c.descriptionLocalizations, language, c.description);
+          return `**${usages}**${perms}\n${description}`;
         })
       ),
     };
-    texts.set(registry, text);
+    byLanguage.set(language, text);
   }
   return text;
 }
@@ -64,7 +100,8 @@ export async function helpPage(
   categoryIndex: number,
   page: number,
 ): Promise<MessageData> {
-  const { categories: cats, entries } = helpText(ctx.registry);
+  const language = ctx.language;
+  const { categories: cats, entries } = helpText(ctx.registry, language);
   // Indices come from select values and custom-ID state: anything not a whole number is page 0.
   const index = (n: number) => Number.isSafeInteger(n) ? n : 0;
   categoryIndex = index(categoryIndex);
@@ -74,16 +111,22 @@ export async function helpPage(
   const pages = Math.max(1, Math.ceil(inCategory.length / HELP_PAGE_SIZE));
   const p = Math.min(Math.max(page, 0), pages - 1);
   const embed: APIEmbed = {
-    title: `Help: ${cats[cat]}`,
+    title: t(language, "help.title", { category: cats[cat] }),
     description: inCategory.slice(p * HELP_PAGE_SIZE, (p + 1) * HELP_PAGE_SIZE).join("\n\n"),
-    footer: { text: `Page ${p + 1} of ${pages} · ${inCategory.length} commands` },
+    footer: {
+      text: t(language, "help.footer", {
+        page: formatCount(language, p + 1),
+        pages: formatCount(language, pages),
+        count: formatCount(language, inCategory.length),
+      }),
+    },
   };
   const select: APIActionRowComponent<APIComponentInMessageActionRow> = {
     type: ComponentType.ActionRow,
     components: [{
       type: ComponentType.StringSelect,
       custom_id: await ctx.customId("category", ownerId),
-      placeholder: "Choose a category",
+      placeholder: t(language, "help.choose_category"),
       options: cats.slice(0, 25).map((name, i) => ({
         label: name,
         value: String(i),
@@ -97,14 +140,14 @@ export async function helpPage(
       {
         type: ComponentType.Button,
         style: ButtonStyle.Secondary,
-        label: "Previous",
+        label: t(language, "common.previous"),
         custom_id: await ctx.customId("page", `${ownerId}.${cat}.${p - 1}`),
         disabled: p === 0,
       },
       {
         type: ComponentType.Button,
         style: ButtonStyle.Secondary,
-        label: "Next",
+        label: t(language, "common.next"),
         custom_id: await ctx.customId("page", `${ownerId}.${cat}.${p + 1}`),
         disabled: p >= pages - 1,
       },
@@ -113,15 +156,13 @@ export async function helpPage(
   return { embeds: [embed], components: [select, buttons] };
 }
 
-const NOT_YOURS = "Only the person who ran /help can use this menu. Run `/help` yourself.";
-
 function owns(ctx: ComponentContext, ownerId: string): boolean {
   return ctx.user.id === ownerId;
 }
 
 export const help = defineCommand({
   name: "help",
-  description: "Show what this bot can do, by category",
+  ...described("cmd.help.description"),
   category: "General",
   contexts: ["guild", "bot_dm"],
   // Rendered from memory and changes nothing: no idempotency record and no cooldown, so /help and
@@ -133,12 +174,12 @@ export const help = defineCommand({
   handler: async (ctx) => ctx.reply(await helpPage(ctx, ctx.user.id, 0, 0)),
   components: {
     category: async (ctx) => {
-      if (!owns(ctx, ctx.state)) return ctx.ephemeral(NOT_YOURS);
+      if (!owns(ctx, ctx.state)) return ctx.ephemeral(t(ctx.language, "help.not_yours"));
       return ctx.update(await helpPage(ctx, ctx.state, Number(ctx.values[0] ?? 0), 0));
     },
     page: async (ctx) => {
       const [owner, cat, page] = ctx.state.split(".");
-      if (!owns(ctx, owner)) return ctx.ephemeral(NOT_YOURS);
+      if (!owns(ctx, owner)) return ctx.ephemeral(t(ctx.language, "help.not_yours"));
       return ctx.update(await helpPage(ctx, owner, Number(cat), Number(page)));
     },
   },

@@ -1,32 +1,44 @@
 /** /privacy view|delete: what the bot keeps about you, and deleting what it does not need. */
 import { defineCommand, sub } from "./define.ts";
 import { deleteMemberData, privacySources, viewMemberData } from "../privacy/mod.ts";
+import { described, formatCount, type Language, t } from "../i18n/mod.ts";
 
+const entries = (language: Language, count: number) =>
+  t(language, count === 1 ? "privacy.entry_one" : "privacy.entry_other", {
+    count: formatCount(language, count),
+  });
+
+// The sources' names, items and retention periods come from lib/privacy (the inventory of what
+// is kept) and are shown as it words them; the sentences around them are the member's language.
 export const privacy = defineCommand({
   name: "privacy",
-  description: "See what this bot stores about you, or delete it",
+  ...described("cmd.privacy.description"),
   category: "General",
   contexts: ["guild", "bot_dm"],
   subcommands: {
     view: sub({
-      description: "Show everything this bot stores about you",
+      ...described("cmd.privacy.view.description"),
       // Deferred: reading backups for your roles can take a few seconds in a large server.
       handler: (ctx) =>
         ctx.defer(async (f) => {
+          const lang = ctx.language;
           const reports = await viewMemberData(ctx.deps, ctx.guildId, ctx.user.id, privacySources);
           const lines = reports.flatMap((r) => [
-            `**${r.name}** (kept ${r.retention})`,
-            ...(r.items.length ? r.items.map((i) => `- ${i}`) : ["- nothing"]),
+            t(lang, "privacy.source", { name: r.name, retention: r.retention }),
+            ...(r.items.length
+              ? r.items.map((i) => `- ${i}`)
+              : [`- ${t(lang, "privacy.nothing")}`]),
           ]);
           await f.editOriginal(
-            ["Here is everything the bot stores about you:", ...lines].join("\n").slice(0, 2000),
+            [t(lang, "privacy.intro"), ...lines].join("\n").slice(0, 2000),
           );
         }),
     }),
     delete: sub({
-      description: "Delete what this bot stores about you that it does not need",
+      ...described("cmd.privacy.delete.description"),
       handler: (ctx) =>
         ctx.defer(async (f) => {
+          const lang = ctx.language;
           const { deleted, kept } = await deleteMemberData(
             ctx.deps,
             ctx.guildId,
@@ -35,22 +47,24 @@ export const privacy = defineCommand({
           );
           ctx.log.info("member data deleted on request", { user: ctx.user.id, deleted });
           const lines = [
-            "Deleted:",
-            ...deleted.map((d) => `- ${d.name}: ${d.count} ${d.count === 1 ? "entry" : "entries"}`),
+            t(lang, "privacy.deleted"),
+            ...deleted.map((d) => `- ${d.name}: ${entries(lang, d.count)}`),
           ];
           if (kept.length) {
             lines.push(
-              "Kept, and why:",
+              t(lang, "privacy.kept"),
               ...kept.map((k) =>
-                `- **${k.name}**: ${
-                  k.keptBecause ?? "needed to run the server"
-                } (kept ${k.retention})`
+                `- ${
+                  t(lang, "privacy.kept_item", {
+                    name: k.name,
+                    why: k.keptBecause ?? t(lang, "privacy.needed"),
+                    retention: k.retention,
+                  })
+                }`
               ),
             );
-          } else lines.push("Nothing else is stored about you.");
-          lines.push(
-            "Your Ethos score will be looked up again the next time your roles are synced.",
-          );
+          } else lines.push(t(lang, "privacy.nothing_else"));
+          lines.push(t(lang, "privacy.ethos_again"));
           await f.editOriginal(lines.join("\n").slice(0, 2000));
         }),
     }),

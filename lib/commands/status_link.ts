@@ -1,26 +1,20 @@
 /** /status_link: a signed link to the status page, valid for one hour (Administrator, ephemeral). */
 import { defineCommand } from "./define.ts";
 import { createStatusLink } from "../ops/status_access.ts";
+import { described, t } from "../i18n/mod.ts";
 
 export const statusLink = defineCommand({
   name: "status_link",
-  description: "Get a link to the bot's status page, valid for one hour",
+  ...described("cmd.status_link.description"),
   category: "Admin",
   permissions: ["Administrator"],
   handler: async (ctx) => {
     const base = ctx.deps.config.selfUrl;
-    if (!base) {
-      return ctx.ephemeral(
-        "The bot does not know its public address: set `SELF_URL` (e.g. https://my-bot.deno.dev).",
-      );
-    }
+    if (!base) return ctx.ephemeral(t(ctx.language, "status_link.no_url"));
     const link = await createStatusLink(ctx.keys.statusLink, base, ctx.deps.clock.now());
     ctx.log.info("status link issued", { by: ctx.user.id });
-    return ctx.ephemeral(
-      `[Open the status page](${link.url}) — valid until <t:${
-        Math.floor(link.expiresAt / 1000)
-      }:t>. ` +
-        "Do not share it: anyone with the link can see the status page for an hour.",
-    );
+    // A Discord timestamp: each member's client shows the time in their own locale and zone.
+    const until = `<t:${Math.floor(link.expiresAt / 1000)}:t>`;
+    return ctx.ephemeral(t(ctx.language, "status_link.link", { url: link.url, until }));
   },
 });

@@ -53,11 +53,84 @@ export function formatPercent(language: Language, share: number): string {
     .format(share);
 }
 
+/**
+ * Counts in running text: grouped from five digits on (12,345 and 12.345), so a score of 2150
+ * reads the same in both languages, as Spanish writes four-digit numbers anyway.
+ */
+export function formatCount(language: Language, value: number): string {
+  return formatNumber(language, value, { useGrouping: "min2", maximumFractionDigits: 0 });
+}
+
+/** A list joined with "or" in the language: `a or b or c`. */
+export function joinOr(language: Language, items: string[]): string {
+  return items.join(` ${t(language, "common.or")} `);
+}
+
+/** Whether a key built at run time (e.g. from a counter name) is in the catalogue. */
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(en, key);
+}
+
 /** Discord's localization map for a key, for the command manifest. */
-export function localizations(key: MessageKey): Record<string, string> {
+export function localizations(
+  key: MessageKey,
+  params: Record<string, string | number> = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [language, locales] of Object.entries(DISCORD_LOCALES)) {
-    for (const locale of locales) out[locale] = t(language as Language, key);
+    for (const locale of locales) out[locale] = t(language as Language, key, params);
   }
   return out;
+}
+
+/** A manifest description in English with its translations: `opt.string({ ...described(k) })`. */
+export function described(
+  key: MessageKey,
+  params: Record<string, string | number> = {},
+): { description: string; descriptionLocalizations: Record<string, string> } {
+  return {
+    description: t("en", key, params),
+    descriptionLocalizations: localizations(key, params),
+  };
+}
+
+/** The text of a localization map for the language (for /help), else the English fallback. */
+export function localized(
+  map: Readonly<Record<string, string | null>> | null | undefined,
+  language: Language,
+  fallback: string,
+): string {
+  if (language === "en" || !map) return fallback;
+  const locale = DISCORD_LOCALES[language][0];
+  return (Object.hasOwn(map, locale) ? map[locale] : null) ?? fallback;
+}
+
+let reasons: { pattern: RegExp; names: string[]; key: MessageKey }[] | undefined;
+
+/**
+ * The job runner, the backup store and the sync setup explain refusals in English sentences that
+ * the logs and the HTTP API also carry. Each known sentence is a `reason.` entry whose English text
+ * is exactly that sentence; this renders the one `text` matches in `language` (its placeholders
+ * carried over) and returns any other text as it is.
+ */
+export function translateReason(language: Language, text: string): string {
+  if (language === "en") return text;
+  reasons ??= (Object.keys(en) as MessageKey[])
+    .filter((key) => key.startsWith("reason."))
+    .map((key) => {
+      const names: string[] = [];
+      const source = en[key].split(/\{(\w+)\}/).map((part, i) => {
+        if (i % 2 === 0) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        names.push(part);
+        return "(.+?)";
+      }).join("");
+      return { pattern: new RegExp(`^${source}$`, "s"), names, key };
+    })
+    // Fixed sentences before templates: "the run is completed" before "the run is {state}".
+    .sort((a, b) => a.names.length - b.names.length);
+  for (const { pattern, names, key } of reasons) {
+    const m = pattern.exec(text);
+    if (m) return t(language, key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]])));
+  }
+  return text;
 }

@@ -17,6 +17,7 @@ import type { MessageInput } from "./reply.ts";
 import type { Command } from "../commands/define.ts";
 import type { Registry } from "../commands/registry.ts";
 import type { SigningKeys } from "../signing_keys.ts";
+import type { Language } from "../i18n/mod.ts";
 
 export interface InteractionContext<I extends APIInteraction = APIInteraction> {
   interaction: I;
@@ -31,6 +32,8 @@ export interface InteractionContext<I extends APIInteraction = APIInteraction> {
   member?: APIInteractionGuildMember;
   /** The invoking member's permissions in the channel (0n outside guilds). */
   permissions: bigint;
+  /** The language replies are written in: the member's Discord locale, else the guild's. */
+  language: Language;
   followup: Followup;
   /** Signing keys per purpose (status links, export links). */
   keys: SigningKeys;
@@ -80,6 +83,8 @@ export interface AutocompleteContext {
   guildId?: string;
   user: APIUser;
   permissions: bigint;
+  /** The language suggestions are labelled in. */
+  language: Language;
   /** The other options typed so far (raw values). */
   options: Record<string, unknown>;
 }

@@ -42,6 +42,7 @@ import { isAdministrator, permissionRefusal } from "./permissions.ts";
 import type { ResponseRecorder } from "./idempotency.ts";
 import { admit, type GateRequest } from "./gate.ts";
 import { DiscordApiError } from "../discord/errors.ts";
+import { type Language, languageOf, t } from "../i18n/mod.ts";
 
 export interface InteractionApp {
   deps: AppDeps;
@@ -75,19 +76,18 @@ export interface Dispatched {
   outcome: Outcome;
 }
 
-/** What one dispatch accumulates on its way: deferred work and the outcome. */
+/** What one dispatch accumulates on its way: deferred work, the outcome, the reply language. */
 interface Trace {
   after: (() => Promise<void>)[];
   outcome: Outcome;
+  language: Language;
 }
 
-export const MESSAGES = {
-  expired: "This has expired. Run the command again to get fresh buttons.",
-  degraded:
-    "The bot is temporarily degraded (its storage is not answering). Nothing was changed; please try again in a minute.",
-  duplicate: "This request is already being handled.",
-  guildOnly: "This command only works in a server.",
-};
+/** The member's language, else the guild's (set once per interaction, read by every reply). */
+function languageOfInteraction(interaction: APIInteraction): Language {
+  const i = interaction as { locale?: string; guild_locale?: string };
+  return languageOf(i.locale, i.guild_locale);
+}
 
 const DEFAULT_DEADLINE_MS = 2_500;
 // A preallocated abort reason: abort() without one builds a DOMException with a stack trace on
@@ -105,12 +105,12 @@ export async function dispatch(
   if (interaction.type === InteractionType.ApplicationCommandAutocomplete) {
     return { response: await autocomplete(app, interaction), after: [], outcome: "autocomplete" };
   }
-  const trace: Trace = { after: [], outcome: "ok" };
+  const trace: Trace = { after: [], outcome: "ok", language: languageOfInteraction(interaction) };
   let response: APIInteractionResponse;
   try {
     response = await route(app, interaction, trace);
   } catch (error) {
-    response = failure(app, interaction, error, trace);
+    response = failure(app, interaction, error, trace.language, trace);
   }
   return { response, after: trace.after, outcome: trace.outcome };
 }
@@ -125,13 +125,16 @@ async function gate(app: InteractionApp, req: GateRequest, trace: Trace): Promis
   } catch (error) {
     app.deps.log.error("interaction gate unavailable", { interaction: req.interactionId, error });
     trace.outcome = "degraded";
-    return { ok: false, response: reply.ephemeral(MESSAGES.degraded) };
+    return { ok: false, response: reply.ephemeral(t(trace.language, "interaction.degraded")) };
   }
   if (result.kind === "admitted") return { ok: true };
   trace.outcome = result.kind === "refused" ? "refused" : "duplicate";
   if (result.kind === "refused") return { ok: false, response: reply.ephemeral(result.message) };
   app.deps.log.info("duplicate delivery ignored", { interaction: req.interactionId });
-  return { ok: false, response: result.response ?? reply.ephemeral(MESSAGES.duplicate) };
+  return {
+    ok: false,
+    response: result.response ?? reply.ephemeral(t(trace.language, "interaction.duplicate")),
+  };
 }
 
 /**
@@ -203,11 +206,17 @@ function allowListFor(interaction: APIInteraction, command: Command): GateReques
   };
 }
 
-function bitsRefusal(interaction: APIInteraction, command: Command, extra = 0n): string | null {
+function bitsRefusal(
+  interaction: APIInteraction,
+  command: Command,
+  language: Language,
+  extra = 0n,
+): string | null {
   return permissionRefusal(
     BigInt(interaction.member?.permissions ?? "0"),
     command.permissions | extra,
     command.name,
+    language,
   );
 }
 
@@ -215,17 +224,16 @@ function failure(
   app: InteractionApp,
   interaction: APIInteraction,
   error: unknown,
+  language: Language,
   trace?: Trace,
 ): APIInteractionResponseChannelMessageWithSource {
   if (error instanceof OptionError) {
     if (trace) trace.outcome = "invalid_options";
-    return reply.ephemeral(error.message);
+    return reply.ephemeral(error.text(language));
   }
   if (trace) trace.outcome = "error";
   app.deps.log.error("interaction handler failed", { interaction: interaction.id, error });
-  return reply.ephemeral(
-    `Something went wrong while handling this; it has been logged (ref \`${interaction.id}\`).`,
-  );
+  return reply.ephemeral(t(language, "interaction.failed", { ref: interaction.id }));
 }
 
 async function withDeadline(
@@ -234,7 +242,7 @@ async function withDeadline(
   trace: Trace,
   run: () => Promise<APIInteractionResponse>,
 ): Promise<APIInteractionResponse> {
-  const work = run().catch((error) => failure(app, interaction, error, trace));
+  const work = run().catch((error) => failure(app, interaction, error, trace.language, trace));
   const timer = new AbortController();
   const late = Symbol("late");
   const first = await Promise.race([
@@ -255,7 +263,7 @@ async function withDeadline(
     ) {
       await followup.editOriginal(answer.data ?? {});
     } else if (answer.type === InteractionResponseType.Modal) {
-      await followup.editOriginal("That took too long to open; please try again.");
+      await followup.editOriginal(t(trace.language, "interaction.modal_too_slow"));
     }
   });
   return interaction.type === InteractionType.MessageComponent
@@ -302,7 +310,8 @@ function baseContext<I extends APIInteraction>(
         await work(followup);
       } catch (error) {
         log.error("deferred work failed", { error });
-        await followup.editOriginal(failure(app, interaction, error).data ?? {}).catch(() => {});
+        await followup.editOriginal(failure(app, interaction, error, trace.language).data ?? {})
+          .catch(() => {});
       }
     });
   };
@@ -317,6 +326,7 @@ function baseContext<I extends APIInteraction>(
     user,
     member: interaction.member,
     permissions: BigInt(interaction.member?.permissions ?? "0"),
+    language: trace.language,
     followup,
     reply: (input) => reply.message(input),
     ephemeral: (input) => reply.ephemeral(input),
@@ -344,7 +354,7 @@ async function route(
     case InteractionType.ModalSubmit:
       return await modalSubmit(app, interaction, trace);
     default:
-      return reply.ephemeral("This kind of interaction is not supported.");
+      return reply.ephemeral(t(trace.language, "interaction.unsupported"));
   }
 }
 
@@ -358,21 +368,19 @@ async function command(
   if (!cmd || interaction.data.type !== cmd.type) {
     app.deps.log.warn("unknown command", { interaction: interaction.id, command: name });
     trace.outcome = "unknown";
-    return reply.ephemeral(
-      `Unknown command \`/${name}\`. The bot's command list may be out of date; an admin can re-sync it.`,
-    );
+    return reply.ephemeral(t(trace.language, "interaction.unknown_command", { command: name }));
   }
   if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) {
     trace.outcome = "refused";
-    return reply.ephemeral(MESSAGES.guildOnly);
+    return reply.ephemeral(t(trace.language, "interaction.guild_only"));
   }
   const chat = interaction as APIChatInputApplicationCommandInteraction;
   const invocation = resolveInvocation(cmd, chat.data.options);
   if (!invocation) {
     trace.outcome = "unknown";
-    return reply.ephemeral(`Unknown subcommand of \`/${name}\`.`);
+    return reply.ephemeral(t(trace.language, "interaction.unknown_subcommand", { command: name }));
   }
-  const refusal = bitsRefusal(interaction, cmd, invocation.leaf.permissions);
+  const refusal = bitsRefusal(interaction, cmd, trace.language, invocation.leaf.permissions);
   if (refusal) {
     trace.outcome = "refused";
     return reply.ephemeral(refusal);
@@ -387,6 +395,7 @@ async function command(
     claim: !cmd.readOnly,
     allowList: allowListFor(interaction, cmd),
     cooldown: cmd.cooldown ? { command: name, userId: user.id, spec: cmd.cooldown } : undefined,
+    language: trace.language,
   }, trace);
   if (!admission.ok) return admission.response;
   const ctx: CommandContext = {
@@ -417,10 +426,10 @@ async function admitRoute<H>(
       app.deps.log.warn("tampered custom id", { interaction: interaction.id });
     }
     trace.outcome = "expired";
-    return { ok: false, response: reply.ephemeral(MESSAGES.expired) };
+    return { ok: false, response: reply.ephemeral(t(trace.language, "interaction.expired")) };
   }
   const guarded = !found.command.publicComponents;
-  const refusal = guarded ? bitsRefusal(interaction, found.command) : null;
+  const refusal = guarded ? bitsRefusal(interaction, found.command, trace.language) : null;
   if (refusal) {
     trace.outcome = "refused";
     return { ok: false, response: reply.ephemeral(refusal) };
@@ -431,6 +440,7 @@ async function admitRoute<H>(
     now: app.deps.clock.now(),
     claim: !found.command.readOnly,
     allowList: guarded ? allowListFor(interaction, found.command) : undefined,
+    language: trace.language,
   }, trace);
   if (!admission.ok) return admission;
   return { ok: true, ...found, state: checked.state };
@@ -506,6 +516,7 @@ async function autocomplete(
   interaction: APIApplicationCommandAutocompleteInteraction,
 ): Promise<APIInteractionResponse> {
   const none = reply.autocompleteResult([]);
+  const language = languageOfInteraction(interaction);
   try {
     const cmd = app.registry.get(interaction.data.name);
     const invocation = cmd && resolveInvocation(cmd, interaction.data.options);
@@ -517,7 +528,7 @@ async function autocomplete(
     // Suggestions show data (backup labels and ids): the command's own gates apply, and a refusal
     // is an empty list.
     if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) return none;
-    if (bitsRefusal(interaction, cmd, invocation.leaf.permissions)) return none;
+    if (bitsRefusal(interaction, cmd, language, invocation.leaf.permissions)) return none;
     const allowList = allowListFor(interaction, cmd);
     if (allowList) {
       const admission = await admit(app.deps.kv, {
@@ -526,6 +537,7 @@ async function autocomplete(
         now: app.deps.clock.now(),
         claim: false,
         allowList,
+        language,
       });
       if (admission.kind !== "admitted") return none;
     }
@@ -535,6 +547,7 @@ async function autocomplete(
       guildId: interaction.guild_id,
       user: userOf(interaction),
       permissions: BigInt(interaction.member?.permissions ?? "0"),
+      language,
       options: Object.fromEntries(raw.map((o) => [o.name, "value" in o ? o.value : undefined])),
     };
     const value = "value" in focused ? String(focused.value) : "";

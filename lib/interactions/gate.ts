@@ -10,6 +10,7 @@ import type { Cooldown } from "../commands/define.ts";
 import { IDEMPOTENCY_TTL_MS, PENDING, priorDelivery } from "./idempotency.ts";
 import { evaluateCooldown } from "./cooldown.ts";
 import { allowListRefusal } from "./permissions.ts";
+import { formatNumber, type Language, t } from "../i18n/mod.ts";
 
 export interface GateRequest {
   interactionId: string;
@@ -23,6 +24,8 @@ export interface GateRequest {
   /** Present when the command is subject to the guild's role allow-list for this member. */
   allowList?: { guildId: string; command: string; memberRoles: string[] };
   cooldown?: { command: string; userId: string; spec: Cooldown };
+  /** The language of a refusal. */
+  language: Language;
 }
 
 export type GateResult =
@@ -53,6 +56,7 @@ export async function admit(kv: Deno.Kv, req: GateRequest): Promise<GateResult> 
         entries[0].value,
         req.allowList.memberRoles,
         req.allowList.command,
+        req.language,
       );
       if (refusal) return { kind: "refused", message: refusal };
     }
@@ -66,11 +70,16 @@ export async function admit(kv: Deno.Kv, req: GateRequest): Promise<GateResult> 
       const entry = entries[entries.length - 1];
       const cd = evaluateCooldown(entry.value, req.cooldown.spec, req.now, req.interactionId);
       if (!cd.ok) {
+        const seconds = formatNumber(req.language, cd.retryAfterMs / 1000, {
+          minimumFractionDigits: 1,
+          maximumFractionDigits: 1,
+        });
         return {
           kind: "refused",
-          message: `Slow down: you can use \`/${req.cooldown.command}\` again in ${
-            (cd.retryAfterMs / 1000).toFixed(1)
-          } s.`,
+          message: t(req.language, "interaction.cooldown", {
+            command: req.cooldown.command,
+            seconds,
+          }),
         };
       }
       if ("next" in cd) {

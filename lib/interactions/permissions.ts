@@ -7,6 +7,7 @@ import { z } from "zod";
 import { PermissionFlagsBits } from "discord-api-types/v10";
 import { keys } from "../kv/keys.ts";
 import { permissionNames } from "../commands/define.ts";
+import { joinOr, type Language, t } from "../i18n/mod.ts";
 
 const roleList = z.array(z.string().regex(/^\d{17,20}$/)).max(25);
 
@@ -61,12 +62,21 @@ export async function setAllowedRole(
   throw new Error("allow-list update kept conflicting; try again");
 }
 
-/** The refusal message when the member lacks permission bits, else null. */
-export function permissionRefusal(have: bigint, need: bigint, command: string): string | null {
+/**
+ * The refusal message when the member lacks permission bits, else null. The permission names stay
+ * as Discord's API spells them (in English); the sentence is the member's language.
+ */
+export function permissionRefusal(
+  have: bigint,
+  need: bigint,
+  command: string,
+  language: Language,
+): string | null {
   const missing = missingPermissions(have, need);
-  return missing === 0n
-    ? null
-    : `You need the ${describeMissing(missing)} permission to use \`/${command}\`.`;
+  return missing === 0n ? null : t(language, "interaction.missing_permission", {
+    permissions: describeMissing(missing),
+    command,
+  });
 }
 
 /** The refusal message when a stored allow-list excludes the member, else null. */
@@ -74,11 +84,13 @@ export function allowListRefusal(
   stored: unknown,
   memberRoles: string[],
   command: string,
+  language: Language,
 ): string | null {
   const parsed = roleList.safeParse(stored);
   const allowed = parsed.success ? parsed.data : [];
   if (allowed.length === 0 || memberRoles.some((r) => allowed.includes(r))) return null;
-  return `In this server \`/${command}\` is limited to members with ${
-    allowed.map((r) => `<@&${r}>`).join(" or ")
-  }.`;
+  return t(language, "interaction.allow_list", {
+    command,
+    roles: joinOr(language, allowed.map((r) => `<@&${r}>`)),
+  });
 }

@@ -37,30 +37,16 @@ export class SyncConfigError extends Error {
 
 /** The rules from the config, or a SyncConfigError naming what is missing. */
 export function rulesFrom(config: Config): SyncRules {
-  const {
-    verifiedRoleId,
-    tiers,
-    profileRoleId,
-    validatorRoleId,
-    humanRoleId,
-    countDefaultProfiles,
-  } = config.ethos;
-  if (!verifiedRoleId) {
+  const e = config.ethos;
+  if (!e.verifiedRoleId) {
     throw new SyncConfigError("role sync is not configured: VERIFIED_ROLE_ID is not set");
   }
-  if (tiers.length === 0) {
+  if (e.tiers.length === 0) {
     throw new SyncConfigError(
       "role sync is not configured: set ETHOS_ROLE_* (or ETHOS_TIERS) for at least one tier",
     );
   }
-  return {
-    verifiedRoleId,
-    tiers,
-    profileRoleId,
-    validatorRoleId,
-    humanRoleId,
-    countDefaultProfiles,
-  };
+  return { ...e, verifiedRoleId: e.verifiedRoleId };
 }
 
 export async function botUserId(

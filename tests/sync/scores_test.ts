@@ -57,17 +57,24 @@ function ethosFake(opts: { down?: boolean; usersDown?: boolean } = {}) {
   return { fetch, calls };
 }
 
+/** A fake Ethos, a client over it (no retries unless asked) and a score cache on `kv`. */
+function parts(kv: Deno.Kv, fakeOpts: Parameters<typeof ethosFake>[0] = {}, retries?: number) {
+  const clock = new ManualClock();
+  const fake = ethosFake(fakeOpts);
+  const ethos = new EthosClient({
+    apiBase: "https://e.test",
+    client: "t@1",
+    fetch: fake.fetch,
+    clock,
+    ...(retries === undefined ? {} : { retries }),
+  });
+  const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+  return { clock, fake, ethos, cache };
+}
+
 Deno.test("scores: bulk, confirmation of missing userkeys only when roles are at stake, cache", async () => {
   await withKv(async (kv) => {
-    const clock = new ManualClock();
-    const fake = ethosFake();
-    const ethos = new EthosClient({
-      apiBase: "https://e.test",
-      client: "t@1",
-      fetch: fake.fetch,
-      clock,
-    });
-    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const { clock, fake, ethos, cache } = parts(kv);
     const stats = emptyScoreStats();
     const reqs = [
       { id: A, holdsManaged: false },
@@ -106,16 +113,7 @@ Deno.test("scores: bulk, confirmation of missing userkeys only when roles are at
 
 Deno.test("scores: Ethos down means error for everyone asked, never no score", async () => {
   await withKv(async (kv) => {
-    const clock = new ManualClock();
-    const fake = ethosFake({ down: true });
-    const ethos = new EthosClient({
-      apiBase: "https://e.test",
-      client: "t@1",
-      fetch: fake.fetch,
-      retries: 0,
-      clock,
-    });
-    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const { ethos, cache } = parts(kv, { down: true }, 0);
     const out = await resolveScores(
       [{ id: A, holdsManaged: true }, { id: B, holdsManaged: true }],
       {
@@ -131,15 +129,7 @@ Deno.test("scores: Ethos down means error for everyone asked, never no score", a
 
 Deno.test("scores: profile flags in one bulk call per 500, cached with the score", async () => {
   await withKv(async (kv) => {
-    const clock = new ManualClock();
-    const fake = ethosFake();
-    const ethos = new EthosClient({
-      apiBase: "https://e.test",
-      client: "t@1",
-      fetch: fake.fetch,
-      clock,
-    });
-    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const { fake, ethos, cache } = parts(kv);
     const stats = emptyScoreStats();
     const reqs = [{ id: A, holdsManaged: true }, { id: C, holdsManaged: true }];
     const out = await resolveScores(reqs, { ethos, cache }, { stats, flags: true });
@@ -171,16 +161,7 @@ Deno.test("scores: profile flags in one bulk call per 500, cached with the score
 
 Deno.test("scores: a failed flags call makes its members errors, never stripped", async () => {
   await withKv(async (kv) => {
-    const clock = new ManualClock();
-    const fake = ethosFake({ usersDown: true });
-    const ethos = new EthosClient({
-      apiBase: "https://e.test",
-      client: "t@1",
-      fetch: fake.fetch,
-      retries: 0,
-      clock,
-    });
-    const cache = new ScoreCache(kv, clock, { ttlMs: 60_000, noScoreTtlMs: 10_000 });
+    const { ethos, cache } = parts(kv, { usersDown: true }, 0);
     const out = await resolveScores(
       [{ id: A, holdsManaged: true }, { id: B, holdsManaged: true }],
       { ethos, cache },
