@@ -174,6 +174,32 @@ function leafJson(name: string, leaf: Leaf): APIApplicationCommandOption {
   } as APIApplicationCommandOption;
 }
 
+/** What every kind of command shares: its gates, contexts, and the manifest fields by its name. */
+function common(def: UserCommandDef | CommonDef) {
+  const permissions = permissionBits(def.permissions);
+  const contexts = (def.contexts ?? ["guild"]).map((c) => CONTEXTS[c]);
+  return {
+    fields: {
+      name: def.name,
+      description: def.description,
+      descriptionLocalizations: def.descriptionLocalizations,
+      category: def.category,
+      permissions,
+      contexts,
+      cooldown: def.cooldown === false ? null : def.cooldown ?? DEFAULT_COOLDOWN,
+      readOnly: def.readOnly ?? false,
+    },
+    json: {
+      name: def.name,
+      ...(def.nameLocalizations ? { name_localizations: def.nameLocalizations } : {}),
+      default_member_permissions: permissions === 0n ? null : permissions.toString(),
+      contexts,
+      integration_types: [ApplicationIntegrationType.GuildInstall],
+      nsfw: false,
+    },
+  };
+}
+
 // deno-lint-ignore ban-types
 export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>): Command {
   if (!def.handler === !def.subcommands) {
@@ -200,33 +226,21 @@ export function defineCommand<O extends OptionsRecord = {}>(def: CommandDef<O>):
         options: Object.entries(node.subcommands).map(([n, l]) => leafJson(n, l)),
       } as APIApplicationCommandOption)
     );
-  const contexts = (def.contexts ?? ["guild"]).map((c) => CONTEXTS[c]);
+  const { fields, json } = common(def);
   return {
+    ...fields,
     type: ApplicationCommandType.ChatInput,
-    name: def.name,
-    description: def.description,
-    descriptionLocalizations: def.descriptionLocalizations,
-    category: def.category,
-    permissions,
-    contexts,
-    cooldown: def.cooldown === false ? null : def.cooldown ?? DEFAULT_COOLDOWN,
     restricted: def.restricted ?? permissions !== 0n,
     publicComponents: def.publicComponents ?? false,
-    readOnly: def.readOnly ?? false,
     root,
     components: def.components ?? {},
     modals: def.modals ?? {},
     json: {
+      ...json,
       type: ApplicationCommandType.ChatInput,
-      name: def.name,
-      ...(def.nameLocalizations ? { name_localizations: def.nameLocalizations } : {}),
       description: def.description,
       ...localizationsJson(def.descriptionLocalizations),
       options,
-      default_member_permissions: permissions === 0n ? null : permissions.toString(),
-      contexts,
-      integration_types: [ApplicationIntegrationType.GuildInstall],
-      nsfw: false,
     },
   };
 }
@@ -256,20 +270,12 @@ export interface UserCommandDef {
 
 /** A context-menu command on a member (right-click, Apps): no options, a target user. */
 export function defineUserCommand(def: UserCommandDef): Command {
-  const permissions = permissionBits(def.permissions);
-  const contexts = (def.contexts ?? ["guild"]).map((c) => CONTEXTS[c]);
+  const { fields, json } = common(def);
   return {
+    ...fields,
     type: ApplicationCommandType.User,
-    name: def.name,
-    description: def.description,
-    descriptionLocalizations: def.descriptionLocalizations,
-    category: def.category,
-    permissions,
-    contexts,
-    cooldown: def.cooldown === false ? null : def.cooldown ?? DEFAULT_COOLDOWN,
-    restricted: permissions !== 0n,
+    restricted: fields.permissions !== 0n,
     publicComponents: false,
-    readOnly: def.readOnly ?? false,
     root: {
       kind: "leaf",
       description: def.description,
@@ -279,15 +285,7 @@ export function defineUserCommand(def: UserCommandDef): Command {
     },
     components: {},
     modals: {},
-    json: {
-      type: ApplicationCommandType.User,
-      name: def.name,
-      ...(def.nameLocalizations ? { name_localizations: def.nameLocalizations } : {}),
-      default_member_permissions: permissions === 0n ? null : permissions.toString(),
-      contexts,
-      integration_types: [ApplicationIntegrationType.GuildInstall],
-      nsfw: false,
-    },
+    json: { ...json, type: ApplicationCommandType.User },
   };
 }
 
