@@ -170,6 +170,8 @@ export interface Config {
     client: string;
     /** Highest minScore first. Empty when no tier role is configured. */
     tiers: Tier[];
+    /** The tiers come from ETHOS_TIERS (not the level variables). */
+    tiersFromJson: boolean;
     verifiedRoleId?: string;
     profileRoleId?: string;
     /** Verified members with a profile who hold an Ethos validator NFT. */
@@ -280,6 +282,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       apiBase: env.ETHOS_API_BASE,
       client: env.ETHOS_CLIENT ?? `ethos-discord-bot@${VERSION}`,
       tiers,
+      tiersFromJson: env.ETHOS_TIERS !== undefined,
       verifiedRoleId: env.VERIFIED_ROLE_ID,
       profileRoleId: env.ETHOS_VERIFIED_PROFILE_ROLE_ID,
       validatorRoleId: env.ETHOS_VALIDATOR_ROLE_ID,

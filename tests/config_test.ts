@@ -56,6 +56,7 @@ Deno.test("config: defaults for everything optional", () => {
     apiBase: "https://api.ethos.network/api/v2",
     client: `ethos-discord-bot@${VERSION}`,
     tiers: [],
+    tiersFromJson: false,
     verifiedRoleId: undefined,
     profileRoleId: undefined,
     validatorRoleId: undefined,
