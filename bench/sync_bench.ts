@@ -10,6 +10,10 @@
  *   a   every bucket and the global limit at 50/s (global-bound: one call per member)
  *   b   Discord-like per-guild buckets: member PATCH 10/10 s, role PUT/DELETE 10/10 s,
  *       list 10/10 s, get member 5/1 s, global 50/s (bucket-bound: both write buckets busy)
+ *   t   tight write buckets: member PATCH and role PUT/DELETE 5 per 1 s (Discord's 10 per 10 s
+ *       in short windows, where a late request most easily lands in the next window), list
+ *       10/10 s, get member 5/1 s, global 50/s: a check that no 429 happens, run it on a busy
+ *       machine too
  *
  * Time scaling: a scale of S makes every window S times shorter (every rate S times higher), so
  * hours of Discord-like pacing fit in minutes; the minimum is computed at the same scale, so the
@@ -20,6 +24,17 @@
  *   deno run -A bench/sync_bench.ts --full   # adds a-100k@1x (~13 min) and b-100k@10x (~35 min)
  *   deno run -A bench/sync_bench.ts --case=a:10000:1 --case=b:100000:10
  *   deno run -A bench/sync_bench.ts --case=a:10000:1 --fresh-ms=12500   # SYNC_FRESH_MS (unscaled)
+ *   deno run -A bench/sync_bench.ts --case=t:400:1 --case=t:400:1        # 429 check, twice
+ *   deno run -A bench/sync_bench.ts --case=t:400:1 --stall-ms=400        # the bot stalls now and then
+ *
+ * Chunks: `--chunk-ms=N` time-boxes chunks (SYNC_MAX_CHUNK_MS, not scaled; default one chunk for
+ * the whole guild); the bench then triggers chunk after chunk until the run completes. With
+ * `--isolate-per-chunk` each chunk runs on a new bot (new REST client and app over the same KV),
+ * as when Deploy starts the next chunk on a new isolate. `--learn-limits` leaves SYNC_PATCH_LIMIT
+ * and SYNC_ROLE_LIMIT at their defaults (10 per 10 s) instead of the emulator's limits, so the
+ * bot plans with what it learned from Discord's headers: writes should still equal the minimum.
+ *
+ *   deno run -A bench/sync_bench.ts --case=a:1500:1 --chunk-ms=4000 --isolate-per-chunk --learn-limits
  */
 import { type Emulator, type EmulatorLimits, startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";
@@ -37,7 +52,7 @@ const GUILD = "200000000000000001";
 const TOKEN = "bench-token-0123456789abcdef";
 
 interface Case {
-  kind: "a" | "b";
+  kind: "a" | "b" | "t";
   members: number;
   scale: number;
 }
@@ -47,8 +62,15 @@ const args = Deno.args;
 const FRESH_MS = Number(args.find((a) => a.startsWith("--fresh-ms="))?.slice(11) ?? 5000);
 const cases: Case[] = args.filter((a) => a.startsWith("--case=")).map((a) => {
   const [kind, members, scale] = a.slice(7).split(":");
-  return { kind: kind as "a" | "b", members: Number(members), scale: Number(scale ?? 1) };
+  return { kind: kind as Case["kind"], members: Number(members), scale: Number(scale ?? 1) };
 });
+/** SYNC_MAX_CHUNK_MS; 0: one chunk for the whole guild. */
+const CHUNK_MS = Number(args.find((a) => a.startsWith("--chunk-ms="))?.slice(11) ?? 0);
+const ISOLATE_PER_CHUNK = args.includes("--isolate-per-chunk");
+/** Leave SYNC_PATCH_LIMIT / SYNC_ROLE_LIMIT at their defaults: the bot learns the real ones. */
+const LEARN_LIMITS = args.includes("--learn-limits");
+/** Blocks the bot's event loop for up to N ms every 50-550 ms (a busy machine, a stalled isolate). */
+const STALL_MS = Number(args.find((a) => a.startsWith("--stall-ms="))?.slice(11) ?? 0);
 if (cases.length === 0) {
   cases.push(
     { kind: "a", members: 10_000, scale: 1 },
@@ -82,10 +104,11 @@ function limitsFor(c: Case): Required<EmulatorLimits> {
       followUp: w(5, 2000),
     };
   }
+  const writes = c.kind === "t" ? w(5, 1000) : w(10, 10_000);
   return {
     global: 50 * s,
-    memberPatch: w(10, 10_000),
-    memberRole: w(10, 10_000),
+    memberPatch: writes,
+    memberRole: writes,
     memberList: w(10, 10_000),
     memberGet: w(5, 1000),
     default: w(50, 1000),
@@ -163,7 +186,7 @@ function changeCounts(emu: Emulator): number[] {
   const r = g.ethosRoles!;
   const tiers = [
     [r.exemplary, 2000],
-    [r.reputable, 1600],
+    [r.reputable, 1800],
     [r.neutral, 1200],
     [r.questionable, 800],
     [r.untrusted, 0],
@@ -320,49 +343,75 @@ async function runCase(c: Case): Promise<Result> {
     ETHOS_ROLE_UNTRUSTED: info.roles.untrusted,
     SYNC_AUTH_TOKEN: TOKEN,
     SYNC_CHUNK_SIZE: String(c.members + 100),
-    SYNC_MAX_CHUNK_MS: "3600000",
-    SYNC_PATCH_LIMIT: `${limits.memberPatch.limit}/${limits.memberPatch.windowMs}ms`,
-    SYNC_ROLE_LIMIT: `${limits.memberRole.limit}/${limits.memberRole.windowMs}ms`,
+    SYNC_MAX_CHUNK_MS: String(CHUNK_MS || 3_600_000),
+    ...(LEARN_LIMITS ? {} : {
+      SYNC_PATCH_LIMIT: `${limits.memberPatch.limit}/${limits.memberPatch.windowMs}ms`,
+      SYNC_ROLE_LIMIT: `${limits.memberRole.limit}/${limits.memberRole.windowMs}ms`,
+    }),
     // The freshness window (default 5 s), scaled like every other duration.
     SYNC_FRESH_MS: String(Math.max(50, Math.round(FRESH_MS / c.scale))),
     DISCORD_GLOBAL_RATE_LIMIT: String(limits.global),
     ETHOS_CLIENT: "ethos-discord-bot-bench@0.1.0",
   });
   const log = createLogger({ level: "warn" });
-  const rest = new RestClient({
-    token: config.discord.token,
-    apiBase: config.discord.apiBase,
-    kv,
-    clock: systemClock,
-    log,
-    globalLimit: config.discord.globalRateLimit,
-    // Part of the time model: the client's safety margin after each bucket reset (25 ms against
-    // real windows) shrinks with the windows.
-    bucketMarginMs: Math.max(1, Math.round(25 / c.scale)),
-  });
   const background: Promise<unknown>[] = [];
-  const deps: AppDeps = {
-    config,
-    kv,
-    rest,
-    clock: systemClock,
-    log,
-    fetch: globalThis.fetch.bind(globalThis),
-    waitUntil: (p) => void background.push(p.catch((e) => console.error(e))),
-    startedAt: Date.now(),
+  let restSharedKvOps = 0;
+  /** The bot: a REST client and an app over the shared KV (a new one is a new isolate). */
+  const startBot = async () => {
+    const rest = new RestClient({
+      token: config.discord.token,
+      apiBase: config.discord.apiBase,
+      kv,
+      clock: systemClock,
+      log,
+      globalLimit: config.discord.globalRateLimit,
+      // Part of the time model: the client's safety margin after each bucket reset (25 ms against
+      // real windows) shrinks with the windows.
+      bucketMarginMs: Math.max(1, Math.round(25 / c.scale)),
+    });
+    const deps: AppDeps = {
+      config,
+      kv,
+      rest,
+      clock: systemClock,
+      log,
+      fetch: globalThis.fetch.bind(globalThis),
+      waitUntil: (p) => void background.push(p.catch((e) => console.error(e))),
+      startedAt: Date.now(),
+    };
+    const app = await createApp(deps);
+    const handle = createHandler(app);
+    return {
+      async call(method: string, path: string, body?: unknown) {
+        const res = await handle(
+          new Request(`http://bench${path}`, {
+            method,
+            headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          }),
+        );
+        return await res.json();
+      },
+      async close() {
+        app.shutdown.abort();
+        await Promise.allSettled(background);
+        await rest.close();
+        restSharedKvOps += rest.stats().shared?.ops ?? 0;
+      },
+    };
   };
-  const app = await createApp(deps);
-  const handle = createHandler(app);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await handle(
-      new Request(`http://bench${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    );
-    return await res.json();
-  };
+  let bot = await startBot();
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  if (STALL_MS > 0) {
+    const stall = () => {
+      const end = performance.now() + Math.random() * STALL_MS;
+      while (performance.now() < end) {
+        // The isolate is busy: timers and answers wait.
+      }
+      stallTimer = setTimeout(stall, 50 + Math.random() * 500);
+    };
+    stallTimer = setTimeout(stall, 100);
+  }
 
   let peakRss = 0;
   let peakHeap = 0;
@@ -373,30 +422,41 @@ async function runCase(c: Case): Promise<Result> {
   }, 100);
   await emuHost.stats("/reset");
   const t0 = performance.now();
-  // ?wait=true holds the request until the chunk ends and returns its figures.
-  const finished = call("POST", "/trigger-sync?wait=true", { startIndex: 0 });
-  let status: JobProgress;
+  let status!: JobProgress;
+  let maxPatchReadAgeMs: number | null = null;
   let lastPrint = 0;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 200));
-    status = await call("GET", "/sync-status");
-    const now = performance.now();
-    if (now - lastPrint > 15_000) {
-      lastPrint = now;
-      console.log(
-        `  ${c.kind}-${c.members}@${c.scale}x: ${status.processed}/${status.total ?? "?"} ` +
-          `changed ${status.counters["changed"] ?? 0} · ${((now - t0) / 1000).toFixed(0)}s`,
-      );
+  for (let chunkNo = 0;; chunkNo++) {
+    if (chunkNo > 0 && ISOLATE_PER_CHUNK) {
+      await bot.close();
+      bot = await startBot();
     }
-    if (["completed", "failed", "stopped"].includes(status.state)) break;
+    // ?wait=true holds the request until the chunk ends and returns its figures.
+    const finished = bot.call("POST", "/trigger-sync?wait=true", chunkNo ? {} : { startIndex: 0 });
+    let chunkOver = false;
+    finished.finally(() => (chunkOver = true));
+    while (!chunkOver) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = performance.now();
+      if (now - lastPrint > 15_000) {
+        lastPrint = now;
+        const s: JobProgress = await bot.call("GET", "/sync-status");
+        console.log(
+          `  ${c.kind}-${c.members}@${c.scale}x: ${s.processed}/${s.total ?? "?"} ` +
+            `changed ${s.counters["changed"] ?? 0} · ${((now - t0) / 1000).toFixed(0)}s`,
+        );
+      }
+    }
+    const chunk = await finished;
+    if (!chunk.started) throw new Error(`not started: ${JSON.stringify(chunk)}`);
+    const age = chunk.stats?.maxPatchReadAgeMs;
+    if (typeof age === "number") maxPatchReadAgeMs = Math.max(maxPatchReadAgeMs ?? 0, age);
+    status = await bot.call("GET", "/sync-status");
+    if (status.state !== "waiting") break;
   }
   const elapsedMs = performance.now() - t0;
   clearInterval(sampler);
-  const chunk = await finished;
-  if (!chunk.started) throw new Error(`not started: ${JSON.stringify(chunk)}`);
-  await Promise.allSettled(background);
-  const result = (await Promise.allSettled(background)).length;
-  void result;
+  clearTimeout(stallTimer);
+  await bot.close();
 
   const hs = await emuHost.stats("/verify");
   const req = hs.requests;
@@ -431,19 +491,17 @@ async function runCase(c: Case): Promise<Result> {
     ethosCalls: hs.ethosCalls,
     kvOpsPerMember: Math.round((kvTotal / totalMembers) * 1000) / 1000,
     syncKvOpsPerMember: Math.round(
-      ((kvTotal - (rest.stats().shared?.ops ?? 0)) / totalMembers) * 1000,
+      ((kvTotal - restSharedKvOps) / totalMembers) * 1000,
     ) / 1000,
     kvOps: counts,
-    restSharedKvOps: rest.stats().shared?.ops ?? 0,
+    restSharedKvOps,
     peakRssMb: Math.round(peakRss / 1e6),
     peakHeapMb: Math.round(peakHeap / 1e6),
     inSyncAfter: outOfSync === 0 && hs.noopWrites === 0 && status.state === "completed",
     chunks: status.chunk,
-    maxPatchReadAgeMs: chunk.stats?.maxPatchReadAgeMs ?? null,
+    maxPatchReadAgeMs,
   };
   void memberGets;
-  app.shutdown.abort();
-  rest.close();
   raw.close();
   await emuHost.close();
   return r;
@@ -452,7 +510,7 @@ async function runCase(c: Case): Promise<Result> {
 const hostArg = args.find((a) => a.startsWith("--host="));
 if (hostArg) {
   const [kind, members, scale] = hostArg.slice(7).split(":");
-  await host({ kind: kind as "a" | "b", members: Number(members), scale: Number(scale) });
+  await host({ kind: kind as Case["kind"], members: Number(members), scale: Number(scale) });
   await new Promise(() => {});
 }
 
@@ -462,7 +520,13 @@ const results: Result[] = [];
 for (const c of cases) {
   const label = `${c.kind}-${c.members}@${c.scale}x`;
   console.log(
-    `--- ${label}: ${c.kind === "a" ? "all limits 50/s" : "Discord-like buckets"}` +
+    `--- ${label}: ${
+      c.kind === "a"
+        ? "all limits 50/s"
+        : c.kind === "b"
+        ? "Discord-like buckets"
+        : "write buckets 5/1 s"
+    }` +
       (c.scale !== 1 ? `, windows ${c.scale}x shorter (rates ${c.scale}x higher)` : ""),
   );
   const r = await runCase(c);

@@ -28,6 +28,8 @@ export interface InProcessBotOptions {
   /** Extra bot env, applied last. */
   env?: Record<string, string>;
   kv?: Deno.Kv;
+  /** The REST client shares its bucket state (and learned limits) through the KV, as deployed. */
+  restKv?: boolean;
   clock?: Clock;
   /** Replaces both the RestClient's log and the app's log (the bot's `log` then stays empty). */
   log?: Logger;
@@ -100,6 +102,7 @@ export async function startInProcessBot(
     globalLimit: config.discord.globalRateLimit,
     retryBaseMs: 20,
     retryMaxMs: 200,
+    ...(o.restKv ? { kv } : {}),
   });
   const background = new Set<Promise<unknown>>();
   const deps: AppDeps = {
@@ -166,7 +169,7 @@ export async function startInProcessBot(
       async close() {
         app.shutdown.abort(new Error("test over"));
         await settle();
-        rest.close();
+        await rest.close();
         await server?.shutdown();
         if (!o.kv) kv.close();
       },

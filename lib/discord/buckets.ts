@@ -10,6 +10,15 @@
  *   then nothing until the local reset time (`receivedAt + Reset-After + margin`, so server/client
  *   clock skew does not matter and the window has surely ended server-side), when `remaining`
  *   is refilled to `limit`;
+ * - a window's slots are only sent until `sendBy`, the earliest the server's window may end
+ *   (`sentAt + Reset-After`) less the observed round trip and the margin. Discord's window starts
+ *   with its first request and Reset-After is read late by a stalled client, so a slot kept for
+ *   later could otherwise reach Discord after the window ended, open the next one, and make the
+ *   refill's full burst one request too many (a 429 one window later);
+ * - a request that may have reached Discord after its window ended is carried: the next window
+ *   starts with one slot fewer. That is a request sent after `sendBy` (the client stalled after
+ *   granting its slot), one still unanswered when the window ends (a stalled isolate writes it
+ *   late), and one whose answer shows a later window;
  * - after a 429 on the bucket: nothing until the retry time.
  *
  * Every ticket also passes the invalid-request guard and, for non-exempt routes, the global
@@ -42,6 +51,10 @@ export interface Ticket {
   gen: number;
   probe: boolean;
   windowId?: string;
+  /** When the request went out (see `Bucket.sent`). */
+  sentAt?: number;
+  /** Counted against the window after its own (sent too late for it). */
+  late?: boolean;
 }
 
 export interface QueueEntry {
@@ -117,6 +130,11 @@ export class Bucket {
   tokens = 0;
   /** Local epoch ms when the current window surely ended server-side; undefined until known. */
   resetAt: number | undefined;
+  /** Local epoch ms after which the current window's slots are not sent (see the module doc). */
+  sendBy: number | undefined;
+  /** Requests of this window that may count in the next one, and the first one's send time. */
+  carry = 0;
+  carryFrom = Infinity;
   pausedUntil = 0;
   /** Longest `Reset-After` seen: the window length, used to open windows in shared state. */
   windowMs = 0;
@@ -135,6 +153,8 @@ export class Bucket {
 
   #running = false;
   #rechecks = 0;
+  /** Tickets sent and not answered yet. */
+  readonly #live = new Set<Ticket>();
   readonly #waker: Waker;
 
   constructor(
@@ -234,6 +254,7 @@ export class Bucket {
     status: number,
   ): Bucket {
     let b = ticket.bucket.owner;
+    ticket.bucket.#live.delete(ticket);
     b.inflight = Math.max(0, b.inflight - 1);
     b.lastUsed = receivedAt;
     if (ticket.gen === b.gen) b.lastAnswerAt = receivedAt;
@@ -244,14 +265,22 @@ export class Bucket {
     ) {
       const fromId = b.id;
       if (info.bucket && info.bucket !== b.hash) b = this.host.learnHash(b, template, info.bucket);
-      const candidate = receivedAt + Math.max(0, info.resetAfterMs) + this.host.marginMs;
+      const resetAfter = Math.max(0, info.resetAfterMs);
+      const candidate = receivedAt + resetAfter + this.host.marginMs;
+      // The server's window ended no earlier than sentAt + Reset-After; a later request may arrive
+      // up to a round trip slower than this one did.
+      const sentAt = Math.min(ticket.sentAt ?? receivedAt, receivedAt);
+      const sendBy = sentAt + resetAfter - (receivedAt - sentAt) - this.host.marginMs;
       b.limit = info.limit;
       b.windowMs = Math.max(b.windowMs, Math.ceil(info.resetAfterMs));
       b.unlimited = false;
-      const sameWindow = ticket.bucket === b && ticket.gen === b.gen;
+      shared?.noteLimit(template, b.limit, b.windowMs);
+      // A late request's answer describes the next server window, not this one.
+      const sameWindow = ticket.bucket === b && ticket.gen === b.gen && !ticket.late;
       if (!b.known || (ticket.probe && sameWindow)) {
         b.known = true;
         b.resetAt = candidate;
+        b.sendBy = sendBy;
         if (shared) {
           b.tokens = 0;
           b.windowId = undefined;
@@ -261,6 +290,7 @@ export class Bucket {
             limit: info.limit,
             remaining: info.remaining,
             resetAt: candidate,
+            sendBy,
             windowMs: b.windowMs,
           }).finally(() => {
             owner.publishing = false;
@@ -269,12 +299,18 @@ export class Bucket {
         } else {
           b.tokens = Math.max(0, info.remaining);
         }
+      } else if (
+        sameWindow && b.resetAt !== undefined && candidate > b.resetAt + b.windowMs / 2
+      ) {
+        // It reached Discord after this window ended, so it opened (and counts in) the next one.
+        b.#markLate(ticket, sentAt);
       } else if (sameWindow) {
         if (!shared) b.tokens = Math.min(b.tokens, Math.max(0, info.remaining));
         b.resetAt = b.resetAt === undefined ? candidate : Math.min(b.resetAt, candidate);
+        b.sendBy = Math.min(b.sendBy ?? Infinity, sendBy);
         if (shared && b.ownsWindow && !b.resetPublished && b.windowId) {
           b.resetPublished = true;
-          void shared.publishReset(b.id, b.windowId, b.resetAt);
+          void shared.publishReset(b.id, b.windowId, b.resetAt, b.sendBy);
         }
       } else if (!shared && ticket.bucket !== b) {
         // Sent through a queue that has since been merged into this one: be conservative.
@@ -286,6 +322,36 @@ export class Bucket {
     }
     b.kick();
     return b;
+  }
+
+  /**
+   * The request holding `ticket` goes out now. A slot kept past the window's `sendBy` (the client
+   * stalled after granting it) may reach Discord in the next window: it is carried into it. A
+   * slot of a window the bucket has since left counts in the current one.
+   */
+  sent(ticket: Ticket, at: number): void {
+    ticket.sentAt = at;
+    const b = ticket.bucket.owner;
+    if (b.unlimited || ticket.probe || !b.known || ticket.late) return;
+    if (ticket.bucket !== b || ticket.gen !== b.gen) {
+      ticket.late = true;
+      if (b.tokens > 0) b.tokens--;
+      else if (b.#shared && ticket.windowId) void b.#shared.noteLate(b.id, ticket.windowId, at);
+    } else if (b.sendBy !== undefined && at >= b.sendBy) {
+      b.#markLate(ticket, at);
+    }
+  }
+
+  #markLate(ticket: Ticket, sentAt: number): void {
+    if (ticket.late) return;
+    ticket.late = true;
+    const shared = this.#shared;
+    if (shared && ticket.windowId) {
+      void shared.noteLate(this.id, ticket.windowId, sentAt);
+    } else if (!shared) {
+      this.carry++;
+      this.carryFrom = Math.min(this.carryFrom, sentAt);
+    }
   }
 
   /** Rejects everything queued (client closed, or the loop failed). */
@@ -379,7 +445,25 @@ export class Bucket {
     this.inflight++;
     const probe = !this.known && !this.unlimited;
     if (!this.unlimited) this.tokens = Math.max(0, this.tokens - 1);
-    return { bucket: this, gen: this.gen, probe, windowId: this.windowId };
+    // The window's first request opens it server-side no earlier than now (shared windows carry
+    // their own sendBy).
+    if (
+      !probe && !this.unlimited && !this.#shared && this.sendBy === undefined && this.windowMs > 0
+    ) {
+      this.sendBy = this.host.clock.now() + this.windowMs - this.host.marginMs;
+    }
+    const ticket: Ticket = { bucket: this, gen: this.gen, probe, windowId: this.windowId };
+    this.#live.add(ticket);
+    return ticket;
+  }
+
+  /** The window ends: its unanswered requests may have reached Discord in the next one. */
+  #carryUnanswered(): Ticket[] {
+    const out: Ticket[] = [];
+    for (const t of this.#live) {
+      if (t.gen === this.gen && !t.late && !t.probe) out.push(t);
+    }
+    return out;
   }
 
   /** 0: send now; > 0: wait that long (Infinity: until woken); RECHECK: state changed, look again. */
@@ -390,6 +474,11 @@ export class Bucket {
     const shared = this.#shared;
     if (shared) {
       if (this.#sharedTokensValid(now)) return 0;
+      // Too late in the window we hold: wait for its end rather than reserve more of it.
+      if (
+        this.windowId !== undefined && this.resetAt !== undefined && now < this.resetAt &&
+        this.sendBy !== undefined && now >= this.sendBy
+      ) return this.resetAt - now;
       return await this.#reserve(shared);
     }
     return this.#localRoom(now);
@@ -406,19 +495,26 @@ export class Bucket {
 
   #sharedTokensValid(now: number): boolean {
     return this.tokens > 0 && this.windowId !== undefined && this.resetAt !== undefined &&
-      now < this.resetAt;
+      now < this.resetAt && (this.sendBy === undefined || now < this.sendBy);
   }
 
   #localRoom(now: number): number {
     if (!this.known) return this.inflight === 0 ? 0 : Infinity;
     if (this.resetAt !== undefined && now >= this.resetAt) {
+      for (const t of this.#carryUnanswered()) this.#markLate(t, t.sentAt ?? now);
       this.gen++;
-      this.tokens = this.limit;
-      this.resetAt = undefined;
+      this.tokens = Math.max(0, this.limit - this.carry);
+      // Carried requests opened the new server window as early as the first of them was sent.
+      this.sendBy = this.carry > 0
+        ? this.carryFrom + this.windowMs - this.host.marginMs
+        : undefined;
+      this.resetAt = this.tokens === 0 ? now + this.windowMs + this.host.marginMs : undefined;
+      this.carry = 0;
+      this.carryFrom = Infinity;
       this.windowId = undefined;
       this.lastAnswerAt = undefined;
     }
-    if (this.tokens > 0) return 0;
+    if (this.tokens > 0 && (this.sendBy === undefined || now < this.sendBy)) return 0;
     if (this.resetAt !== undefined) return this.resetAt - now;
     if (this.inflight > 0) return Infinity;
     // The window is spent but none of its answers carried headers (5xx pages, network errors):
@@ -467,18 +563,28 @@ export class Bucket {
         }
         if (now < this.pausedUntil) return RECHECK;
         if (res.granted > 0) {
+          let unanswered: Ticket[] = [];
           if (rec.windowId !== this.windowId) {
+            unanswered = this.#carryUnanswered();
             this.gen++;
             this.lastAnswerAt = undefined;
             this.windowId = rec.windowId;
             this.resetAt = rec.resetAt;
+            this.sendBy = rec.sendBy;
             this.ownsWindow = res.opened;
             this.resetPublished = false;
             this.tokens = 0;
           } else {
             this.resetAt = Math.min(this.resetAt ?? Infinity, rec.resetAt);
+            this.sendBy = Math.min(this.sendBy ?? Infinity, rec.sendBy ?? Infinity);
           }
           this.tokens += res.granted;
+          // Each may count in the window just granted: it takes one of its slots.
+          for (const t of unanswered) {
+            t.late = true;
+            if (this.tokens > 0) this.tokens--;
+            else if (t.windowId) void shared.noteLate(this.id, t.windowId, t.sentAt ?? now);
+          }
           if (res.probe) this.known = false;
           return RECHECK;
         }

@@ -215,7 +215,12 @@ export class RestClient {
       },
     });
     this.#shared = options.kv
-      ? new SharedState(options.kv, { clock: this.#clock, log: this.#log, random: this.#random })
+      ? new SharedState(options.kv, {
+        clock: this.#clock,
+        log: this.#log,
+        random: this.#random,
+        marginMs: options.bucketMarginMs ?? 10,
+      })
       : null;
     this.#host = {
       clock: this.#clock,
@@ -288,6 +293,7 @@ export class RestClient {
       const ticket = await this.#enqueue(bucket, route, seq, attempt > 0, maxPauseWaitMs, opts);
       attempt++;
       const started = this.#clock.now();
+      bucket.sent(ticket, started);
       this.#stats.requests++;
       let res: Response;
       let text: string;
@@ -398,6 +404,26 @@ export class RestClient {
       return null;
     }
     return { limit: bucket.limit, windowMs: bucket.windowMs };
+  }
+
+  /**
+   * `bucketInfo`, or else what an earlier client (another chunk, another isolate) learned about
+   * the route in the last day, kept in KV with the shared state; for the same limit, the longer
+   * window. Lets a job plan with Discord's real limits before its first request on the route.
+   */
+  async learnedLimits(
+    method: string,
+    path: string,
+  ): Promise<{ limit: number; windowMs: number } | null> {
+    const local = this.bucketInfo(method, path);
+    const route = parseRoute(method, path.startsWith("/") ? path : `/${path}`);
+    const stored = this.#shared && !route.hasToken
+      ? await this.#shared.learnedLimit(route.template)
+      : null;
+    if (!stored || (local && local.limit !== stored.limit)) return local;
+    return local
+      ? { limit: local.limit, windowMs: Math.max(local.windowMs, stored.windowMs) }
+      : stored;
   }
 
   /** A snapshot of counters, the invalid-request budget and the queues. */

@@ -11,10 +11,17 @@
  *   one request; the others poll until its answer is published.
  * - The window ran out: the first isolate to reserve opens the next one with a provisional
  *   `resetAt` (now + window + slack) and replaces it with the exact value from its first response.
+ * - Slots are granted only until `sendBy`, the earliest the server's window may end less a margin
+ *   (see buckets.ts); a request that still went out later is noted as `late` on its window and the
+ *   next window opens with that many slots fewer.
  * - A 429 (user/shared) sets `remaining` to 0 until the retry time; global and invalid-request
  *   pauses have their own keys, read together with the bucket record on each reservation.
  * - Route templates map to Discord's bucket hash under `["rest", "route", template]`, so a fresh
  *   isolate lands in the right (shared) bucket without probing.
+ * - What a bucket's headers taught (limit and window, per route template) is kept for a day under
+ *   `["rest", "learned", template]`, so the next chunk of a job, on a new isolate or a new client,
+ *   plans with Discord's real limits from its first request (bucket records expire a minute after
+ *   their window).
  *
  * Any KV error disables sharing for a short while (the client falls back to its in-memory view);
  * KV problems are never fatal.
@@ -26,6 +33,11 @@ export interface SharedRecord {
   limit: number;
   remaining: number;
   resetAt: number;
+  /** No slot is granted from this time on (absent in records written before it existed). */
+  sendBy?: number;
+  /** Requests sent too late for this window, and the first one's send time: the next window's. */
+  late?: number;
+  lateFrom?: number;
   windowMs: number;
   provisional: boolean;
   windowId: string;
@@ -62,7 +74,15 @@ export interface Observation {
   limit: number;
   remaining: number;
   resetAt: number;
+  sendBy: number;
   windowMs: number;
+}
+
+/** A route's bucket limit as learned from Discord's headers; `at`: when it was stored. */
+export interface LearnedLimit {
+  limit: number;
+  windowMs: number;
+  at: number;
 }
 
 export interface SharedStateOptions {
@@ -74,6 +94,8 @@ export interface SharedStateOptions {
   provisionalSlackMs?: number;
   /** How long sharing stays off after a KV error (default 30 s). */
   cooldownMs?: number;
+  /** The client's bucket margin: windows it opens stop granting this long before their end. */
+  marginMs?: number;
   random?: () => number;
 }
 
@@ -82,7 +104,11 @@ const GLOBAL_KEY: Deno.KvKey = [ROOT, "pause", "global"];
 const INVALID_KEY: Deno.KvKey = [ROOT, "pause", "invalid"];
 const bucketKey = (id: string): Deno.KvKey => [ROOT, "bucket", id];
 const routeKey = (template: string): Deno.KvKey => [ROOT, "route", template];
+const learnedKey = (template: string): Deno.KvKey => [ROOT, "learned", template];
 const GC_MS = 60_000;
+const LEARNED_TTL_MS = 24 * 3_600_000;
+/** An unchanged learned limit is stored again (moving its expiry) at most this often. */
+const LEARNED_REFRESH_MS = 3_600_000;
 
 export class SharedState {
   readonly #clock: Clock;
@@ -90,6 +116,7 @@ export class SharedState {
   readonly #probeTtlMs: number;
   readonly #slackMs: number;
   readonly #cooldownMs: number;
+  readonly #marginMs: number;
   readonly #random: () => number;
   #disabledUntil = 0;
   #lastWarn = -Infinity;
@@ -97,6 +124,8 @@ export class SharedState {
   ops = 0;
   errors = 0;
   readonly #pending = new Set<Promise<unknown>>();
+  /** Learned limits as last stored or read, per template: unchanged ones are not rewritten. */
+  readonly #learned = new Map<string, LearnedLimit>();
 
   constructor(private readonly kv: Deno.Kv, options: SharedStateOptions) {
     this.#clock = options.clock;
@@ -104,6 +133,7 @@ export class SharedState {
     this.#probeTtlMs = options.probeTtlMs ?? 2_000;
     this.#slackMs = options.provisionalSlackMs ?? 250;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
+    this.#marginMs = options.marginMs ?? 10;
     this.#random = options.random ?? Math.random;
   }
 
@@ -145,8 +175,16 @@ export class SharedState {
   }
 
   /** Replaces the provisional end of a window we opened with the exact one. */
-  publishReset(id: string, windowId: string, resetAt: number): Promise<void> {
-    return this.#track(this.#publishResetImpl(id, windowId, resetAt));
+  publishReset(id: string, windowId: string, resetAt: number, sendBy: number): Promise<void> {
+    return this.#track(this.#publishResetImpl(id, windowId, resetAt, sendBy));
+  }
+
+  /**
+   * A request of window `windowId` went out too late for it: it counts in the next window (or,
+   * when a later window is already open, takes one of its slots).
+   */
+  noteLate(id: string, windowId: string, sentAt: number): Promise<void> {
+    return this.#track(this.#noteLateImpl(id, windowId, sentAt));
   }
 
   /** A 429 on this bucket: no slot until `until`, for every isolate. */
@@ -157,6 +195,46 @@ export class SharedState {
   /** A route answered without rate-limit headers: only the global limit applies to it. */
   publishUnlimited(fromId: string): Promise<void> {
     return this.#track(this.#publishUnlimitedImpl(fromId));
+  }
+
+  /**
+   * A response taught a route's limit and window: stores them (for a day) when they are new, or
+   * the stored ones are older than an hour. For the same limit the longest window seen stands.
+   */
+  noteLimit(template: string, limit: number, windowMs: number): void {
+    if (!this.available || !(limit > 0) || !(windowMs > 0)) return;
+    const known = this.#learned.get(template);
+    const now = this.#clock.now();
+    if (
+      known && known.limit === limit && known.windowMs >= windowMs &&
+      now - known.at < LEARNED_REFRESH_MS
+    ) return;
+    const next: LearnedLimit = {
+      limit,
+      windowMs: known?.limit === limit ? Math.max(known.windowMs, windowMs) : windowMs,
+      at: now,
+    };
+    this.#learned.set(template, next);
+    void this.#track(this.#storeLearnedImpl(template, next));
+  }
+
+  /** The limit and window stored for a route template in the last day, or null. */
+  async learnedLimit(template: string): Promise<{ limit: number; windowMs: number } | null> {
+    if (!this.available) return null;
+    try {
+      this.ops++;
+      const entry = await this.kv.get<LearnedLimit>(learnedKey(template));
+      if (!isLearned(entry.value)) return null;
+      const v = entry.value;
+      const known = this.#learned.get(template);
+      if (!known || known.limit !== v.limit || known.windowMs <= v.windowMs) {
+        this.#learned.set(template, v);
+      }
+      return { limit: v.limit, windowMs: v.windowMs };
+    } catch (err) {
+      this.#fail("read learned limit", err);
+      return null;
+    }
   }
 
   /** Publishes a global (429) or invalid-request pause; the later `until` wins. */
@@ -189,6 +267,9 @@ export class SharedState {
         if (rec?.unlimited && rec.resetAt > now) return { ...pauses, kind: "unlimited" };
         if (!rec || now >= rec.resetAt) {
           opened = true;
+          // Late requests of the window that ended opened this one, as early as the first was sent.
+          const carried = rec && !rec.probing && !rec.unlimited ? rec.late ?? 0 : 0;
+          const openedAt = carried > 0 ? Math.min(now, rec?.lateFrom ?? now) : now;
           const limit = input.limit > 0
             ? input.limit
             : rec && !rec.probing && !rec.unlimited && rec.limit > 0
@@ -208,17 +289,19 @@ export class SharedState {
             };
           } else {
             const windowMs = Math.max(input.windowMs, rec?.windowMs ?? 0) || 1_000;
-            granted = Math.min(input.want, limit);
+            const slots = Math.max(0, limit - carried);
+            granted = Math.min(input.want, slots);
             next = {
               limit,
-              remaining: limit - granted,
+              remaining: slots - granted,
               resetAt: now + windowMs + this.#slackMs,
+              sendBy: openedAt + windowMs - this.#marginMs,
               windowMs,
               provisional: true,
               windowId: this.#newId(),
             };
           }
-        } else if (rec.probing || rec.remaining <= 0) {
+        } else if (rec.probing || rec.remaining <= 0 || now >= (rec.sendBy ?? Infinity)) {
           return { ...pauses, kind: "grant", granted: 0, probe: false, opened: false, record: rec };
         } else {
           granted = Math.min(input.want, rec.remaining);
@@ -258,6 +341,7 @@ export class SharedState {
             limit: obs.limit,
             remaining: Math.max(0, Math.min(rec.remaining, obs.remaining)),
             resetAt: rec.provisional ? obs.resetAt : Math.min(rec.resetAt, obs.resetAt),
+            sendBy: Math.min(rec.sendBy ?? Infinity, obs.sendBy),
             windowMs: Math.max(rec.windowMs, obs.windowMs),
             provisional: false,
           };
@@ -266,6 +350,7 @@ export class SharedState {
             limit: obs.limit,
             remaining: Math.max(0, obs.remaining),
             resetAt: obs.resetAt,
+            sendBy: obs.sendBy,
             windowMs: Math.max(obs.windowMs, rec?.windowMs ?? 0),
             provisional: false,
             windowId: this.#newId(),
@@ -286,7 +371,12 @@ export class SharedState {
     }
   }
 
-  async #publishResetImpl(id: string, windowId: string, resetAt: number): Promise<void> {
+  async #publishResetImpl(
+    id: string,
+    windowId: string,
+    resetAt: number,
+    sendBy: number,
+  ): Promise<void> {
     if (!this.available) return;
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -294,7 +384,12 @@ export class SharedState {
         const entry = await this.kv.get<SharedRecord>(bucketKey(id));
         const rec = isRecord(entry.value) ? entry.value : null;
         if (!rec || rec.windowId !== windowId || !rec.provisional) return;
-        const next = { ...rec, resetAt: Math.min(rec.resetAt, resetAt), provisional: false };
+        const next = {
+          ...rec,
+          resetAt: Math.min(rec.resetAt, resetAt),
+          sendBy: Math.min(rec.sendBy ?? Infinity, sendBy),
+          provisional: false,
+        };
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
           expireIn: Math.ceil(Math.max(0, next.resetAt - this.#clock.now())) + GC_MS,
@@ -303,6 +398,56 @@ export class SharedState {
       }
     } catch (err) {
       this.#fail("publish reset", err);
+    }
+  }
+
+  async #storeLearnedImpl(template: string, next: LearnedLimit): Promise<void> {
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        this.ops++;
+        const entry = await this.kv.get<LearnedLimit>(learnedKey(template));
+        const cur = isLearned(entry.value) ? entry.value : null;
+        const value = cur && cur.limit === next.limit
+          ? { ...next, windowMs: Math.max(cur.windowMs, next.windowMs) }
+          : next;
+        this.ops++;
+        const res = await this.kv.atomic().check(entry).set(learnedKey(template), value, {
+          expireIn: LEARNED_TTL_MS,
+        }).commit();
+        if (res.ok) {
+          this.#learned.set(template, value);
+          return;
+        }
+      }
+    } catch (err) {
+      this.#fail("store learned limit", err);
+    }
+  }
+
+  async #noteLateImpl(id: string, windowId: string, sentAt: number): Promise<void> {
+    if (!this.available) return;
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        this.ops++;
+        const entry = await this.kv.get<SharedRecord>(bucketKey(id));
+        const rec = isRecord(entry.value) ? entry.value : null;
+        if (!rec || rec.probing || rec.unlimited) return;
+        const now = this.#clock.now();
+        const next: SharedRecord = rec.windowId === windowId || now >= rec.resetAt
+          ? {
+            ...rec,
+            late: (rec.late ?? 0) + 1,
+            lateFrom: Math.min(rec.lateFrom ?? sentAt, sentAt),
+          }
+          : { ...rec, remaining: Math.max(0, rec.remaining - 1) };
+        this.ops++;
+        const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
+          expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
+        }).commit();
+        if (res.ok) return;
+      }
+    } catch (err) {
+      this.#fail("note late", err);
     }
   }
 
@@ -321,6 +466,7 @@ export class SharedState {
         const now = this.#clock.now();
         const live = rec && !rec.probing && rec.resetAt > now;
         const next: SharedRecord = {
+          ...(live ? rec : {}),
           limit: live ? rec.limit : Math.max(1, limit),
           remaining: 0,
           resetAt: Math.max(live ? rec.resetAt : 0, until),
@@ -400,6 +546,12 @@ export class SharedState {
 function untilOf(value: unknown): number {
   const until = (value as { until?: unknown } | null)?.until;
   return typeof until === "number" ? until : 0;
+}
+
+function isLearned(value: unknown): value is LearnedLimit {
+  const v = value as LearnedLimit | null;
+  return !!v && typeof v === "object" && typeof v.limit === "number" && v.limit > 0 &&
+    typeof v.windowMs === "number" && v.windowMs > 0 && typeof v.at === "number";
 }
 
 function isRecord(value: unknown): value is SharedRecord {

@@ -5,6 +5,7 @@
  * run and refreshed every few minutes (kept in the run's checkpoint and in a short KV cache for
  * /ethos_refresh), so chunks do not spend calls re-reading it.
  */
+import { type EffectiveSetup, effectiveSetup, getSetup } from "../guilds/setup.ts";
 import { z } from "zod";
 import type { APIRole } from "discord-api-types/v10";
 import type { Config } from "../config.ts";
@@ -35,18 +36,38 @@ export class SyncConfigError extends Error {
   }
 }
 
-/** The rules from the config, or a SyncConfigError naming what is missing. */
-export function rulesFrom(config: Config): SyncRules {
-  const e = config.ethos;
-  if (!e.verifiedRoleId) {
-    throw new SyncConfigError("role sync is not configured: VERIFIED_ROLE_ID is not set");
-  }
-  if (e.tiers.length === 0) {
+/**
+ * The rules a guild syncs by, from its effective setup (the environment's roles for
+ * DISCORD_GUILD_ID, /ethos_setup for the rest), or a SyncConfigError naming what is missing.
+ */
+export function rulesFromSetup(config: Config, setup: EffectiveSetup): SyncRules {
+  if (setup.tiers.length === 0) {
     throw new SyncConfigError(
-      "role sync is not configured: set ETHOS_ROLE_* (or ETHOS_TIERS) for at least one tier",
+      "role sync is not configured: map the level roles with /ethos_setup (or set ETHOS_ROLE_* or ETHOS_TIERS)",
     );
   }
-  return { ...e, verifiedRoleId: e.verifiedRoleId };
+  if (!setup.verifiedRoleId && !setup.verifiedNone) {
+    throw new SyncConfigError(
+      "role sync is not configured: choose the verified role (or none) with /ethos_setup verified (or set VERIFIED_ROLE_ID)",
+    );
+  }
+  return {
+    verifiedRoleId: setup.verifiedRoleId,
+    tiers: setup.tiers,
+    profileRoleId: setup.roles.profile?.id,
+    validatorRoleId: setup.roles.validator?.id,
+    humanRoleId: setup.roles.human?.id,
+    countDefaultProfiles: config.ethos.countDefaultProfiles,
+  };
+}
+
+/** The rules of a guild, read from its stored setup over the environment's. */
+export async function rulesFor(
+  deps: { config: Config; kv: Deno.Kv },
+  guildId: string,
+): Promise<SyncRules> {
+  const stored = await getSetup(deps.kv, guildId);
+  return rulesFromSetup(deps.config, effectiveSetup(deps.config, guildId, stored));
 }
 
 export async function botUserId(
@@ -86,7 +107,7 @@ export async function loadGuildContext(
     const tier = rules.tiers.find((t) => t.roleId === id);
     return tier ? `tier ${tier.name}` : id === rules.profileRoleId ? "profile role" : "role";
   };
-  for (const id of [...managed, rules.verifiedRoleId]) {
+  for (const id of [...managed, ...(rules.verifiedRoleId ? [rules.verifiedRoleId] : [])]) {
     const role = byId.get(id);
     if (!role) {
       warnings.push(`The ${label(id)} (${id}) does not exist in this server.`);

@@ -14,7 +14,10 @@
  * - Scheduler (scheduler.ts): splits each page's writers between the two buckets the way the
  *   optimum over every writer seen so far in the chunk would, so both lanes end together and the
  *   run makes the whole-guild optimum's calls.
- * - Lanes (lanes.ts): evenly paced at the bucket rate, few in flight.
+ * - Lanes (lanes.ts): evenly paced at the bucket rate, few in flight. The rates are the write
+ *   buckets' real limits as the REST client learned them (from Discord's headers, by this chunk
+ *   or, kept in KV for a day, an earlier one); SYNC_PATCH_LIMIT / SYNC_ROLE_LIMIT only when nothing
+ *   was learned yet, and then the first writers go alone to learn them before the rest is split.
  * - Tracker: writes complete out of order across the lanes; the checkpoint cursor is the highest
  *   user id such that every member up to it is done, and the counters advance with it, so a
  *   resumed chunk re-lists from the cursor, recomputes every diff from fresh data and never
@@ -46,6 +49,7 @@ import type { ChunkContext } from "../jobs/runner.ts";
 import { discordIdOf, type EthosClient } from "./ethos.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import { emptyScoreStats, resolveScores, type ScoreStats } from "./scores.ts";
+import { flagRoles, type HolderChange, listHolders, recordHolders } from "./holders.ts";
 import {
   applyDiff,
   changeCount,
@@ -75,6 +79,10 @@ export const syncCheckpointSchema = z.object({
   inc: z.object({ after: z.string(), until: z.number() }).nullable(),
 });
 export type SyncCheckpoint = z.infer<typeof syncCheckpointSchema>;
+
+/** Cursor prefix of the incremental run's holders phase (after the feed). */
+const HOLDERS_CURSOR = "h:";
+const HOLDERS_PAGE = 100;
 
 export interface EngineDeps {
   config: Config;
@@ -146,6 +154,9 @@ const SAMPLE_ID = "100000000000000000";
 const GLOBAL_HEADROOM = 1000 / 1020;
 const MIN_PAGE = 100;
 
+/** Tasks a lane keeps in flight at `rate` per second. */
+const inFlightFor = (rate: number) => Math.max(2, Math.min(10, Math.ceil(rate * 0.25)));
+
 export class SyncChunk {
   readonly stats: ChunkStats = {
     listCalls: 0,
@@ -167,6 +178,8 @@ export class SyncChunk {
   #stop: AbortSignal;
   #managed: Set<string>;
   #manageable: Set<string>;
+  /** Validator, human and variant roles: their holders are indexed for the hourly re-check. */
+  #flagRoles: Set<string>;
   #rates: LaneRates;
   #binding: Binding = "none";
   #callsPlanned = 0;
@@ -180,6 +193,10 @@ export class SyncChunk {
   #cp: SyncCheckpoint;
   #flushing: Promise<void> = Promise.resolve();
   #learnedAt = -Infinity;
+  /** Write buckets whose limits nobody has learned yet (see #probeLimits). */
+  #unknown = { patch: true, role: true };
+  /** Called whenever a member is done (wakes #probeLimits). */
+  #onFinish: (() => void) | null = null;
 
   constructor(
     private readonly job: ChunkContext,
@@ -192,6 +209,7 @@ export class SyncChunk {
     this.#lastCheckpoint = deps.clock.now();
     this.#stop = AbortSignal.any([job.signal, this.#fail.signal]);
     this.#managed = managedRoles(o.rules);
+    this.#flagRoles = flagRoles(o.rules);
     this.#manageable = new Set(o.ctx.manageable);
     const s = deps.config.sync;
     this.#rates = {
@@ -203,28 +221,59 @@ export class SyncChunk {
     this.#drainShare = new DrainShare(s.freshMs);
   }
 
+  /** A member PATCH and a member role PUT of this guild: the two write buckets' routes. */
+  #writeRoutes(): Record<"patch" | "role", [string, string]> {
+    const g = this.o.guildId;
+    return {
+      patch: ["PATCH", `/guilds/${g}/members/${SAMPLE_ID}`],
+      role: ["PUT", `/guilds/${g}/members/${SAMPLE_ID}/roles/${SAMPLE_ID}`],
+    };
+  }
+
+  /**
+   * Starts from the write buckets' limits learned before (by this REST client, or by an earlier
+   * chunk or isolate: the client keeps them in KV for a day) instead of SYNC_PATCH_LIMIT /
+   * SYNC_ROLE_LIMIT, so even the first page is split by the real rates.
+   */
+  async #loadLimits(): Promise<void> {
+    const rest = this.deps.rest as { learnedLimits?: RestClient["learnedLimits"] };
+    if (typeof rest.learnedLimits !== "function") return;
+    const routes = this.#writeRoutes();
+    const lanes = ["patch", "role"] as const;
+    const found = await Promise.all(
+      lanes.map((lane) =>
+        rest.learnedLimits!.call(this.deps.rest, ...routes[lane]).catch(() => null)
+      ),
+    );
+    lanes.forEach((lane, i) => {
+      const info = found[i];
+      if (!info) return;
+      this.#unknown[lane] = false;
+      this.#rates[lane] = info.limit * 1000 / info.windowMs;
+      this.deps.log.info("sync: planning with the bucket limit learned before", {
+        lane,
+        limit: info.limit,
+        windowMs: info.windowMs,
+      });
+    });
+    this.#split.setRates(this.#rates);
+  }
+
   /**
    * Adopts the write buckets' real limits once the REST client has learned them from Discord's
    * headers (SYNC_PATCH_LIMIT / SYNC_ROLE_LIMIT are only the starting point).
    */
-  #learnLimits(): void {
+  #learnLimits(force = false): void {
     const now = this.deps.clock.now();
-    if (now - this.#learnedAt < 200) return;
+    if (!force && now - this.#learnedAt < 200) return;
     this.#learnedAt = now;
     const rest = this.deps.rest as { bucketInfo?: RestClient["bucketInfo"] };
     if (typeof rest.bucketInfo !== "function") return;
-    const g = this.o.guildId;
-    const learned = {
-      patch: rest.bucketInfo.call(this.deps.rest, "PATCH", `/guilds/${g}/members/${SAMPLE_ID}`),
-      role: rest.bucketInfo.call(
-        this.deps.rest,
-        "PUT",
-        `/guilds/${g}/members/${SAMPLE_ID}/roles/${SAMPLE_ID}`,
-      ),
-    };
+    const routes = this.#writeRoutes();
     for (const lane of ["patch", "role"] as const) {
-      const info = learned[lane];
+      const info = rest.bucketInfo.call(this.deps.rest, ...routes[lane]);
       if (!info) continue;
+      this.#unknown[lane] = false;
       const interval = info.windowMs / info.limit;
       const l = lane === "patch" ? this.#patchLane : this.#roleLane;
       if (Math.abs(interval - l.intervalMs) / l.intervalMs < 0.01) continue;
@@ -235,22 +284,71 @@ export class SyncChunk {
       });
       l.setIntervalMs(interval);
       this.#rates[lane] = 1000 / interval;
+      l.setMaxInFlight(inFlightFor(this.#rates[lane]));
       this.#split.setRates(this.#rates);
     }
   }
 
+  /**
+   * Nothing has taught this chunk a write bucket's limit yet (a first run, or nothing learned in
+   * the last day): a split by SYNC_PATCH_LIMIT / SYNC_ROLE_LIMIT could cost extra calls when they
+   * are wrong. So the first writers go alone, each by a route that costs it one call, which is
+   * what the split would make of them: the one with the most changes by PATCH, one with a single
+   * change by role call. Their answers teach the limits; the rest of the page is split after.
+   */
+  async #probeLimits(writers: Item[]): Promise<void> {
+    const probes: Item[] = [];
+    if (this.#unknown.patch) {
+      let most = 0;
+      writers.forEach((w, i) => {
+        if (changeCount(w.diff!) > changeCount(writers[most].diff!)) most = i;
+      });
+      const [it] = writers.splice(most, 1);
+      it.callsLeft = 1;
+      this.#split.record(changeCount(it.diff!), false);
+      this.#patchLane.push(it);
+      probes.push(it);
+    }
+    const single = this.#unknown.role ? writers.findIndex((w) => changeCount(w.diff!) === 1) : -1;
+    if (single >= 0) {
+      const [it] = writers.splice(single, 1);
+      const d = it.diff!;
+      it.callsLeft = 1;
+      this.#split.record(1, true);
+      this.#roleLane.push(
+        d.add.length
+          ? { item: it, op: "add", roleId: d.add[0] }
+          : { item: it, op: "remove", roleId: d.remove[0] },
+      );
+      probes.push(it);
+    }
+    this.#unknown = { patch: false, role: false };
+    this.#callsPlanned += probes.length;
+    while (!this.#stopping && probes.some((p) => !p.done)) {
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        this.#onFinish = () => {
+          this.#stop.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        this.#stop.addEventListener("abort", onAbort, { once: true });
+      });
+      this.#onFinish = null;
+    }
+    this.#learnLimits(true);
+  }
+
   async run(): Promise<{ finished: boolean }> {
     const { clock } = this.deps;
-    const s = this.deps.config.sync;
-    const inFlight = (rate: number) => Math.max(2, Math.min(10, Math.ceil(rate * 0.25)));
+    if (!this.o.dryRun) await this.#loadLimits();
     // Both lanes draw from one pacer at the global limit (less the REST client's own headroom),
     // so when the global limit binds they share it evenly instead of piling up in the client.
     const global = new Pacer(clock, 1000 / (this.#rates.global * GLOBAL_HEADROOM));
     this.#patchLane = new Lane<Item>({
       name: "patch",
       global,
-      intervalMs: s.patchLimit.windowMs / s.patchLimit.limit,
-      maxInFlight: inFlight(this.#rates.patch),
+      intervalMs: 1000 / this.#rates.patch,
+      maxInFlight: inFlightFor(this.#rates.patch),
       clock,
       signal: this.#stop,
       exec: (item) => this.#execPatch(item),
@@ -258,8 +356,8 @@ export class SyncChunk {
     this.#roleLane = new Lane<RoleCall>({
       name: "role",
       global,
-      intervalMs: s.roleLimit.windowMs / s.roleLimit.limit,
-      maxInFlight: inFlight(this.#rates.role),
+      intervalMs: 1000 / this.#rates.role,
+      maxInFlight: inFlightFor(this.#rates.role),
       clock,
       signal: this.#stop,
       exec: (call) => this.#execRole(call),
@@ -335,7 +433,11 @@ export class SyncChunk {
 
   async #readFeed(): Promise<boolean> {
     const inc = this.#cp.inc!;
-    const { rest, ethos } = this.deps;
+    const { ethos } = this.deps;
+    // Past the feed: the holders phase, resumed after the last holder done.
+    if (this.#cp.cursor.startsWith(HOLDERS_CURSOR)) {
+      return await this.#readHolders(this.#cp.cursor.slice(HOLDERS_CURSOR.length) || null, null);
+    }
     let offset = Number(this.#cp.cursor) || 0;
     let budget = this.job.limit;
     let first = true;
@@ -349,7 +451,7 @@ export class SyncChunk {
         first = false;
         await this.job.checkpoint({ total: offset + page.total });
       }
-      if (page.values.length === 0) return true;
+      if (page.values.length === 0) return await this.#readHolders(null, offset);
       const base = offset;
       offset += page.values.length;
       budget -= page.values.length;
@@ -358,23 +460,8 @@ export class SyncChunk {
         const at = Date.parse(v.lastUpdatedAt);
         return id && !(at > inc.until) ? id : undefined;
       });
-      const members = new Map<string, APIGuildMember | null>();
       const wanted = [...new Set(ids.filter((x): x is string => !!x))];
-      let next = 0;
-      const worker = async () => {
-        while (next < wanted.length) {
-          const id = wanted[next++];
-          this.stats.memberReads++;
-          this.#count("calls.member");
-          try {
-            members.set(id, await getMember(rest, this.o.guildId, id, { signal: this.job.hard }));
-          } catch (error) {
-            if (isUnknownMember(error)) members.set(id, null);
-            else throw error;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(4, wanted.length) }, worker));
+      const members = await this.#readMembers(wanted);
       await this.deps.cache.forget(wanted);
       const readAt = this.deps.clock.now();
       const items: Item[] = page.values.map((_, i) => {
@@ -389,7 +476,70 @@ export class SyncChunk {
       await this.#ingest(items, true);
       if (this.#paused) return false;
       this.#lastFetchMs = this.deps.clock.now() - started;
-      if (page.values.length < limit) return true;
+      if (page.values.length < limit) return await this.#readHolders(null, offset);
+    }
+    return false;
+  }
+
+  /** Members by id (null: not in the guild), four reads at a time. */
+  async #readMembers(ids: readonly string[]): Promise<Map<string, APIGuildMember | null>> {
+    const members = new Map<string, APIGuildMember | null>();
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        this.stats.memberReads++;
+        this.#count("calls.member");
+        try {
+          members.set(
+            id,
+            await getMember(this.deps.rest, this.o.guildId, id, { signal: this.job.hard }),
+          );
+        } catch (error) {
+          if (isUnknownMember(error)) members.set(id, null);
+          else throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
+    return members;
+  }
+
+  /**
+   * The incremental run's last phase: members holding a validator or human role are re-read and
+   * decided with fresh flags (those change with no score update). `feedTotal` is set when the
+   * phase starts, to count the holders into the run's total.
+   */
+  async #readHolders(after: string | null, feedTotal: number | null): Promise<boolean> {
+    if (this.#flagRoles.size === 0) return true;
+    const { kv } = this.deps;
+    const guildId = this.o.guildId;
+    if (feedTotal !== null) {
+      let holders = 0;
+      for await (const _ of kv.list({ prefix: ["sync_holders", guildId] })) holders++;
+      await this.job.checkpoint({ total: feedTotal + holders });
+    }
+    let last = after;
+    let budget = this.job.limit;
+    while (budget > 0 && !this.#stopping) {
+      await this.#waitForRoom();
+      if (this.#stopping || !this.#timeForMore()) break;
+      const started = this.deps.clock.now();
+      const ids = await listHolders(kv, guildId, last, Math.min(HOLDERS_PAGE, budget));
+      if (ids.length === 0) return true;
+      budget -= ids.length;
+      last = ids[ids.length - 1];
+      const members = await this.#readMembers(ids);
+      const readAt = this.deps.clock.now();
+      const items = ids.map((id) => {
+        const m = members.get(id);
+        const pos = `${HOLDERS_CURSOR}${id}`;
+        return m ? this.#item(m, pos, readAt) : this.#doneItem(pos, id, "skipped.not_member");
+      });
+      await this.#ingest(items, true, true);
+      if (this.#paused) return false;
+      this.#lastFetchMs = this.deps.clock.now() - started;
+      if (ids.length < HOLDERS_PAGE) return true;
     }
     return false;
   }
@@ -428,7 +578,7 @@ export class SyncChunk {
   }
 
   /** Scores, rule, diff and the split for one page of items (in walk order). */
-  async #ingest(items: Item[], fresh: boolean): Promise<void> {
+  async #ingest(items: Item[], fresh: boolean, holdersPhase = false): Promise<void> {
     const rules = this.o.rules;
     const asking = items.filter((it) => !it.done && needsScore(it, rules));
     const scores = await resolveScores(
@@ -451,9 +601,17 @@ export class SyncChunk {
       return;
     }
     const writers: Item[] = [];
+    const holders: HolderChange[] = [];
+    const holdsFlag = (roles: Iterable<string>) => {
+      for (const r of roles) if (this.#flagRoles.has(r)) return true;
+      return false;
+    };
     for (const it of items) {
       this.#items.push(it);
-      if (it.done) continue;
+      if (it.done) {
+        if (holdersPhase) holders.push({ userId: it.id, holds: false });
+        continue;
+      }
       this.#membersSeen++;
       const score: ScoreInput = !needsScore(it, rules)
         ? undefined
@@ -461,6 +619,11 @@ export class SyncChunk {
         ? scores.get(it.id)!
         : "error";
       const target = targetRoles(it, score, rules);
+      if (this.#flagRoles.size) {
+        // After this page the member holds what the rule wants, or (skipped) what they hold.
+        const holds = holdsFlag(target.kind === "target" ? target.roles : it.roles);
+        if (holds || holdersPhase || holdsFlag(it.roles)) holders.push({ userId: it.id, holds });
+      }
       if (target.kind === "skip") {
         this.#finish(it, `skipped.${target.reason}`);
         continue;
@@ -477,6 +640,12 @@ export class SyncChunk {
       } else {
         writers.push(it);
       }
+    }
+    if (holders.length && !this.o.dryRun) {
+      await recordHolders(this.deps.kv, this.o.guildId, holders);
+    }
+    if (writers.length && (this.#unknown.patch || this.#unknown.role)) {
+      await this.#probeLimits(writers);
     }
     if (writers.length) {
       const split = this.#split.split(writers.map((w) => changeCount(w.diff!)));
@@ -630,7 +799,7 @@ export class SyncChunk {
   /** Verified role and managed roles as read now vs at the page read. */
   #sameRelevant(before: readonly string[], after: readonly string[]): boolean {
     const v = this.o.rules.verifiedRoleId;
-    if (before.includes(v) !== after.includes(v)) return false;
+    if (v && before.includes(v) !== after.includes(v)) return false;
     const a = managedHeld(before, this.#managed);
     const b = managedHeld(after, this.#managed);
     return a.length === b.length && a.every((r, i) => r === b[i]);
@@ -673,6 +842,7 @@ export class SyncChunk {
     it.done = true;
     it.outcome = outcome;
     this.#advance();
+    this.#onFinish?.();
   }
 
   #count(key: string, n = 1): void {

@@ -52,10 +52,12 @@ export class Lane<T> {
   sent = 0;
 
   #intervalMs: number;
+  #maxInFlight: number;
 
   constructor(private readonly o: LaneOptions<T>) {
     this.name = o.name;
     this.#intervalMs = o.intervalMs;
+    this.#maxInFlight = o.maxInFlight;
   }
 
   get intervalMs(): number {
@@ -65,6 +67,12 @@ export class Lane<T> {
   /** Re-paces the lane (a bucket's real limit was learned). */
   setIntervalMs(ms: number): void {
     if (ms > 0 && Number.isFinite(ms)) this.#intervalMs = ms;
+  }
+
+  /** How many tasks may be in flight at once (follows the pace). */
+  setMaxInFlight(n: number): void {
+    if (n >= 1 && Number.isFinite(n)) this.#maxInFlight = n;
+    this.#slotFree?.();
   }
 
   /** Tasks waiting (not yet handed to the REST client). */
@@ -116,7 +124,7 @@ export class Lane<T> {
           this.#wake = null;
           continue;
         }
-        while (this.#inFlight >= this.o.maxInFlight && !signal.aborted) {
+        while (this.#inFlight >= this.#maxInFlight && !signal.aborted) {
           await new Promise<void>((r) => (this.#slotFree = r));
           this.#slotFree = null;
         }

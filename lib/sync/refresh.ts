@@ -7,11 +7,12 @@ import { EthosProfileClient } from "../ethos/profile.ts";
 import type { AppDeps } from "../deps.ts";
 import { addMemberRole, getMember, modifyMemberRoles, removeMemberRole } from "../discord/api.ts";
 import { isUnknownMember } from "../discord/errors.ts";
-import { cachedGuildContext, rulesFrom } from "./context.ts";
+import { cachedGuildContext, rulesFor } from "./context.ts";
 import {
   applyDiff,
   changeCount,
   diff,
+  isVerified,
   managedRoles,
   needsFlags,
   type ScoreInput,
@@ -38,7 +39,7 @@ export async function refreshMember(
   guildId: string,
   userId: string,
 ): Promise<RefreshResult> {
-  const rules = rulesFrom(deps.config);
+  const rules = await rulesFor(deps, guildId);
   const { ethos, cache } = syncServices(deps);
   const ctx = await cachedGuildContext(deps, deps.config, guildId, rules);
   let member;
@@ -48,7 +49,7 @@ export async function refreshMember(
     if (isUnknownMember(error)) return { status: "skipped", reason: "not_member" };
     throw error;
   }
-  const verified = member.roles.includes(rules.verifiedRoleId);
+  const verified = isVerified({ roles: member.roles }, rules);
   let score: ScoreInput = undefined;
   if (verified) {
     try {

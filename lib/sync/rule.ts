@@ -18,7 +18,8 @@
 import { LEVELS, type Tier } from "../config.ts";
 
 export interface SyncRules {
-  verifiedRoleId: string;
+  /** null: no verified role ("none"): every member linked to an Ethos profile is eligible. */
+  verifiedRoleId: string | null;
   /** Highest minScore first (Config.ethos.tiers is sorted so). */
   tiers: Tier[];
   profileRoleId?: string;
@@ -123,9 +124,14 @@ export function needsFlags(rules: SyncRules): boolean {
     rules.tiers.some((t) => t.validatorRoleId || t.humanRoleId || t.humanValidatorRoleId);
 }
 
+/** Whether the member counts as verified: holds the verified role, or there is none to hold. */
+export function isVerified(member: MemberInput, rules: SyncRules): boolean {
+  return rules.verifiedRoleId === null || member.roles.includes(rules.verifiedRoleId);
+}
+
 /** Whether the score is needed to decide this member (verified humans only). */
 export function needsScore(member: MemberInput, rules: SyncRules): boolean {
-  return !member.bot && member.roles.includes(rules.verifiedRoleId);
+  return !member.bot && isVerified(member, rules);
 }
 
 /** A status flag, or when unknown, what the member's roles say of it (so nothing is stripped). */
@@ -145,7 +151,7 @@ function variant(tier: Tier, validator: boolean, human: boolean): string {
 export function targetRoles(member: MemberInput, score: ScoreInput, rules: SyncRules): Target {
   if (member.bot) return { kind: "skip", reason: "bot" };
   const roles = new Set<string>();
-  if (!member.roles.includes(rules.verifiedRoleId)) return { kind: "target", roles };
+  if (!isVerified(member, rules)) return { kind: "target", roles };
   if (score === "error") return { kind: "skip", reason: "score_unavailable" };
   if (score === null || score === undefined) return { kind: "target", roles };
   const standing = standingOf(score);

@@ -257,6 +257,13 @@ export class PagedSplit {
     this.rates = rates;
   }
 
+  /** A writer with `k` changes was given a route outside `split`; later pages account for it. */
+  record(k: number, toRole: boolean): void {
+    if (k <= 0) return;
+    this.#seen[k] = (this.#seen[k] ?? 0) + 1;
+    if (toRole) this.#onRole[k] = (this.#onRole[k] ?? 0) + 1;
+  }
+
   split(changes: readonly number[]): Split {
     const page = histogram(changes);
     for (let k = 1; k < page.length; k++) this.#seen[k] = (this.#seen[k] ?? 0) + page[k];

@@ -22,7 +22,7 @@ import {
 } from "../jobs/runner.ts";
 import { EthosClient } from "./ethos.ts";
 import { ScoreCache } from "./score_cache.ts";
-import { CONTEXT_TTL_MS, loadGuildContext, rulesFrom, SyncConfigError } from "./context.ts";
+import { CONTEXT_TTL_MS, loadGuildContext, rulesFor, SyncConfigError } from "./context.ts";
 import { type ChunkStats, type PlannedChange, syncCheckpointSchema, SyncChunk } from "./engine.ts";
 
 export const SYNC_KIND = "sync";
@@ -106,7 +106,7 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
     async runChunk(job) {
       const guildId = job.run.key;
       let cp = syncCheckpointSchema.parse(job.run.checkpoint);
-      const rules = rulesFrom(config);
+      const rules = await rulesFor(deps, guildId);
       if (!(await isEnabled(kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
       let gctx = cp.ctx;
       if (!gctx || clock.now() - gctx.at > CONTEXT_TTL_MS) {
@@ -163,7 +163,7 @@ export async function triggerSync(
   guildId: string,
   input: TriggerInput,
 ): Promise<StartResult> {
-  rulesFrom(deps.config);
+  await rulesFor(deps, guildId);
   if (!(await isEnabled(deps.kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
   const s = syncServices(deps);
   return await startChunk(s.env, s.job, { ...input, key: guildId, source: input.source ?? "http" });

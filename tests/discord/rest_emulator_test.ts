@@ -386,3 +386,32 @@ Deno.test("emulator: KV failure is not fatal (falls back to memory)", async () =
     assertInstanceOf(rest, RestClient);
   });
 });
+
+Deno.test("emulator: a new client over the same KV knows the limits an earlier one learned", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await withEmu({
+      guilds: [{ members: 20 }],
+      limits: { memberPatch: { limit: 7, windowMs: 700 }, memberRole: { limit: 3, windowMs: 900 } },
+    }, async (emu, client) => {
+      const roles = emu.state.guild(GUILD).ethosRoles!;
+      const [id] = humans(emu, 1);
+      const patch = ["PATCH", `/guilds/${GUILD}/members/${id}`] as const;
+      const role = ["PUT", `/guilds/${GUILD}/members/${id}/roles/${roles.neutral}`] as const;
+      const first = client({ kv });
+      assertEquals(await first.learnedLimits(...patch), null);
+      await api.modifyMemberRoles(first, GUILD, id, [roles.untrusted], "learn");
+      await api.removeMemberRole(first, GUILD, id, roles.untrusted, "learn");
+      await first.close();
+      // A new client (a new isolate, the next chunk) before its first request on the routes.
+      const next = client({ kv });
+      assertEquals(next.bucketInfo(...patch), null);
+      assertEquals(await next.learnedLimits(...patch), { limit: 7, windowMs: 700 });
+      assertEquals(await next.learnedLimits(...role), { limit: 3, windowMs: 900 });
+      // Without KV nothing outlives the client.
+      assertEquals(await client().learnedLimits(...patch), null);
+    });
+  } finally {
+    kv.close();
+  }
+});

@@ -47,6 +47,7 @@ Deno.test("shared state: a probe's answer publishes the hash and the window", as
       limit: 10,
       remaining: 9,
       resetAt: now + 1000,
+      sendBy: now + 980,
       windowMs: 1000,
     });
     assertEquals(rec?.remaining, 9);
@@ -72,7 +73,7 @@ Deno.test("shared state: a probe's answer publishes the hash and the window", as
     assert(next?.kind === "grant");
     assertEquals([next.granted, next.opened, next.record.provisional], [4, true, true]);
     assert(next.record.resetAt > clock.now() + 1000);
-    await a.publishReset("h1:1", next.record.windowId, clock.now() + 1005);
+    await a.publishReset("h1:1", next.record.windowId, clock.now() + 1005, clock.now() + 985);
     const after = await b.reserve(input({ id: "h1:1", hashKnown: true, want: 10, limit: 10 }));
     assert(after?.kind === "grant");
     assertEquals(after.granted, 6);
@@ -123,6 +124,7 @@ Deno.test("shared state: fractional reset times (Reset-After with decimals) keep
       limit: 10,
       remaining: 9,
       resetAt: now + 1000.5,
+      sendBy: now + 980.5,
       windowMs: 1000,
     });
     assertEquals(rec?.remaining, 9);
@@ -131,6 +133,37 @@ Deno.test("shared state: fractional reset times (Reset-After with decimals) keep
     assertEquals(grant.granted, 3);
     await a.publishPause("global", now + 250.25);
     assertEquals([a.errors, b.errors, a.available, b.available], [0, 0, true, true]);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("shared state: learned limits are kept for other isolates; unchanged ones are not rewritten", async () => {
+  const { kv, clock, a, b } = await setup();
+  try {
+    assertEquals(await b.learnedLimit(ROUTE), null);
+    a.noteLimit(ROUTE, 10, 1000);
+    await a.settled();
+    assertEquals(await b.learnedLimit(ROUTE), { limit: 10, windowMs: 1000 });
+    // The same facts again, or a shorter Reset-After (read mid-window): no KV write.
+    const ops = a.ops;
+    a.noteLimit(ROUTE, 10, 1000);
+    a.noteLimit(ROUTE, 10, 400);
+    await a.settled();
+    assertEquals(a.ops, ops);
+    // B read a partial window first: the stored, longer window stands.
+    b.noteLimit(ROUTE, 10, 600);
+    await b.settled();
+    assertEquals(await a.learnedLimit(ROUTE), { limit: 10, windowMs: 1000 });
+    // A new limit replaces the old one; an hour later unchanged facts are stored again.
+    a.noteLimit(ROUTE, 5, 2000);
+    await a.settled();
+    assertEquals(await b.learnedLimit(ROUTE), { limit: 5, windowMs: 2000 });
+    clock.advance(3_600_000);
+    const before = a.ops;
+    a.noteLimit(ROUTE, 5, 2000);
+    await a.settled();
+    assert(a.ops > before);
   } finally {
     kv.close();
   }

@@ -24,6 +24,8 @@ export interface BotOptions {
   /** Serve over HTTP and set SELF_URL (self-chaining continuations). Default true. */
   serve?: boolean;
   kv?: Deno.Kv;
+  /** The REST client keeps bucket state and learned limits in the KV, as the deployed bot does. */
+  restKv?: boolean;
   log?: Logger;
 }
 
@@ -59,6 +61,7 @@ export async function startBot(emu: Emulator, o: BotOptions = {}): Promise<TestB
     serve,
     selfUrl: serve,
     kv: o.kv,
+    restKv: o.restKv,
     log: o.log,
     env: {
       SYNC_PATCH_LIMIT: `${emu.limits.memberPatch.limit}/${emu.limits.memberPatch.windowMs}ms`,

@@ -6,13 +6,17 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { startEmulator } from "../emulator/server.ts";
 import { GUILD, startBot } from "./sync_helpers.ts";
+import { updateSetup } from "../../lib/guilds/setup.ts";
 
-async function setup() {
+async function setup(o: { envHuman?: boolean } = {}) {
   const emu = await startEmulator({ uniformRate: 200, guilds: [{ members: 40 }] });
   const validator = emu.state.addRole(GUILD, { name: "Ethos Validator" });
   const human = emu.state.addRole(GUILD, { name: "Ethos Human" });
   const bot = await startBot(emu, {
-    env: { ETHOS_VALIDATOR_ROLE_ID: validator.id, ETHOS_HUMAN_ROLE_ID: human.id },
+    env: {
+      ETHOS_VALIDATOR_ROLE_ID: validator.id,
+      ...(o.envHuman === false ? {} : { ETHOS_HUMAN_ROLE_ID: human.id }),
+    },
   });
   const roles = emu.state.guild(GUILD).ethosRoles!;
   const verified = [...emu.state.guild(GUILD).members.values()]
@@ -105,6 +109,73 @@ Deno.test("sync e2e: a page where no verified member has a score completes (no-s
         assert(!f.has(id, role), `${id} keeps ${role} without a score`);
       }
     }
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("sync e2e: the incremental run re-checks validator and human holders with fresh flags", async () => {
+  const f = await setup();
+  try {
+    const [v, h, plain] = f.verified;
+    // Scores set long before the runs, so the feed of score updates never names these members.
+    const longAgo = Date.now() - 24 * 3_600_000;
+    for (const id of [v, h, plain]) f.emu.state.setScore(id, 1500, longAgo);
+    f.emu.state.setProfile(v, { validator: true, human: false });
+    f.emu.state.setProfile(h, { validator: false, human: true });
+    f.emu.state.setProfile(plain, { validator: false, human: false });
+    await f.bot.trigger({}, "?wait=true");
+    assert(f.has(v, f.roles.validator) && f.has(h, f.roles.human));
+    // The full sync indexed the holders.
+    const indexed = async () => {
+      const ids: string[] = [];
+      for await (const e of f.bot.kv.list({ prefix: ["sync_holders", GUILD] })) {
+        ids.push(String(e.key[2]));
+      }
+      return ids;
+    };
+    const before = await indexed();
+    assert(before.includes(v) && before.includes(h) && !before.includes(plain), String(before));
+
+    // The NFT moves and human verification is revoked: no score changes, nothing in the feed.
+    f.emu.state.setProfile(v, { validator: false });
+    f.emu.state.setProfile(h, { human: false });
+    f.emu.stats.reset();
+    const r = await f.bot.trigger({ mode: "incremental", startIndex: 0 }, "?wait=true");
+    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
+    assert(!f.has(v, f.roles.validator), "validator role removed by the re-check");
+    assert(!f.has(h, f.roles.human), "human role removed by the re-check");
+    assert(f.has(v, f.roles.neutral) && f.has(h, f.roles.neutral), "the tier stays");
+    // Only the holders were read (no member list walk), and they left the index.
+    assertEquals(f.emu.stats.requests["GET /guilds/:guild/members"] ?? 0, 0);
+    const feed = f.emu.stats.ethosCalls["GET /score/updates"] ?? 0;
+    assert(feed >= 1, "the feed was read first");
+    const after = await indexed();
+    assert(!after.includes(v) && !after.includes(h), String(after));
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("sync e2e: the stored setup fills what the environment does not set", async () => {
+  const f = await setup({ envHuman: false });
+  try {
+    // A setup made in Discord names a human role for the environment's guild, which sets none.
+    const extra = f.emu.state.addRole(GUILD, { name: "Human (from /ethos_setup)" });
+    await updateSetup(f.bot.deps, GUILD, { id: "300000000000000001" }, "map", (s) => {
+      s.roles.human = extra.id;
+      s.roles.validator = "799999999999999999"; // the environment's validator role wins
+      return s;
+    });
+    const [h] = f.verified;
+    const longAgo = Date.now() - 24 * 3_600_000;
+    f.emu.state.setScore(h, 1500, longAgo);
+    f.emu.state.setProfile(h, { validator: true, human: true });
+    const r = await f.bot.trigger({}, "?wait=true");
+    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
+    assert(f.has(h, extra.id), "the setup's human role is given");
+    assert(f.has(h, f.roles.validator), "the environment's validator role is given");
+    assert(!f.has(h, f.roles.human), "the environment sets no human role here");
   } finally {
     await f.close();
   }

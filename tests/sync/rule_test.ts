@@ -290,3 +290,14 @@ Deno.test("rule: a default profile holds no managed role unless those count", ()
   assertEquals(sorted(targetRoles({ roles: [V, BV] }, "error", rich)), "skip:score_unavailable");
   assertEquals(sorted(targetRoles({ roles: [V, BV] }, null, rich)), []);
 });
+
+Deno.test("rule: verified 'none' makes every member with an Ethos profile eligible", () => {
+  const open: SyncRules = { ...rich, verifiedRoleId: null };
+  assertEquals(
+    sorted(targetRoles({ roles: [] }, { score: 1500, validator: false, human: false }, open)),
+    [BASE, P].sort(),
+  );
+  assertEquals(sorted(targetRoles({ roles: [BASE, P] }, null, open)), [], "no profile: none");
+  assertEquals(sorted(targetRoles({ roles: [] }, 1500, { ...open })), [BASE, P].sort());
+  assertEquals(sorted(targetRoles({ roles: [], bot: true }, 1500, open)), "skip:bot");
+});
