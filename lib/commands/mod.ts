@@ -12,6 +12,7 @@ import { backup } from "./backup.ts";
 import { audit } from "./audit.ts";
 import { statusLink } from "./status_link.ts";
 import { ethos, ethosProfileMenu, ethosx } from "./ethos_profile.ts";
+import { ethosSetup } from "./ethos_setup.ts";
 
 export const commands: Command[] = [
   ethos,
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   ethosProfileMenu,
   help,
   config,
+  ethosSetup,
   ethosSyncStatus,
   ethosSync,
   ethosSyncStop,

@@ -18,6 +18,7 @@ import type {
   RESTGetAPIGuildMembersResult,
   RESTPatchAPIChannelJSONBody,
   RESTPatchAPIGuildRoleJSONBody,
+  RESTPatchAPIGuildRolePositionsJSONBody,
   RESTPatchAPIInteractionOriginalResponseJSONBody,
   RESTPostAPIGuildChannelJSONBody,
   RESTPostAPIGuildRoleJSONBody,
@@ -148,6 +149,21 @@ export function createRole(
   opts: CallOptions = {},
 ): Promise<APIRole> {
   return rest.post<APIRole>(`/guilds/${seg(guildId)}/roles`, { ...opts, body, reason });
+}
+
+/** Moves roles (Modify Guild Role Positions); answers the guild's roles. */
+export function reorderRoles(
+  rest: RestClient,
+  guildId: string,
+  positions: RESTPatchAPIGuildRolePositionsJSONBody,
+  reason: string,
+  opts: CallOptions = {},
+): Promise<APIRole[]> {
+  return rest.patch<APIRole[]>(`/guilds/${seg(guildId)}/roles`, {
+    ...opts,
+    body: positions,
+    reason,
+  });
 }
 
 export function modifyRole(
