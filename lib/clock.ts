@@ -4,6 +4,11 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`; rejects with the signal's reason when aborted first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fn` after `ms` unless the returned function is called first: a deadline on the hot path
+   * without the AbortController and abort event a cancellable `sleep` costs.
+   */
+  after(ms: number, fn: () => void): () => void;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -22,7 +27,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export const systemClock: Clock = { now: () => Date.now(), sleep };
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep,
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 /**
  * A clock tests move by hand; sleeps resolve as time passes them, earliest wake time first (ties
@@ -57,6 +69,13 @@ export class ManualClock implements Clock {
       this.#sleepers.push(entry);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
+  }
+  after(ms: number, fn: () => void): () => void {
+    const entry = { at: this.#now + Math.max(ms, 0), seq: this.#seq++, resolve: fn };
+    this.#sleepers.push(entry);
+    return () => {
+      this.#sleepers = this.#sleepers.filter((s) => s !== entry);
+    };
   }
   /** Moves time forward and wakes every sleeper whose time has come, in wake-time order. */
   advance(ms: number): void {

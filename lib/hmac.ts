@@ -40,6 +40,18 @@ function constantTimeEqual(a: string, b: string): boolean {
 }
 
 const encoder = new TextEncoder();
+const ASCII = new Uint8Array(256);
+
+/** UTF-8 of `data`; short ASCII (every custom ID) is copied into a reused buffer, with no op call. */
+function utf8(data: string): Uint8Array {
+  if (data.length > ASCII.length) return encoder.encode(data);
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    if (c > 0x7f) return encoder.encode(data);
+    ASCII[i] = c;
+  }
+  return ASCII.subarray(0, data.length);
+}
 
 /**
  * Signs with `key`; verifies against `key` and, during a rotation, `previous` too (never signs
@@ -48,7 +60,7 @@ const encoder = new TextEncoder();
 export function createHmac(key: Uint8Array, previous?: Uint8Array): Hmac {
   const macs = [key, ...(previous ? [previous] : [])].map(hmacSha256);
   const signWith = (mac: (m: Uint8Array) => Uint8Array, data: string, bytes = 32) =>
-    base64url(mac(encoder.encode(data)).subarray(0, bytes));
+    base64url(mac(utf8(data)).subarray(0, bytes));
   return {
     sign: (data, bytes) => Promise.resolve(signWith(macs[0], data, bytes)),
     verify: (data, signature, bytes) => {

@@ -32,25 +32,22 @@ export function createHandler(app: App): (req: Request) => Promise<Response> {
     .on("GET", "/sync-status", syncStatusRoute(app))
     .on("POST", "/stop-sync", stopSyncRoute(app));
   registerBackupRoutes(router, app);
+  // The per-request debug line (and the clock read and URL parse it needs) only when it is kept.
+  const debug = app.deps.config.logLevel === "debug";
+  const path = (req: Request) => new URL(req.url).pathname;
   return async (req) => {
-    const start = performance.now();
-    // The path for log lines only: skip parsing the URL when debug lines are filtered out.
-    const path = () => new URL(req.url).pathname;
+    const start = debug ? performance.now() : 0;
     let res: Response;
     try {
       res = await router.handle(req);
     } catch (error) {
-      app.deps.log.error("route failed", {
-        method: req.method,
-        path: path(),
-        error,
-      });
+      app.deps.log.error("route failed", { method: req.method, path: path(req), error });
       res = httpError(500, "internal error");
     }
-    if (app.deps.config.logLevel === "debug") {
+    if (debug) {
       app.deps.log.debug("request", {
         method: req.method,
-        path: path(),
+        path: path(req),
         status: res.status,
         ms: Math.round(performance.now() - start),
       });

@@ -146,3 +146,24 @@ Deno.test("ManualClock sleep that woke ignores a later abort", async () => {
   await flush();
   assertEquals(clock.pending, 0);
 });
+
+Deno.test("after: fires once its time has come unless cancelled first", async () => {
+  const clock = new ManualClock(0);
+  const fired: string[] = [];
+  clock.after(10, () => fired.push("a"));
+  const cancelB = clock.after(10, () => fired.push("b"));
+  assertEquals(clock.pending, 2);
+  cancelB();
+  assertEquals(clock.pending, 1);
+  clock.advance(9);
+  assertEquals(fired, []);
+  clock.advance(1);
+  assertEquals(fired, ["a"]);
+  assertEquals(clock.pending, 0);
+  const real: string[] = [];
+  const cancel = systemClock.after(1, () => real.push("cancelled"));
+  cancel();
+  systemClock.after(1, () => real.push("fired"));
+  await new Promise((r) => setTimeout(r, 20));
+  assertEquals(real, ["fired"]);
+});

@@ -1,7 +1,11 @@
 /**
  * Ed25519 verification of Discord's interaction requests with WebCrypto (~0.06 ms a call here,
- * against ~10 ms for tweetnacl). The public key is imported once at start-up.
+ * against ~10 ms for tweetnacl), the public key imported once at start-up. (node:crypto's
+ * synchronous verify costs less process CPU in Deno, ~25 against ~45 µs, but all of it on the
+ * isolate's own thread, where WebCrypto leaves ~12 µs: the project verifies with WebCrypto.)
+ * Everything around the verify call is kept to a few microseconds.
  */
+
 const MAX_SKEW_S = 5 * 60;
 
 export type VerifyFailure =
@@ -23,10 +27,21 @@ export interface Verifier {
   ): Promise<VerifyResult>;
 }
 
+// Nibble value of each character code, -1 for anything that is not a hex digit.
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[65 + i] = NIBBLE[97 + i] = 10 + i;
+
 export function hexToBytes(hex: string): Uint8Array<ArrayBuffer> | null {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  if (hex.length % 2 !== 0) return null;
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    // A code of 128 or more reads past the table (undefined) and fails the check like any other.
+    const hi = NIBBLE[hex.charCodeAt(2 * i)];
+    const lo = NIBBLE[hex.charCodeAt(2 * i + 1)];
+    if (!(hi >= 0 && lo >= 0)) return null;
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 
@@ -36,26 +51,30 @@ export function importPublicKey(publicKeyHex: string): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
 }
 
-const encoder = new TextEncoder();
+const TIMESTAMP = /^\d{1,12}$/;
 
 export async function createVerifier(publicKeyHex: string): Promise<Verifier> {
   const key = await importPublicKey(publicKeyHex);
   return {
     async verify(signatureHex, timestamp, body, nowMs) {
-      if (!signatureHex) return { ok: false, reason: "missing signature" };
+      const fail = (reason: VerifyFailure) => Promise.resolve({ ok: false as const, reason });
+      if (!signatureHex) return fail("missing signature");
       const signature = signatureHex.length === 128 ? hexToBytes(signatureHex) : null;
-      if (!signature) return { ok: false, reason: "malformed signature" };
-      if (!timestamp) return { ok: false, reason: "missing timestamp" };
-      if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed timestamp" };
-      if (Math.abs(nowMs / 1000 - Number(timestamp)) > MAX_SKEW_S) {
-        return { ok: false, reason: "stale timestamp" };
+      if (!signature) return fail("malformed signature");
+      if (!timestamp) return fail("missing timestamp");
+      if (!TIMESTAMP.test(timestamp)) return fail("malformed timestamp");
+      if (Math.abs(nowMs / 1000 - Number(timestamp)) > MAX_SKEW_S) return fail("stale timestamp");
+      // The signed message is the timestamp's digits followed by the body.
+      const message = new Uint8Array(timestamp.length + body.length);
+      for (let i = 0; i < timestamp.length; i++) message[i] = timestamp.charCodeAt(i);
+      message.set(body, timestamp.length);
+      let valid = false;
+      try {
+        valid = await crypto.subtle.verify("Ed25519", key, signature, message);
+      } catch {
+        // A signature the library cannot even parse is simply a bad one (never a 5xx).
       }
-      const ts = encoder.encode(timestamp);
-      const message = new Uint8Array(ts.length + body.length);
-      message.set(ts, 0);
-      message.set(body, ts.length);
-      const valid = await crypto.subtle.verify("Ed25519", key, signature, message);
-      return valid ? { ok: true } : { ok: false, reason: "bad signature" };
+      return valid ? { ok: true } : fail("bad signature");
     },
   };
 }

@@ -9,6 +9,15 @@ export class PayloadTooLarge extends Error {
 export async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLarge(limit);
+  // With a Content-Length and no Transfer-Encoding the server frames the body at that length, so
+  // one whole read is bounded. It takes the body in one op, without the ReadableStream that
+  // touching `req.body` builds and the chunk loop below reads (about 4 µs a request).
+  if (Number.isFinite(declared) && !req.headers.has("transfer-encoding")) {
+    const bytes = await req.bytes();
+    // A Request built in-process is not framed by a server: its header may understate the body.
+    if (bytes.length > limit) throw new PayloadTooLarge(limit);
+    return bytes;
+  }
   if (!req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;

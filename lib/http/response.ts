@@ -1,8 +1,11 @@
 /** Small response shapers shared by the routes. */
-export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+const JSON_TYPE = { "content-type": "application/json; charset=utf-8" };
+
+export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    // The common case (no extra headers) builds no per-response header object.
+    headers: headers ? { ...JSON_TYPE, ...headers } : JSON_TYPE,
   });
 }
 

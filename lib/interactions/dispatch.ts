@@ -90,9 +90,6 @@ function languageOfInteraction(interaction: APIInteraction): Language {
 }
 
 const DEFAULT_DEADLINE_MS = 2_500;
-// A preallocated abort reason: abort() without one builds a DOMException with a stack trace on
-// every interaction.
-const HANDLER_DONE = Symbol("handler done");
 const CUSTOM_ID_TTL_MS = 15 * 60_000;
 
 export async function dispatch(
@@ -243,13 +240,13 @@ async function withDeadline(
   run: () => Promise<APIInteractionResponse>,
 ): Promise<APIInteractionResponse> {
   const work = run().catch((error) => failure(app, interaction, error, trace.language, trace));
-  const timer = new AbortController();
   const late = Symbol("late");
-  const first = await Promise.race([
-    work,
-    app.deps.clock.sleep(app.deadlineMs ?? DEFAULT_DEADLINE_MS, timer.signal)
-      .then(() => late, () => work),
-  ]).finally(() => timer.abort(HANDLER_DONE));
+  let cancel = () => {};
+  const deadline = new Promise<typeof late>((resolve) => {
+    cancel = app.deps.clock.after(app.deadlineMs ?? DEFAULT_DEADLINE_MS, () => resolve(late));
+  });
+  const first = await Promise.race([work, deadline]);
+  cancel();
   if (first !== late) return first as APIInteractionResponse;
   app.deps.log.warn("handler exceeded the response deadline; deferring", {
     interaction: interaction.id,

@@ -33,6 +33,8 @@ export type GateResult =
   | { kind: "duplicate"; response?: APIInteractionResponse }
   | { kind: "refused"; message: string };
 
+const ADMITTED: GateResult = { kind: "admitted" };
+
 const absent = (key: Deno.KvKey): Deno.KvEntryMaybe<unknown> => ({
   key,
   value: null,
@@ -40,6 +42,8 @@ const absent = (key: Deno.KvKey): Deno.KvEntryMaybe<unknown> => ({
 });
 
 export async function admit(kv: Deno.Kv, req: GateRequest): Promise<GateResult> {
+  // A read-only command without a cooldown or allow-list (/help): nothing to read or write.
+  if (!req.claim && !req.allowList && !req.cooldown) return ADMITTED;
   const idemKey = req.claim ? keys.idempotency(req.userId, req.interactionId) : undefined;
   const allowKey = req.allowList && keys.commandRoles(req.allowList.guildId, req.allowList.command);
   const coolKey = req.cooldown && keys.cooldown(req.cooldown.userId, req.cooldown.command);

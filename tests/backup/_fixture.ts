@@ -131,6 +131,7 @@ export function offsetClock(offsetMs: number): Clock & { shift(ms: number): void
   return {
     now: () => Date.now() + offset,
     sleep: systemClock.sleep,
+    after: systemClock.after,
     shift: (ms) => void (offset += ms),
   };
 }

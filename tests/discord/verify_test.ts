@@ -60,3 +60,36 @@ Deno.test("verify: a public key that is not 32 bytes of hex is refused at start-
   assertEquals(hexToBytes("abc"), null);
   assertEquals(Array.from(hexToBytes("00ff")!), [0, 255]);
 });
+
+Deno.test("verify: refuses malleated and degenerate signatures, accepts upper-case hex", async () => {
+  const pair = nacl.sign.keyPair();
+  const verifier = await createVerifier(hex(pair.publicKey));
+  const now = 1_800_000_000_000;
+  const ts = String(now / 1000);
+  const body = enc.encode('{"type":1}');
+  const sig = nacl.sign.detached(enc.encode(ts + '{"type":1}'), pair.secretKey);
+  assertEquals(await verifier.verify(hex(sig).toUpperCase(), ts, body, now), { ok: true });
+  // S + L (the group order) verifies under a lax check; a strict verifier must refuse it.
+  const L = hexToBytes("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")!;
+  const malleated = sig.slice();
+  let carry = 0;
+  for (let i = 0; i < 32; i++) {
+    const sum = malleated[32 + i] + L[i] + carry;
+    malleated[32 + i] = sum & 0xff;
+    carry = sum >> 8;
+  }
+  assert(nacl.sign.detached.verify(enc.encode(ts + '{"type":1}'), malleated, pair.publicKey));
+  const bad = { ok: false, reason: "bad signature" } as const;
+  assertEquals(await verifier.verify(hex(malleated), ts, body, now), bad);
+  assertEquals(await verifier.verify("0".repeat(128), ts, body, now), bad);
+  assertEquals(await verifier.verify("f".repeat(128), ts, body, now), bad);
+  // Not hex, including characters beyond ASCII, is malformed rather than a failed check.
+  assertEquals(await verifier.verify("é".repeat(128), ts, body, now), {
+    ok: false,
+    reason: "malformed signature",
+  });
+  // Another key's valid signature.
+  const other = nacl.sign.keyPair();
+  const foreign = hex(nacl.sign.detached(enc.encode(ts + '{"type":1}'), other.secretKey));
+  assertEquals(await verifier.verify(foreign, ts, body, now), bad);
+});
