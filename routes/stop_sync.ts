@@ -9,12 +9,16 @@ import type { Handler } from "../lib/http/router.ts";
 import { stopSync, syncGuildId } from "../lib/sync/service.ts";
 
 export function stopSyncRoute(app: App): Handler {
-  return async (req) => {
+  return async (req, { url }) => {
     const denied = requireBearer(req, app.deps.config.syncAuthToken);
     if (denied) return denied;
     await req.body?.cancel();
-    const guildId = syncGuildId(app.deps);
-    if (!guildId) return httpError(400, "DISCORD_GUILD_ID is not set on the server");
+    const requested = url.searchParams.get("guild");
+    if (requested !== null && !/^\d{17,20}$/.test(requested)) {
+      return httpError(400, "guild must be a Discord id");
+    }
+    const guildId = requested ?? syncGuildId(app.deps);
+    if (!guildId) return httpError(400, "no guild: pass ?guild=<id> or set DISCORD_GUILD_ID");
     const result = await stopSync(app.deps, guildId, "http");
     if (result.status === "noop") {
       return json({

@@ -1,7 +1,8 @@
 /**
  * POST /trigger-sync (bearer token): starts a role sync chunk, or continues the unfinished run.
- * Body `{startIndex?, chunkSize?, dryRun?}` (plus `{runId, chunk}` on self-chained
- * continuations). 202 with the run id, chunk and status URL; `?wait=true` holds the request until
+ * Body `{guildId?, startIndex?, chunkSize?, dryRun?, mode?}` (guildId defaults to
+ * DISCORD_GUILD_ID; self-chained continuations send `{runId, chunk}` and find their guild by the
+ * run). 202 with the run id, chunk and status URL; `?wait=true` holds the request until
  * the chunk ends and returns its result. 409 with the current status while a chunk runs.
  */
 import { z } from "zod";
@@ -15,10 +16,12 @@ import {
   SyncConfigError,
   SyncDisabledError,
   syncGuildId,
+  syncRunGuild,
   triggerSync,
 } from "../lib/sync/service.ts";
 
 const bodySchema = z.object({
+  guildId: z.string().regex(/^\d{17,20}$/, "must be a Discord id").optional(),
   startIndex: z.number().int().min(0).max(100_000_000).optional(),
   chunkSize: z.number().int().min(1).max(1_000_000).optional(),
   dryRun: z.boolean().optional(),
@@ -39,14 +42,17 @@ export function triggerSyncRoute(app: App): Handler {
         issues: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`),
       });
     }
-    const guildId = syncGuildId(app.deps);
-    if (!guildId) return httpError(400, "DISCORD_GUILD_ID is not set on the server");
+    const { guildId: requested, ...input } = parsed.data;
+    const guildId = input.runId
+      ? await syncRunGuild(app.deps, input.runId) ?? requested ?? syncGuildId(app.deps)
+      : requested ?? syncGuildId(app.deps);
+    if (!guildId) return httpError(400, "no guild: send guildId or set DISCORD_GUILD_ID");
     const wait = url.searchParams.get("wait") === "true";
     let result;
     try {
       result = await triggerSync(app.deps, guildId, {
-        ...parsed.data,
-        source: parsed.data.runId ? "continue" : "http",
+        ...input,
+        source: input.runId ? "continue" : "http",
       });
     } catch (error) {
       if (error instanceof SyncConfigError) return httpError(400, error.message);

@@ -194,10 +194,9 @@ async function statusMessage(
   return { embeds: [statusEmbed(p, language, note)], components: [buttons] };
 }
 
+/** The guild a sync command is about: the one it runs in (each server syncs its own). */
 function guildOf(ctx: InteractionContext): string | null {
-  const configured = ctx.deps.config.discord.guildId;
-  if (configured && ctx.guildId && ctx.guildId !== configured) return null;
-  return syncGuildId(ctx.deps, ctx.guildId) ?? null;
+  return ctx.guildId ?? syncGuildId(ctx.deps) ?? null;
 }
 
 export const ethosSyncStatus = defineCommand({

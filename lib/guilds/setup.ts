@@ -182,3 +182,25 @@ export function effectiveSetup(
     configured: tiers.length > 0 && (verifiedRoleId !== null || verifiedNone),
   };
 }
+
+/** Every stored setup, by guild. */
+export async function listSetups(kv: Deno.Kv): Promise<Map<string, GuildSetup>> {
+  const out = new Map<string, GuildSetup>();
+  for await (const e of kv.list({ prefix: ["guild_setup"] })) {
+    const parsed = guildSetupSchema.safeParse(e.value);
+    if (parsed.success && typeof e.key[1] === "string") out.set(e.key[1], parsed.data);
+  }
+  return out;
+}
+
+/**
+ * The guilds the bot syncs: the environment's guild and every guild with a stored setup, as
+ * effective setups; inactive ones (the bot was removed) are left out.
+ */
+export async function configuredGuilds(config: Config, kv: Deno.Kv): Promise<EffectiveSetup[]> {
+  const stored = await listSetups(kv);
+  const ids = new Set(stored.keys());
+  if (config.discord.guildId) ids.add(config.discord.guildId);
+  return [...ids].sort().map((id) => effectiveSetup(config, id, stored.get(id) ?? null))
+    .filter((s) => s.active);
+}

@@ -3,6 +3,8 @@
  * trigger, status, stop, the daily full run, the hourly incremental run and the watchdog.
  * Everything takes AppDeps; the Ethos client and score cache are built once per deps object.
  */
+import { configuredGuilds, type Schedule } from "../guilds/setup.ts";
+import { listRuns } from "../jobs/store.ts";
 import { ethosClientFor } from "../ethos/service.ts";
 import type { AppDeps } from "../deps.ts";
 import { isEnabled } from "../ops/flags.ts";
@@ -181,53 +183,101 @@ export async function stopSync(deps: AppDeps, guildId: string, by: string): Prom
 /** Starts a chunk and waits for it (cron, tests); null when it did not start. */
 async function runScheduled(
   deps: AppDeps,
+  guildId: string,
   req: TriggerInput,
 ): Promise<ChunkResult | StartResult | null> {
-  const guildId = deps.config.discord.guildId;
-  if (!guildId) return null;
   try {
     const r = await triggerSync(deps, guildId, req);
     if (r.status !== "started") {
-      deps.log.info("sync: scheduled run not started", { reason: r.reason, mode: req.mode });
+      deps.log.info("sync: scheduled run not started", {
+        guild: guildId,
+        reason: r.reason,
+        mode: req.mode,
+      });
       return r;
     }
     return await r.done;
   } catch (error) {
     if (error instanceof SyncConfigError || error instanceof SyncDisabledError) {
-      deps.log.info("sync: scheduled run skipped", { reason: error.message });
+      deps.log.info("sync: scheduled run skipped", { guild: guildId, reason: error.message });
       return null;
     }
     throw error;
   }
 }
 
-/** The daily full run (02:00 UTC), chained chunk after chunk. */
-export async function dailySync(deps: AppDeps): Promise<unknown> {
-  if (deps.config.sync.disableDaily) return null;
-  const guildId = deps.config.discord.guildId;
-  const current = guildId ? await syncStatus(deps, guildId) : null;
-  // Continue an unfinished full run; an unfinished incremental one is superseded.
+/** Runs `run` for every configured guild whose schedule is one of `schedules`, side by side. */
+async function forGuilds(
+  deps: AppDeps,
+  schedules: Schedule[],
+  run: (guildId: string) => Promise<unknown>,
+): Promise<Record<string, unknown>> {
+  const guilds = (await configuredGuilds(deps.config, deps.kv))
+    .filter((g) => g.configured && schedules.includes(g.schedule));
+  const results = await Promise.allSettled(guilds.map((g) => run(g.guildId)));
+  const out: Record<string, unknown> = {};
+  results.forEach((r, i) => {
+    const guild = guilds[i].guildId;
+    if (r.status === "fulfilled") out[guild] = r.value;
+    else {
+      deps.log.error("sync: scheduled run failed", { guild, error: r.reason });
+      out[guild] = { error: String(r.reason) };
+    }
+  });
+  return out;
+}
+
+function fullRun(deps: AppDeps, current: JobProgress | null): TriggerInput {
+  // Continue an unfinished full run; an unfinished incremental or dry one is superseded.
   const replace = current?.mode === "incremental" || current?.dryRun === true;
-  return await runScheduled(deps, {
+  return {
     source: "cron",
     mode: "full",
     dryRun: false,
     ...(replace ? { startIndex: 0 } : {}),
     chunkSize: Math.max(deps.config.sync.chunkSize, SCHEDULED_CHUNK_SIZE),
     autoContinue: true,
-  });
+  };
 }
 
-/** The hourly incremental run: only members whose Ethos score changed. */
+/** The daily full run (02:00 UTC) of every guild on the daily schedule, chained chunk after chunk. */
+export async function dailySync(deps: AppDeps): Promise<unknown> {
+  if (deps.config.sync.disableDaily) return null;
+  return await forGuilds(
+    deps,
+    ["daily"],
+    async (guildId) =>
+      await runScheduled(deps, guildId, fullRun(deps, await syncStatus(deps, guildId))),
+  );
+}
+
+/**
+ * Hourly: a full run for guilds on the hourly schedule; for guilds on the daily one, an
+ * incremental run of the members whose Ethos score changed and the validator and human holders.
+ */
 export async function incrementalSync(deps: AppDeps): Promise<unknown> {
-  return await runScheduled(deps, {
-    source: "cron",
-    mode: "incremental",
-    onlyIfIdle: true,
-    startIndex: 0,
-    chunkSize: Math.max(deps.config.sync.chunkSize, SCHEDULED_CHUNK_SIZE),
-    autoContinue: true,
-  });
+  const hourly = forGuilds(
+    deps,
+    ["hourly"],
+    async (guildId) =>
+      await runScheduled(deps, guildId, fullRun(deps, await syncStatus(deps, guildId))),
+  );
+  const daily = forGuilds(deps, ["daily"], (guildId) =>
+    runScheduled(deps, guildId, {
+      source: "cron",
+      mode: "incremental",
+      onlyIfIdle: true,
+      startIndex: 0,
+      chunkSize: Math.max(deps.config.sync.chunkSize, SCHEDULED_CHUNK_SIZE),
+      autoContinue: true,
+    }));
+  const [full, incremental] = await Promise.all([hourly, daily]);
+  return { ...incremental, ...full };
+}
+
+/** The guild of a sync run, found by its id (continuations carry the run id only). */
+export async function syncRunGuild(deps: AppDeps, runId: string): Promise<string | undefined> {
+  return (await listRuns(deps.kv, SYNC_KIND)).find((r) => r.runId === runId)?.key;
 }
 
 /** Resumes runs whose chunk died (or whose continuation got lost). */

@@ -1,0 +1,140 @@
+/**
+ * Several guilds from one deployment: a second guild configured through its stored setup (no
+ * environment) syncs through POST /trigger-sync {guildId}, reports through ?guild=, continues its
+ * chunks to the right guild, is synced by the scheduled runs next to the environment's guild, and
+ * /ethos_sync in a guild syncs that guild.
+ */
+import { PermissionFlagsBits } from "discord-api-types/v10";
+import { assert, assertEquals } from "../_assert.ts";
+import { startEmulator } from "../emulator/server.ts";
+import { GUILD, outOfSync, startBot } from "./sync_helpers.ts";
+import { pollUntil } from "../_bot.ts";
+import { updateSetup } from "../../lib/guilds/setup.ts";
+import { dailySync } from "../../lib/sync/service.ts";
+import { commandInteraction } from "../_harness.ts";
+
+const SECOND = "200000000000000002";
+
+async function twoGuilds(env: Record<string, string> = {}) {
+  const emu = await startEmulator({
+    uniformRate: 300,
+    guilds: [{ members: 60 }, { id: SECOND, members: 120 }],
+  });
+  const bot = await startBot(emu, { env: { SYNC_CHUNK_SIZE: "1000", ...env } });
+  // The second guild is set up from Discord: its own roles, nothing from the environment.
+  const r = emu.state.guild(SECOND).ethosRoles!;
+  await updateSetup(bot.deps, SECOND, { id: "300000000000000001" }, "map", (s) => ({
+    ...s,
+    roles: {
+      ...s.roles,
+      exemplary: r.exemplary,
+      reputable: r.reputable,
+      neutral: r.neutral,
+      questionable: r.questionable,
+      untrusted: r.untrusted,
+      profile: r.profile,
+      verified: r.verified,
+    },
+  }));
+  return {
+    emu,
+    bot,
+    async close() {
+      await bot.close();
+      await emu.close();
+    },
+  };
+}
+
+Deno.test("guilds e2e: a guild set up in Discord syncs by its own setup, status and stop by ?guild=", async () => {
+  const f = await twoGuilds();
+  try {
+    assert(outOfSync(f.emu, SECOND).length > 0);
+    const before = outOfSync(f.emu, GUILD).length;
+    const r = await f.bot.trigger({ guildId: SECOND }, "?wait=true");
+    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
+    assertEquals(outOfSync(f.emu, SECOND), []);
+    assertEquals(outOfSync(f.emu, GUILD).length, before, "the other guild is untouched");
+    const status = await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json();
+    assertEquals([status.guildId, status.state], [SECOND, "completed"]);
+    const bad = await f.bot.request("GET", "/sync-status?guild=abc");
+    assertEquals(bad.status, 400);
+    await bad.body?.cancel();
+    // A guild with no setup at all: a clear 400.
+    const none = await f.bot.request("POST", "/trigger-sync", { guildId: "200000000000000009" });
+    assertEquals(none.status, 400);
+    assert((await none.json()).error.includes("/ethos_setup"));
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("guilds e2e: chained chunks of another guild continue that guild", async () => {
+  const f = await twoGuilds({ SYNC_CHUNK_SIZE: "30", AUTO_CONTINUE_CHUNKS: "true" });
+  try {
+    const r = await f.bot.request("POST", "/trigger-sync", { guildId: SECOND });
+    assertEquals(r.status, 202);
+    await r.body?.cancel();
+    const done = await pollUntil(
+      async () => await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json(),
+      (s) => s.state === "completed" || s.state === "failed",
+      30_000,
+      50,
+      (last) => new Error(`not done: ${JSON.stringify(last)}`),
+    );
+    assertEquals(done.state, "completed", JSON.stringify(done));
+    assert(done.chunk >= 4, `chunks ${done.chunk}`);
+    assertEquals(outOfSync(f.emu, SECOND), []);
+    const first = await (await f.bot.request("GET", `/sync-status?guild=${GUILD}`)).json();
+    assertEquals(first.state, "idle", "no run was started in the environment's guild");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("guilds e2e: the scheduled run syncs every configured guild; /ethos_sync syncs its own", async () => {
+  const f = await twoGuilds();
+  try {
+    await dailySync(f.bot.deps);
+    await f.bot.settle();
+    assertEquals(outOfSync(f.emu, GUILD), []);
+    assertEquals(outOfSync(f.emu, SECOND), []);
+    // A guild whose schedule is off is left to its admins.
+    await updateSetup(
+      f.bot.deps,
+      SECOND,
+      { id: "1" },
+      "schedule",
+      (s) => ({ ...s, schedule: "off" }),
+    );
+    const member = [...f.emu.state.guild(SECOND).members.values()].find((m) =>
+      !m.bot && m.roles.includes(f.emu.state.guild(SECOND).ethosRoles!.verified) &&
+      f.emu.state.score(m.id) !== undefined
+    )!;
+    f.emu.state.setScore(member.id, f.emu.state.score(member.id)! > 1500 ? 100 : 2700);
+    await f.bot.deps.kv.delete(["cache", "ethos_score", member.id]);
+    await dailySync(f.bot.deps);
+    await f.bot.settle();
+    assertEquals(outOfSync(f.emu, SECOND).length, 1);
+    const cronRun =
+      (await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json()).runId;
+    // /ethos_sync in that guild syncs that guild.
+    const answer = await f.bot.interact(
+      commandInteraction("ethos_sync", [], {
+        guildId: SECOND,
+        permissions: PermissionFlagsBits.ManageRoles,
+      }) as unknown as { id: string; token: string },
+    );
+    assert(answer.type === 5 || answer.type === 4, JSON.stringify(answer));
+    await pollUntil(
+      async () => await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json(),
+      (s) => s.state === "completed" && s.runId !== cronRun,
+      30_000,
+      50,
+      (last) => new Error(`not done: ${JSON.stringify(last)}`),
+    );
+    assertEquals(outOfSync(f.emu, SECOND), []);
+  } finally {
+    await f.close();
+  }
+});
