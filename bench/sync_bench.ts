@@ -547,6 +547,7 @@ for (const c of cases) {
         Object.keys(r.rateLimitedRoutes).length ? ` ${JSON.stringify(r.rateLimitedRoutes)}` : ""
       }`,
       `  Ethos calls ${JSON.stringify(r.ethosCalls)}`,
+      `  Ethos calls per 1,000 members: ${ethosPerThousand(r)} (target <= 4 bulk + confirmations)`,
       `  KV ops per member ${r.kvOpsPerMember}: the sync's own ${r.syncKvOpsPerMember}, the REST ` +
       `client's shared bucket state ${Math.round((r.restSharedKvOps / r.members) * 1000) / 1000} ` +
       JSON.stringify(r.kvOps),
@@ -556,3 +557,12 @@ for (const c of cases) {
   );
 }
 console.log(JSON.stringify({ bench: "sync", results }));
+
+/** Bulk calls (scores, profile flags) and single confirmations per 1,000 members. */
+function ethosPerThousand(r: { ethosCalls: Record<string, number>; members: number }): string {
+  const per = (n: number) => Math.round((n / r.members) * 1000 * 10) / 10;
+  const bulk = (r.ethosCalls["POST /score/userkeys"] ?? 0) +
+    (r.ethosCalls["POST /users/by/discord"] ?? 0);
+  const single = r.ethosCalls["GET /score/userkey"] ?? 0;
+  return `${per(bulk)} bulk + ${per(single)} single`;
+}
