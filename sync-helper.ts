@@ -22,6 +22,8 @@
  *                      0 starts a new run, another number skips that many members
  *   --dry-run          report what would change, change nothing
  *   --json             status: print the raw JSON
+ *   --guild ID         the guild (default: the bot's DISCORD_GUILD_ID)
+ *   --all              complete: every configured guild, side by side
  *
  * Exit status: 0 on success (for `complete`: only when the run completed), 1 when the run
  * failed or stopped or the bot refused, 2 on a usage error.
@@ -56,6 +58,8 @@ Options:
   --start-index N    members already processed (0: new run)
   --dry-run          report what would change, change nothing
   --json             status: print the raw JSON
+  --guild ID         the guild to act on (default: the bot's DISCORD_GUILD_ID)
+  --all              complete: every configured guild to the end, a progress line each
   --poll-ms N        complete: status poll interval (default 2000)
 
 Examples:
@@ -72,6 +76,8 @@ export interface Options {
   dryRun: boolean;
   json: boolean;
   pollMs: number;
+  guild?: string;
+  all: boolean;
 }
 
 export class UsageError extends Error {}
@@ -83,6 +89,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     dryRun: false,
     json: false,
     pollMs: 2000,
+    all: false,
   };
   const int = (name: string, v: string | undefined) => {
     if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${name} needs a whole number`);
@@ -128,6 +135,13 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       case "--json":
         o.json = true;
         break;
+      case "--guild":
+        o.guild = value();
+        if (!/^\d{17,20}$/.test(o.guild)) throw new UsageError("--guild needs a Discord id");
+        break;
+      case "--all":
+        o.all = true;
+        break;
       case "--help":
         o.command = "help";
         break;
@@ -138,6 +152,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (!/^https?:\/\/\S+$/.test(o.url)) {
     throw new UsageError(`--url must be an http(s) URL: ${o.url}`);
   }
+  if (o.all && o.guild) throw new UsageError("--all and --guild do not go together");
+  if (o.all && o.command !== "complete") throw new UsageError("--all goes with complete");
   o.url = o.url.replace(/\/+$/, "");
   return o;
 }
@@ -255,8 +271,8 @@ function describe(p: Status): string {
   return lines.join("\n");
 }
 
-async function status(a: Api): Promise<Status> {
-  const r = await a.call("GET", "/sync-status");
+async function status(a: Api, guild?: string): Promise<Status> {
+  const r = await a.call("GET", guild ? `/sync-status?guild=${guild}` : "/sync-status");
   if (r.status !== 200) throw new CliError(`status answered ${r.status}: ${r.body.error ?? ""}`);
   return r.body as unknown as Status;
 }
@@ -270,10 +286,11 @@ async function trigger(
   a: Api,
   body: Record<string, unknown>,
   out: Out,
+  guild?: string,
 ): Promise<
   { started: boolean; conflict: boolean; status?: Status; runId?: string; reason?: string }
 > {
-  const r = await a.call("POST", "/trigger-sync", body);
+  const r = await a.call("POST", "/trigger-sync", guild ? { guildId: guild, ...body } : body);
   if (r.status === 202) {
     out.log(`started chunk ${r.body.chunk} of run ${r.body.runId}`);
     return {
@@ -304,7 +321,7 @@ async function complete(
   write: (s: string) => void,
 ): Promise<number> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  let st = await status(a);
+  let st = await status(a, o.guild);
   const unfinished = ["running", "stopping", "waiting", "stopped", "failed"].includes(st.state);
   let runId: string | null = null;
   if (unfinished && o.startIndex === undefined && !o.dryRun) {
@@ -317,24 +334,34 @@ async function complete(
           isStale(st) ? " (its chunk died)" : ""
         }`,
       );
-      const t = await trigger(a, {
-        runId,
-        chunk: st.chunk + 1,
-        ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
-      }, out);
+      const t = await trigger(
+        a,
+        {
+          runId,
+          chunk: st.chunk + 1,
+          ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
+        },
+        out,
+        o.guild,
+      );
       if (t.conflict) out.log("a chunk is already running; following it");
     }
   } else {
-    const t = await trigger(a, {
-      ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
-      // A dry run is always a fresh walk (it never continues a run that writes).
-      ...(o.startIndex !== undefined
-        ? { startIndex: o.startIndex }
-        : o.dryRun
-        ? { startIndex: 0 }
-        : {}),
-      ...(o.dryRun ? { dryRun: true } : {}),
-    }, out);
+    const t = await trigger(
+      a,
+      {
+        ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
+        // A dry run is always a fresh walk (it never continues a run that writes).
+        ...(o.startIndex !== undefined
+          ? { startIndex: o.startIndex }
+          : o.dryRun
+          ? { startIndex: 0 }
+          : {}),
+        ...(o.dryRun ? { dryRun: true } : {}),
+      },
+      out,
+      o.guild,
+    );
     if (t.conflict && t.status?.lease?.live) out.log("a chunk is already running; following it");
     else if (t.conflict) throw new CliError(`the bot refused: ${t.reason ?? "conflict"}`);
     runId = t.runId ?? t.status?.runId ?? null;
@@ -345,7 +372,7 @@ async function complete(
   let waitingSince: { chunk: number; at: number } | null = null;
   for (;;) {
     await sleep(o.pollMs);
-    st = await status(a);
+    st = await status(a, o.guild);
     if (runId && st.runId && st.runId !== runId) {
       out.log(`\nrun ${runId} was replaced by run ${st.runId}; following that one`);
       runId = st.runId;
@@ -386,11 +413,16 @@ async function complete(
       if (Date.now() - waitingSince.at >= grace) {
         if (tty) write("\n");
         if (died) out.log(`chunk ${st.chunk} died (its lease expired); starting the next one`);
-        const t = await trigger(a, {
-          runId: st.runId,
-          chunk: st.chunk + 1,
-          ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
-        }, out);
+        const t = await trigger(
+          a,
+          {
+            runId: st.runId,
+            chunk: st.chunk + 1,
+            ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
+          },
+          out,
+          o.guild,
+        );
         if (t.conflict && tty) write("");
         waitingSince = null;
       }
@@ -398,6 +430,43 @@ async function complete(
       waitingSince = null;
     }
   }
+}
+
+/**
+ * Every configured guild to the end, side by side, each guild's lines prefixed with its id (the
+ * progress of each at most every 10 s, then its summary). Exit 0 only when every guild completed.
+ */
+async function completeAll(o: Options, a: Api, out: Out): Promise<number> {
+  const r = await a.call("GET", "/guilds");
+  if (r.status !== 200) throw new CliError(`guilds answered ${r.status}: ${r.body.error ?? ""}`);
+  const guilds = (r.body.guilds as { guildId: string; configured: boolean }[]) ?? [];
+  const ready = guilds.filter((g) => g.configured);
+  for (const g of guilds.filter((g) => !g.configured)) {
+    out.log(`[${g.guildId}] not set up yet (run /ethos_setup there); skipped`);
+  }
+  if (ready.length === 0) {
+    out.err("no guild is set up: set DISCORD_GUILD_ID and the role ids, or use /ethos_setup");
+    return 1;
+  }
+  out.log(`completing ${ready.length} guild${ready.length === 1 ? "" : "s"}`);
+  const codes = await Promise.all(ready.map(async (g) => {
+    const prefixed: Out = {
+      log: (line) => out.log(`[${g.guildId}] ${line.trimStart()}`),
+      err: (line) => out.err(`[${g.guildId}] ${line.trimStart()}`),
+    };
+    try {
+      return await complete({ ...o, guild: g.guildId }, a, prefixed, false, () => {});
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      prefixed.err(`error: ${error.message}`);
+      return 1;
+    }
+  }));
+  const failed = codes.filter((c) => c !== 0).length;
+  out.log(
+    failed ? `${failed} of ${ready.length} guilds did not complete` : "every guild completed",
+  );
+  return failed ? 1 : 0;
 }
 
 export async function main(
@@ -423,20 +492,25 @@ export async function main(
   try {
     switch (o.command) {
       case "status": {
-        const st = await status(a);
+        const st = await status(a, o.guild);
         io.out.log(o.json ? JSON.stringify(st, null, 2) : describe(st));
         return 0;
       }
       case "start": {
-        const t = await trigger(a, {
-          ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
-          ...(o.startIndex !== undefined
-            ? { startIndex: o.startIndex }
-            : o.dryRun
-            ? { startIndex: 0 }
-            : {}),
-          ...(o.dryRun ? { dryRun: true } : {}),
-        }, io.out);
+        const t = await trigger(
+          a,
+          {
+            ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
+            ...(o.startIndex !== undefined
+              ? { startIndex: o.startIndex }
+              : o.dryRun
+              ? { startIndex: 0 }
+              : {}),
+            ...(o.dryRun ? { dryRun: true } : {}),
+          },
+          io.out,
+          o.guild,
+        );
         if (t.conflict) {
           const why = t.status?.lease?.live ? "a chunk is already running" : t.reason;
           io.out.err(`refused: ${why}\n${t.status ? describe(t.status) : ""}`);
@@ -447,13 +521,14 @@ export async function main(
         return 0;
       }
       case "stop": {
-        const r = await a.call("POST", "/stop-sync");
+        const r = await a.call("POST", o.guild ? `/stop-sync?guild=${o.guild}` : "/stop-sync");
         if (r.body.message) io.out.log(String(r.body.message));
         else io.out.log(r.body.stopped ? "stopped" : "stopping after the current batch");
         if (r.body.status) io.out.log(describe(r.body.status as Status));
         return 0;
       }
       case "complete":
+        if (o.all) return await completeAll(o, a, io.out);
         return await complete(o, a, io.out, io.tty, io.write);
       case "status-link": {
         const r = await a.call("POST", "/status-link");

@@ -13,7 +13,8 @@ import type { Handler } from "../lib/http/router.ts";
 export const MAX_BODY_BYTES = 1_000_000;
 
 const snowflake = z.string().regex(/^\d{17,20}$/);
-const user = z.looseObject({ id: snowflake, username: z.string().optional() });
+// Discord's user object always has a username; handlers show it (audit entries, backup authors).
+const user = z.looseObject({ id: snowflake, username: z.string().min(1).max(64) });
 // What the handlers read from a member: a user, permission bits as a decimal string, role ids.
 const member = z.looseObject({
   user,
@@ -43,6 +44,7 @@ const base = {
   version: z.number(),
   guild_id: snowflake.optional(),
   channel: z.looseObject({ id: snowflake }).optional(),
+  channel_id: snowflake.optional(),
   member: member.optional(),
   user: user.optional(),
   locale: z.string().max(16).optional(),

@@ -14,6 +14,7 @@ import { commandsLogRoute } from "./commands_log.ts";
 import { triggerSyncRoute } from "./trigger_sync.ts";
 import { syncStatusRoute } from "./sync_status.ts";
 import { stopSyncRoute } from "./stop_sync.ts";
+import { guildsRoute } from "./guilds.ts";
 import { registerBackupRoutes } from "./backups.ts";
 
 export function createHandler(app: App): (req: Request) => Promise<Response> {
@@ -30,7 +31,8 @@ export function createHandler(app: App): (req: Request) => Promise<Response> {
     .on("GET", "/commands/log", commandsLogRoute(app))
     .on("POST", "/trigger-sync", triggerSyncRoute(app))
     .on("GET", "/sync-status", syncStatusRoute(app))
-    .on("POST", "/stop-sync", stopSyncRoute(app));
+    .on("POST", "/stop-sync", stopSyncRoute(app))
+    .on("GET", "/guilds", guildsRoute(app));
   registerBackupRoutes(router, app);
   // The per-request debug line (and the clock read and URL parse it needs) only when it is kept.
   const debug = app.deps.config.logLevel === "debug";

@@ -191,7 +191,10 @@ type Mutation = { at: number; op: "set" | "delete" | "addKey"; value: unknown; k
 function mutate(seed: unknown, mutations: Mutation[]): unknown {
   const root = JSON.parse(JSON.stringify(seed));
   let doc: unknown = root;
-  for (const m of mutations) {
+  for (const original of mutations) {
+    // fast-check hands out the same instance for a constant ([] or {}) every time: cloned, a
+    // value can neither end up inside itself nor carry one case's mutation into the next.
+    const m = { ...original, value: structuredClone(original.value) };
     const all = paths(doc);
     const path = all[m.at % all.length];
     if (path.length === 0) {

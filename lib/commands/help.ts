@@ -93,6 +93,62 @@ function helpText(registry: Registry, language: Language): HelpText {
   return text;
 }
 
+/** What a page shows apart from its signed custom IDs: the same for every member. */
+interface PageParts {
+  cat: number;
+  p: number;
+  pages: number;
+  embed: APIEmbed;
+  placeholder: string;
+  options: { label: string; value: string; default: boolean }[];
+  previous: string;
+  next: string;
+}
+
+// Rendered once per registry, language, category and page: /help is on the hot path, and only its
+// three custom IDs (owner, expiry) differ between members.
+const pageParts = new WeakMap<Registry, Map<string, PageParts>>();
+
+function partsOf(registry: Registry, language: Language, categoryIndex: number, page: number) {
+  const { categories: cats, entries } = helpText(registry, language);
+  const cat = Math.min(Math.max(categoryIndex, 0), cats.length - 1);
+  const inCategory = entries[cat];
+  const pages = Math.max(1, Math.ceil(inCategory.length / HELP_PAGE_SIZE));
+  const p = Math.min(Math.max(page, 0), pages - 1);
+  let byKey = pageParts.get(registry);
+  if (!byKey) pageParts.set(registry, byKey = new Map());
+  const key = `${language}.${cat}.${p}`;
+  let parts = byKey.get(key);
+  if (!parts) {
+    parts = {
+      cat,
+      p,
+      pages,
+      embed: {
+        title: t(language, "help.title", { category: cats[cat] }),
+        description: inCategory.slice(p * HELP_PAGE_SIZE, (p + 1) * HELP_PAGE_SIZE).join("\n\n"),
+        footer: {
+          text: t(language, "help.footer", {
+            page: formatCount(language, p + 1),
+            pages: formatCount(language, pages),
+            count: formatCount(language, inCategory.length),
+          }),
+        },
+      },
+      placeholder: t(language, "help.choose_category"),
+      options: cats.slice(0, 25).map((name, i) => ({
+        label: name,
+        value: String(i),
+        default: i === cat,
+      })),
+      previous: t(language, "common.previous"),
+      next: t(language, "common.next"),
+    };
+    byKey.set(key, parts);
+  }
+  return parts;
+}
+
 /** The message for one category page; state is `userId.category.page`. */
 export async function helpPage(
   ctx: InteractionContext,
@@ -100,38 +156,21 @@ export async function helpPage(
   categoryIndex: number,
   page: number,
 ): Promise<MessageData> {
-  const language = ctx.language;
-  const { categories: cats, entries } = helpText(ctx.registry, language);
   // Indices come from select values and custom-ID state: anything not a whole number is page 0.
   const index = (n: number) => Number.isSafeInteger(n) ? n : 0;
-  categoryIndex = index(categoryIndex);
-  page = index(page);
-  const cat = Math.min(Math.max(categoryIndex, 0), cats.length - 1);
-  const inCategory = entries[cat];
-  const pages = Math.max(1, Math.ceil(inCategory.length / HELP_PAGE_SIZE));
-  const p = Math.min(Math.max(page, 0), pages - 1);
-  const embed: APIEmbed = {
-    title: t(language, "help.title", { category: cats[cat] }),
-    description: inCategory.slice(p * HELP_PAGE_SIZE, (p + 1) * HELP_PAGE_SIZE).join("\n\n"),
-    footer: {
-      text: t(language, "help.footer", {
-        page: formatCount(language, p + 1),
-        pages: formatCount(language, pages),
-        count: formatCount(language, inCategory.length),
-      }),
-    },
-  };
+  const { cat, p, pages, embed, placeholder, options, previous, next } = partsOf(
+    ctx.registry,
+    ctx.language,
+    index(categoryIndex),
+    index(page),
+  );
   const select: APIActionRowComponent<APIComponentInMessageActionRow> = {
     type: ComponentType.ActionRow,
     components: [{
       type: ComponentType.StringSelect,
       custom_id: await ctx.customId("category", ownerId),
-      placeholder: t(language, "help.choose_category"),
-      options: cats.slice(0, 25).map((name, i) => ({
-        label: name,
-        value: String(i),
-        default: i === cat,
-      })),
+      placeholder,
+      options,
     }],
   };
   const buttons: APIActionRowComponent<APIComponentInMessageActionRow> = {
@@ -140,14 +179,14 @@ export async function helpPage(
       {
         type: ComponentType.Button,
         style: ButtonStyle.Secondary,
-        label: t(language, "common.previous"),
+        label: previous,
         custom_id: await ctx.customId("page", `${ownerId}.${cat}.${p - 1}`),
         disabled: p === 0,
       },
       {
         type: ComponentType.Button,
         style: ButtonStyle.Secondary,
-        label: t(language, "common.next"),
+        label: next,
         custom_id: await ctx.customId("page", `${ownerId}.${cat}.${p + 1}`),
         disabled: p >= pages - 1,
       },

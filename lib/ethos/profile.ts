@@ -62,6 +62,8 @@ export interface EthosProfile {
   avatarUrl?: string;
   score: number;
   level: Level;
+  /** The level as the API reported it, when it did (else `level` is the table's). */
+  apiLevel?: Level;
   reviews: { positive: number; neutral: number; negative: number; total: number };
   /** Share of received reviews that are positive, 0..1; null without reviews. */
   positiveShare: number | null;
@@ -115,6 +117,7 @@ export function toProfile(raw: RawUser, fallbackUrl: string): EthosProfile {
     avatarUrl: raw.avatarUrl?.startsWith("https://") ? raw.avatarUrl : undefined,
     score: raw.score,
     level,
+    ...(isLevel(raw.level) ? { apiLevel: raw.level } : {}),
     reviews: { ...received, total },
     positiveShare: total ? received.positive / total : null,
     vouches: { count: vouch?.count ?? 0, amountEth: weiToEth(vouch?.amountWeiTotal) },

@@ -1,15 +1,16 @@
 /**
  * Scores for a batch of members: the KV cache first, then Ethos in bulk, then the single lookup
  * for userkeys missing from the bulk answer, but only for members who would lose managed roles
- * (nobody loses a role for "no score" without a confirming 404). When the rules use them, the
- * profile flags (validator, human, default profile) of scored members come from a second bulk
- * call (`/users/by/discord`, 500 per call) and are cached with the score. A failing Ethos yields
- * "error" for the members concerned: the rule skips them, never strips them.
+ * (nobody loses a role for "no score" without a confirming 404). When the rules use the profile
+ * flags (validator, human, default profile), the bulk read is `/users/by/discord` instead, whose
+ * user objects carry the score too: still one bulk call per 500 members, cached with the flags.
+ * A failing Ethos yields "error" for the members concerned: the rule skips them, never strips
+ * them.
  */
 import type { EthosClient } from "./ethos.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import type { ScoreInput, Standing } from "./rule.ts";
-import { EthosProfileClient } from "../ethos/profile.ts";
+import { EthosProfileClient, MAX_BULK_USERS } from "../ethos/profile.ts";
 
 export interface ScoreRequest {
   id: string;
@@ -40,7 +41,7 @@ export async function resolveScores(
     signal?: AbortSignal;
     stats?: ScoreStats;
     concurrency?: number;
-    /** Read the profile flags too (rule.needsFlags). */
+    /** The rules use validator, human or default-profile status (rule.needsFlags). */
     flags?: boolean;
   } = {},
 ): Promise<Map<string, ScoreInput>> {
@@ -49,28 +50,28 @@ export async function resolveScores(
   const stats = opts.stats ?? emptyScoreStats();
   const ids = requests.map((r) => r.id);
   const cached = opts.fresh ? new Map<string, Standing | null>() : await deps.cache.getMany(ids);
-  // Scored members whose flags are still to be read.
-  const unflagged = new Map<string, Standing>();
-  for (const [id, s] of cached) {
+  const misses: string[] = [];
+  for (const id of ids) {
+    const s = cached.get(id);
+    // An entry cached without the flags the rules now need is asked again.
+    if (s === undefined || (s && opts.flags && !hasFlags(s))) {
+      misses.push(id);
+      continue;
+    }
     out.set(id, s);
-    if (s && opts.flags && !hasFlags(s)) unflagged.set(id, s);
+    stats.cacheHits++;
   }
-  stats.cacheHits += cached.size;
-  const misses = ids.filter((id) => !cached.has(id));
-  const store: [string, Standing | null][] = [];
-  if (misses.length === 0) {
-    await readFlags(unflagged, out, store, deps.ethos, stats, opts.signal);
-    if (store.length) await deps.cache.putMany(store);
-    return out;
-  }
+  if (misses.length === 0) return out;
 
   stats.bulkAsked += misses.length;
-  const bulk = await deps.ethos.scores(misses, opts.signal);
-  for (const [id, s] of bulk.scores) {
-    const standing: Standing = { score: s.score, ...(s.level ? { level: s.level } : {}) };
+  if (opts.flags) stats.flagsAsked += misses.length;
+  const bulk = opts.flags
+    ? await profilesInBulk(misses, deps.ethos, opts.signal)
+    : await scoresInBulk(misses, deps.ethos, opts.signal);
+  const store: [string, Standing | null][] = [];
+  for (const [id, standing] of bulk.found) {
     out.set(id, standing);
-    if (opts.flags) unflagged.set(id, standing);
-    else store.push([id, standing]);
+    store.push([id, standing]);
   }
   for (const id of bulk.failed) {
     out.set(id, "error");
@@ -90,12 +91,13 @@ export async function resolveScores(
       stats.singleLookups++;
       try {
         const s = await deps.ethos.score(id, opts.signal);
+        // A score without a user (flags unread): the rule keeps what validator and human roles
+        // the member holds, and it is not cached as complete.
         const standing: Standing | null = s
           ? { score: s.score, ...(s.level ? { level: s.level } : {}) }
           : null;
         out.set(id, standing);
-        if (standing && opts.flags) unflagged.set(id, standing);
-        else store.push([id, standing]);
+        if (!standing || !opts.flags) store.push([id, standing]);
       } catch (error) {
         opts.signal?.throwIfAborted();
         void error;
@@ -107,43 +109,59 @@ export async function resolveScores(
   await Promise.all(
     Array.from({ length: Math.min(opts.concurrency ?? 4, confirm.length) }, worker),
   );
-  await readFlags(unflagged, out, store, deps.ethos, stats, opts.signal);
   if (store.length) await deps.cache.putMany(store);
   return out;
 }
 
-/**
- * Validator, human and default-profile flags for scored members, in bulk. A member Ethos scores
- * but returns no user for keeps unknown validator and human status (the rule then keeps what they
- * hold) and counts as not default. A failed call makes its members "error": skipped, not stripped.
- */
-async function readFlags(
-  unflagged: Map<string, Standing>,
-  out: Map<string, ScoreInput>,
-  store: [string, Standing | null][],
+interface Bulk {
+  found: Map<string, Standing>;
+  /** Members whose bulk call failed after retries: unknown, not "no score". */
+  failed: Set<string>;
+}
+
+/** Scores alone: `POST /score/userkeys`, 500 per call. */
+async function scoresInBulk(
+  ids: string[],
   ethos: EthosClient,
-  stats: ScoreStats,
   signal?: AbortSignal,
-): Promise<void> {
-  if (unflagged.size === 0) return;
-  const ids = [...unflagged.keys()];
-  stats.flagsAsked += ids.length;
-  let profiles;
-  try {
-    profiles = await new EthosProfileClient(ethos).byDiscordIds(ids, signal);
-  } catch (error) {
-    signal?.throwIfAborted();
-    void error;
-    for (const id of ids) out.set(id, "error");
-    stats.failures += ids.length;
-    return;
+): Promise<Bulk> {
+  const r = await ethos.scores(ids, signal);
+  const found = new Map<string, Standing>();
+  for (const [id, s] of r.scores) {
+    found.set(id, { score: s.score, ...(s.level ? { level: s.level } : {}) });
   }
-  for (const [id, standing] of unflagged) {
-    const p = profiles.get(id);
-    const flagged: Standing = p
-      ? { ...standing, validator: p.validator, human: p.human, isDefault: p.isDefault }
-      : { ...standing, isDefault: false };
-    out.set(id, flagged);
-    store.push([id, flagged]);
+  return { found, failed: r.failed };
+}
+
+/**
+ * Score and flags together: a user object carries the score, validator NFTs, human verification
+ * and what makes a default profile, so one `POST /users/by/discord` (500 per call) replaces the
+ * scores call when the rules need flags.
+ */
+async function profilesInBulk(
+  ids: string[],
+  ethos: EthosClient,
+  signal?: AbortSignal,
+): Promise<Bulk> {
+  const client = new EthosProfileClient(ethos);
+  const out: Bulk = { found: new Map(), failed: new Set() };
+  for (let i = 0; i < ids.length; i += MAX_BULK_USERS) {
+    const batch = ids.slice(i, i + MAX_BULK_USERS);
+    try {
+      for (const [id, p] of await client.byDiscordIds(batch, signal)) {
+        out.found.set(id, {
+          score: p.score,
+          ...(p.apiLevel ? { level: p.apiLevel } : {}),
+          validator: p.validator,
+          human: p.human,
+          isDefault: p.isDefault,
+        });
+      }
+    } catch (error) {
+      signal?.throwIfAborted();
+      void error;
+      for (const id of batch) out.failed.add(id);
+    }
   }
+  return out;
 }

@@ -7,7 +7,7 @@
 import { PermissionFlagsBits } from "discord-api-types/v10";
 import { assert, assertEquals } from "../_assert.ts";
 import { startEmulator } from "../emulator/server.ts";
-import { GUILD, outOfSync, startBot } from "./sync_helpers.ts";
+import { GUILD, outOfSync, startBot, TOKEN } from "./sync_helpers.ts";
 import { pollUntil } from "../_bot.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";
 import { dailySync } from "../../lib/sync/service.ts";
@@ -134,6 +134,37 @@ Deno.test("guilds e2e: the scheduled run syncs every configured guild; /ethos_sy
       (last) => new Error(`not done: ${JSON.stringify(last)}`),
     );
     assertEquals(outOfSync(f.emu, SECOND), []);
+  } finally {
+    await f.close();
+  }
+});
+
+const CLI = new URL("../../sync-helper.ts", import.meta.url).pathname;
+
+Deno.test("guilds e2e: sync-helper complete --all runs every guild; --guild picks one", async () => {
+  const f = await twoGuilds();
+  try {
+    const run = async (args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-net", "--allow-env", CLI, ...args, "--url", f.bot.url],
+        env: { NO_COLOR: "1", SYNC_URL: "", SYNC_AUTH_TOKEN: TOKEN },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
+    };
+    const all = await run(["complete", "--all", "--poll-ms", "100"]);
+    assertEquals(all.code, 0, all.text);
+    assert(all.text.includes(`[${GUILD}] run `) && all.text.includes(`[${SECOND}] run `), all.text);
+    assert(all.text.includes("every guild completed"), all.text);
+    assertEquals(outOfSync(f.emu, GUILD), []);
+    assertEquals(outOfSync(f.emu, SECOND), []);
+    const one = await run(["status", "--guild", SECOND, "--json"]);
+    assertEquals(one.code, 0, one.text);
+    assertEquals(JSON.parse(one.text).guildId, SECOND);
+    const bad = await run(["complete", "--all", "--guild", SECOND]);
+    assertEquals(bad.code, 2);
   } finally {
     await f.close();
   }

@@ -35,7 +35,7 @@ async function setup(o: { envHuman?: boolean } = {}) {
   };
 }
 
-Deno.test("sync e2e: validator and human roles, default profiles, one flags call per page", async () => {
+Deno.test("sync e2e: validator and human roles, default profiles, one bulk call per page", async () => {
   const f = await setup();
   try {
     const [v, h, both, none, def, lostValidator] = f.verified;
@@ -62,36 +62,36 @@ Deno.test("sync e2e: validator and human roles, default profiles, one flags call
     }
     assert(!f.has(lostValidator, f.roles.validator), "a validator role whose NFT is gone goes");
     assert(f.has(lostValidator, f.roles.questionable));
-    // 40 members: one page, so one scores call and one users call.
-    assertEquals(f.emu.stats.ethosCalls["POST /score/userkeys"], 1);
+    // 40 members: one page, so one bulk call: the users call carries scores and flags.
+    assertEquals(f.emu.stats.ethosCalls["POST /score/userkeys"] ?? 0, 0);
     assertEquals(f.emu.stats.ethosCalls["POST /users/by/discord"], 1);
   } finally {
     await f.close();
   }
 });
 
-Deno.test("sync e2e: the flags call failing skips members, never strips them", async () => {
+Deno.test("sync e2e: the users call failing pauses the run and strips nothing; it resumes later", async () => {
   const f = await setup();
   try {
     const [v] = f.verified;
-    // Ethos no longer sees a validator NFT, but the users endpoint is failing: the member is
-    // skipped, and keeps the role until Ethos can say so.
+    // Ethos no longer sees a validator NFT, but its users endpoint is failing: nothing changes
+    // and the run pauses, as for any Ethos outage, until Ethos answers again.
     f.emu.state.setProfile(v, { score: 1500, validator: false });
     f.emu.state.guild(GUILD).members.get(v)!.roles.push(f.roles.validator);
     f.emu.state.ethos.failPaths.add("/users/by/discord");
     const before = new Map(f.verified.map((id) => [id, [...f.emu.state.memberRoles(GUILD, id)!]]));
     const r = await f.bot.trigger({}, "?wait=true");
-    assert(f.has(v, f.roles.validator));
+    assertEquals(r.body.state, "waiting", JSON.stringify(r.body));
+    const warnings = (r.body as { status: { warnings: string[] } }).status.warnings;
+    assert(warnings.some((w) => w.includes("the Ethos API failed")), String(warnings));
     for (const [id, roles] of before) {
       const now = f.emu.state.memberRoles(GUILD, id)!;
       for (const role of roles) assert(now.includes(role), `${id} lost ${role}`);
     }
-    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
-    const counters = (r.body as { status: { counters: Record<string, number> } }).status.counters;
-    assert((counters["skipped.score_unavailable"] ?? 0) > 0, JSON.stringify(counters));
-    // Once Ethos answers again, the role goes.
+    // Once Ethos answers again, the run continues and the role goes.
     f.emu.state.ethos.failPaths.clear();
-    await f.bot.trigger({}, "?wait=true");
+    const again = await f.bot.trigger({}, "?wait=true");
+    assertEquals(again.body.state, "completed", JSON.stringify(again.body));
     assert(!f.has(v, f.roles.validator));
   } finally {
     await f.close();

@@ -9,6 +9,7 @@
  */
 import type { APIEmbed } from "discord-api-types/v10";
 import { startEmulator, tierForScore } from "./server.ts";
+import { ethosUser } from "./ethos_users.ts";
 import { botEnvFor } from "./bot_env.ts";
 import { commandInteraction, signingKeys } from "../_harness.ts";
 
@@ -43,7 +44,19 @@ await Deno.mkdir(new URL(".data/", root), { recursive: true });
 const kvPath = new URL(".data/demo.sqlite", root).pathname;
 for (const suffix of ["", "-shm", "-wal"]) await Deno.remove(kvPath + suffix).catch(() => {});
 
+// The validator and human roles show the whole role model: the emulator's profiles hold validator
+// NFTs and human verifications, so some members get them.
+const validatorRole = emu.state.addRole(emu.state.guilds.keys().next().value!, {
+  name: "Ethos Validator",
+  color: 0x16a085,
+});
+const humanRole = emu.state.addRole(emu.state.guilds.keys().next().value!, {
+  name: "Ethos Human Verified",
+  color: 0x2980b9,
+});
 const env = botEnvFor(emu, keys.publicKeyHex, undefined, {
+  ETHOS_VALIDATOR_ROLE_ID: validatorRole.id,
+  ETHOS_HUMAN_ROLE_ID: humanRole.id,
   PORT: String(PORT),
   KV_PATH: kvPath,
   SYNC_AUTH_TOKEN: token,
@@ -158,19 +171,33 @@ const managed = [
   roles.questionable,
   roles.untrusted,
   roles.profile,
+  validatorRole.id,
+  humanRole.id,
 ];
 let checked = 0;
 let wrong = 0;
+const holders = { validator: 0, human: 0 };
 for (const member of guild.members.values()) {
   if (member.bot) continue;
   checked++;
   const score = emu.state.score(member.id);
   const verified = member.roles.includes(roles.verified);
+  // What Ethos says of the member, straight from the emulator's profile data.
+  const profile = ethosUser(emu.state, member.id);
+  const validator = (profile?.validatorNftCount ?? 0) > 0;
+  const human = profile?.humanVerificationStatus === "VERIFIED";
   const expected = verified && score !== undefined
-    ? [roles[tierForScore(score)], roles.profile].sort()
+    ? [
+      roles[tierForScore(score)],
+      roles.profile,
+      ...(validator ? [validatorRole.id] : []),
+      ...(human ? [humanRole.id] : []),
+    ].sort()
     : [];
   const held = member.roles.filter((r) => managed.includes(r)).sort();
   if (JSON.stringify(held) !== JSON.stringify(expected)) wrong++;
+  if (held.includes(validatorRole.id)) holders.validator++;
+  if (held.includes(humanRole.id)) holders.human++;
 }
 const writes = emu.stats.writes.length;
 say(
@@ -178,7 +205,7 @@ say(
     wrong === 0 ? "all in sync" : `${wrong} WRONG`
   }; ${writes} role writes, ${
     emu.stats.rateLimited.user + emu.stats.rateLimited.global
-  } rate-limited responses`,
+  } rate-limited responses; ${holders.validator} validator and ${holders.human} human-verified members`,
 );
 if (wrong !== 0) await stop(1);
 

@@ -127,21 +127,17 @@ Deno.test("scores: Ethos down means error for everyone asked, never no score", a
   });
 });
 
-Deno.test("scores: profile flags in one bulk call per 500, cached with the score", async () => {
+Deno.test("scores: with flags, one bulk users call per 500 gives score and flags, cached together", async () => {
   await withKv(async (kv) => {
     const { fake, ethos, cache } = parts(kv);
     const stats = emptyScoreStats();
     const reqs = [{ id: A, holdsManaged: true }, { id: C, holdsManaged: true }];
     const out = await resolveScores(reqs, { ethos, cache }, { stats, flags: true });
-    assertEquals(out.get(A), {
-      score: 2100,
-      level: "x",
-      validator: true,
-      human: false,
-      isDefault: false,
-    });
+    assertEquals(out.get(A), { score: 2100, validator: true, human: false, isDefault: false });
     assertEquals(out.get(C), { score: 1300, validator: false, human: false, isDefault: false });
+    // One users call and no scores call: the user objects carry the scores.
     assertEquals(fake.calls.filter((c) => c === "POST /users/by/discord").length, 1);
+    assertEquals(fake.calls.filter((c) => c === "POST /score/userkeys").length, 0);
     assertEquals(stats.flagsAsked, 2);
     // Cached with the flags: no second call of either kind.
     fake.calls.length = 0;
@@ -167,7 +163,8 @@ Deno.test("scores: a failed flags call makes its members errors, never stripped"
       { ethos, cache },
       { flags: true },
     );
-    assertEquals(Object.fromEntries(out), { [A]: "error", [B]: null });
+    // The users call failing leaves both unknown: skipped, not stripped.
+    assertEquals(Object.fromEntries(out), { [A]: "error", [B]: "error" });
     // A's score without flags was not cached as complete: the next read asks again.
     assertEquals((await cache.getMany([A])).size, 0);
   });
