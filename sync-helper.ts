@@ -312,6 +312,20 @@ async function trigger(
   throw new CliError(`the bot refused to start: ${r.status} ${r.body.error ?? ""}`);
 }
 
+/** The trigger body of `start` and of a `complete` that does not continue a run. */
+function newRunBody(o: Options): Record<string, unknown> {
+  return {
+    ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
+    // A dry run is always a fresh walk (it never continues a run that writes).
+    ...(o.startIndex !== undefined
+      ? { startIndex: o.startIndex }
+      : o.dryRun
+      ? { startIndex: 0 }
+      : {}),
+    ...(o.dryRun ? { dryRun: true } : {}),
+  };
+}
+
 /** Follows a run to its end, starting chunks when nobody else does. Returns the exit code. */
 async function complete(
   o: Options,
@@ -349,16 +363,7 @@ async function complete(
   } else {
     const t = await trigger(
       a,
-      {
-        ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
-        // A dry run is always a fresh walk (it never continues a run that writes).
-        ...(o.startIndex !== undefined
-          ? { startIndex: o.startIndex }
-          : o.dryRun
-          ? { startIndex: 0 }
-          : {}),
-        ...(o.dryRun ? { dryRun: true } : {}),
-      },
+      newRunBody(o),
       out,
       o.guild,
     );
@@ -499,15 +504,7 @@ export async function main(
       case "start": {
         const t = await trigger(
           a,
-          {
-            ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
-            ...(o.startIndex !== undefined
-              ? { startIndex: o.startIndex }
-              : o.dryRun
-              ? { startIndex: 0 }
-              : {}),
-            ...(o.dryRun ? { dryRun: true } : {}),
-          },
+          newRunBody(o),
           io.out,
           o.guild,
         );

@@ -371,34 +371,46 @@ export class SharedState {
     }
   }
 
-  async #publishResetImpl(
+  /**
+   * Reads a bucket record, lets `change` compute the next one (null: leave it), and commits it over
+   * what was read, three tries; KV failing disables sharing for a while (`what` names the step).
+   */
+  async #updateBucket(
     id: string,
-    windowId: string,
-    resetAt: number,
-    sendBy: number,
+    what: string,
+    change: (rec: SharedRecord | null, now: number) => SharedRecord | null,
   ): Promise<void> {
     if (!this.available) return;
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         this.ops++;
         const entry = await this.kv.get<SharedRecord>(bucketKey(id));
-        const rec = isRecord(entry.value) ? entry.value : null;
-        if (!rec || rec.windowId !== windowId || !rec.provisional) return;
-        const next = {
-          ...rec,
-          resetAt: Math.min(rec.resetAt, resetAt),
-          sendBy: Math.min(rec.sendBy ?? Infinity, sendBy),
-          provisional: false,
-        };
+        const now = this.#clock.now();
+        const next = change(isRecord(entry.value) ? entry.value : null, now);
+        if (!next) return;
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
-          expireIn: Math.ceil(Math.max(0, next.resetAt - this.#clock.now())) + GC_MS,
+          expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
         }).commit();
         if (res.ok) return;
       }
     } catch (err) {
-      this.#fail("publish reset", err);
+      this.#fail(what, err);
     }
+  }
+
+  #publishResetImpl(id: string, windowId: string, resetAt: number, sendBy: number): Promise<void> {
+    return this.#updateBucket(
+      id,
+      "publish reset",
+      (rec) =>
+        !rec || rec.windowId !== windowId || !rec.provisional ? null : {
+          ...rec,
+          resetAt: Math.min(rec.resetAt, resetAt),
+          sendBy: Math.min(rec.sendBy ?? Infinity, sendBy),
+          provisional: false,
+        },
+    );
   }
 
   async #storeLearnedImpl(template: string, next: LearnedLimit): Promise<void> {
@@ -424,65 +436,28 @@ export class SharedState {
     }
   }
 
-  async #noteLateImpl(id: string, windowId: string, sentAt: number): Promise<void> {
-    if (!this.available) return;
-    try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        this.ops++;
-        const entry = await this.kv.get<SharedRecord>(bucketKey(id));
-        const rec = isRecord(entry.value) ? entry.value : null;
-        if (!rec || rec.probing || rec.unlimited) return;
-        const now = this.#clock.now();
-        const next: SharedRecord = rec.windowId === windowId || now >= rec.resetAt
-          ? {
-            ...rec,
-            late: (rec.late ?? 0) + 1,
-            lateFrom: Math.min(rec.lateFrom ?? sentAt, sentAt),
-          }
-          : { ...rec, remaining: Math.max(0, rec.remaining - 1) };
-        this.ops++;
-        const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
-          expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
-        }).commit();
-        if (res.ok) return;
-      }
-    } catch (err) {
-      this.#fail("note late", err);
-    }
+  #noteLateImpl(id: string, windowId: string, sentAt: number): Promise<void> {
+    return this.#updateBucket(id, "note late", (rec, now) => {
+      if (!rec || rec.probing || rec.unlimited) return null;
+      return rec.windowId === windowId || now >= rec.resetAt
+        ? { ...rec, late: (rec.late ?? 0) + 1, lateFrom: Math.min(rec.lateFrom ?? sentAt, sentAt) }
+        : { ...rec, remaining: Math.max(0, rec.remaining - 1) };
+    });
   }
 
-  async #pauseBucketImpl(
-    id: string,
-    until: number,
-    limit: number,
-    windowMs: number,
-  ): Promise<void> {
-    if (!this.available) return;
-    try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        this.ops++;
-        const entry = await this.kv.get<SharedRecord>(bucketKey(id));
-        const rec = isRecord(entry.value) ? entry.value : null;
-        const now = this.#clock.now();
-        const live = rec && !rec.probing && rec.resetAt > now;
-        const next: SharedRecord = {
-          ...(live ? rec : {}),
-          limit: live ? rec.limit : Math.max(1, limit),
-          remaining: 0,
-          resetAt: Math.max(live ? rec.resetAt : 0, until),
-          windowMs: Math.max(rec?.windowMs ?? 0, windowMs),
-          provisional: false,
-          windowId: live ? rec.windowId : this.#newId(),
-        };
-        this.ops++;
-        const res = await this.kv.atomic().check(entry).set(bucketKey(id), next, {
-          expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
-        }).commit();
-        if (res.ok) return;
-      }
-    } catch (err) {
-      this.#fail("pause bucket", err);
-    }
+  #pauseBucketImpl(id: string, until: number, limit: number, windowMs: number): Promise<void> {
+    return this.#updateBucket(id, "pause bucket", (rec, now) => {
+      const live = rec && !rec.probing && rec.resetAt > now;
+      return {
+        ...(live ? rec : {}),
+        limit: live ? rec.limit : Math.max(1, limit),
+        remaining: 0,
+        resetAt: Math.max(live ? rec.resetAt : 0, until),
+        windowMs: Math.max(rec?.windowMs ?? 0, windowMs),
+        provisional: false,
+        windowId: live ? rec.windowId : this.#newId(),
+      };
+    });
   }
 
   async #publishUnlimitedImpl(fromId: string): Promise<void> {
