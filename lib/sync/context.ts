@@ -41,6 +41,11 @@ export class SyncConfigError extends Error {
  * DISCORD_GUILD_ID, /ethos_setup for the rest), or a SyncConfigError naming what is missing.
  */
 export function rulesFromSetup(config: Config, setup: EffectiveSetup): SyncRules {
+  if (!setup.active) {
+    throw new SyncConfigError(
+      "role sync is stopped here: the bot was removed from this server or lost access; re-invite it and run /ethos_setup view",
+    );
+  }
   if (setup.tiers.length === 0) {
     throw new SyncConfigError(
       "role sync is not configured: map the level roles with /ethos_setup (or set ETHOS_ROLE_* or ETHOS_TIERS)",

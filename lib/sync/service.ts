@@ -3,6 +3,7 @@
  * trigger, status, stop, the daily full run, the hourly incremental run and the watchdog.
  * Everything takes AppDeps; the Ethos client and score cache are built once per deps object.
  */
+import { isGuildGone, markGuildGone } from "../guilds/gone.ts";
 import { configuredGuilds, type Schedule } from "../guilds/setup.ts";
 import { listRuns } from "../jobs/store.ts";
 import { ethosClientFor } from "../ethos/service.ts";
@@ -112,7 +113,15 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
       if (!(await isEnabled(kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
       let gctx = cp.ctx;
       if (!gctx || clock.now() - gctx.at > CONTEXT_TTL_MS) {
-        gctx = await loadGuildContext(deps, config, guildId, rules, job.hard);
+        try {
+          gctx = await loadGuildContext(deps, config, guildId, rules, job.hard);
+        } catch (error) {
+          if (!isGuildGone(error)) throw error;
+          await markGuildGone(deps, guildId, error);
+          throw new SyncConfigError(
+            "the bot is no longer in this server (or cannot see it): re-invite it and run /ethos_setup view there",
+          );
+        }
         cp = { ...cp, ctx: gctx };
         await job.checkpoint({
           checkpoint: cp,

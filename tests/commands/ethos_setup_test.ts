@@ -8,7 +8,7 @@ import { ApplicationCommandOptionType, PermissionFlagsBits } from "discord-api-t
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { commandInteraction, componentInteraction, subcommand } from "../_harness.ts";
 import { type Fixture, GUILD, startFixture } from "../backup/_fixture.ts";
-import { getSetup } from "../../lib/guilds/setup.ts";
+import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
 import { readAudit } from "../../lib/audit/mod.ts";
 import { LEVEL_COLORS } from "../../lib/ethos/levels.ts";
 
@@ -193,4 +193,17 @@ Deno.test("/ethos_setup log, schedule, reset; members without the permissions ar
       ),
     );
     assertStringIncludes(denied, "Manage Roles");
+  }));
+
+Deno.test("/ethos_setup view reactivates a server the bot had been removed from", () =>
+  withBot(async (fx) => {
+    await updateSetup(fx.bot.deps, GUILD, { id: "system" }, "inactive", (s) => ({
+      ...s,
+      active: false,
+    }));
+    const view = text(await fx.bot.interact(setupCmd("view")));
+    assertStringIncludes(view, "The bot is back in this server");
+    assertEquals((await getSetup(fx.bot.kv, GUILD))!.active, true);
+    const audit = await readAudit(fx.bot.kv, GUILD, { limit: 1 });
+    assertEquals(audit.entries[0].action, "setup.reactivate");
   }));

@@ -9,7 +9,7 @@ import { assert, assertEquals } from "../_assert.ts";
 import { startEmulator } from "../emulator/server.ts";
 import { GUILD, outOfSync, startBot, TOKEN } from "./sync_helpers.ts";
 import { pollUntil } from "../_bot.ts";
-import { updateSetup } from "../../lib/guilds/setup.ts";
+import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
 import { dailySync } from "../../lib/sync/service.ts";
 import { commandInteraction } from "../_harness.ts";
 
@@ -165,6 +165,38 @@ Deno.test("guilds e2e: sync-helper complete --all runs every guild; --guild pick
     assertEquals(JSON.parse(one.text).guildId, SECOND);
     const bad = await run(["complete", "--all", "--guild", SECOND]);
     assertEquals(bad.code, 2);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("guilds e2e: a guild the bot left is marked inactive, alerted once, and its syncs stop", async () => {
+  const f = await twoGuilds();
+  try {
+    // The bot is removed from the second server: Discord now answers Unknown Guild.
+    f.emu.state.guilds.delete(SECOND);
+    const r = await f.bot.trigger({ guildId: SECOND }, "?wait=true");
+    assertEquals(r.body.state, "failed", JSON.stringify(r.body));
+    const setup = (await getSetup(f.bot.kv, SECOND))!;
+    assertEquals(setup.active, false);
+    const alerts = [];
+    for await (const e of f.bot.kv.list({ prefix: ["alerts"] })) alerts.push(e.value);
+    assertEquals(
+      alerts.filter((a) =>
+        String((a as { cause: string }).cause).startsWith(`guild_gone:${SECOND}`)
+      )
+        .length,
+      1,
+    );
+    // No more syncs: refused over HTTP, skipped by the crons, not listed.
+    const again = await f.bot.request("POST", "/trigger-sync", { guildId: SECOND });
+    assertEquals(again.status, 400);
+    assert((await again.json()).error.includes("removed from this server"));
+    const guilds = await (await f.bot.request("GET", "/guilds")).json();
+    assertEquals(guilds.guilds.map((g: { guildId: string }) => g.guildId), [GUILD]);
+    await dailySync(f.bot.deps);
+    await f.bot.settle();
+    assertEquals(outOfSync(f.emu, GUILD), [], "the other guild still syncs");
   } finally {
     await f.close();
   }
