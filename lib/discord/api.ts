@@ -151,6 +151,16 @@ export function createRole(
   return rest.post<APIRole>(`/guilds/${seg(guildId)}/roles`, { ...opts, body, reason });
 }
 
+/** Posts a message in a channel (the log channel's run summaries). */
+export function createMessage(
+  rest: RestClient,
+  channelId: string,
+  body: { content: string; allowed_mentions?: { parse: never[] } },
+  opts: CallOptions = {},
+): Promise<{ id: string }> {
+  return rest.post<{ id: string }>(`/channels/${seg(channelId)}/messages`, { ...opts, body });
+}
+
 /** Moves roles (Modify Guild Role Positions); answers the guild's roles. */
 export function reorderRoles(
   rest: RestClient,

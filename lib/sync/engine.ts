@@ -83,6 +83,8 @@ export type SyncCheckpoint = z.infer<typeof syncCheckpointSchema>;
 /** Cursor prefix of the incremental run's holders phase (after the feed). */
 const HOLDERS_CURSOR = "h:";
 const HOLDERS_PAGE = 100;
+/** Changed members a chunk records for the run summary (the runner keeps 25 per run). */
+const MAX_SUMMARY = 25;
 
 export interface EngineDeps {
   config: Config;
@@ -180,6 +182,9 @@ export class SyncChunk {
   #manageable: Set<string>;
   /** Validator, human and variant roles: their holders are indexed for the hourly re-check. */
   #flagRoles: Set<string>;
+  /** The tier each tier role (or variant) stands for: the run's level counts. */
+  #tierOfRole = new Map<string, string>();
+  #sampled = 0;
   #rates: LaneRates;
   #binding: Binding = "none";
   #callsPlanned = 0;
@@ -210,6 +215,11 @@ export class SyncChunk {
     this.#stop = AbortSignal.any([job.signal, this.#fail.signal]);
     this.#managed = managedRoles(o.rules);
     this.#flagRoles = flagRoles(o.rules);
+    for (const t of o.rules.tiers) {
+      for (const r of [t.roleId, t.validatorRoleId, t.humanRoleId, t.humanValidatorRoleId]) {
+        if (r) this.#tierOfRole.set(r, t.name);
+      }
+    }
     this.#manageable = new Set(o.ctx.manageable);
     const s = deps.config.sync;
     this.#rates = {
@@ -619,6 +629,12 @@ export class SyncChunk {
         ? scores.get(it.id)!
         : "error";
       const target = targetRoles(it, score, rules);
+      if (target.kind === "target") {
+        for (const r of target.roles) {
+          const tier = this.#tierOfRole.get(r);
+          if (tier) this.#count(`level.${tier}`);
+        }
+      }
       if (this.#flagRoles.size) {
         // After this page the member holds what the rule wants, or (skipped) what they hold.
         const holds = holdsFlag(target.kind === "target" ? target.roles : it.roles);
@@ -859,6 +875,17 @@ export class SyncChunk {
       this.#pending.processed++;
       this.#count(it.outcome ?? "unchanged");
       for (const e of it.extra) this.#count(e);
+      // The first changes of a run, for its summary (dry runs record theirs in #plan).
+      if (it.outcome === "changed" && it.diff && !this.o.dryRun && this.#sampled < MAX_SUMMARY) {
+        this.#sampled++;
+        const names = this.o.ctx.roleNames;
+        this.#pending.samples.push({
+          userId: it.id,
+          username: it.username,
+          add: it.diff.add.map((r) => names[r] ?? r),
+          remove: it.diff.remove.map((r) => names[r] ?? r),
+        });
+      }
       this.#cursor = it.pos;
       moved = true;
     }

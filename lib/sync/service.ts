@@ -4,7 +4,9 @@
  * Everything takes AppDeps; the Ethos client and score cache are built once per deps object.
  */
 import { isGuildGone, markGuildGone } from "../guilds/gone.ts";
-import { configuredGuilds, type Schedule } from "../guilds/setup.ts";
+import { configuredGuilds, effectiveSetup, getSetup, type Schedule } from "../guilds/setup.ts";
+import { runSummary } from "./summary.ts";
+import { createMessage } from "../discord/api.ts";
 import { listRuns } from "../jobs/store.ts";
 import { ethosClientFor } from "../ethos/service.ts";
 import type { AppDeps } from "../deps.ts";
@@ -148,6 +150,7 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
           await kv.set(keys.syncWatermark(guildId), mark);
         }
       }
+      if (finished && !job.run.dryRun) await postSummary(deps, guildId, job.run.runId);
       job.log.info("sync: chunk figures", { ...chunk.stats });
       const result: SyncChunkOutput = {
         stats: chunk.stats,
@@ -282,6 +285,28 @@ export async function incrementalSync(deps: AppDeps): Promise<unknown> {
     }));
   const [full, incremental] = await Promise.all([hourly, daily]);
   return { ...incremental, ...full };
+}
+
+/**
+ * The run's summary in the guild's log channel, if it has one. Never fatal: a deleted channel or a
+ * missing permission is logged and the run still completes.
+ */
+async function postSummary(deps: AppDeps, guildId: string, runId: string): Promise<void> {
+  try {
+    const setup = effectiveSetup(deps.config, guildId, await getSetup(deps.kv, guildId));
+    if (!setup.logChannelId) return;
+    const progress = await syncStatus(deps, guildId);
+    if (progress.runId !== runId) return;
+    await createMessage(deps.rest, setup.logChannelId, {
+      content: runSummary(progress, deps.clock.now()),
+      allowed_mentions: { parse: [] },
+    });
+  } catch (error) {
+    deps.log.warn("sync: could not post the run summary to the log channel", {
+      guild: guildId,
+      error,
+    });
+  }
 }
 
 /** The guild of a sync run, found by its id (continuations carry the run id only). */

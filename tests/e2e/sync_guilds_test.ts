@@ -201,3 +201,35 @@ Deno.test("guilds e2e: a guild the bot left is marked inactive, alerted once, an
     await f.close();
   }
 });
+
+Deno.test("guilds e2e: one summary per run in the log channel; a deleted channel never fails the run", async () => {
+  const f = await twoGuilds();
+  try {
+    const g = f.emu.state.guild(SECOND);
+    const channel = g.systemChannelId!;
+    await updateSetup(
+      f.bot.deps,
+      SECOND,
+      { id: "1" },
+      "log",
+      (s) => ({ ...s, logChannelId: channel }),
+    );
+    const r = await f.bot.trigger({ guildId: SECOND }, "?wait=true");
+    assertEquals(r.body.state, "completed");
+    const posted = f.emu.state.channelMessages(channel);
+    assertEquals(posted.length, 1, "one message per run, never one per member");
+    const text = String(posted[0].content);
+    assert(text.startsWith("**Ethos role sync finished**"), text);
+    assert(/changed \d+/.test(text) && text.includes("By level:"), text);
+    const named = text.split("\n").filter((l) => l.startsWith("- <@")).length;
+    assert(named > 0 && named <= 20, `${named} members named`);
+    // The channel is deleted: the next run completes all the same, and says why in the log.
+    f.emu.state.deleteChannel(channel);
+    f.emu.state.setScore([...g.members.values()][5].id, 2700);
+    const again = await f.bot.trigger({ guildId: SECOND, startIndex: 0 }, "?wait=true");
+    assertEquals(again.body.state, "completed");
+    assert(f.bot.log.lines.some((l) => String(l.msg).includes("could not post the run summary")));
+  } finally {
+    await f.close();
+  }
+});

@@ -19,7 +19,9 @@ import {
 } from "./context.ts";
 import {
   DiscordError,
+  emptyMessage,
   FormErrors,
+  invalidField,
   missingAccess,
   missingPermissions,
   unknownChannel,
@@ -66,6 +68,7 @@ export function channelRoutes(): DiscordRoute[] {
     route("DELETE", "/channels/:channel", deleteChannel),
     route("PUT", "/channels/:channel/permissions/:overwrite", putOverwrite),
     route("DELETE", "/channels/:channel/permissions/:overwrite", deleteOverwrite),
+    route("POST", "/channels/:channel/messages", postMessage),
   ];
 }
 
@@ -75,6 +78,35 @@ function listChannels(ctx: Ctx) {
 }
 
 /** The channel in `params.channel`; channels the bot cannot see answer 50001, as on Discord. */
+/**
+ * A message posted to a text or announcement channel (the bot's log-channel summaries): needs
+ * View Channel and Send Messages, and content of 1-2000 characters or at least one embed.
+ */
+function postMessage(ctx: Ctx) {
+  const { channel, perms } = channelOf(ctx);
+  if (channel.type !== T.GuildText && channel.type !== T.GuildAnnouncement) {
+    throw new DiscordError(400, 50008, "Cannot send messages in a non-text channel");
+  }
+  if (!has(perms, P.SendMessages)) throw missingPermissions();
+  const b = bodyObject(ctx);
+  const content = typeof b.content === "string" ? b.content : "";
+  const embeds = Array.isArray(b.embeds) ? b.embeds : [];
+  if (!content && embeds.length === 0) throw emptyMessage();
+  if (content.length > 2000) {
+    throw invalidField(["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.");
+  }
+  const message = {
+    id: ctx.state.ids.next(),
+    channel_id: channel.id,
+    content,
+    embeds,
+    author: { id: ctx.botUserId, bot: true },
+    timestamp: new Date(ctx.state.now()).toISOString(),
+  };
+  ctx.state.channelMessages(channel.id).push(message);
+  return ok(message);
+}
+
 function channelOf(ctx: Ctx): { guild: EmulatedGuild; channel: ChannelRecord; perms: bigint } {
   const id = snowflakeParam(ctx.params.channel, "channel_id");
   const found = ctx.state.channel(id);

@@ -285,6 +285,15 @@ export class EmulatorState {
   }
 
   /** Messages sent through the interaction's webhook: the original first, then follow-ups. */
+  readonly #channelMessages = new Map<string, Record<string, unknown>[]>();
+
+  /** Messages posted to a channel (POST /channels/:id/messages), oldest first. */
+  channelMessages(channelId: string): Record<string, unknown>[] {
+    let list = this.#channelMessages.get(channelId);
+    if (!list) this.#channelMessages.set(channelId, list = []);
+    return list;
+  }
+
   webhookMessages(token: string, includeDeleted = false): WebhookMessage[] {
     const record = this.interactions.get(token);
     if (!record) return [];
