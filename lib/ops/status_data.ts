@@ -8,6 +8,7 @@ import type { App } from "../app.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import { listHistory, perMinute, type RunSummary } from "../jobs/history.ts";
 import { SYNC_KIND, syncGuildId, syncStatus } from "../sync/service.ts";
+import { effectiveSetup, listSetups } from "../guilds/setup.ts";
 import { commandStatus } from "../manifest/status.ts";
 import { manifestEnv } from "../manifest/env.ts";
 import { backupGuilds, listBackups } from "../backup/store.ts";
@@ -24,6 +25,24 @@ export interface SyncSection {
   chunkSeconds: number | null;
   perMinute: { minute: number; processed: number }[];
   runs: RunSummary[];
+}
+
+export interface GuildsSection {
+  guilds: {
+    guildId: string;
+    active: boolean;
+    configured: boolean;
+    fromEnvironment: boolean;
+    schedule: string;
+    logChannelId: string | null;
+    state: string;
+    processed: number;
+    total: number | null;
+    changed: number;
+    lastRunAt: string | null;
+    /** Members per level in the current (or last) run, highest count first. */
+    levels: { level: string; members: number }[];
+  }[];
 }
 
 export interface CommandsSection {
@@ -61,6 +80,7 @@ export interface StatusData {
   generatedAt: number;
   version: string;
   sync: Section<SyncSection>;
+  guilds: Section<GuildsSection>;
   commands: Section<CommandsSection>;
   backups: Section<BackupsSection>;
   rest: Section<RestSection>;
@@ -101,6 +121,38 @@ async function syncSection(app: App): Promise<SyncSection> {
 
 function describeDrift(summary: { added: number; removed: number; changed: number }): string {
   return `${summary.added} only in code, ${summary.removed} only on Discord, ${summary.changed} changed`;
+}
+
+/** Every guild with a setup or the environment's, active or not, with its sync at a glance. */
+async function guildsSection(app: App): Promise<GuildsSection> {
+  const { config, kv } = app.deps;
+  const stored = await listSetups(kv);
+  const ids = new Set(stored.keys());
+  if (config.discord.guildId) ids.add(config.discord.guildId);
+  const guilds = await Promise.all(
+    [...ids].sort().map(async (guildId) => {
+      const setup = effectiveSetup(config, guildId, stored.get(guildId) ?? null);
+      const p = await syncStatus(app.deps, guildId);
+      const levels = Object.entries(p.counters).filter(([k]) => k.startsWith("level."))
+        .map(([k, members]) => ({ level: k.slice("level.".length), members }))
+        .sort((a, b) => b.members - a.members);
+      return {
+        guildId,
+        active: setup.active,
+        configured: setup.configured,
+        fromEnvironment: guildId === config.discord.guildId,
+        schedule: setup.schedule,
+        logChannelId: setup.logChannelId,
+        state: p.state,
+        processed: p.processed,
+        total: p.total,
+        changed: p.counters["changed"] ?? 0,
+        lastRunAt: p.finishedAt ?? p.updatedAt,
+        levels,
+      };
+    }),
+  );
+  return { guilds };
 }
 
 async function commandsSection(app: App): Promise<CommandsSection> {
@@ -201,8 +253,9 @@ async function restSection(app: App): Promise<RestSection> {
 }
 
 export async function collectStatus(app: App): Promise<StatusData> {
-  const [sync, commands, backups, rest, alerts] = await Promise.all([
+  const [sync, guilds, commands, backups, rest, alerts] = await Promise.all([
     section(() => syncSection(app)),
+    section(() => guildsSection(app)),
     section(() => commandsSection(app)),
     section(() => backupsSection(app)),
     section(() => restSection(app)),
@@ -212,6 +265,7 @@ export async function collectStatus(app: App): Promise<StatusData> {
     generatedAt: app.deps.clock.now(),
     version: app.deps.config.version,
     sync,
+    guilds,
     commands,
     backups,
     rest,

@@ -10,6 +10,7 @@ import type { Alert } from "./alerts.ts";
 import type {
   BackupsSection,
   CommandsSection,
+  GuildsSection,
   RestSection,
   Section,
   StatusData,
@@ -209,6 +210,63 @@ ${figure("rest-retries", "Retries", num(r.retries))}
 </dl>`;
 }
 
+/** Members per level as horizontal bars: an SVG, readable without JavaScript. */
+function levelChart(id: string, levels: { level: string; members: number }[]): string {
+  if (!levels.length) return "";
+  const max = Math.max(...levels.map((l) => l.members), 1);
+  const row = 18;
+  const bars = levels.map((l, i) => {
+    const w = Math.max(1, Math.round((l.members / max) * 300));
+    const y = i * row;
+    return `<text class="axis" x="0" y="${y + 13}">${esc(l.level)}</text>` +
+      `<rect x="110" y="${y + 3}" width="${w}" height="${row - 6}"><title>${esc(l.level)}: ${
+        num(l.members)
+      }</title></rect>` +
+      `<text class="axis" x="${116 + w}" y="${y + 13}">${num(l.members)}</text>`;
+  }).join("");
+  return `<svg class="chart" id="${id}" role="img" aria-label="Members per level" viewBox="0 0 480 ${
+    levels.length * row
+  }">${bars}</svg>`;
+}
+
+function guildsHtml(s: Section<GuildsSection>): string {
+  if (!s.ok) return unavailable(s.error);
+  if (!s.value.guilds.length) return `<p>No guild is set up yet.</p>`;
+  return s.value.guilds.map((g) => `
+<h3>Guild ${esc(g.guildId)}${g.fromEnvironment ? " (environment)" : ""}</h3>
+<dl class="figs">
+${
+    figure(
+      `guild-${g.guildId}-state`,
+      "Setup",
+      !g.active
+        ? `<span class="warn">inactive: the bot left or lost access</span>`
+        : g.configured
+        ? "ready"
+        : `<span class="warn">not set up</span>`,
+    )
+  }
+${
+    figure(
+      `guild-${g.guildId}-sync`,
+      "Sync",
+      `<span class="state-${esc(g.state)}">${esc(g.state)}</span>`,
+    )
+  }
+${
+    figure(
+      `guild-${g.guildId}-progress`,
+      "Processed",
+      `${num(g.processed)}${g.total !== null ? ` of ${num(g.total)}` : ""}`,
+    )
+  }
+${figure(`guild-${g.guildId}-changed`, "Changed", num(g.changed))}
+${figure(`guild-${g.guildId}-last`, "Last run", time(g.lastRunAt))}
+${figure(`guild-${g.guildId}-schedule`, "Schedule", esc(g.schedule))}
+${figure(`guild-${g.guildId}-log`, "Log channel", g.logChannelId ? esc(g.logChannelId) : "none")}
+</dl>${levelChart(`guild-${g.guildId}-levels`, g.levels)}`).join("");
+}
+
 function alertsHtml(s: Section<Alert[]>): string {
   if (!s.ok) return unavailable(s.error);
   if (!s.value.length) return `<p>No alerts.</p>`;
@@ -227,6 +285,7 @@ export function renderMain(d: StatusData): string {
     REFRESH_MS / 1000
   } s</p>
 <section aria-labelledby="h-sync"><h2 id="h-sync">Role sync</h2>${syncHtml(d.sync)}</section>
+<section aria-labelledby="h-guilds"><h2 id="h-guilds">Guilds</h2>${guildsHtml(d.guilds)}</section>
 <section aria-labelledby="h-rest"><h2 id="h-rest">Discord REST health</h2>${
     restHtml(d.rest)
   }</section>

@@ -12,6 +12,8 @@ import { pollUntil } from "../_bot.ts";
 import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
 import { dailySync } from "../../lib/sync/service.ts";
 import { commandInteraction } from "../_harness.ts";
+import { collectStatus } from "../../lib/ops/status_data.ts";
+import { renderMain } from "../../lib/ops/status_html.ts";
 
 const SECOND = "200000000000000002";
 
@@ -229,6 +231,36 @@ Deno.test("guilds e2e: one summary per run in the log channel; a deleted channel
     const again = await f.bot.trigger({ guildId: SECOND, startIndex: 0 }, "?wait=true");
     assertEquals(again.body.state, "completed");
     assert(f.bot.log.lines.some((l) => String(l.msg).includes("could not post the run summary")));
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("guilds e2e: the status page has a section per guild with its level distribution", async () => {
+  const f = await twoGuilds();
+  try {
+    await f.bot.trigger({ guildId: SECOND }, "?wait=true");
+    const data = await collectStatus(f.bot.app);
+    assert(data.guilds.ok, JSON.stringify(data.guilds));
+    const byId = new Map(data.guilds.value.guilds.map((g) => [g.guildId, g]));
+    assertEquals([...byId.keys()], [GUILD, SECOND]);
+    const second = byId.get(SECOND)!;
+    assertEquals([second.state, second.configured, second.fromEnvironment], [
+      "completed",
+      true,
+      false,
+    ]);
+    assert(second.levels.length > 0 && second.levels.every((l) => l.members > 0));
+    assertEquals(byId.get(GUILD)!.state, "idle");
+    const html = renderMain(data);
+    assert(html.includes(`<h3>Guild ${SECOND}</h3>`), "a section for the guild");
+    assert(html.includes(`<h3>Guild ${GUILD} (environment)</h3>`));
+    const svg = html.slice(html.indexOf(`id="guild-${SECOND}-levels"`));
+    assertEquals(
+      (svg.slice(0, svg.indexOf("</svg>")).match(/<rect /g) ?? []).length,
+      second.levels.length,
+      "one bar per level",
+    );
   } finally {
     await f.close();
   }
