@@ -58,12 +58,13 @@ export class Metrics {
   });
   readonly syncMembers = this.#counter(
     "ethos_sync_members_total",
-    "Members processed by the role sync, by outcome (changed, unchanged, skipped).",
-    ["outcome"],
+    "Members processed by the role sync, by outcome (changed, unchanged, skipped) and guild.",
+    ["outcome", "guild"],
   );
   readonly syncChunkSeconds = new client.Histogram({
     name: "ethos_sync_chunk_duration_seconds",
-    help: "Duration of role-sync chunks.",
+    help: "Duration of role-sync chunks, by guild.",
+    labelNames: ["guild"],
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 900],
     registers: [this.registry],
   });
@@ -110,8 +111,8 @@ export class Metrics {
       const d = v - (chunk.before.counters[k] ?? 0);
       if (d > 0) delta.set(outcome(k), (delta.get(outcome(k)) ?? 0) + d);
     }
-    for (const [o, n] of delta) this.syncMembers.inc({ outcome: o }, n);
-    this.syncChunkSeconds.observe(chunk.durationMs / 1000);
+    for (const [o, n] of delta) this.syncMembers.inc({ outcome: o, guild: chunk.key }, n);
+    this.syncChunkSeconds.observe({ guild: chunk.key }, chunk.durationMs / 1000);
   };
 
   /** Writes this isolate's snapshot to KV. */

@@ -137,9 +137,25 @@ Deno.test("sync chunks feed member outcomes (counter deltas) and chunk durations
     durationMs: 42_000,
   });
   m.syncChunk({ kind: "sync", key: "g", before: base, after: base, durationMs: 1_000 });
-  const families = parsePrometheusTextFormat(await m.registry.metrics()) as Family[];
-  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed" }), 7);
+  m.syncChunk({
+    kind: "sync",
+    key: "h",
+    before: base,
+    after: { counters: { changed: 3 } } as never,
+    durationMs: 5_000,
+  });
+  const text = await m.registry.metrics();
+  const families = parsePrometheusTextFormat(text) as Family[];
+  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed" }), 10);
+  // Labelled by guild: each guild's own figures.
+  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed", guild: "g" }), 7);
+  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed", guild: "h" }), 3);
   assertEquals(value(families, "ethos_sync_members_total", { outcome: "unchanged" }), 30);
   assertEquals(value(families, "ethos_sync_members_total", { outcome: "skipped" }), 4);
-  assertEquals(value(families, "ethos_sync_chunk_duration_seconds"), 2);
+  // The parser keeps no labels on histograms: the chunk counts per guild, from the text itself.
+  const counts = Object.fromEntries(
+    [...text.matchAll(/^ethos_sync_chunk_duration_seconds_count\{guild="(\w+)"\} (\d+)$/gm)]
+      .map((m) => [m[1], Number(m[2])]),
+  );
+  assertEquals(counts, { g: 2, h: 1 });
 });
