@@ -194,13 +194,17 @@ export async function listSetups(kv: Deno.Kv): Promise<Map<string, GuildSetup>> 
 }
 
 /**
- * The guilds the bot syncs: the environment's guild and every guild with a stored setup, as
- * effective setups; inactive ones (the bot was removed) are left out.
+ * Every guild the bot knows a setup for: the environment's guild and every guild with a stored
+ * setup, as effective setups, active or not (the status page shows both).
  */
-export async function configuredGuilds(config: Config, kv: Deno.Kv): Promise<EffectiveSetup[]> {
+export async function knownGuilds(config: Config, kv: Deno.Kv): Promise<EffectiveSetup[]> {
   const stored = await listSetups(kv);
   const ids = new Set(stored.keys());
   if (config.discord.guildId) ids.add(config.discord.guildId);
-  return [...ids].sort().map((id) => effectiveSetup(config, id, stored.get(id) ?? null))
-    .filter((s) => s.active);
+  return [...ids].sort().map((id) => effectiveSetup(config, id, stored.get(id) ?? null));
+}
+
+/** The guilds the bot syncs: the known ones still active (the bot was not removed). */
+export async function configuredGuilds(config: Config, kv: Deno.Kv): Promise<EffectiveSetup[]> {
+  return (await knownGuilds(config, kv)).filter((s) => s.active);
 }

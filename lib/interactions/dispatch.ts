@@ -175,7 +175,7 @@ const RESPONSE_TYPES = new Set<number>([
 ]);
 
 /** A plain object of a response type a handler may return, with plain-object data if any. */
-export function isInteractionResponse(value: unknown): value is APIInteractionResponse {
+function isInteractionResponse(value: unknown): value is APIInteractionResponse {
   if (!isPlainObject(value)) return false;
   const { type, data } = value as { type?: unknown; data?: unknown };
   return typeof type === "number" && RESPONSE_TYPES.has(type) &&

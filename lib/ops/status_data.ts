@@ -8,7 +8,7 @@ import type { App } from "../app.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import { listHistory, perMinute, type RunSummary } from "../jobs/history.ts";
 import { SYNC_KIND, syncGuildId, syncStatus } from "../sync/service.ts";
-import { effectiveSetup, listSetups } from "../guilds/setup.ts";
+import { knownGuilds } from "../guilds/setup.ts";
 import { commandStatus } from "../manifest/status.ts";
 import { manifestEnv } from "../manifest/env.ts";
 import { backupGuilds, listBackups } from "../backup/store.ts";
@@ -126,12 +126,9 @@ function describeDrift(summary: { added: number; removed: number; changed: numbe
 /** Every guild with a setup or the environment's, active or not, with its sync at a glance. */
 async function guildsSection(app: App): Promise<GuildsSection> {
   const { config, kv } = app.deps;
-  const stored = await listSetups(kv);
-  const ids = new Set(stored.keys());
-  if (config.discord.guildId) ids.add(config.discord.guildId);
   const guilds = await Promise.all(
-    [...ids].sort().map(async (guildId) => {
-      const setup = effectiveSetup(config, guildId, stored.get(guildId) ?? null);
+    (await knownGuilds(config, kv)).map(async (setup) => {
+      const guildId = setup.guildId;
       const p = await syncStatus(app.deps, guildId);
       const levels = Object.entries(p.counters).filter(([k]) => k.startsWith("level."))
         .map(([k, members]) => ({ level: k.slice("level.".length), members }))
