@@ -36,7 +36,7 @@
  *
  *   deno run -A bench/sync_bench.ts --case=a:1500:1 --chunk-ms=4000 --isolate-per-chunk --learn-limits
  */
-import { type Emulator, type EmulatorLimits, startEmulator } from "../tests/emulator/server.ts";
+import { startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";
 import { parseConfig } from "../lib/config.ts";
 import { systemClock } from "../lib/clock.ts";
@@ -47,15 +47,17 @@ import type { AppDeps } from "../lib/deps.ts";
 import { createHandler } from "../routes/mod.ts";
 import { type LimitSpec, syncLowerBound } from "../lib/sync/scheduler.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
+import { type Case, changeCounts, limitsFor } from "./_sync_common.ts";
+import {
+  guildsHost,
+  type GuildsResult,
+  guildsWorker,
+  printGuildsResult,
+  runGuildsCase,
+} from "./sync_guilds.ts";
 
 const GUILD = "200000000000000001";
 const TOKEN = "bench-token-0123456789abcdef";
-
-interface Case {
-  kind: "a" | "b" | "t";
-  members: number;
-  scale: number;
-}
 
 const args = Deno.args;
 /** SYNC_FRESH_MS before scaling: `--fresh-ms=N` shows the list calls a longer window saves. */
@@ -87,35 +89,6 @@ if (cases.length === 0) {
   }
 }
 const SEED = Number(args.find((a) => a.startsWith("--seed="))?.slice(7) ?? 7);
-
-function limitsFor(c: Case): Required<EmulatorLimits> {
-  const s = c.scale;
-  const w = (limit: number, windowMs: number) => ({ limit, windowMs: windowMs / s });
-  if (c.kind === "a") {
-    const x = w(50, 1000);
-    return {
-      global: 50 * s,
-      memberPatch: x,
-      memberRole: x,
-      memberList: x,
-      memberGet: x,
-      default: x,
-      commandCreatesPerDay: 200,
-      followUp: w(5, 2000),
-    };
-  }
-  const writes = c.kind === "t" ? w(5, 1000) : w(10, 10_000);
-  return {
-    global: 50 * s,
-    memberPatch: writes,
-    memberRole: writes,
-    memberList: w(10, 10_000),
-    memberGet: w(5, 1000),
-    default: w(50, 1000),
-    commandCreatesPerDay: 200,
-    followUp: w(5, 2000),
-  };
-}
 
 /** Counts every KV operation the bot makes. */
 function countingKv(kv: Deno.Kv) {
@@ -180,36 +153,6 @@ interface Result {
   maxPatchReadAgeMs: number | null;
 }
 
-/** Each member's change count k (> 0 only), as the rule says, from the emulator's state. */
-function changeCounts(emu: Emulator): number[] {
-  const g = emu.state.guild(GUILD);
-  const r = g.ethosRoles!;
-  const tiers = [
-    [r.exemplary, 2000],
-    [r.reputable, 1800],
-    [r.neutral, 1200],
-    [r.questionable, 800],
-    [r.untrusted, 0],
-  ] as const;
-  const managed = new Set([...tiers.map((t) => t[0] as string), r.profile]);
-  const out: number[] = [];
-  for (const m of g.members.values()) {
-    if (m.bot) continue;
-    let want: string[] = [];
-    if (m.roles.includes(r.verified)) {
-      const score = emu.state.score(m.id);
-      if (score !== undefined) {
-        want = [tiers.find((t) => score >= t[1])![0], r.profile];
-      }
-    }
-    const has = m.roles.filter((x) => managed.has(x));
-    const k = want.filter((x) => !has.includes(x)).length +
-      has.filter((x) => !want.includes(x)).length;
-    if (k > 0) out.push(k);
-  }
-  return out;
-}
-
 interface HostInfo {
   url: string;
   admin: string;
@@ -242,7 +185,7 @@ interface HostStats {
 async function host(c: Case): Promise<void> {
   const limits = limitsFor(c);
   const emu = await startEmulator({ guilds: [{ members: c.members }], seed: SEED, limits });
-  const changes = changeCounts(emu);
+  const changes = changeCounts(emu, GUILD);
   const admin = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/reset") emu.stats.reset();
@@ -254,7 +197,7 @@ async function host(c: Case): Promise<void> {
       rateLimited: emu.stats.rateLimited,
       rateLimitedRoutes: emu.stats.rateLimitedRoutes,
       ethosCalls: emu.stats.ethosCalls,
-      outOfSync: path === "/verify" ? changeCounts(emu).length : -1,
+      outOfSync: path === "/verify" ? changeCounts(emu, GUILD).length : -1,
       rssMb: Math.round(Deno.memoryUsage().rss / 1e6),
     };
     return Response.json(stats);
@@ -507,6 +450,21 @@ async function runCase(c: Case): Promise<Result> {
   return r;
 }
 
+const guildsHostArg = args.find((a) => a.startsWith("--guilds-host="));
+if (guildsHostArg) {
+  const [kind, members, scale, n] = guildsHostArg.slice(14).split(":");
+  const c = { kind: kind as Case["kind"], members: Number(members), scale: Number(scale) };
+  await guildsHost(c, Number(n), SEED);
+}
+const workerArg = args.find((a) => a.startsWith("--guilds-worker="));
+if (workerArg) {
+  const envFile = args.find((a) => a.startsWith("--env-file-json="))!.slice(16);
+  await guildsWorker(envFile, workerArg.slice(16), ISOLATE_PER_CHUNK);
+  Deno.exit(0);
+}
+/** Guilds in the many-guilds cases (ga, gb). */
+const GUILDS = Number(args.find((a) => a.startsWith("--guilds="))?.slice(9) ?? 10);
+
 const hostArg = args.find((a) => a.startsWith("--host="));
 if (hostArg) {
   const [kind, members, scale] = hostArg.slice(7).split(":");
@@ -516,8 +474,27 @@ if (hostArg) {
 
 console.log("Role sync benchmark (emulator in its own process; bot over HTTP; seed " + SEED + ")");
 console.log("old approach (fixed delays, 4 calls/member): about 1,200 members an hour\n");
-const results: Result[] = [];
+const results: (Result | GuildsResult)[] = [];
 for (const c of cases) {
+  if (c.kind === "ga" || c.kind === "gb") {
+    console.log(
+      `--- ${c.kind}-${GUILDS}x${c.members}@${c.scale}x: ${GUILDS} guilds at once, each guild's ` +
+        `chunks in its own process, ${
+          c.kind === "ga"
+            ? "all limits 50/s (the global limit binds)"
+            : "Discord-like buckets per guild"
+        }, one global limit of 50/s` +
+        (c.scale !== 1 ? `, windows ${c.scale}x shorter (rates ${c.scale}x higher)` : ""),
+    );
+    const r = await runGuildsCase(
+      c,
+      { guilds: GUILDS, seed: SEED, chunkMs: CHUNK_MS, freshMs: FRESH_MS },
+      ISOLATE_PER_CHUNK,
+    );
+    results.push(r);
+    printGuildsResult(r);
+    continue;
+  }
   const label = `${c.kind}-${c.members}@${c.scale}x`;
   console.log(
     `--- ${label}: ${

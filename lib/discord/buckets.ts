@@ -29,7 +29,7 @@
  * from an earlier window cannot refill the current one) and wake the loop.
  */
 import type { Clock } from "../clock.ts";
-import type { GlobalLimiter } from "./global_limiter.ts";
+import type { GlobalGate } from "./global_limiter.ts";
 import type { InvalidRequestGuard } from "./invalid_guard.ts";
 import type { ReserveResult, SharedState } from "./shared_state.ts";
 
@@ -69,7 +69,7 @@ export interface QueueEntry {
 
 export interface BucketHost {
   readonly clock: Clock;
-  readonly global: GlobalLimiter;
+  readonly global: GlobalGate;
   readonly guard: InvalidRequestGuard;
   readonly shared: SharedState | null;
   readonly closed: AbortSignal;
@@ -420,10 +420,18 @@ export class Bucket {
         const head = this.queue[0];
         if (!head) break;
         if (!head.exempt) {
-          await host.global.acquire(host.closed);
+          const inTime = await host.global.acquire(host.closed, this.#ready(), this.sendBy);
           if (this.mergedInto || host.closed.aborted) break;
           now = host.clock.now();
-          if (host.guard.pausedUntil() > now || !this.#sendableNow(now)) continue;
+          if (!inTime) {
+            // No global slot before this window closes: wait for the window's end.
+            await this.#waker.wait(Math.max(1, (this.sendBy ?? now) - now));
+            continue;
+          }
+          if (host.guard.pausedUntil() > now || !this.#sendableNow(now)) {
+            host.global.unused?.();
+            continue;
+          }
         }
         this.#dropSettled();
         const entry = this.queue.shift();
@@ -482,6 +490,16 @@ export class Bucket {
       return await this.#reserve(shared);
     }
     return this.#localRoom(now);
+  }
+
+  /** Requests of this queue that could go back to back now: a batching hint for the global limit. */
+  #ready(): number {
+    let queued = 0;
+    for (const e of this.queue) {
+      if (!e.settled && !e.exempt && ++queued >= 10) break;
+    }
+    if (this.unlimited) return queued;
+    return Math.max(1, Math.min(queued, this.known ? this.tokens : 1));
   }
 
   /** Synchronous re-check after waiting for the global limiter. */

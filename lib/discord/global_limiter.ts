@@ -13,13 +13,34 @@
  */
 import type { Clock } from "../clock.ts";
 
+/** What the bucket queues need from a global limit: the in-memory one, or the KV-shared one. */
+export interface GlobalGate {
+  readonly perSecond: number;
+  /** Epoch ms until which every non-exempt request waits (0 when not paused). */
+  readonly pausedUntil: number;
+  /** Pauses until `until` (extends, never shortens, a running pause). */
+  pause(until: number): void;
+  /**
+   * Resolves true when the caller may send one request; rejects when `signal` aborts. `ready`: how
+   * many requests the caller could send back to back now, this one included (a hint for
+   * batching). `deadline`: the caller's bucket window takes no request after this time; when its
+   * slot would come later, resolves false at once and takes nothing.
+   */
+  acquire(signal?: AbortSignal, ready?: number, deadline?: number): Promise<boolean>;
+  /**
+   * The slot just granted went unused (the caller's bucket window closed while it waited): a
+   * limiter that can hand it to another caller still in time does so.
+   */
+  unused?(): void;
+}
+
 export interface GlobalLimiterOptions {
   perSecond: number;
   /** Extra milliseconds added to every one-second window (default 20). */
   slackMs?: number;
 }
 
-export class GlobalLimiter {
+export class GlobalLimiter implements GlobalGate {
   readonly perSecond: number;
   readonly intervalMs: number;
   readonly #toleranceMs: number;
@@ -44,8 +65,7 @@ export class GlobalLimiter {
     if (until > this.#pausedUntil) this.#pausedUntil = until;
   }
 
-  /** Resolves when the caller may send one request; rejects when `signal` aborts. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  async acquire(signal?: AbortSignal, _ready?: number, deadline = Infinity): Promise<boolean> {
     for (;;) {
       const now = this.clock.now();
       if (now < this.#pausedUntil) {
@@ -53,11 +73,12 @@ export class GlobalLimiter {
         continue;
       }
       const slot = Math.max(now, this.#tat - this.#toleranceMs);
+      if (slot > deadline) return false;
       this.#tat = Math.max(this.#tat, slot) + this.intervalMs;
       if (slot > now) await this.clock.sleep(slot - now, signal);
       // A pause that began while we waited wins over the slot we held.
       if (this.clock.now() < this.#pausedUntil) continue;
-      return;
+      return true;
     }
   }
 }

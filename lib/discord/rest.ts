@@ -39,7 +39,8 @@ import {
   RestClosedError,
   RestPausedError,
 } from "./errors.ts";
-import { GlobalLimiter } from "./global_limiter.ts";
+import { type GlobalGate, GlobalLimiter } from "./global_limiter.ts";
+import { type GlobalBudgetStats, SharedGlobalLimiter } from "./global_budget.ts";
 import { InvalidRequestGuard } from "./invalid_guard.ts";
 import { parseRoute, type RouteInfo } from "./route_key.ts";
 import { SharedState } from "./shared_state.ts";
@@ -106,6 +107,11 @@ export interface RestClientOptions {
   kv?: Deno.Kv;
   /** Requests per second across non-exempt routes (default 50). */
   globalLimit?: number;
+  /**
+   * With `kv`: share the global limit with every other client on the same KV (every isolate of
+   * the bot) through one send timeline (global_budget.ts). Default true.
+   */
+  sharedGlobalLimit?: boolean;
   /** Invalid responses in the window that pause the client (default 8,000; Discord bans at 10,000). */
   invalidRequestLimit?: number;
   /** Window of the invalid-request guard (default 10 minutes). */
@@ -146,6 +152,8 @@ export interface RestStats {
   globalPausedUntil: number | null;
   queues: Record<string, ReturnType<Bucket["stats"]>>;
   shared: { ops: number; errors: number; available: boolean } | null;
+  /** The KV-shared global limit, when on. */
+  globalBudget: GlobalBudgetStats | null;
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "PATCH"]);
@@ -159,7 +167,9 @@ export class RestClient {
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #global: GlobalLimiter;
+  readonly #global: GlobalGate;
+  readonly #budget: SharedGlobalLimiter | null;
+  #leaving: Promise<void> | null = null;
   readonly #guard: InvalidRequestGuard;
   readonly #shared: SharedState | null;
   readonly #maxRetries: number;
@@ -201,7 +211,14 @@ export class RestClient {
     this.#random = options.random ?? Math.random;
     this.#userAgent = options.userAgent ?? `DiscordBot (https://ethos.network, ${VERSION})`;
     this.#onEvent = options.onEvent;
-    this.#global = new GlobalLimiter(this.#clock, {
+    this.#budget = options.kv && options.sharedGlobalLimit !== false
+      ? new SharedGlobalLimiter(options.kv, this.#clock, {
+        perSecond: options.globalLimit ?? 50,
+        slackMs: options.globalSlackMs,
+        log: this.#log,
+      })
+      : null;
+    this.#global = this.#budget ?? new GlobalLimiter(this.#clock, {
       perSecond: options.globalLimit ?? 50,
       slackMs: options.globalSlackMs,
     });
@@ -449,7 +466,16 @@ export class RestClient {
       shared: this.#shared
         ? { ops: this.#shared.ops, errors: this.#shared.errors, available: this.#shared.available }
         : null,
+      globalBudget: this.#budget?.stats() ?? null,
     };
+  }
+
+  /**
+   * Requests per second of the global limit this client can expect: the whole limit, or with a
+   * shared budget its share among the clients claiming from it now (for planners).
+   */
+  globalShare(): number {
+    return this.#budget?.share() ?? this.#global.perSecond;
   }
 
   /**
@@ -461,8 +487,9 @@ export class RestClient {
     if (!this.#closed.signal.aborted) {
       this.#closed.abort(new RestClosedError());
       for (const b of this.#buckets.values()) b.rejectAll(new RestClosedError());
+      this.#leaving = this.#budget?.close() ?? null;
     }
-    return this.#shared?.settled() ?? Promise.resolve();
+    return Promise.all([this.#shared?.settled(), this.#leaving]).then(() => {});
   }
 
   [Symbol.asyncDispose](): Promise<void> {

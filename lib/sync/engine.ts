@@ -154,7 +154,14 @@ const MAX_PLANNED = 1000;
 const SAMPLE_ID = "100000000000000000";
 /** The REST client spreads the global limit over 1020 ms per second (its default slack). */
 const GLOBAL_HEADROOM = 1000 / 1020;
-const MIN_PAGE = 100;
+/**
+ * The smallest page when the global limit binds. With several guilds sharing the limit a guild's
+ * part can be 5/s, and a page's PATCHes must drain inside SYNC_FRESH_MS: a list call per 20+
+ * members costs less than the re-reads (one call per PATCH) a bigger page would need.
+ */
+const MIN_PAGE = 20;
+/** The first page, before the chunk knows how many calls a member needs and its global share. */
+const FIRST_PAGE = 50;
 
 /** Tasks a lane keeps in flight at `rate` per second. */
 const inFlightFor = (rate: number) => Math.max(2, Math.min(10, Math.ceil(rate * 0.25)));
@@ -195,6 +202,7 @@ export class SyncChunk {
   #lastFetchMs = 200;
   #patchLane!: Lane<Item>;
   #roleLane!: Lane<RoleCall>;
+  #globalPacer!: Pacer;
   #cp: SyncCheckpoint;
   #flushing: Promise<void> = Promise.resolve();
   #learnedAt = -Infinity;
@@ -277,6 +285,7 @@ export class SyncChunk {
     const now = this.deps.clock.now();
     if (!force && now - this.#learnedAt < 200) return;
     this.#learnedAt = now;
+    this.#adoptGlobalShare();
     const rest = this.deps.rest as { bucketInfo?: RestClient["bucketInfo"] };
     if (typeof rest.bucketInfo !== "function") return;
     const routes = this.#writeRoutes();
@@ -348,12 +357,30 @@ export class SyncChunk {
     this.#learnLimits(true);
   }
 
+  /**
+   * Several guilds syncing at once share the bot's one global limit (the REST client claims it
+   * through KV): plan pages and pace both lanes at this chunk's part of it, not the whole.
+   */
+  #adoptGlobalShare(): void {
+    const rest = this.deps.rest as { globalShare?: RestClient["globalShare"] };
+    if (typeof rest.globalShare !== "function") return;
+    const share = Math.min(
+      this.deps.config.discord.globalRateLimit,
+      rest.globalShare.call(this.deps.rest),
+    );
+    if (!(share > 0) || Math.abs(share - this.#rates.global) / this.#rates.global < 0.1) return;
+    this.#rates.global = share;
+    this.#split.setRates(this.#rates);
+    if (this.#globalPacer) this.#globalPacer.intervalMs = 1000 / (share * GLOBAL_HEADROOM);
+  }
+
   async run(): Promise<{ finished: boolean }> {
     const { clock } = this.deps;
     if (!this.o.dryRun) await this.#loadLimits();
     // Both lanes draw from one pacer at the global limit (less the REST client's own headroom),
     // so when the global limit binds they share it evenly instead of piling up in the client.
     const global = new Pacer(clock, 1000 / (this.#rates.global * GLOBAL_HEADROOM));
+    this.#globalPacer = global;
     this.#patchLane = new Lane<Item>({
       name: "patch",
       global,
@@ -742,10 +769,10 @@ export class SyncChunk {
   /**
    * Members per page. 1000 (fewest list calls) unless the global limit binds: then a page is
    * sized to drain in a share of the freshness window (DRAIN_SHARE), so its PATCHes need no re-read
-   * (each re-read would cost a global call; a list call per 100+ members costs far less).
+   * (each re-read would cost a global call; a list call per 20+ members costs less).
    */
   #pageSize(): number {
-    if (this.#membersSeen === 0) return 250;
+    if (this.#membersSeen === 0) return FIRST_PAGE;
     if (this.#binding !== "global") return 1000;
     const perMember = Math.max(0.02, this.#callsPlanned / this.#membersSeen);
     const seconds = Math.max(

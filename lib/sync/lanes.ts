@@ -15,7 +15,7 @@ import type { Clock } from "../clock.ts";
  */
 export class Pacer {
   #next = -Infinity;
-  constructor(private readonly clock: Clock, readonly intervalMs: number) {}
+  constructor(private readonly clock: Clock, public intervalMs: number) {}
 
   async acquire(signal: AbortSignal): Promise<void> {
     const now = this.clock.now();

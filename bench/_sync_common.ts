@@ -1,0 +1,74 @@
+/**
+ * What the sync benchmarks share: the cases' emulator limits and each member's change count under
+ * the bench's role rule (five score tiers and the profile role, for verified members).
+ */
+import type { Emulator, EmulatorLimits } from "../tests/emulator/server.ts";
+
+/**
+ * a: every limit 50/s; b: Discord-like buckets; t: tight write buckets (5 per 1 s);
+ * ga / gb: several guilds at once, with a's / b's limits per guild and one global limit.
+ */
+export interface Case {
+  kind: "a" | "b" | "t" | "ga" | "gb";
+  members: number;
+  scale: number;
+}
+
+export function limitsFor(c: Case): Required<EmulatorLimits> {
+  const s = c.scale;
+  const w = (limit: number, windowMs: number) => ({ limit, windowMs: windowMs / s });
+  if (c.kind === "a" || c.kind === "ga") {
+    const x = w(50, 1000);
+    return {
+      global: 50 * s,
+      memberPatch: x,
+      memberRole: x,
+      memberList: x,
+      memberGet: x,
+      default: x,
+      commandCreatesPerDay: 200,
+      followUp: w(5, 2000),
+    };
+  }
+  const writes = c.kind === "t" ? w(5, 1000) : w(10, 10_000);
+  return {
+    global: 50 * s,
+    memberPatch: writes,
+    memberRole: writes,
+    memberList: w(10, 10_000),
+    memberGet: w(5, 1000),
+    default: w(50, 1000),
+    commandCreatesPerDay: 200,
+    followUp: w(5, 2000),
+  };
+}
+
+/** Each member's change count k (> 0 only), as the rule says, from the emulator's state. */
+export function changeCounts(emu: Emulator, guildId: string): number[] {
+  const g = emu.state.guild(guildId);
+  const r = g.ethosRoles!;
+  const tiers = [
+    [r.exemplary, 2000],
+    [r.reputable, 1800],
+    [r.neutral, 1200],
+    [r.questionable, 800],
+    [r.untrusted, 0],
+  ] as const;
+  const managed = new Set([...tiers.map((t) => t[0] as string), r.profile]);
+  const out: number[] = [];
+  for (const m of g.members.values()) {
+    if (m.bot) continue;
+    let want: string[] = [];
+    if (m.roles.includes(r.verified)) {
+      const score = emu.state.score(m.id);
+      if (score !== undefined) {
+        want = [tiers.find((t) => score >= t[1])![0], r.profile];
+      }
+    }
+    const has = m.roles.filter((x) => managed.has(x));
+    const k = want.filter((x) => !has.includes(x)).length +
+      has.filter((x) => !want.includes(x)).length;
+    if (k > 0) out.push(k);
+  }
+  return out;
+}
