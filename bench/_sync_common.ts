@@ -4,6 +4,15 @@
  */
 import type { Emulator, EmulatorLimits } from "../tests/emulator/server.ts";
 
+/** An emulator host process ends (its admin server and the emulator closed) on SIGTERM. */
+export function closeOnSigterm(admin: Deno.HttpServer, emu: Emulator): void {
+  Deno.addSignalListener("SIGTERM", async () => {
+    await admin.shutdown();
+    await emu.close();
+    Deno.exit(0);
+  });
+}
+
 /**
  * a: every limit 50/s; b: Discord-like buckets; t: tight write buckets (5 per 1 s);
  * ga / gb: several guilds at once, with a's / b's limits per guild and one global limit.

@@ -13,6 +13,9 @@ const benches: [string, string[]][] = [
     "--isolate-per-chunk",
     "--learn-limits",
   ]],
+  // 10 guilds at once, each guild's chunks in its own process, one global limit shared through KV:
+  // Discord-like buckets (the guilds' buckets bind), then all limits 50/s (the global one binds).
+  ["sync_bench.ts", ["--case=gb:5000:5", "--case=ga:5000:1", "--guilds=10"]],
   ["backup_bench.ts", []],
   ["fuzz.ts", []],
 ];

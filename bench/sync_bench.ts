@@ -47,7 +47,7 @@ import type { AppDeps } from "../lib/deps.ts";
 import { createHandler } from "../routes/mod.ts";
 import { type LimitSpec, syncLowerBound } from "../lib/sync/scheduler.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
-import { type Case, changeCounts, limitsFor } from "./_sync_common.ts";
+import { type Case, changeCounts, closeOnSigterm, limitsFor } from "./_sync_common.ts";
 import {
   guildsHost,
   type GuildsResult,
@@ -215,11 +215,7 @@ async function host(c: Case): Promise<void> {
     totalMembers: g.members.size,
   };
   console.log(JSON.stringify(info));
-  Deno.addSignalListener("SIGTERM", async () => {
-    await admin.shutdown();
-    await emu.close();
-    Deno.exit(0);
-  });
+  closeOnSigterm(admin, emu);
 }
 
 async function spawnHost(c: Case) {

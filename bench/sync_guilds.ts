@@ -26,7 +26,7 @@ import { createHandler } from "../routes/mod.ts";
 import { type LimitSpec, syncLowerBound, windowedMs } from "../lib/sync/scheduler.ts";
 import { updateSetup } from "../lib/guilds/setup.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
-import { type Case, changeCounts, limitsFor } from "./_sync_common.ts";
+import { type Case, changeCounts, closeOnSigterm, limitsFor } from "./_sync_common.ts";
 
 const TOKEN = "bench-token-0123456789abcdef";
 const FIRST_GUILD = 200000000000000001n;
@@ -63,16 +63,8 @@ interface WorkerResult {
   chunks: number;
   startedAt: number;
   finishedAt: number;
-  rest: {
-    requests: number;
-    claims: number;
-    slots: number;
-    dropped: number;
-    stale: number;
-    returned: number;
-    maxRttMs: number;
-    conflicts: number;
-  };
+  /** The shared global budget's counters, summed over the worker's clients. */
+  rest: Record<string, number>;
   kvRetries: number;
 }
 
@@ -135,11 +127,7 @@ export async function guildsHost(c: Case, n: number, seed: number): Promise<void
     }),
   };
   console.log(JSON.stringify(info));
-  Deno.addSignalListener("SIGTERM", async () => {
-    await admin.shutdown();
-    await emu.close();
-    Deno.exit(0);
-  });
+  closeOnSigterm(admin, emu);
   await new Promise(() => {});
 }
 
@@ -217,16 +205,7 @@ export async function guildsWorker(envFile: string, guild: string, isolatePerChu
   const counter = { retries: 0 };
   const kv = retryingKv(raw, counter);
   const log = createLogger({ level: "warn" });
-  const rest = {
-    requests: 0,
-    claims: 0,
-    slots: 0,
-    dropped: 0,
-    stale: 0,
-    returned: 0,
-    maxRttMs: 0,
-    conflicts: 0,
-  };
+  const rest: Record<string, number> = {};
   const start = async () => {
     const bot = await composeBot({ config, kv, log, flushIntervalMs: 0 });
     const handle = createHandler(bot.app);
@@ -242,15 +221,12 @@ export async function guildsWorker(envFile: string, guild: string, isolatePerChu
     };
     const close = async () => {
       await bot.drain("chunk over", 10_000);
-      const s = bot.deps.rest.stats();
-      rest.requests += s.requests;
-      rest.claims += s.globalBudget?.claims ?? 0;
-      rest.slots += s.globalBudget?.slots ?? 0;
-      rest.dropped += s.globalBudget?.dropped ?? 0;
-      rest.stale += s.globalBudget?.stale ?? 0;
-      rest.returned += s.globalBudget?.returned ?? 0;
-      rest.maxRttMs = Math.max(rest.maxRttMs, s.globalBudget?.maxRttMs ?? 0);
-      rest.conflicts += s.globalBudget?.conflicts ?? 0;
+      const budget = bot.deps.rest.stats().globalBudget ?? {};
+      for (const [k, v] of Object.entries(budget)) {
+        if (typeof v === "number") {
+          rest[k] = k === "maxRttMs" ? Math.max(rest[k] ?? 0, v) : (rest[k] ?? 0) + v;
+        }
+      }
     };
     return { call, close };
   };
@@ -458,8 +434,8 @@ export async function runGuildsCase(
     writes,
     discordCalls: hs.totalRequests,
     rateLimited: hs.rateLimited,
-    globalClaims: results.reduce((a, r) => a + r.rest.claims, 0),
-    globalSlotsDropped: results.reduce((a, r) => a + r.rest.dropped, 0),
+    globalClaims: results.reduce((a, r) => a + (r.rest.claims ?? 0), 0),
+    globalSlotsDropped: results.reduce((a, r) => a + (r.rest.dropped ?? 0), 0),
     kvLockRetries: results.reduce((a, r) => a + r.kvRetries, 0),
     everyGuildCompleted: results.every((r) => r.state === "completed"),
     inSyncAfter: Object.values(hs.outOfSyncByGuild).every((n) => n === 0) && hs.noopWrites === 0,

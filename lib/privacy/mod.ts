@@ -1,6 +1,14 @@
 /** Every privacy source, in the order /privacy shows them. */
 import { deletableSources, type PrivacySource } from "./inventory.ts";
 import { auditSource, backupSource } from "./kept.ts";
+import { holderIndexSource, lastRunSource, setupAuthorSource } from "./guild.ts";
 
-export const privacySources: PrivacySource[] = [...deletableSources, auditSource, backupSource];
+export const privacySources: PrivacySource[] = [
+  ...deletableSources,
+  holderIndexSource,
+  lastRunSource,
+  auditSource,
+  backupSource,
+  setupAuthorSource,
+];
 export { deleteMemberData, viewMemberData } from "./inventory.ts";

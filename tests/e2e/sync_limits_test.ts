@@ -4,7 +4,10 @@
  * Discord's headers carry over chunk boundaries, to a new client (a new isolate) too.
  */
 import { assert, assertEquals } from "../_assert.ts";
-import { startEmulator } from "../emulator/server.ts";
+import { startEmulator, uniformLimits } from "../emulator/server.ts";
+import { updateSetup } from "../../lib/guilds/setup.ts";
+
+const SECOND = "200000000000000002";
 import { membersNeedingChange, outOfSync, startBot, startFixture } from "./sync_helpers.ts";
 
 Deno.test("sync e2e: write buckets of 5 per second: both busy, no 429", async () => {
@@ -57,6 +60,43 @@ Deno.test("sync e2e: learned limits carry over chunks on new isolates: one call 
     assertEquals(emu.stats.writes.length, needed);
     assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
   } finally {
+    kv.close();
+    await emu.close();
+  }
+});
+
+Deno.test("sync e2e: two guilds on two isolates at once share the global limit: no global 429", async () => {
+  // Every bucket far above the global limit, so only the one global budget can bind; each
+  // isolate alone would send at the full 40/s, together twice that without the shared budget.
+  const emu = await startEmulator({
+    limits: { ...uniformLimits(1000), global: 40 },
+    guilds: [{ members: 120 }, { id: SECOND, members: 120 }],
+  });
+  const kv = await Deno.openKv(":memory:");
+  const env = { SYNC_CHUNK_SIZE: "1000", DISCORD_GLOBAL_RATE_LIMIT: "40" };
+  const a = await startBot(emu, { kv, restKv: true, serve: false, env });
+  const b = await startBot(emu, { kv, restKv: true, serve: false, env });
+  try {
+    const r = emu.state.guild(SECOND).ethosRoles!;
+    await updateSetup(b.deps, SECOND, { id: "300000000000000001" }, "map", (s) => ({
+      ...s,
+      roles: { ...s.roles, ...r },
+    }));
+    const needed = membersNeedingChange(emu) + membersNeedingChange(emu, SECOND);
+    const [ra, rb] = await Promise.all([
+      a.trigger({}, "?wait=true"),
+      b.trigger({ guildId: SECOND }, "?wait=true"),
+    ]);
+    assertEquals([ra.body.state, rb.body.state], ["completed", "completed"]);
+    assertEquals(outOfSync(emu), []);
+    assertEquals(outOfSync(emu, SECOND), []);
+    assertEquals(emu.stats.writes.length, needed);
+    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    // Both isolates claimed from the one timeline.
+    for (const bot of [a, b]) assert((bot.deps.rest.stats().globalBudget?.claims ?? 0) > 0);
+  } finally {
+    await a.close();
+    await b.close();
     kv.close();
     await emu.close();
   }

@@ -12,6 +12,10 @@ import { appendAudit } from "../../lib/audit/mod.ts";
 import { saveBackup } from "../../lib/backup/store.ts";
 import { canonicalBytes } from "../../lib/backup/model.ts";
 import { sampleSnapshot } from "../backup/_sample.ts";
+import { holderKey } from "../../lib/sync/holders.ts";
+import { SYNC_KIND } from "../../lib/sync/service.ts";
+import type { RunRecord } from "../../lib/jobs/store.ts";
+import { updateSetup } from "../../lib/guilds/setup.ts";
 
 /** Posts a command and returns the text its deferred reply was edited to. */
 async function run(t: TestApp, name: string) {
@@ -89,6 +93,64 @@ Deno.test("/privacy view shows everything stored; delete removes what is not nee
     const after = await run(t, "view");
     assert(!after.includes("score 1650"));
     assertStringIncludes(after, "your 2 roles in backup nightly");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("/privacy covers per-guild data: the holder index and the last run's sample go, the setup author stays", async () => {
+  const t = await createTestApp();
+  try {
+    const other = "300000000000000777";
+    await t.deps.kv.set(holderKey(GUILD_ID, USER_ID), 1);
+    await t.deps.kv.set(holderKey(GUILD_ID, other), 1);
+    const record: RunRecord = {
+      v: 1,
+      kind: SYNC_KIND,
+      key: GUILD_ID,
+      runId: "r1",
+      state: "completed",
+      mode: "full",
+      dryRun: false,
+      processed: 2,
+      skippedByIndex: 0,
+      total: 2,
+      counters: { changed: 2 },
+      chunk: 1,
+      chunkSize: 1000,
+      cursor: null,
+      startedAt: t.clock.now(),
+      updatedAt: t.clock.now(),
+      chunkStartedAt: null,
+      finishedAt: t.clock.now(),
+      activeMs: 10,
+      autoContinue: false,
+      lastError: null,
+      warnings: [],
+      sample: [
+        { userId: USER_ID, username: "tester", add: ["Known"], remove: [] },
+        { userId: other, username: "someone", add: [], remove: ["Known"] },
+      ],
+      checkpoint: null,
+    };
+    await t.deps.kv.set(keys.jobRun(SYNC_KIND, GUILD_ID), record);
+    await updateSetup(t.deps, GUILD_ID, { id: USER_ID }, "log", (s) => s);
+
+    const view = await run(t, "view");
+    assertStringIncludes(view, "listed as holding a validator or human role here");
+    assertStringIncludes(view, "named among the members the run of");
+    assertStringIncludes(view, "you made its latest change (version 1)");
+
+    const del = await run(t, "delete");
+    assertStringIncludes(del, "Role sync index (validator and human roles): 1 entry");
+    assertStringIncludes(del, "Last role sync run (its summary sample): 1 entry");
+    assertStringIncludes(del, "**This server's Ethos setup**: the server's configuration records");
+    assertEquals((await t.deps.kv.get(holderKey(GUILD_ID, USER_ID))).versionstamp, null);
+    // Other members' entries are untouched.
+    assert((await t.deps.kv.get(holderKey(GUILD_ID, other))).versionstamp !== null);
+    const left = (await t.deps.kv.get<RunRecord>(keys.jobRun(SYNC_KIND, GUILD_ID))).value!;
+    assertEquals(left.sample.map((s) => (s as { userId: string }).userId), [other]);
+    assertEquals(left.counters, { changed: 2 });
   } finally {
     await t.close();
   }
