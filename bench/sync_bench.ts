@@ -335,7 +335,8 @@ async function runCase(c: Case): Promise<Result> {
         app.shutdown.abort();
         await Promise.allSettled(background);
         await rest.close();
-        restSharedKvOps += rest.stats().shared?.ops ?? 0;
+        const s = rest.stats();
+        restSharedKvOps += (s.shared?.ops ?? 0) + (s.globalBudget?.ops ?? 0);
       },
     };
   };
@@ -522,7 +523,9 @@ for (const c of cases) {
       `  Ethos calls ${JSON.stringify(r.ethosCalls)}`,
       `  Ethos calls per 1,000 members: ${ethosPerThousand(r)} (target <= 4 bulk + confirmations)`,
       `  KV ops per member ${r.kvOpsPerMember}: the sync's own ${r.syncKvOpsPerMember}, the REST ` +
-      `client's shared bucket state ${Math.round((r.restSharedKvOps / r.members) * 1000) / 1000} ` +
+      `client's shared state (buckets, global timeline) ${
+        Math.round((r.restSharedKvOps / r.members) * 1000) / 1000
+      } ` +
       JSON.stringify(r.kvOps),
       `  peak memory of the bot: rss ${r.peakRssMb} MB, heap ${r.peakHeapMb} MB (the emulator runs in its own process)`,
       `  unscaled throughput ~${mph.toLocaleString("en-US")} members/hour`,

@@ -295,6 +295,8 @@ export interface GuildsResult {
   rateLimited: { user: number; global: number; shared: number };
   globalClaims: number;
   globalSlotsDropped: number;
+  /** The slowest claim round trip any worker saw (ms). */
+  maxClaimRttMs: number;
   kvLockRetries: number;
   everyGuildCompleted: boolean;
   inSyncAfter: boolean;
@@ -436,6 +438,7 @@ export async function runGuildsCase(
     rateLimited: hs.rateLimited,
     globalClaims: results.reduce((a, r) => a + (r.rest.claims ?? 0), 0),
     globalSlotsDropped: results.reduce((a, r) => a + (r.rest.dropped ?? 0), 0),
+    maxClaimRttMs: Math.max(0, ...results.map((r) => r.rest.maxRttMs ?? 0)),
     kvLockRetries: results.reduce((a, r) => a + r.kvRetries, 0),
     everyGuildCompleted: results.every((r) => r.state === "completed"),
     inSyncAfter: Object.values(hs.outOfSyncByGuild).every((n) => n === 0) && hs.noopWrites === 0,
@@ -455,7 +458,8 @@ export function printGuildsResult(r: GuildsResult): void {
       `completed: ${r.everyGuildCompleted}; every member right after: ${r.inSyncAfter}; chunks ${r.chunks}`,
       `  writes ${r.writes} vs needed ${r.neededWrites} (target equal); Discord calls ${r.discordCalls}`,
       `  429s ${JSON.stringify(r.rateLimited)} (target: 0 global)`,
-      `  shared global budget: ${r.globalClaims} claims, ${r.globalSlotsDropped} slots dropped unsent; ` +
+      `  shared global budget: ${r.globalClaims} claims (slowest ${r.maxClaimRttMs} ms), ` +
+      `${r.globalSlotsDropped} slots dropped unsent; ` +
       `SQLite lock retries in the rig ${r.kvLockRetries}`,
     ].join("\n"),
   );

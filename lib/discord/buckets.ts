@@ -420,7 +420,13 @@ export class Bucket {
         const head = this.queue[0];
         if (!head) break;
         if (!head.exempt) {
-          const inTime = await host.global.acquire(host.closed, this.#ready(), this.sendBy);
+          // A window's send-by time bounds the wait for a global slot; a past or absent one does not
+          // (the checks below decide that window).
+          const deadline =
+            !this.unlimited && this.sendBy !== undefined && this.sendBy > host.clock.now()
+              ? this.sendBy
+              : Infinity;
+          const inTime = await host.global.acquire(host.closed, this.#ready(), deadline);
           if (this.mergedInto || host.closed.aborted) break;
           now = host.clock.now();
           if (!inTime) {

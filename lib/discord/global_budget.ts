@@ -177,6 +177,7 @@ export class SharedGlobalLimiter implements GlobalGate {
     const demand = Math.max(1, Math.min(2 * this.#maxBatch, ready));
     this.#demand += demand;
     let counted = true;
+    let claimed = false;
     try {
       for (;;) {
         signal?.throwIfAborted();
@@ -188,13 +189,14 @@ export class SharedGlobalLimiter implements GlobalGate {
         }
         if (now < this.#fallbackUntil) return await this.#local.acquire(signal, ready, deadline);
         this.#dropLate(now);
-        // Nothing held in time for the caller's window, nor likely to be: it waits for the next.
-        if ((this.#slots[0] ?? Math.max(now + this.#leadMs, this.#seenTat)) > deadline) {
-          return false;
-        }
+        // Nothing held in time for the caller's window, and the timeline was booked past it: the
+        // caller waits for its next window. Not right after a claim made for it, though: a window
+        // shorter than a claim's round trip would otherwise be refused every time.
+        if (!claimed && (this.#slots[0] ?? this.#seenTat) > deadline) return false;
         const slot = this.#slots.shift();
         if (slot === undefined) {
           await this.#claim();
+          claimed = true;
           continue;
         }
         this.#demand -= demand;
@@ -366,4 +368,20 @@ function isTimeline(v: unknown): v is Timeline {
   const r = v as Timeline;
   return typeof r.tat === "number" && Number.isFinite(r.tat) && typeof r.claimants === "object" &&
     r.claimants !== null;
+}
+
+/** What the timeline shows now: clients that claimed in the last two seconds, and how far ahead
+ * of now its slots are booked (0 when idle). For the status page. */
+export async function readGlobalBudget(
+  kv: Deno.Kv,
+  now: number,
+): Promise<{ clients: number; bookedAheadMs: number }> {
+  const rec = (await kv.get<Timeline>(KEY)).value;
+  if (!isTimeline(rec)) return { clients: 0, bookedAheadMs: 0 };
+  return {
+    clients:
+      Object.values(rec.claimants).filter((at) => typeof at === "number" && at > now - ACTIVE_MS)
+        .length,
+    bookedAheadMs: Math.max(0, Math.round(rec.tat - now)),
+  };
 }

@@ -4,8 +4,9 @@
  * Rate limits are respected *before* sending rather than discovered through 429s:
  * - per-route buckets (buckets.ts): learned from `X-RateLimit-*` headers, keyed by Discord's bucket
  *   hash + major parameter, one FIFO queue each, saturating `remaining` then waiting for the reset;
- * - the global limit (global_limiter.ts): evenly spaced sends, at most `globalLimit` per second for
- *   every route except interaction callbacks and webhook-token routes;
+ * - the global limit: evenly spaced sends, at most `globalLimit` per second for every route except
+ *   interaction callbacks and webhook-token routes; with a `kv`, one send timeline for every
+ *   isolate of the bot (global_budget.ts), else this client's own (global_limiter.ts);
  * - the invalid-request guard (invalid_guard.ts): 401/403/429 (not `shared` 429s) are counted in a
  *   sliding 10-minute window; at `invalidRequestLimit` every request waits until the window slides;
  * - optional shared state (shared_state.ts): with a `kv`, isolates reserve bucket slots in Deno KV

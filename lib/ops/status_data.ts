@@ -15,6 +15,7 @@ import { backupGuilds, listBackups } from "../backup/store.ts";
 import { jobStatus } from "../backup/service.ts";
 import { type Alert, recentAlerts } from "./alerts.ts";
 import { keys } from "../kv/keys.ts";
+import { readGlobalBudget } from "../discord/global_budget.ts";
 
 export type Section<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -74,6 +75,8 @@ export interface RestSection {
   invalid: { used: number; limit: number };
   serverErrors: number;
   retries: number;
+  /** The global limit's KV timeline: isolates sending now and how far ahead it is booked. */
+  globalBudget: { clients: number; bookedAheadMs: number } | null;
 }
 
 export interface StatusData {
@@ -208,6 +211,13 @@ type MetricJson = {
 };
 
 async function restSection(app: App): Promise<RestSection> {
+  const globalBudget = app.deps.rest.stats().globalBudget
+    ? await readGlobalBudget(app.deps.kv, app.deps.clock.now())
+    : null;
+  return { ...(await restFigures(app)), globalBudget };
+}
+
+async function restFigures(app: App): Promise<Omit<RestSection, "globalBudget">> {
   const snapshots: object[] = [];
   if (app.deps.metrics) {
     await app.deps.metrics.flush(app.deps.kv);

@@ -207,6 +207,17 @@ ${
   }
 ${figure("rest-5xx", "5xx responses", num(r.serverErrors))}
 ${figure("rest-retries", "Retries", num(r.retries))}
+${
+    r.globalBudget
+      ? figure(
+        "rest-global-budget",
+        "Global limit (shared through KV)",
+        `${num(r.globalBudget.clients)} isolate(s) sending, booked ${
+          num(r.globalBudget.bookedAheadMs)
+        } ms ahead`,
+      )
+      : ""
+  }
 </dl>`;
 }
 

@@ -172,3 +172,18 @@ Deno.test("global budget: three REST clients on one KV against one global limit:
     await emu.close();
   }
 });
+
+Deno.test("global budget: a bucket window closing before the booked timeline is refused, never starved", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const l = limiter(kv, 100);
+  // A window shorter than any claim's round trip: the claim is made for it and its slot taken
+  // anyway (refusing it would refuse every such window and never claim again).
+  assertEquals(await l.acquire(undefined, 1, systemClock.now() + 0.01), true);
+  // The timeline is now booked past a window that ends at once: refused, nothing taken.
+  const before = l.stats().slots;
+  assertEquals(await l.acquire(undefined, 1, systemClock.now()), false);
+  assertEquals(l.stats().slots, before);
+  // Without a deadline the next slot comes.
+  assertEquals(await l.acquire(), true);
+  await l.close();
+});

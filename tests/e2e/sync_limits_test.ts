@@ -6,6 +6,8 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { startEmulator, uniformLimits } from "../emulator/server.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";
+import { collectStatus } from "../../lib/ops/status_data.ts";
+import { renderMain } from "../../lib/ops/status_html.ts";
 
 const SECOND = "200000000000000002";
 import { membersNeedingChange, outOfSync, startBot, startFixture } from "./sync_helpers.ts";
@@ -83,10 +85,22 @@ Deno.test("sync e2e: two guilds on two isolates at once share the global limit: 
       roles: { ...s.roles, ...r },
     }));
     const needed = membersNeedingChange(emu) + membersNeedingChange(emu, SECOND);
-    const [ra, rb] = await Promise.all([
+    const runs = Promise.all([
       a.trigger({}, "?wait=true"),
       b.trigger({ guildId: SECOND }, "?wait=true"),
     ]);
+    // While both run, the status page shows two isolates on the global limit's timeline.
+    let done = false;
+    runs.finally(() => (done = true));
+    let seen = 0;
+    while (!done) {
+      const data = await collectStatus(a.app);
+      if (data.rest.ok) seen = Math.max(seen, data.rest.value.globalBudget?.clients ?? 0);
+      if (seen === 2) assert(renderMain(data).includes("2 isolate(s) sending"));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [ra, rb] = await runs;
+    assertEquals(seen, 2);
     assertEquals([ra.body.state, rb.body.state], ["completed", "completed"]);
     assertEquals(outOfSync(emu), []);
     assertEquals(outOfSync(emu, SECOND), []);
