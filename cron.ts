@@ -5,6 +5,7 @@ import { commandsDriftCheck } from "./lib/manifest/mod.ts";
 import { dailySync, incrementalSync, syncWatchdog } from "./lib/sync/service.ts";
 import { backupRetention, backupWatchdog, runScheduledBackups } from "./lib/backup/service.ts";
 import { auditRetention } from "./lib/audit/mod.ts";
+import { guildRetention } from "./lib/guilds/retention.ts";
 
 export function registerCrons(app: App): void {
   const log = app.deps.log.child({ component: "cron" });
@@ -36,6 +37,8 @@ export function registerCrons(app: App): void {
   cron("backup-watchdog", "*/2 * * * *", () => backupWatchdog(app.deps));
   cron("backup-retention", "23 3 * * *", () => backupRetention(app.deps));
   cron("audit-retention", "41 3 * * *", () => auditRetention(app.deps));
+  // The sync data of guilds the bot left more than GUILD_RETENTION_DAYS ago.
+  cron("guild-retention", "53 3 * * *", () => guildRetention(app.deps));
   // Failed and stalled jobs (sync, backup, restore) raise an alert.
   cron("job-alerts", "*/2 * * * *", () => checkJobs(app.deps));
 }

@@ -140,6 +140,7 @@ const envSchema = z.object({
 
   ALERT_WEBHOOK_URL: httpUrl.optional(),
   AUDIT_RETENTION_DAYS: int(0, 3_650).default(0),
+  GUILD_RETENTION_DAYS: int(0, 3_650).default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -197,7 +198,7 @@ export interface Config {
   };
   commands: { forceSync: boolean; syncOnStart: boolean; autoSync: boolean; guildIds: string[] };
   backup: { maxPerGuild: number; cooldownS: number; retentionDays: number; ownerId?: string };
-  ops: { alertWebhookUrl?: string; auditRetentionDays: number };
+  ops: { alertWebhookUrl?: string; auditRetentionDays: number; guildRetentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -313,7 +314,11 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       retentionDays: env.BACKUP_RETENTION_DAYS,
       ownerId: env.BOT_OWNER_ID,
     },
-    ops: { alertWebhookUrl: env.ALERT_WEBHOOK_URL, auditRetentionDays: env.AUDIT_RETENTION_DAYS },
+    ops: {
+      alertWebhookUrl: env.ALERT_WEBHOOK_URL,
+      auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+      guildRetentionDays: env.GUILD_RETENTION_DAYS,
+    },
   };
   for (
     const s of [

@@ -76,7 +76,11 @@ Deno.test("config: defaults for everything optional", () => {
   });
   assertEquals(c.commands, { forceSync: false, syncOnStart: false, autoSync: false, guildIds: [] });
   assertEquals(c.backup, { maxPerGuild: 25, cooldownS: 300, retentionDays: 0, ownerId: undefined });
-  assertEquals(c.ops, { alertWebhookUrl: undefined, auditRetentionDays: 0 });
+  assertEquals(c.ops, {
+    alertWebhookUrl: undefined,
+    auditRetentionDays: 0,
+    guildRetentionDays: 30,
+  });
 });
 
 Deno.test("config: testConfig is complete and takes overrides", () => {

@@ -165,6 +165,7 @@ export const ethosSetup = defineCommand({
           stored = await updateSetup(ctx.deps, ctx.guildId!, actorOf(ctx), "reactivate", (s) => ({
             ...s,
             active: true,
+            dataRemovedAt: undefined,
           }));
           effective = effectiveSetup(ctx.deps.config, ctx.guildId!, stored);
           note = `${t(ctx.language, "setup.reactivated")}\n`;

@@ -35,6 +35,8 @@ export const guildSetupSchema = z.object({
   created: z.array(snowflake),
   updatedAt: z.number(),
   updatedBy: z.string(),
+  /** When retention removed the sync data of this (inactive) guild; cleared on reactivation. */
+  dataRemovedAt: z.number().optional(),
 });
 export type GuildSetup = z.infer<typeof guildSetupSchema>;
 
