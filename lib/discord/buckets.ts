@@ -149,6 +149,8 @@ export class Bucket {
   windowId: string | undefined;
   ownsWindow = false;
   resetPublished = false;
+  /** The window whose first send already anchored its provisional end. */
+  #anchored: string | undefined;
   publishing = false;
 
   #running = false;
@@ -333,6 +335,7 @@ export class Bucket {
     ticket.sentAt = at;
     const b = ticket.bucket.owner;
     if (b.unlimited || ticket.probe || !b.known || ticket.late) return;
+    b.#anchor(ticket, at);
     if (ticket.bucket !== b || ticket.gen !== b.gen) {
       ticket.late = true;
       if (b.tokens > 0) b.tokens--;
@@ -340,6 +343,24 @@ export class Bucket {
     } else if (b.sendBy !== undefined && at >= b.sendBy) {
       b.#markLate(ticket, at);
     }
+  }
+
+  /**
+   * The first request sent in a window this bucket opened (provisionally, in shared state) starts
+   * Discord's window: when it goes out late (a wait for the global limit, a stalled loop), the
+   * provisional end moves with it, or the next window would open while Discord's still runs.
+   */
+  #anchor(ticket: Ticket, at: number): void {
+    const shared = this.#shared;
+    if (
+      !shared || !this.ownsWindow || this.resetPublished || !ticket.windowId ||
+      ticket.windowId !== this.windowId || this.#anchored === this.windowId
+    ) return;
+    this.#anchored = this.windowId;
+    const end = at + this.windowMs + shared.provisionalSlackMs;
+    if (this.resetAt === undefined || end <= this.resetAt) return;
+    this.resetAt = end;
+    void shared.anchorWindow(this.id, this.windowId, end);
   }
 
   #markLate(ticket: Ticket, sentAt: number): void {

@@ -174,6 +174,29 @@ export class SharedState {
     return this.#track(this.#publishProbeImpl(fromId, toId, template, hash, obs));
   }
 
+  /** Added to provisional window ends (ms). */
+  get provisionalSlackMs(): number {
+    return this.#slackMs;
+  }
+
+  /**
+   * The first request of a window we opened went out later than the window was opened (the
+   * client waited for the global limit, or stalled): Discord's window starts with that request,
+   * so the provisional end moves to `resetAt` if that is later.
+   */
+  anchorWindow(id: string, windowId: string, resetAt: number): Promise<void> {
+    return this.#track(
+      this.#updateBucket(
+        id,
+        "anchor window",
+        (rec) =>
+          !rec || rec.windowId !== windowId || !rec.provisional || rec.resetAt >= resetAt
+            ? null
+            : { ...rec, resetAt },
+      ),
+    );
+  }
+
   /** Replaces the provisional end of a window we opened with the exact one. */
   publishReset(id: string, windowId: string, resetAt: number, sendBy: number): Promise<void> {
     return this.#track(this.#publishResetImpl(id, windowId, resetAt, sendBy));

@@ -168,3 +168,41 @@ Deno.test("shared state: learned limits are kept for other isolates; unchanged o
     kv.close();
   }
 });
+
+Deno.test("shared state: a window whose first request went out late ends later for every isolate", async () => {
+  const { kv, clock, a, b } = await setup();
+  try {
+    await a.reserve(input());
+    await a.publishProbe("PATCH /guilds/1/members/:id", "h1:1", ROUTE, "h1", {
+      limit: 2,
+      remaining: 0,
+      resetAt: clock.now() + 1000,
+      sendBy: clock.now() + 980,
+      windowMs: 1000,
+    });
+    clock.advance(1000);
+    const opened = await a.reserve(
+      input({ id: "h1:1", hashKnown: true, want: 2, limit: 2, windowMs: 1000 }),
+    );
+    assert(opened?.kind === "grant" && opened.opened && opened.record.provisional);
+    const provisional = opened.record.resetAt;
+    // The first request waited 400 ms (the global limit, a stalled loop): Discord's window starts
+    // then, so the provisional end moves, never back.
+    const sentAt = clock.now() + 400;
+    await a.anchorWindow("h1:1", opened.record.windowId, sentAt + 1000 + a.provisionalSlackMs);
+    await a.anchorWindow("h1:1", opened.record.windowId, provisional);
+    clock.advance(provisional - clock.now());
+    // At the old provisional end B still finds the window running, with nothing left.
+    const early = await b.reserve(input({ id: "h1:1", hashKnown: true, want: 1, limit: 2 }));
+    assert(early?.kind === "grant");
+    assertEquals([early.granted, early.record.resetAt], [0, sentAt + 1000 + a.provisionalSlackMs]);
+    // Once the window is exact (published from an answer), anchoring changes nothing.
+    await a.publishReset("h1:1", opened.record.windowId, sentAt + 1010, sentAt + 990);
+    await a.anchorWindow("h1:1", opened.record.windowId, sentAt + 5000);
+    const exact = await b.reserve(input({ id: "h1:1", hashKnown: true, want: 1, limit: 2 }));
+    assert(exact?.kind === "grant");
+    assertEquals(exact.record.resetAt, sentAt + 1010);
+  } finally {
+    kv.close();
+  }
+});
