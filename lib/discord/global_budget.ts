@@ -11,7 +11,10 @@
  *
  * - A slot missed by more than a small tolerance (a stalled event loop) is dropped, never used
  *   late: late, it could share a window with slots other isolates hold.
- * - Claims follow demand: each caller (a bucket queue) says how many requests it could send back to
+ * - A client alone on the timeline (nobody else claimed in the last two seconds) books the whole
+ *   horizon at once and sends anywhere in it, spaced like the timeline: one claim per 200 ms
+ *   however its requests come. Another client then waits at most the horizon for the timeline.
+ * - With others, claims follow demand: each caller (a bucket queue) says how many requests it could send back to
  *   back, and a claim covers what the callers want beyond the slots held (at most `maxBatch`).
  *   Consecutive slots are a few ms apart at high rates, so a client claims only for requests
  *   that are ready to use them; while more are ready than held, the next claim starts as soon as
@@ -108,6 +111,8 @@ export class SharedGlobalLimiter implements GlobalGate {
   #demand = 0;
   /** The timeline's next free slot when this client last claimed (an estimate of the wait). */
   #seenTat = 0;
+  /** A range of the timeline booked while alone on it: sends anywhere in it, spaced. */
+  #range: { next: number; to: number } | null = null;
   /** The slot last handed out (for `unused`). */
   #granted: number | null = null;
   #leadMs = 2;
@@ -189,6 +194,27 @@ export class SharedGlobalLimiter implements GlobalGate {
         }
         if (now < this.#fallbackUntil) return await this.#local.acquire(signal, ready, deadline);
         this.#dropLate(now);
+        const range = this.#range;
+        if (range && Math.max(now, range.next) < range.to) {
+          // Alone on the timeline: any time in the booked range, spaced like the timeline.
+          const slot = Math.max(now, range.next);
+          if (!claimed && slot > deadline) return false;
+          range.next = slot + this.intervalMs;
+          if (range.to - range.next < 2 * this.#leadMs + this.intervalMs && !this.#claiming) {
+            void this.#claim(1);
+          }
+          this.#demand -= demand;
+          counted = false;
+          if (slot > now) await this.#clock.sleep(slot - now, signal);
+          now = this.#clock.now();
+          if (now > slot + this.#toleranceMs || now < this.#local.pausedUntil) {
+            this.#demand += demand;
+            counted = true;
+            continue;
+          }
+          this.#granted = slot;
+          return true;
+        }
         // Nothing held in time for the caller's window, and the timeline was booked past it: the
         // caller waits for its next window. Not right after a claim made for it, though: a window
         // shorter than a claim's round trip would otherwise be refused every time.
@@ -236,8 +262,11 @@ export class SharedGlobalLimiter implements GlobalGate {
     this.#granted = null;
     if (slot === null) return;
     this.#stats.returned++;
-    // Back to the front of the pool: the next caller of this client takes it if still in time.
-    if (this.#clock.now() <= slot + this.#toleranceMs) this.#slots.unshift(slot);
+    const inTime = this.#clock.now() <= slot + this.#toleranceMs;
+    const range = this.#range;
+    // Back to the range or the front of the pool: the next caller takes it if still in time.
+    if (range && slot < range.to) range.next = Math.min(range.next, slot);
+    else if (inTime) this.#slots.unshift(slot);
     else this.#stats.dropped++;
   }
 
@@ -245,6 +274,7 @@ export class SharedGlobalLimiter implements GlobalGate {
   async close(): Promise<void> {
     this.#stats.dropped += this.#slots.length;
     this.#slots = [];
+    this.#range = null;
     if (this.#clock.now() < this.#fallbackUntil) return;
     try {
       for (let i = 0; i < MAX_CLAIM_TRIES; i++) {
@@ -285,6 +315,7 @@ export class SharedGlobalLimiter implements GlobalGate {
     await Promise.resolve();
     const want = Math.min(this.#maxBatch, this.#demand + extra - this.#slots.length);
     if (want <= 0) return;
+
     try {
       for (let attempt = 0; attempt < MAX_CLAIM_TRIES;) {
         const t0 = this.#clock.now();
@@ -302,14 +333,19 @@ export class SharedGlobalLimiter implements GlobalGate {
           continue;
         }
         const start = Math.max(now + this.#leadMs, rec.tat);
-        const n = Math.max(
-          1,
-          Math.min(want, Math.floor((now + horizon - start) / this.intervalMs)),
-        );
         const claimants: Record<string, number> = { [this.#id]: now };
         for (const [id, at] of Object.entries(rec.claimants)) {
           if (id !== this.#id && at > now - ACTIVE_MS) claimants[id] = at;
         }
+        // Alone: book the whole horizon as one range (a claim per 200 ms, not per request); with
+        // others, consecutive slots for the requests ready now.
+        const alone = Object.keys(claimants).length === 1;
+        const n = alone
+          ? Math.max(1, Math.floor((start + horizon - start) / this.intervalMs))
+          : Math.max(
+            1,
+            Math.min(want, Math.floor((now + horizon - start) / this.intervalMs)),
+          );
         this.#stats.ops++;
         const res = await this.kv.atomic().check(entry)
           .set(KEY, { tat: start + n * this.intervalMs, claimants }, {
@@ -328,8 +364,16 @@ export class SharedGlobalLimiter implements GlobalGate {
           continue;
         }
         this.#active = Object.keys(claimants).length;
-        this.#seenTat = start + n * this.intervalMs;
-        for (let i = 0; i < n; i++) this.#slots.push(start + i * this.intervalMs);
+        const end = start + n * this.intervalMs;
+        this.#seenTat = end;
+        if (alone) {
+          const r = this.#range;
+          if (r && start <= r.to + this.intervalMs) r.to = end;
+          else this.#range = { next: start, to: end };
+        } else {
+          this.#range = null;
+          for (let i = 0; i < n; i++) this.#slots.push(start + i * this.intervalMs);
+        }
         this.#stats.claims++;
         this.#stats.slots += n;
         return;
