@@ -81,3 +81,45 @@ export function changeCounts(emu: Emulator, guildId: string): number[] {
   }
   return out;
 }
+
+/** Calls an operator route of the bot in-process, as `curl -H "Authorization: Bearer …"` would. */
+export function operatorCall(handle: (req: Request) => Promise<Response>, token: string) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await handle(
+      new Request(`http://bench${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+    return await res.json();
+  };
+}
+
+/**
+ * A KV handle whose operations (each `commit`, and get, getMany, set, delete, list) go through
+ * `around(name, run)`: for counting them, or retrying them.
+ */
+export function interceptKv(
+  kv: Deno.Kv,
+  around: (name: string, run: () => unknown) => unknown,
+): Deno.Kv {
+  return new Proxy(kv, {
+    get(target, prop) {
+      const member = Reflect.get(target, prop, target);
+      if (typeof member !== "function") return member;
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => around("atomic", commit) as ReturnType<typeof commit>;
+          return op;
+        };
+      }
+      if (["get", "getMany", "set", "delete", "list"].includes(String(prop))) {
+        return (...a: unknown[]) => around(String(prop), () => member.apply(target, a));
+      }
+      return member.bind(target);
+    },
+  });
+}

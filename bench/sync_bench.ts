@@ -47,7 +47,14 @@ import type { AppDeps } from "../lib/deps.ts";
 import { createHandler } from "../routes/mod.ts";
 import { type LimitSpec, syncLowerBound } from "../lib/sync/scheduler.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
-import { type Case, changeCounts, closeOnSigterm, limitsFor } from "./_sync_common.ts";
+import {
+  type Case,
+  changeCounts,
+  closeOnSigterm,
+  interceptKv,
+  limitsFor,
+  operatorCall,
+} from "./_sync_common.ts";
 import {
   guildsHost,
   type GuildsResult,
@@ -93,30 +100,9 @@ const SEED = Number(args.find((a) => a.startsWith("--seed="))?.slice(7) ?? 7);
 /** Counts every KV operation the bot makes. */
 function countingKv(kv: Deno.Kv) {
   const counts: Record<string, number> = {};
-  const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
-  const wrapped = new Proxy(kv, {
-    get(target, prop) {
-      const member = Reflect.get(target, prop, target);
-      if (typeof member !== "function") return member;
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          const commit = op.commit.bind(op);
-          op.commit = () => {
-            bump("atomic");
-            return commit();
-          };
-          return op;
-        };
-      }
-      if (["get", "getMany", "set", "delete", "list", "enqueue"].includes(String(prop))) {
-        return (...a: unknown[]) => {
-          bump(String(prop));
-          return member.apply(target, a);
-        };
-      }
-      return member.bind(target);
-    },
+  const wrapped = interceptKv(kv, (name, run) => {
+    counts[name] = (counts[name] ?? 0) + 1;
+    return run();
   });
   return { kv: wrapped, counts };
 }
@@ -321,16 +307,7 @@ async function runCase(c: Case): Promise<Result> {
     const app = await createApp(deps);
     const handle = createHandler(app);
     return {
-      async call(method: string, path: string, body?: unknown) {
-        const res = await handle(
-          new Request(`http://bench${path}`, {
-            method,
-            headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          }),
-        );
-        return await res.json();
-      },
+      call: operatorCall(handle, TOKEN),
       async close() {
         app.shutdown.abort();
         await Promise.allSettled(background);

@@ -26,7 +26,14 @@ import { createHandler } from "../routes/mod.ts";
 import { type LimitSpec, syncLowerBound, windowedMs } from "../lib/sync/scheduler.ts";
 import { updateSetup } from "../lib/guilds/setup.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
-import { type Case, changeCounts, closeOnSigterm, limitsFor } from "./_sync_common.ts";
+import {
+  type Case,
+  changeCounts,
+  closeOnSigterm,
+  interceptKv,
+  limitsFor,
+  operatorCall,
+} from "./_sync_common.ts";
 
 const TOKEN = "bench-token-0123456789abcdef";
 const FIRST_GUILD = 200000000000000001n;
@@ -166,35 +173,19 @@ function envFor(info: HostInfo, c: Case, o: GuildsOptions, publicKeyHex: string,
 
 /** A KV handle that retries SQLite's "database is locked" (several processes on one file). */
 function retryingKv(kv: Deno.Kv, counter: { retries: number }): Deno.Kv {
-  const retry = async <T>(op: () => Promise<T>): Promise<T> => {
+  return interceptKv(kv, (name, run) => name === "list" ? run() : retry(run));
+  // Listing fails while iterating, where no retry can reach; the writers are what lock.
+  async function retry(run: () => unknown) {
     for (let i = 0;; i++) {
       try {
-        return await op();
+        return await run();
       } catch (err) {
         if (i >= 50 || !String(err).includes("database is locked")) throw err;
         counter.retries++;
         await new Promise((r) => setTimeout(r, Math.random() * 2));
       }
     }
-  };
-  return new Proxy(kv, {
-    get(target, prop) {
-      const member = Reflect.get(target, prop, target);
-      if (typeof member !== "function") return member;
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          const commit = op.commit.bind(op);
-          op.commit = () => retry(commit);
-          return op;
-        };
-      }
-      if (["get", "getMany", "set", "delete"].includes(String(prop))) {
-        return (...a: unknown[]) => retry(() => member.apply(target, a));
-      }
-      return member.bind(target);
-    },
-  });
+  }
 }
 
 /** A worker process: one guild's chunks, one after the other, on the production composition. */
@@ -209,16 +200,7 @@ export async function guildsWorker(envFile: string, guild: string, isolatePerChu
   const start = async () => {
     const bot = await composeBot({ config, kv, log, flushIntervalMs: 0 });
     const handle = createHandler(bot.app);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await handle(
-        new Request(`http://bench${path}`, {
-          method,
-          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        }),
-      );
-      return await res.json();
-    };
+    const call = operatorCall(handle, TOKEN);
     const close = async () => {
       await bot.drain("chunk over", 10_000);
       const budget = bot.deps.rest.stats().globalBudget ?? {};

@@ -182,7 +182,6 @@ export class SharedGlobalLimiter implements GlobalGate {
     const demand = Math.max(1, Math.min(2 * this.#maxBatch, ready));
     this.#demand += demand;
     let counted = true;
-    let claimed = false;
     try {
       for (;;) {
         signal?.throwIfAborted();
@@ -198,7 +197,7 @@ export class SharedGlobalLimiter implements GlobalGate {
         if (range && Math.max(now, range.next) < range.to) {
           // Alone on the timeline: any time in the booked range, spaced like the timeline.
           const slot = Math.max(now, range.next);
-          if (!claimed && slot > deadline) return false;
+          if (slot > deadline) return false;
           range.next = slot + this.intervalMs;
           if (range.to - range.next < 2 * this.#leadMs + this.intervalMs && !this.#claiming) {
             void this.#claim(1);
@@ -216,13 +215,13 @@ export class SharedGlobalLimiter implements GlobalGate {
           return true;
         }
         // Nothing held in time for the caller's window, and the timeline was booked past it: the
-        // caller waits for its next window. Not right after a claim made for it, though: a window
-        // shorter than a claim's round trip would otherwise be refused every time.
-        if (!claimed && (this.#slots[0] ?? this.#seenTat) > deadline) return false;
+        // caller waits for its next window, and the slot stays for it (or another caller). Only
+        // what is known counts: refusing on an estimate of a claim's round trip could refuse
+        // every window shorter than it, and never claim at all.
+        if ((this.#slots[0] ?? this.#seenTat) > deadline) return false;
         const slot = this.#slots.shift();
         if (slot === undefined) {
           await this.#claim();
-          claimed = true;
           continue;
         }
         this.#demand -= demand;

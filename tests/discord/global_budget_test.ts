@@ -176,13 +176,16 @@ Deno.test("global budget: three REST clients on one KV against one global limit:
 Deno.test("global budget: a bucket window closing before the booked timeline is refused, never starved", async () => {
   using kv = await Deno.openKv(":memory:");
   const l = limiter(kv, 100);
-  // A window shorter than any claim's round trip: the claim is made for it and its slot taken
-  // anyway (refusing it would refuse every such window and never claim again).
-  assertEquals(await l.acquire(undefined, 1, systemClock.now() + 0.01), true);
-  // The timeline is now booked past a window that ends at once: refused, nothing taken.
-  const before = l.stats().slots;
-  assertEquals(await l.acquire(undefined, 1, systemClock.now()), false);
-  assertEquals(l.stats().slots, before);
+  // A window shorter than any claim's round trip: the claim is made, its slot comes after the
+  // window, so the caller is refused and the slot kept.
+  assertEquals(await l.acquire(undefined, 1, systemClock.now() + 0.01), false);
+  assertEquals(l.stats().claims, 1);
+  // The caller's next window (any that reaches the slot) gets it: no new claim, no starvation.
+  assertEquals(await l.acquire(undefined, 1, systemClock.now() + 1000), true);
+  assertEquals(l.stats().claims, 1);
+  // The timeline is booked past a window that ends at once: refused, nothing claimed.
+  assertEquals(await l.acquire(undefined, 1, systemClock.now() - 1000), false);
+  assertEquals(l.stats().claims, 1);
   // Without a deadline the next slot comes.
   assertEquals(await l.acquire(), true);
   await l.close();
