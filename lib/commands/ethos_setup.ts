@@ -143,9 +143,6 @@ function slotMenu(
   };
 }
 
-const guildOnly = (ctx: InteractionContext) =>
-  ctx.guildId ? null : ctx.ephemeral(t(ctx.language, "setup.guild_only"));
-
 export const ethosSetup = defineCommand({
   name: "ethos_setup",
   ...described("cmd.ethos_setup.description"),
@@ -155,8 +152,6 @@ export const ethosSetup = defineCommand({
     view: sub({
       ...described("cmd.ethos_setup.view"),
       handler: async (ctx) => {
-        const refused = guildOnly(ctx);
-        if (refused) return refused;
         let { stored, effective } = await current(ctx);
         let note = "";
         // A server that had been marked gone (the bot was removed) is active again once an
@@ -176,8 +171,6 @@ export const ethosSetup = defineCommand({
     create: sub({
       ...described("cmd.ethos_setup.create"),
       handler: (ctx) => {
-        const refused = guildOnly(ctx);
-        if (refused) return refused;
         return ctx.defer(async (f) => {
           const lang = ctx.language;
           const { effective } = await current(ctx);
@@ -228,8 +221,6 @@ export const ethosSetup = defineCommand({
     map: sub({
       ...described("cmd.ethos_setup.map"),
       handler: async (ctx) => {
-        const refused = guildOnly(ctx);
-        if (refused) return refused;
         return ctx.ephemeral({
           content: t(ctx.language, "setup.map_pick_slot"),
           components: [slotMenu(ctx.language, await ctx.customId("map_slot"))],
@@ -240,8 +231,6 @@ export const ethosSetup = defineCommand({
       ...described("cmd.ethos_setup.verified"),
       options: { role: opt.role({ ...described("cmd.ethos_setup.verified_role") }) },
       handler: async (ctx) => {
-        const refused = guildOnly(ctx);
-        if (refused) return refused;
         if (ctx.options.role) {
           return ctx.ephemeral(await saveRole(ctx, "verified", ctx.options.role));
         }
@@ -267,8 +256,6 @@ export const ethosSetup = defineCommand({
         }),
       },
       handler: async (ctx) => {
-        const refused = guildOnly(ctx);
-        if (refused) return refused;
         const id = ctx.options.channel ?? null;
         if (id) {
           // Discord offers text and announcement channels only; a crafted request can name any id.
@@ -301,8 +288,6 @@ export const ethosSetup = defineCommand({
         }),
       },
       handler: async (ctx) => {
-        const refused = guildOnly(ctx);
-        if (refused) return refused;
         const value = ctx.options.value as GuildSetup["schedule"];
         await updateSetup(ctx.deps, ctx.guildId!, actorOf(ctx), "schedule", (s) => ({
           ...s,
@@ -318,8 +303,6 @@ export const ethosSetup = defineCommand({
     reset: sub({
       ...described("cmd.ethos_setup.reset"),
       handler: async (ctx) => {
-        const refused = guildOnly(ctx);
-        if (refused) return refused;
         return ctx.ephemeral({
           content: t(ctx.language, "setup.reset_ask"),
           components: [{

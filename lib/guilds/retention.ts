@@ -9,19 +9,21 @@
 import type { AppDeps } from "../deps.ts";
 import { keys } from "../kv/keys.ts";
 import { listSetups, updateSetup } from "./setup.ts";
+import { holdersOf } from "../sync/holders.ts";
+import { SYNC_KIND } from "../sync/service.ts";
+import { freshKeys } from "../sync/fresh_intake.ts";
 
 const DAY_MS = 86_400_000;
-const SYNC_KIND = "sync";
 
 /** The prefixes and keys of a guild's removable data. */
 export function guildDataKeys(guildId: string): { prefixes: Deno.KvKey[]; keys: Deno.KvKey[] } {
   return {
     prefixes: [
-      ["sync_holders", guildId],
+      holdersOf(guildId),
       keys.jobHistoryPrefix(SYNC_KIND, guildId),
-      ["job_series", SYNC_KIND, guildId],
-      ["cmd_roles", guildId],
-      ["fresh", "backlog", guildId],
+      keys.jobSeriesOf(SYNC_KIND, guildId),
+      keys.commandRolesOf(guildId),
+      freshKeys.backlogOf(guildId),
     ],
     keys: [
       keys.jobRun(SYNC_KIND, guildId),

@@ -569,7 +569,6 @@ export const en = {
     "Forget this server's Ethos setup? The roles stay in the server; the environment's settings stay too.",
   "setup.reset_button": "Forget the setup",
   "setup.reset_done": "The setup of this server is forgotten.",
-  "setup.guild_only": "Run this in the server you want to set up.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -581,5 +581,4 @@ export const es: Record<MessageKey, string> = {
     "¿Olvidar la configuración de Ethos de este servidor? Los roles se quedan en el servidor, y los ajustes del entorno también.",
   "setup.reset_button": "Olvidar la configuración",
   "setup.reset_done": "La configuración de este servidor se ha olvidado.",
-  "setup.guild_only": "Ejecútalo en el servidor que quieres configurar.",
 };

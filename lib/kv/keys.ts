@@ -13,6 +13,7 @@ export const keys = {
   /** By user first, so everything kept about one user lists under one prefix (privacy view). */
   cooldown: (userId: string, command: string): KvKey => ["cooldown", userId, command],
   commandRoles: (guildId: string, command: string): KvKey => ["cmd_roles", guildId, command],
+  commandRolesOf: (guildId: string): KvKey => ["cmd_roles", guildId],
   flags: (guildId: string): KvKey => ["flags", guildId],
   guildRolesCache: (guildId: string): KvKey => ["cache", "guild_roles", guildId],
   lease: (name: string): KvKey => ["lease", name],
@@ -46,6 +47,8 @@ export const keys = {
     runId,
     minute,
   ],
+  /** Every run's series of one job kind + key. */
+  jobSeriesOf: (kind: string, key: string): KvKey => ["job_series", kind, key],
   jobSeriesPrefix: (kind: string, key: string, runId: string): KvKey => [
     "job_series",
     kind,

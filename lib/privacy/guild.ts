@@ -32,8 +32,9 @@ export const holderIndexSource: PrivacySource = {
   },
 };
 
-const mine = (sample: unknown[], userId: string) =>
-  sample.filter((s) => (s as { userId?: unknown } | null)?.userId === userId);
+/** Whether a sample line (`{userId, username, add, remove}`) names the member. */
+const names = (line: unknown, userId: string) =>
+  (line as { userId?: unknown } | null)?.userId === userId;
 
 export const lastRunSource: PrivacySource = {
   name: "Last role sync run (its summary sample)",
@@ -43,7 +44,7 @@ export const lastRunSource: PrivacySource = {
       const parsed = runRecordSchema.safeParse(
         (await deps.kv.get(keys.jobRun(SYNC_KIND, guildId))).value,
       );
-      if (parsed.success && mine(parsed.data.sample, userId).length) {
+      if (parsed.success && parsed.data.sample.some((l) => names(l, userId))) {
         items.push(
           `named among the members the run of ${
             new Date(parsed.data.startedAt).toISOString()
@@ -60,9 +61,9 @@ export const lastRunSource: PrivacySource = {
       const entry = await deps.kv.get(key);
       const parsed = runRecordSchema.safeParse(entry.value);
       if (!parsed.success) return 0;
-      const drop = mine(parsed.data.sample, userId).length;
+      const sample = parsed.data.sample.filter((l) => !names(l, userId));
+      const drop = parsed.data.sample.length - sample.length;
       if (drop === 0) return 0;
-      const sample = parsed.data.sample.filter((s) => !mine([s], userId).length);
       const ok = await deps.kv.atomic().check(entry).set(key, { ...parsed.data, sample }).commit();
       if (ok.ok) return drop;
     }

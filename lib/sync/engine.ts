@@ -49,7 +49,7 @@ import type { ChunkContext } from "../jobs/runner.ts";
 import { discordIdOf, type EthosClient } from "./ethos.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import { emptyScoreStats, resolveScores, type ScoreStats } from "./scores.ts";
-import { flagRoles, type HolderChange, listHolders, recordHolders } from "./holders.ts";
+import { flagRoles, type HolderChange, holdersOf, listHolders, recordHolders } from "./holders.ts";
 import {
   applyDiff,
   changeCount,
@@ -553,7 +553,7 @@ export class SyncChunk {
     const guildId = this.o.guildId;
     if (feedTotal !== null) {
       let holders = 0;
-      for await (const _ of kv.list({ prefix: ["sync_holders", guildId] })) holders++;
+      for await (const _ of kv.list({ prefix: holdersOf(guildId) })) holders++;
       await this.job.checkpoint({ total: feedTotal + holders });
     }
     let last = after;

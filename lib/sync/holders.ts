@@ -15,6 +15,7 @@ export const holderKey = (guildId: string, userId: string): Deno.KvKey => [
   guildId,
   userId,
 ];
+export const holdersOf = (guildId: string): Deno.KvKey => [PREFIX, guildId];
 
 /** The roles that make a member a holder: validator, human, and the tiers' variants. */
 export function flagRoles(rules: SyncRules): Set<string> {

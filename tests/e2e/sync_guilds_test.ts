@@ -6,8 +6,7 @@
  */
 import { PermissionFlagsBits } from "discord-api-types/v10";
 import { assert, assertEquals } from "../_assert.ts";
-import { startEmulator } from "../emulator/server.ts";
-import { GUILD, outOfSync, startBot, TOKEN } from "./sync_helpers.ts";
+import { GUILD, outOfSync, startFixture, TOKEN } from "./sync_helpers.ts";
 import { pollUntil } from "../_bot.ts";
 import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
 import { dailySync } from "../../lib/sync/service.ts";
@@ -18,14 +17,13 @@ import { renderMain } from "../../lib/ops/status_html.ts";
 const SECOND = "200000000000000002";
 
 async function twoGuilds(env: Record<string, string> = {}) {
-  const emu = await startEmulator({
+  const fx = await startFixture({
     uniformRate: 300,
     guilds: [{ members: 60 }, { id: SECOND, members: 120 }],
-  });
-  const bot = await startBot(emu, { env: { SYNC_CHUNK_SIZE: "1000", ...env } });
+  }, { env: { SYNC_CHUNK_SIZE: "1000", ...env } });
   // The second guild is set up from Discord: its own roles, nothing from the environment.
-  const r = emu.state.guild(SECOND).ethosRoles!;
-  await updateSetup(bot.deps, SECOND, { id: "300000000000000001" }, "map", (s) => ({
+  const r = fx.emu.state.guild(SECOND).ethosRoles!;
+  await updateSetup(fx.bot.deps, SECOND, { id: "300000000000000001" }, "map", (s) => ({
     ...s,
     roles: {
       ...s.roles,
@@ -38,14 +36,7 @@ async function twoGuilds(env: Record<string, string> = {}) {
       verified: r.verified,
     },
   }));
-  return {
-    emu,
-    bot,
-    async close() {
-      await bot.close();
-      await emu.close();
-    },
-  };
+  return fx;
 }
 
 Deno.test("guilds e2e: a guild set up in Discord syncs by its own setup, status and stop by ?guild=", async () => {
