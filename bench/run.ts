@@ -16,6 +16,8 @@ const benches: [string, string[]][] = [
   // 10 guilds at once, each guild's chunks in its own process, one global limit shared through KV:
   // Discord-like buckets (the guilds' buckets bind), then all limits 50/s (the global one binds).
   ["sync_bench.ts", ["--case=gb:5000:5", "--case=ga:5000:1", "--guilds=10"]],
+  // 500 Ethos score changes over 10 minutes, 3 guilds of 20,000: lag to the right roles.
+  ["freshness_bench.ts", []],
   ["backup_bench.ts", []],
   ["fuzz.ts", []],
 ];

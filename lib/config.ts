@@ -127,6 +127,7 @@ const envSchema = z.object({
   SYNC_PATCH_LIMIT: bucketSpec.default({ limit: 10, windowMs: 10_000 }),
   SYNC_ROLE_LIMIT: bucketSpec.default({ limit: 10, windowMs: 10_000 }),
   SYNC_FRESH_MS: int(0, 60_000).default(5_000),
+  SYNC_FRESHNESS: bool.default(true),
 
   FORCE_SYNC: bool.default(false),
   SYNC_COMMANDS_ON_START: bool.default(false),
@@ -195,6 +196,8 @@ export interface Config {
     roleLimit: { limit: number; windowMs: number };
     /** A member PATCH is computed from roles read at most this long before (else re-read). */
     freshMs: number;
+    /** The freshness pass (every minute: Ethos score changes to roles). */
+    freshness: boolean;
   };
   commands: { forceSync: boolean; syncOnStart: boolean; autoSync: boolean; guildIds: string[] };
   backup: { maxPerGuild: number; cooldownS: number; retentionDays: number; ownerId?: string };
@@ -300,6 +303,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       patchLimit: env.SYNC_PATCH_LIMIT,
       roleLimit: env.SYNC_ROLE_LIMIT,
       freshMs: env.SYNC_FRESH_MS,
+      freshness: env.SYNC_FRESHNESS,
     },
     commands: {
       forceSync: env.FORCE_SYNC,

@@ -3,7 +3,8 @@ import type { App } from "../lib/app.ts";
 import { requireBearer } from "../lib/http/auth.ts";
 import { httpError } from "../lib/http/response.ts";
 import type { Handler } from "../lib/http/router.ts";
-import { scrape } from "../lib/ops/metrics.ts";
+import { gaugeText, scrape } from "../lib/ops/metrics.ts";
+import { freshGauges, freshReport } from "../lib/sync/fresh_pass.ts";
 
 export function metricsRoute(app: App): Handler {
   return async (req) => {
@@ -11,7 +12,8 @@ export function metricsRoute(app: App): Handler {
     if (denied) return denied;
     if (!app.deps.metrics) return httpError(503, "metrics are not enabled in this process");
     const { text, contentType } = await scrape(app.deps.kv, app.deps.metrics);
-    return new Response(text, {
+    const fresh = gaugeText(freshGauges(await freshReport(app.deps), app.deps.clock.now()));
+    return new Response(text + fresh, {
       headers: { "content-type": contentType, "cache-control": "no-store" },
     });
   };

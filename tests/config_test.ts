@@ -73,6 +73,7 @@ Deno.test("config: defaults for everything optional", () => {
     patchLimit: { limit: 10, windowMs: 10_000 },
     roleLimit: { limit: 10, windowMs: 10_000 },
     freshMs: 5_000,
+    freshness: true,
   });
   assertEquals(c.commands, { forceSync: false, syncOnStart: false, autoSync: false, guildIds: [] });
   assertEquals(c.backup, { maxPerGuild: 25, cooldownS: 300, retentionDays: 0, ownerId: undefined });

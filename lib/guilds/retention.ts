@@ -3,7 +3,7 @@
  * lost access) keeps everything for `GUILD_RETENTION_DAYS` (default 30; 0 keeps forever), so a
  * re-invite resumes where it stopped. After that its sync data goes: the holders index, run
  * records, history and progress series, caches, feature flags, command allow-lists and the
- * freshness backlog. The setup stays (a re-invite finds its roles again; it names no member
+ * freshness backlog and member index. The setup stays (a re-invite finds its roles again; it names no member
  * beyond who changed it last), as do the audit log and backups, which have their own retention.
  */
 import type { AppDeps } from "../deps.ts";
@@ -11,7 +11,8 @@ import { keys } from "../kv/keys.ts";
 import { listSetups, updateSetup } from "./setup.ts";
 import { holdersOf } from "../sync/holders.ts";
 import { SYNC_KIND } from "../sync/service.ts";
-import { freshKeys } from "../sync/fresh_intake.ts";
+import { freshKeys } from "../sync/fresh_backlog.ts";
+import { indexKeys } from "../sync/member_index.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -24,6 +25,7 @@ export function guildDataKeys(guildId: string): { prefixes: Deno.KvKey[]; keys: 
       keys.jobSeriesOf(SYNC_KIND, guildId),
       keys.commandRolesOf(guildId),
       freshKeys.backlogOf(guildId),
+      indexKeys.of(guildId),
     ],
     keys: [
       keys.jobRun(SYNC_KIND, guildId),
@@ -33,6 +35,7 @@ export function guildDataKeys(guildId: string): { prefixes: Deno.KvKey[]; keys: 
       keys.syncContext(guildId),
       keys.guildRolesCache(guildId),
       keys.flags(guildId),
+      indexKeys.meta(guildId),
     ],
   };
 }

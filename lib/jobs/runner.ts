@@ -25,7 +25,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../ops/log.ts";
 import { keys } from "../kv/keys.ts";
 import {
-  acquireLease,
+  acquireOrAsk,
   type Lease,
   leaseCheck,
   type LeaseValue,
@@ -174,6 +174,8 @@ export class LeaseLostError extends Error {
 
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_GRACE_MS = 2_500;
+/** How long a chunk start waits for a yielding lease holder to give the lease back. */
+const YIELD_WAIT_MS = 15_000;
 const MAX_WARNINGS = 20;
 const MAX_SAMPLE = 25;
 /** A waiting auto-continue run not updated for this long lost its continuation. */
@@ -216,7 +218,8 @@ export async function startChunk(
   const name = leaseName(def.kind, req.key);
   const leaseMs = env.leaseMs ?? DEFAULT_LEASE_MS;
   const owner = crypto.randomUUID();
-  const lease = await acquireLease(kv, name, owner, leaseMs, clock);
+  // A yielding holder (the freshness pass between chunks) gives the lease back when asked.
+  const lease = await acquireOrAsk(kv, name, owner, leaseMs, clock, YIELD_WAIT_MS);
   const progressNow = async () => await readProgress(env, def.kind, req.key);
   if (!lease) {
     return {
@@ -680,12 +683,13 @@ export async function requestStop(
     return { status: "stopping", progress: await readProgress(env, def.kind, key) };
   }
   // Nobody runs it: mark it stopped ourselves, under the lease.
-  const lease = await acquireLease(
+  const lease = await acquireOrAsk(
     kv,
     leaseName(def.kind, key),
     crypto.randomUUID(),
     10_000,
     clock,
+    YIELD_WAIT_MS,
   );
   if (!lease) return { status: "stopping", progress: await readProgress(env, def.kind, key) };
   const again = await readSnapshot(kv, def.kind, key);

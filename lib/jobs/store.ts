@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { keys } from "../kv/keys.ts";
+import { YIELDING } from "../kv/lease.ts";
 import { idleProgress, type JobProgress, type JobState } from "./progress.ts";
 
 export const runRecordSchema = z.object({
@@ -49,6 +50,7 @@ export const leaseName = (kind: string, key: string): string => `job:${kind}:${k
 export interface Snapshot {
   run: { value: RunRecord; versionstamp: string } | null;
   stop: StopRequest | null;
+  /** The chunk's lease (a yielding holder's, which is no chunk and gives way, counts as none). */
   lease: { expiresAt: number; owner: string } | null;
 }
 
@@ -65,7 +67,9 @@ export async function readSnapshot(kv: Deno.Kv, kind: string, key: string): Prom
   return {
     run: r.success && run.versionstamp ? { value: r.data, versionstamp: run.versionstamp } : null,
     stop: s.success ? s.data : null,
-    lease: l.success ? { expiresAt: l.data.expiresAt, owner: l.data.owner } : null,
+    lease: l.success && !l.data.owner.startsWith(YIELDING)
+      ? { expiresAt: l.data.expiresAt, owner: l.data.owner }
+      : null,
   };
 }
 

@@ -17,6 +17,8 @@ export const keys = {
   flags: (guildId: string): KvKey => ["flags", guildId],
   guildRolesCache: (guildId: string): KvKey => ["cache", "guild_roles", guildId],
   lease: (name: string): KvKey => ["lease", name],
+  /** A request that a yielding lease holder give the lease back (lib/kv/lease.ts). */
+  leaseYield: (name: string): KvKey => ["lease_yield", name],
   counter: (...parts: string[]): KvKey => ["counter", ...parts],
   blob: (...parts: Deno.KvKeyPart[]): KvKey => ["blob", ...parts],
   syncStatus: (guildId: string): KvKey => ["sync", "status", guildId],

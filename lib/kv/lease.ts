@@ -90,3 +90,134 @@ export async function releaseLease(kv: Deno.Kv, lease: Lease): Promise<boolean> 
 export function leaseCheck(lease: Lease): Deno.AtomicCheck {
   return { key: keys.lease(lease.name), versionstamp: lease.versionstamp };
 }
+
+/**
+ * Yielding holders: short work that may hold a lease between the long holder's turns (the
+ * freshness pass writing a guild's roles between sync chunks) and gives it back when asked. Its
+ * owner starts with `YIELDING`; a long holder that finds it asks (`acquireOrAsk`) and waits.
+ */
+export const YIELDING = "yield:";
+
+/** The check a yielding holder adds to its commits: fails once someone asked for the lease. */
+export function yieldCheck(name: string): Deno.AtomicCheck {
+  return { key: keys.leaseYield(name), versionstamp: null };
+}
+
+/**
+ * Takes the lease; when a yielding holder has it, asks it to give way and waits up to `waitMs`
+ * for it (a yielding holder finishes its in-flight work and releases within seconds).
+ */
+export async function acquireOrAsk(
+  kv: Deno.Kv,
+  name: string,
+  owner: string,
+  ttlMs: number,
+  clock: Clock,
+  waitMs: number,
+): Promise<Lease | null> {
+  const deadline = clock.now() + waitMs;
+  let asked = false;
+  try {
+    for (;;) {
+      const lease = await acquireLease(kv, name, owner, ttlMs, clock);
+      if (lease) return lease;
+      const holder = await readLease(kv, name, clock);
+      if (!holder?.owner.startsWith(YIELDING) || clock.now() >= deadline) return null;
+      if (!asked) {
+        await kv.set(keys.leaseYield(name), owner, { expireIn: waitMs + 60_000 });
+        asked = true;
+      }
+      await clock.sleep(Math.min(200, Math.max(1, deadline - clock.now())));
+    }
+  } finally {
+    if (asked) await kv.delete(keys.leaseYield(name));
+  }
+}
+
+/**
+ * A yielding holder's lease: commits go one at a time (each checks the lease and that nobody
+ * asked for it), `renew` heartbeats, and `lost` says the work must stop.
+ */
+export class YieldingLease {
+  #lease: Lease;
+  #chain: Promise<unknown> = Promise.resolve();
+  /** Someone asked for the lease, or it lapsed: stop taking work. */
+  lost = false;
+
+  private constructor(
+    private readonly kv: Deno.Kv,
+    lease: Lease,
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {
+    this.#lease = lease;
+  }
+
+  static async take(
+    kv: Deno.Kv,
+    name: string,
+    ttlMs: number,
+    clock: Clock,
+  ): Promise<YieldingLease | null> {
+    // Someone waiting for it goes first.
+    if ((await kv.get(keys.leaseYield(name))).versionstamp !== null) return null;
+    const lease = await acquireLease(kv, name, `${YIELDING}${crypto.randomUUID()}`, ttlMs, clock);
+    return lease ? new YieldingLease(kv, lease, ttlMs, clock) : null;
+  }
+
+  /** Commits `build`'s mutations while the lease is held and nobody asked for it. */
+  commit(
+    build: (op: Deno.AtomicOperation) => void,
+  ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+    const run = async () => {
+      if (this.lost) return { ok: false } as Deno.KvCommitError;
+      const op = this.kv.atomic().check(leaseCheck(this.#lease)).check(
+        yieldCheck(this.#lease.name),
+      );
+      build(op);
+      const res = await op.commit();
+      if (!res.ok) await this.#check();
+      return res;
+    };
+    const p = this.#chain.then(run, run);
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  /** Extends the lease (a heartbeat); false once it is lost. */
+  renew(): Promise<boolean> {
+    const run = async () => {
+      if (this.lost) return false;
+      const value: LeaseValue = {
+        owner: this.#lease.owner,
+        expiresAt: this.clock.now() + this.ttlMs,
+        takenAt: this.#lease.takenAt,
+      };
+      const res = await this.kv.atomic().check(leaseCheck(this.#lease))
+        .check(yieldCheck(this.#lease.name)).set(keys.lease(this.#lease.name), value).commit();
+      if (res.ok) this.#lease = { ...this.#lease, ...value, versionstamp: res.versionstamp };
+      else this.lost = true;
+      return res.ok;
+    };
+    const p = this.#chain.then(run, run);
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  /** A commit failed: the lease is lost when it changed hands or someone asked for it. */
+  async #check(): Promise<void> {
+    const [lease, asked] = await this.kv.getMany([
+      keys.lease(this.#lease.name),
+      keys.leaseYield(this.#lease.name),
+    ]);
+    if (lease.versionstamp !== this.#lease.versionstamp || asked.versionstamp !== null) {
+      this.lost = true;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.#chain;
+    this.lost = true;
+    await releaseLease(this.kv, this.#lease).catch(() => false);
+  }
+}

@@ -10,6 +10,21 @@ import type { RestEvent } from "../discord/rest.ts";
 import type { ChunkEnd } from "../jobs/runner.ts";
 import { keys } from "../kv/keys.ts";
 
+/** What a freshness pass reports (lib/sync/fresh_pass.ts's summary, structurally). */
+export interface FreshPassFigures {
+  intake:
+    | {
+      queued: number;
+      repeated: number;
+      otherService: number;
+      badTime: number;
+      cursorReset: boolean;
+      gap: boolean;
+    }
+    | { error: string };
+  guilds: { guildId: string; applied: number; calls: number; reads: number }[];
+}
+
 const SNAPSHOT_TTL_MS = 10 * 60_000;
 export const FLUSH_INTERVAL_MS = 15_000;
 
@@ -68,6 +83,22 @@ export class Metrics {
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 900],
     registers: [this.registry],
   });
+  readonly freshApplied = this.#counter(
+    "ethos_fresh_updates_applied_total",
+    "Score changes the freshness pass brought to Discord (roles written or found right), by guild.",
+    ["guild"],
+  );
+  readonly freshCalls = this.#counter(
+    "ethos_fresh_discord_calls_total",
+    "Discord calls made by the freshness pass, by kind (write, read).",
+    ["kind"],
+  );
+  readonly freshFeed = this.#counter(
+    "ethos_fresh_feed_entries_total",
+    "Score-updates feed entries read by the freshness pass, by what became of them (queued, " +
+      "repeated, other_service, bad_time), and feed errors, skipped spans (gap) and cursor resets.",
+    ["kind"],
+  );
   readonly kvOperations = this.#counter(
     "deno_kv_operations_total",
     "Deno KV operations, by kind.",
@@ -115,6 +146,25 @@ export class Metrics {
     this.syncChunkSeconds.observe({ guild: chunk.key }, chunk.durationMs / 1000);
   };
 
+  /** Feeds a freshness pass's figures. */
+  freshPass = (pass: FreshPassFigures): void => {
+    const i = pass.intake;
+    if ("error" in i) this.freshFeed.inc({ kind: "error" });
+    else {
+      this.freshFeed.inc({ kind: "queued" }, i.queued);
+      this.freshFeed.inc({ kind: "repeated" }, i.repeated);
+      this.freshFeed.inc({ kind: "other_service" }, i.otherService);
+      this.freshFeed.inc({ kind: "bad_time" }, i.badTime);
+      if (i.cursorReset) this.freshFeed.inc({ kind: "cursor_reset" });
+      if (i.gap) this.freshFeed.inc({ kind: "gap" });
+    }
+    for (const g of pass.guilds) {
+      if (g.applied) this.freshApplied.inc({ guild: g.guildId }, g.applied);
+      this.freshCalls.inc({ kind: "write" }, g.calls);
+      this.freshCalls.inc({ kind: "read" }, g.reads);
+    }
+  };
+
   /** Writes this isolate's snapshot to KV. */
   async flush(kv: Deno.Kv): Promise<void> {
     const snapshot = await this.registry.getMetricsAsJSON();
@@ -134,6 +184,27 @@ export async function scrape(
   }
   const registry = client.AggregatorRegistry.aggregate(snapshots);
   return { text: await registry.metrics(), contentType: registry.contentType };
+}
+
+/** Deployment-wide values read from KV at scrape time (one per deployment, not per isolate). */
+export interface GaugeFamily {
+  name: string;
+  help: string;
+  samples: { labels?: Record<string, string>; value: number }[];
+}
+
+/** The Prometheus text of gauges read at scrape time, to append to `scrape`'s. */
+export function gaugeText(families: readonly GaugeFamily[]): string {
+  const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+  const lines: string[] = [];
+  for (const f of families) {
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} gauge`);
+    for (const s of f.samples) {
+      const labels = Object.entries(s.labels ?? {}).map(([k, v]) => `${k}="${esc(v)}"`).join(",");
+      lines.push(`${f.name}${labels ? `{${labels}}` : ""} ${s.value}`);
+    }
+  }
+  return lines.join("\n") + "\n";
 }
 
 /** A Deno.Kv that counts its operations into `metrics` (everything else passes through). */

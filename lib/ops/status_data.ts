@@ -16,6 +16,13 @@ import { jobStatus } from "../backup/service.ts";
 import { type Alert, recentAlerts } from "./alerts.ts";
 import { keys } from "../kv/keys.ts";
 import { readGlobalBudget } from "../discord/global_budget.ts";
+import {
+  ALERT_P95_S,
+  ALERT_WINDOW_MIN,
+  freshReport,
+  type PassSummary,
+} from "../sync/fresh_pass.ts";
+import type { LagMinute, LagStats } from "../sync/fresh_lag.ts";
 
 export type Section<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -79,6 +86,25 @@ export interface RestSection {
   globalBudget: { clients: number; bookedAheadMs: number } | null;
 }
 
+/** The lag the freshness pass aims for (seconds): the chart's target line. */
+export const FRESH_TARGET_S = 120;
+
+export interface FreshSection {
+  /** False: SYNC_FRESHNESS=false, no pass runs. */
+  enabled: boolean;
+  last: PassSummary | null;
+  /** The feed cursor: when a pass last read the feed (null: never), and whether it stopped at its page limit. */
+  feed: { at: number; ageS: number; more: boolean } | null;
+  backlog: { guildId: string; count: number; oldestAgeS: number | null }[];
+  /** Per minute over the last hour, oldest first (empty minutes: n 0, null stats), and overall. */
+  lagHour: { minutes: LagMinute[]; all: LagStats };
+  /** The last `alertWindowMin` minutes, waiting updates at their age: what the alert reads. */
+  lag15: LagStats;
+  targetS: number;
+  alertS: number;
+  alertWindowMin: number;
+}
+
 export interface StatusData {
   generatedAt: number;
   version: string;
@@ -87,6 +113,7 @@ export interface StatusData {
   commands: Section<CommandsSection>;
   backups: Section<BackupsSection>;
   rest: Section<RestSection>;
+  fresh: Section<FreshSection>;
   alerts: Section<Alert[]>;
 }
 
@@ -259,13 +286,33 @@ async function restFigures(app: App): Promise<Omit<RestSection, "globalBudget">>
   };
 }
 
+/** The freshness pass's report, without the hour's raw lag sample (the page and JSON need none). */
+async function freshSection(app: App): Promise<FreshSection> {
+  const r = await freshReport(app.deps);
+  const now = app.deps.clock.now();
+  return {
+    enabled: r.enabled,
+    last: r.last,
+    feed: r.cursor
+      ? { at: r.cursor.at, ageS: Math.max(0, (now - r.cursor.at) / 1000), more: !!r.cursor.resume }
+      : null,
+    backlog: r.backlog,
+    lagHour: { minutes: r.lagHour.minutes, all: r.lagHour.all },
+    lag15: r.lag15,
+    targetS: FRESH_TARGET_S,
+    alertS: ALERT_P95_S,
+    alertWindowMin: ALERT_WINDOW_MIN,
+  };
+}
+
 export async function collectStatus(app: App): Promise<StatusData> {
-  const [sync, guilds, commands, backups, rest, alerts] = await Promise.all([
+  const [sync, guilds, commands, backups, rest, fresh, alerts] = await Promise.all([
     section(() => syncSection(app)),
     section(() => guildsSection(app)),
     section(() => commandsSection(app)),
     section(() => backupsSection(app)),
     section(() => restSection(app)),
+    section(() => freshSection(app)),
     section(() => recentAlerts(app.deps.kv, 20)),
   ]);
   return {
@@ -276,6 +323,7 @@ export async function collectStatus(app: App): Promise<StatusData> {
     commands,
     backups,
     rest,
+    fresh,
     alerts,
   };
 }

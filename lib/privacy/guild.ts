@@ -9,6 +9,8 @@ import { SYNC_KIND } from "../sync/service.ts";
 import { keys } from "../kv/keys.ts";
 import { runRecordSchema } from "../jobs/store.ts";
 import { getSetup } from "../guilds/setup.ts";
+import { isIndexed, noteMembers } from "../sync/member_index.ts";
+import { freshKeys } from "../sync/fresh_backlog.ts";
 
 export const holderIndexSource: PrivacySource = {
   name: "Role sync index (validator and human roles)",
@@ -68,6 +70,47 @@ export const lastRunSource: PrivacySource = {
       if (ok.ok) return drop;
     }
     throw new Error("the sync run changed too often while deleting; try again");
+  },
+};
+
+export const memberIndexSource: PrivacySource = {
+  name: "Role sync member index and score-change queue",
+  async view(deps, guildId, userId) {
+    const items: string[] = [];
+    const { kv } = deps;
+    if (guildId && /^\d{17,20}$/.test(userId) && await isIndexed(kv, guildId, userId)) {
+      items.push(
+        "listed as a member of this server with the Ethos roles you hold, so a score change reaches your roles within minutes",
+      );
+    }
+    if (guildId && (await kv.get(freshKeys.backlog(guildId, userId))).versionstamp !== null) {
+      items.push("a change of your Ethos score waiting to be written to your roles here");
+    }
+    if ((await kv.get(freshKeys.seen(userId))).versionstamp !== null) {
+      items.push("the time of your latest Ethos score change (so it is applied once)");
+    }
+    return {
+      name: this.name,
+      items,
+      retention:
+        "the index until the next full sync of the server lists you again; the queue until your roles are written; the change time for a day",
+    };
+  },
+  async delete(deps, guildId, userId) {
+    const { kv } = deps;
+    let n = 0;
+    if (guildId && /^\d{17,20}$/.test(userId) && await isIndexed(kv, guildId, userId)) {
+      // Until the next full sync lists the member again, their score changes wait for it.
+      await noteMembers(kv, guildId, new Map([[userId, "absent"]]), null);
+      n++;
+    }
+    const keys = [freshKeys.seen(userId), ...(guildId ? [freshKeys.backlog(guildId, userId)] : [])];
+    for (const key of keys) {
+      if ((await kv.get(key)).versionstamp === null) continue;
+      await kv.delete(key);
+      n++;
+    }
+    return n;
   },
 };
 

@@ -1,11 +1,12 @@
 /** Every privacy source, in the order /privacy shows them. */
 import { deletableSources, type PrivacySource } from "./inventory.ts";
 import { auditSource, backupSource } from "./kept.ts";
-import { holderIndexSource, lastRunSource, setupAuthorSource } from "./guild.ts";
+import { holderIndexSource, lastRunSource, memberIndexSource, setupAuthorSource } from "./guild.ts";
 
 export const privacySources: PrivacySource[] = [
   ...deletableSources,
   holderIndexSource,
+  memberIndexSource,
   lastRunSource,
   auditSource,
   backupSource,

@@ -67,6 +67,9 @@ import { type Binding, type LaneRates, makespanOf, PagedSplit } from "./schedule
 import { DrainShare } from "./drain_share.ts";
 import { Lane, Pacer } from "./lanes.ts";
 import { type GuildContext, guildContextSchema } from "./context.ts";
+import { IndexBuilder, indexedRoles, type Noted, noteMembers, rolesKeyOf } from "./member_index.ts";
+import { completeQueued, freshKeys, type Queued, readBacklog } from "./fresh_backlog.ts";
+import { recordLags } from "./fresh_lag.ts";
 
 export const syncCheckpointSchema = z.object({
   mode: z.enum(["full", "incremental"]),
@@ -141,6 +144,8 @@ interface Item {
   outcome: string | null;
   error: string | null;
   extra: string[];
+  /** A freshness backlog entry this chunk takes in between its pages (see #drainFresh). */
+  side?: Queued;
 }
 
 interface RoleCall {
@@ -162,6 +167,12 @@ const GLOBAL_HEADROOM = 1000 / 1020;
 const MIN_PAGE = 20;
 /** The first page, before the chunk knows how many calls a member needs and its global share. */
 const FIRST_PAGE = 50;
+
+/** How often a chunk takes in its guild's freshness backlog, and how much at a time. */
+const DRAIN_EVERY_MS = 5_000;
+const DRAIN_BATCH = 50;
+/** Side outcomes that settle a backlog entry (the others leave it for a later try). */
+const SETTLED = /^(changed|unchanged|skipped\.(bot|role_above_bot|not_member|left_guild)|errors\.)/;
 
 /** Tasks a lane keeps in flight at `rate` per second. */
 const inFlightFor = (rate: number) => Math.max(2, Math.min(10, Math.ceil(rate * 0.25)));
@@ -210,6 +221,17 @@ export class SyncChunk {
   #unknown = { patch: true, role: true };
   /** Called whenever a member is done (wakes #probeLimits). */
   #onFinish: (() => void) | null = null;
+  /** The member index a full run builds (member_index.ts); null in other modes and dry runs. */
+  #index: IndexBuilder | null = null;
+  #indexed: Set<string>;
+  /** Roles this chunk left, noted into the index by modes that do not build it. */
+  #notes = new Map<string, Noted>();
+  /** Members with writes pending in this chunk: a backlog entry for them waits. */
+  #pendingUsers = new Set<string>();
+  #lastPos: string;
+  #lastDrain = -Infinity;
+  /** Backlog entries taken in and settled since the last checkpoint, with their lag (s). */
+  #settled: { q: Queued; lagS: number | null }[] = [];
 
   constructor(
     private readonly job: ChunkContext,
@@ -219,6 +241,8 @@ export class SyncChunk {
   ) {
     this.#cp = checkpoint;
     this.#cursor = checkpoint.cursor;
+    this.#lastPos = checkpoint.cursor;
+    this.#indexed = indexedRoles(o.rules);
     this.#lastCheckpoint = deps.clock.now();
     this.#stop = AbortSignal.any([job.signal, this.#fail.signal]);
     this.#managed = managedRoles(o.rules);
@@ -412,9 +436,11 @@ export class SyncChunk {
     this.#roleLane.close();
     await lanes;
     await this.#flush();
-    if (this.#failure) throw this.#failure;
     const allDone = this.#head === this.#items.length;
-    return { finished: endOfInput && allDone };
+    const finished = endOfInput && allDone && !this.#failure;
+    await this.#index?.end(finished, this.deps.clock.now());
+    if (this.#failure) throw this.#failure;
+    return { finished };
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -447,9 +473,19 @@ export class SyncChunk {
       });
       if (page.length < n) return true;
     }
+    if (!this.o.dryRun) {
+      this.#index = new IndexBuilder(
+        this.deps.kv,
+        guildId,
+        this.job.run.runId,
+        this.#indexed,
+        after,
+      );
+    }
     let budget = this.job.limit;
     while (budget > 0 && !this.#stopping) {
       await this.#waitForRoom();
+      await this.#drainFresh();
       if (this.#stopping || !this.#timeForMore()) break;
       const limit = Math.min(this.#pageSize(), budget);
       const started = this.deps.clock.now();
@@ -480,6 +516,7 @@ export class SyncChunk {
     let first = true;
     while (budget > 0 && !this.#stopping) {
       await this.#waitForRoom();
+      await this.#drainFresh();
       if (this.#stopping || !this.#timeForMore()) break;
       const started = this.deps.clock.now();
       const limit = Math.min(1000, budget);
@@ -497,7 +534,8 @@ export class SyncChunk {
         const at = Date.parse(v.lastUpdatedAt);
         return id && !(at > inc.until) ? id : undefined;
       });
-      const wanted = [...new Set(ids.filter((x): x is string => !!x))];
+      const taken = await this.#takenByFreshness(page.values, ids);
+      const wanted = [...new Set(ids.filter((x): x is string => !!x && !taken.has(x)))];
       const members = await this.#readMembers(wanted);
       await this.deps.cache.forget(wanted);
       const readAt = this.deps.clock.now();
@@ -505,6 +543,7 @@ export class SyncChunk {
         const id = ids[i];
         const m = id ? members.get(id) : null;
         const pos = String(base + i + 1);
+        if (id && taken.has(id)) return this.#doneItem(pos, id, "skipped.fresh_pass");
         if (!m) {
           return this.#doneItem(pos, id ?? "", "skipped.not_member");
         }
@@ -516,6 +555,34 @@ export class SyncChunk {
       if (page.values.length < limit) return await this.#readHolders(null, offset);
     }
     return false;
+  }
+
+  /**
+   * Updates the freshness pass already took in (its seen time is at least the update's): it
+   * queued them for every guild and writes them through the member index, so this run reads no
+   * member for them. The feed phase is left with what the pass missed (a span it could not read).
+   */
+  async #takenByFreshness(
+    values: readonly { lastUpdatedAt: string }[],
+    ids: readonly (string | undefined)[],
+  ): Promise<Set<string>> {
+    const taken = new Set<string>();
+    if (!this.deps.config.sync.freshness) return taken;
+    const at = new Map<string, number>();
+    ids.forEach((id, i) => {
+      const t = Date.parse(values[i].lastUpdatedAt);
+      if (id && Number.isFinite(t)) at.set(id, Math.max(at.get(id) ?? 0, t));
+    });
+    const list = [...at.keys()];
+    for (let i = 0; i < list.length; i += 10) {
+      const batch = list.slice(i, i + 10);
+      const seen = await this.deps.kv.getMany(batch.map((id) => freshKeys.seen(id)));
+      batch.forEach((id, j) => {
+        const v = seen[j].value;
+        if (typeof v === "number" && v >= at.get(id)!) taken.add(id);
+      });
+    }
+    return taken;
   }
 
   /** Members by id (null: not in the guild), four reads at a time. */
@@ -560,6 +627,7 @@ export class SyncChunk {
     let budget = this.job.limit;
     while (budget > 0 && !this.#stopping) {
       await this.#waitForRoom();
+      await this.#drainFresh();
       if (this.#stopping || !this.#timeForMore()) break;
       const started = this.deps.clock.now();
       const ids = await listHolders(kv, guildId, last, Math.min(HOLDERS_PAGE, budget));
@@ -614,6 +682,34 @@ export class SyncChunk {
     };
   }
 
+  /**
+   * The guild's freshness backlog, taken in between pages (at most every DRAIN_EVERY_MS) while
+   * this chunk holds the guild: the freshness pass leaves a guild with a running chunk alone, so
+   * its score changes still reach Discord within the pass's bounds, through this chunk's rule,
+   * split and lanes. A member with writes pending in the chunk waits for them (two diffs of one
+   * member in flight could undo each other). Members are read fresh: the index is being rebuilt.
+   */
+  async #drainFresh(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (this.o.dryRun || !this.deps.config.sync.freshness) return;
+    if (now - this.#lastDrain < DRAIN_EVERY_MS) return;
+    this.#lastDrain = now;
+    const queued = (await readBacklog(this.deps.kv, this.o.guildId, DRAIN_BATCH))
+      .filter((q) => !this.#pendingUsers.has(q.userId));
+    if (queued.length === 0 || this.#stopping) return;
+    const members = await this.#readMembers(queued.map((q) => q.userId));
+    const readAt = this.deps.clock.now();
+    const items = queued.map((q) => {
+      const m = members.get(q.userId);
+      const it = m
+        ? this.#item(m, this.#lastPos, readAt)
+        : this.#doneItem(this.#lastPos, q.userId, "skipped.not_member");
+      it.side = q;
+      return it;
+    });
+    await this.#ingest(items, true);
+  }
+
   /** Scores, rule, diff and the split for one page of items (in walk order). */
   async #ingest(items: Item[], fresh: boolean, holdersPhase = false): Promise<void> {
     const rules = this.o.rules;
@@ -630,7 +726,8 @@ export class SyncChunk {
     // page is not taken in, so the checkpoint stays before it and a resumed chunk reads it again.
     // (A confirmed "no score" is null: an answer, not a failure.)
     const failed = (id: string) => !scores.has(id) || scores.get(id) === "error";
-    if (asking.length > 0 && asking.every((it) => failed(it.id))) {
+    const side = items.every((it) => it.side);
+    if (!side && asking.length > 0 && asking.every((it) => failed(it.id))) {
       this.#paused = true;
       this.job.pause(
         `the Ethos API failed for all ${asking.length} members of a page; nothing was changed`,
@@ -645,6 +742,8 @@ export class SyncChunk {
     };
     for (const it of items) {
       this.#items.push(it);
+      if (!it.side) this.#lastPos = it.pos;
+      if (!it.done) this.#pendingUsers.add(it.id);
       if (it.done) {
         if (holdersPhase) holders.push({ userId: it.id, holds: false });
         continue;
@@ -884,6 +983,7 @@ export class SyncChunk {
     if (it.done) return;
     it.done = true;
     it.outcome = outcome;
+    this.#pendingUsers.delete(it.id);
     this.#advance();
     this.#onFinish?.();
   }
@@ -899,8 +999,24 @@ export class SyncChunk {
       const it = this.#items[this.#head];
       if (!it || !it.done) break;
       this.#items[this.#head++] = undefined;
+      const outcome = it.outcome ?? "unchanged";
+      this.#noteRoles(it, outcome);
+      if (it.side) {
+        // Not one of the run's members: counted apart, settled at the next checkpoint.
+        this.#count(`fresh.${outcome}`);
+        if (SETTLED.test(outcome)) {
+          const right = outcome === "changed" || outcome === "unchanged" ||
+            outcome === "skipped.bot" || outcome === "skipped.role_above_bot";
+          const lagS = right
+            ? Math.max(0, (this.deps.clock.now() - it.side.entry.updatedAt) / 1000)
+            : null;
+          this.#settled.push({ q: it.side, lagS });
+        }
+        moved = true;
+        continue;
+      }
       this.#pending.processed++;
-      this.#count(it.outcome ?? "unchanged");
+      this.#count(outcome);
       for (const e of it.extra) this.#count(e);
       // The first changes of a run, for its summary (dry runs record theirs in #plan).
       if (it.outcome === "changed" && it.diff && !this.o.dryRun && this.#sampled < MAX_SUMMARY) {
@@ -930,23 +1046,58 @@ export class SyncChunk {
     }
   }
 
+  /**
+   * What the member index learns from a done member: a full run builds its ranges from every
+   * member in walk order; the other modes (and backlog entries) note the members they touched.
+   */
+  #noteRoles(it: Item, outcome: string): void {
+    const gone = outcome === "skipped.not_member" || outcome === "skipped.left_guild";
+    let roles: string[] | null = null;
+    if (outcome === "changed" && it.diff) roles = applyDiff(it.roles, it.diff);
+    // (A bot is kept with unknown roles: the index does not say who is a bot, a read does.)
+    else if (/^(unchanged|skipped\.(score_unavailable|role_above_bot))$/.test(outcome)) {
+      roles = it.roles;
+    }
+    if (this.o.dryRun) return;
+    if (this.#index && !it.side) {
+      if (!gone) this.#index.add(it.id, roles);
+      return;
+    }
+    if (!it.id) return;
+    this.#notes.set(it.id, gone ? "absent" : roles && roles.filter((r) => this.#indexed.has(r)));
+  }
+
   /** Commits what advanced since the last checkpoint (serialised; the runner checks the lease). */
   #flush(): Promise<void> {
-    this.#lastCheckpoint = this.deps.clock.now();
+    const now = this.deps.clock.now();
+    this.#lastCheckpoint = now;
     const p = this.#pending;
     this.#pending = { processed: 0, counters: {}, samples: [] };
     this.#cp = { ...this.#cp, cursor: this.#cursor };
     const cp = this.#cp;
     const cursor = this.#cursor;
-    this.#flushing = this.#flushing.then(() =>
-      this.job.checkpoint({
+    const settled = this.#settled;
+    this.#settled = [];
+    const notes = this.#notes;
+    this.#notes = new Map();
+    const { kv } = this.deps;
+    const guildId = this.o.guildId;
+    this.#flushing = this.#flushing.then(async () => {
+      await this.job.checkpoint({
         processed: p.processed,
         counters: p.counters,
         cursor: cp.mode === "full" ? cursor : null,
         checkpoint: cp,
         sample: p.samples,
-      })
-    );
+      });
+      await this.#index?.flush(now);
+      await noteMembers(kv, guildId, notes, rolesKeyOf(this.#indexed));
+      const lags: number[] = [];
+      for (const { q, lagS } of settled) {
+        if ((await completeQueued(kv, guildId, q)) === "done" && lagS !== null) lags.push(lagS);
+      }
+      await recordLags(kv, now, lags);
+    });
     return this.#flushing;
   }
 }

@@ -12,6 +12,9 @@
  *   nothing is queued twice.
  * - Userkeys of other services, unreadable times and times in the future are counted and skipped;
  *   a cursor more than `MAX_SKEW_MS` ahead of our clock starts again from now.
+ * - A page that ends short of the total the feed reports, or answers another offset, means the
+ *   feed skipped entries: the cursor stays, so the next pass reads the span again (for up to
+ *   `GAP_HOLD_MS`, after which the hourly incremental run is what reads it again).
  * - Bounded: at most `maxPages` pages of 1,000 per pass; the cursor says where the next goes on
  *   (the same query, from the next offset), so a burst is taken in over several passes.
  * - An update Ethos records more than the overlap late is left to the hourly and daily syncs.
@@ -20,6 +23,7 @@ import type { AppDeps } from "../deps.ts";
 import { acquireLease, type Lease, leaseCheck, releaseLease } from "../kv/lease.ts";
 import { configuredGuilds } from "../guilds/setup.ts";
 import { discordIdOf, type EthosClient } from "./ethos.ts";
+import { type BacklogEntry, freshKeys } from "./fresh_backlog.ts";
 
 export const OVERLAP_MS = 120_000;
 /** How far ahead of our clock the feed's times may run (clock skew at Ethos). */
@@ -29,13 +33,11 @@ const PAGE = 1000;
 const LEASE = "fresh-intake";
 const LEASE_TTL_MS = 55_000;
 const MAX_MUTATIONS = 900;
-
-export const freshKeys = {
-  cursor: (): Deno.KvKey => ["fresh", "cursor"],
-  seen: (userId: string): Deno.KvKey => ["fresh", "seen", userId],
-  backlog: (guildId: string, userId: string): Deno.KvKey => ["fresh", "backlog", guildId, userId],
-  backlogOf: (guildId: string): Deno.KvKey => ["fresh", "backlog", guildId],
-};
+/**
+ * How long a feed that keeps skipping entries holds the cursor before the pass moves on anyway
+ * (the hourly incremental run reads the feed again with its own overlap).
+ */
+const GAP_HOLD_MS = 10 * 60_000;
 
 export interface FreshCursor {
   /** Epoch ms of the newest `lastUpdatedAt` taken in. */
@@ -47,12 +49,6 @@ export interface FreshCursor {
    * (restarting at the overlap could re-read the same pages forever in a burst).
    */
   resume?: { query: number; offset: number };
-}
-
-export interface BacklogEntry {
-  /** Ethos's `lastUpdatedAt` (epoch ms) of the newest update queued for the member. */
-  updatedAt: number;
-  queuedAt: number;
 }
 
 export interface IntakeResult {
@@ -69,6 +65,8 @@ export interface IntakeResult {
   cursorReset: boolean;
   /** More pages were waiting when the pass stopped at `maxPages`. */
   more: boolean;
+  /** The feed skipped entries (a short page before its total, another offset): cursor held. */
+  gap: boolean;
   cursor: FreshCursor;
 }
 
@@ -92,6 +90,7 @@ export async function intakeUpdates(deps: AppDeps, o: IntakeOptions): Promise<In
     badTime: 0,
     cursorReset: false,
     more: false,
+    gap: false,
     cursor: { after: 0, at: 0 },
   };
   const lease = await acquireLease(kv, LEASE, crypto.randomUUID(), LEASE_TTL_MS, clock);
@@ -133,11 +132,35 @@ export async function intakeUpdates(deps: AppDeps, o: IntakeOptions): Promise<In
       const queued = await queue(kv, lease, guilds, fresh, clock.now());
       result.queued += queued;
       result.repeated += fresh.size - queued;
+      // A page answered for another offset, or ending short of the total it reports: the feed
+      // skipped entries. Hold the cursor so the next pass reads the same span again.
+      if (
+        page.offset !== offset ||
+        (page.values.length < PAGE && offset + page.values.length < page.total)
+      ) {
+        result.gap = true;
+        break;
+      }
       if (page.values.length < PAGE) break;
       if (result.pages >= maxPages) {
         result.more = true;
         break;
       }
+    }
+    if (result.gap) {
+      deps.log.warn("fresh: the updates feed skipped entries; reading the span again next pass", {
+        after,
+        offset,
+      });
+    }
+    const hold = result.gap && clock.now() - cursor.at < GAP_HOLD_MS;
+    if (hold) {
+      // The span again next time (updates already queued are not queued twice).
+      const held = await kv.atomic().check(leaseCheck(lease)).set(freshKeys.cursor(), cursor)
+        .commit();
+      if (!held.ok) throw new LeaseLostError();
+      result.cursor = cursor;
+      return result;
     }
     // Only moved forward: a page answered out of order or a late write is in the overlap.
     cursor = {

@@ -3,6 +3,7 @@
  * (single lookup, bypassing the cache, which it then updates), the rule, and the fewest writes:
  * one role call for a single change, else one PATCH computed from the read a moment before.
  */
+import { indexedRoles, noteMembers, rolesKeyOf } from "./member_index.ts";
 import { EthosProfileClient } from "../ethos/profile.ts";
 import type { AppDeps } from "../deps.ts";
 import { addMemberRole, getMember, modifyMemberRoles, removeMemberRole } from "../discord/api.ts";
@@ -82,6 +83,10 @@ export async function refreshMember(
   } else if (k > 1) {
     await modifyMemberRoles(deps.rest, guildId, userId, applyDiff(member.roles, d), reason);
   }
+  // The freshness pass writes from the member index: it learns what this refresh left.
+  const relevant = indexedRoles(rules);
+  const now = applyDiff(member.roles, d).filter((r) => relevant.has(r));
+  await noteMembers(deps.kv, guildId, new Map([[userId, now]]), rolesKeyOf(relevant));
   const name = (id: string) => ctx.roleNames[id] ?? id;
   return {
     status: k > 0 ? "changed" : "unchanged",

@@ -1,12 +1,14 @@
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock, systemClock } from "../../lib/clock.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import {
   acquireLease,
+  acquireOrAsk,
   type Lease,
   leaseCheck,
   readLease,
   releaseLease,
   renewLease,
+  YieldingLease,
 } from "../../lib/kv/lease.ts";
 import { assert, assertEquals, assertExists, assertNotEquals } from "../_assert.ts";
 import { withKv } from "./_kv.ts";
@@ -212,4 +214,53 @@ Deno.test("lease: different names are independent", () =>
     assertExists(await acquireLease(kv, "two", "b", TTL, clock));
     assert((await readLease(kv, "one", clock))?.owner === "a");
     assert((await readLease(kv, "two", clock))?.owner === "b");
+  }));
+
+Deno.test("lease: a yielding holder gives the lease back when a long holder asks", () =>
+  withKv(async (kv) => {
+    const clock = systemClock;
+    const held = await YieldingLease.take(kv, NAME, TTL, clock);
+    assertExists(held);
+    // Its commits go through while nobody asks.
+    assert((await held.commit((op) => op.set(["work", 1], 1))).ok);
+    const asking = acquireOrAsk(kv, NAME, "chunk", TTL, clock, 5_000);
+    // The holder's next commit fails: someone asked. It stops and releases.
+    let refused = false;
+    for (let i = 0; i < 100 && !refused; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      refused = !(await held.commit((op) => op.set(["work", 2], 2))).ok;
+    }
+    assert(refused && held.lost, "the holder noticed the request");
+    assertEquals((await kv.get(["work", 2])).value, null);
+    await held.release();
+    const got = await asking;
+    assertExists(got);
+    assertEquals(got.owner, "chunk");
+    // The request is withdrawn once served; a new yielding holder waits for the chunk.
+    assertEquals((await kv.get(keys.leaseYield(NAME))).versionstamp, null);
+    assertEquals(await YieldingLease.take(kv, NAME, TTL, clock), null);
+  }));
+
+Deno.test("lease: asking a holder that does not yield gives up at once", () =>
+  withKv(async (kv) => {
+    const clock = systemClock;
+    assertExists(await acquireLease(kv, NAME, "chunk-a", TTL, clock));
+    const t = Date.now();
+    assertEquals(await acquireOrAsk(kv, NAME, "chunk-b", TTL, clock, 5_000), null);
+    assert(Date.now() - t < 1_000, "no wait for a chunk's lease");
+    assertEquals((await kv.get(keys.leaseYield(NAME))).versionstamp, null);
+    // A yielding holder never takes a lease a chunk holds.
+    assertEquals(await YieldingLease.take(kv, NAME, TTL, clock), null);
+  }));
+
+Deno.test("lease: a yielding holder that stops renewing loses the lease to its expiry", () =>
+  withKv(async (kv) => {
+    const clock = new ManualClock(1_000_000);
+    const held = await YieldingLease.take(kv, NAME, 1_000, clock);
+    assertExists(held);
+    assert(await held.renew());
+    clock.advance(2_000);
+    assertExists(await acquireLease(kv, NAME, "chunk", TTL, clock));
+    assertEquals(await held.renew(), false);
+    assert(held.lost);
   }));

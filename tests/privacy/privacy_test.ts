@@ -27,6 +27,8 @@ async function run(t: TestApp, name: string) {
   return (edit?.body as { content: string }).content;
 }
 
+import { IndexBuilder, isIndexed, lookupMembers, rolesKeyOf } from "../../lib/sync/member_index.ts";
+import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
 Deno.test("/privacy view shows everything stored; delete removes what is not needed and says what stays", async () => {
   const t = await createTestApp();
   try {
@@ -151,6 +153,39 @@ Deno.test("/privacy covers per-guild data: the holder index and the last run's s
     const left = (await t.deps.kv.get<RunRecord>(keys.jobRun(SYNC_KIND, GUILD_ID))).value!;
     assertEquals(left.sample.map((s) => (s as { userId: string }).userId), [other]);
     assertEquals(left.counters, { changed: 2 });
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("/privacy covers the member index and the score-change queue", async () => {
+  const t = await createTestApp();
+  try {
+    const other = "300000000000000777";
+    const role = "210000000000000001";
+    const relevant = new Set([role]);
+    const b = new IndexBuilder(t.deps.kv, GUILD_ID, "r1", relevant, "0");
+    b.add(USER_ID, [role]);
+    b.add(other, [role]);
+    await b.end(true, t.clock.now());
+    await t.deps.kv.set(freshKeys.backlog(GUILD_ID, USER_ID), { updatedAt: 1, queuedAt: 2 });
+    await t.deps.kv.set(freshKeys.seen(USER_ID), 1);
+
+    const view = await run(t, "view");
+    assertStringIncludes(view, "listed as a member of this server with the Ethos roles you hold");
+    assertStringIncludes(view, "a change of your Ethos score waiting to be written");
+    assertStringIncludes(view, "the time of your latest Ethos score change");
+
+    const del = await run(t, "delete");
+    assertStringIncludes(del, "Role sync member index and score-change queue: 3 entries");
+    const key = rolesKeyOf(relevant);
+    const now = t.clock.now();
+    const found = await lookupMembers(t.deps.kv, GUILD_ID, [USER_ID, other], key, now);
+    assertEquals(found.get(USER_ID), { state: "absent" });
+    assertEquals(found.get(other), { state: "member", roles: [role] });
+    assertEquals(await isIndexed(t.deps.kv, GUILD_ID, USER_ID), false);
+    assertEquals((await t.deps.kv.get(freshKeys.backlog(GUILD_ID, USER_ID))).versionstamp, null);
+    assertEquals((await t.deps.kv.get(freshKeys.seen(USER_ID))).versionstamp, null);
   } finally {
     await t.close();
   }

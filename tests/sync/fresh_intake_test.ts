@@ -5,13 +5,8 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { createTestApp, GUILD_ID, type TestApp } from "../_harness.ts";
 import { EthosClient } from "../../lib/sync/ethos.ts";
-import {
-  type BacklogEntry,
-  freshKeys,
-  intakeUpdates,
-  MAX_SKEW_MS,
-  OVERLAP_MS,
-} from "../../lib/sync/fresh_intake.ts";
+import { type BacklogEntry, freshKeys } from "../../lib/sync/fresh_backlog.ts";
+import { intakeUpdates, MAX_SKEW_MS, OVERLAP_MS } from "../../lib/sync/fresh_intake.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";
 import { acquireLease } from "../../lib/kv/lease.ts";
 
@@ -182,6 +177,34 @@ Deno.test("fresh intake: a burst beyond one pass goes on from the next offset, n
     // Caught up: the next pass starts at the overlap again.
     await intakeUpdates(t.deps, { ethos, maxPages: 1 });
     assertEquals(calls.at(-1)!.offset, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("fresh intake: a feed that skips a page holds the cursor; the next pass reads it", async () => {
+  const t = await twoGuilds();
+  try {
+    const now = t.clock.now();
+    const all = Array.from({ length: 2500 }, (_, i) => ({
+      userkey: discord(i + 1),
+      lastUpdatedAt: iso(now - 60_000 + i),
+    }));
+    let skipping = true;
+    const { ethos } = feedClient((_after, offset, limit) => {
+      // The second page comes back as the third: short, while the total says 2,500.
+      const from = skipping && offset === 1000 ? 2000 : offset;
+      const values = all.slice(from, from + limit);
+      return Response.json({ values, total: all.length, limit, offset });
+    });
+    const first = await intakeUpdates(t.deps, { ethos });
+    assertEquals([first.gap, first.queued], [true, 1500]);
+    assertEquals(first.cursor.after, now, "the cursor did not move past the skipped span");
+    skipping = false;
+    t.clock.advance(60_000);
+    const second = await intakeUpdates(t.deps, { ethos });
+    assertEquals([second.gap, second.queued, second.repeated], [false, 1000, 1500]);
+    assertEquals((await backlog(t, GUILD_ID)).size, 2500);
   } finally {
     await t.close();
   }

@@ -1,0 +1,82 @@
+/**
+ * The freshness pass's KV state: the feed cursor, the per-user seen times and the per-guild
+ * backlog of members whose Ethos score changed. The intake fills the backlog; the apply stage (or
+ * the guild's running sync chunk) empties it, one member at a time, each removal checked against
+ * the entry it read, so an update queued meanwhile is never dropped.
+ */
+
+export const freshKeys = {
+  cursor: (): Deno.KvKey => ["fresh", "cursor"],
+  seen: (userId: string): Deno.KvKey => ["fresh", "seen", userId],
+  backlog: (guildId: string, userId: string): Deno.KvKey => ["fresh", "backlog", guildId, userId],
+  backlogOf: (guildId: string): Deno.KvKey => ["fresh", "backlog", guildId],
+  /** The last pass's figures (status page, /metrics). */
+  lastPass: (): Deno.KvKey => ["fresh", "last_pass"],
+};
+
+export interface BacklogEntry {
+  /** Ethos's `lastUpdatedAt` (epoch ms) of the newest update queued for the member. */
+  updatedAt: number;
+  queuedAt: number;
+}
+
+export interface Queued {
+  userId: string;
+  entry: BacklogEntry;
+  /** The entry as read: its removal is checked against this. */
+  versionstamp: string;
+}
+
+function isEntry(v: unknown): v is BacklogEntry {
+  const e = v as BacklogEntry | null;
+  return typeof e?.updatedAt === "number" && typeof e.queuedAt === "number";
+}
+
+/** Entries a read looks at to find the oldest (a burst beyond it is taken in id order). */
+const SCAN = 5000;
+
+/** Up to `limit` queued members of a guild, oldest update first. */
+export async function readBacklog(kv: Deno.Kv, guildId: string, limit: number): Promise<Queued[]> {
+  const out: Queued[] = [];
+  for await (const e of kv.list({ prefix: freshKeys.backlogOf(guildId) }, { limit: SCAN })) {
+    const userId = e.key[3];
+    if (typeof userId !== "string") continue;
+    if (!isEntry(e.value)) {
+      await kv.delete(e.key); // not ours to read: drop rather than stall the queue on it
+      continue;
+    }
+    out.push({ userId, entry: e.value, versionstamp: e.versionstamp });
+  }
+  out.sort((a, b) => a.entry.updatedAt - b.entry.updatedAt);
+  return out.slice(0, limit);
+}
+
+/** Ethos's `lastUpdatedAt` of every update queued for a guild. */
+export async function backlogTimes(kv: Deno.Kv, guildId: string): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of kv.list({ prefix: freshKeys.backlogOf(guildId) })) {
+    if (isEntry(e.value)) out.push(e.value.updatedAt);
+  }
+  return out;
+}
+
+/**
+ * Removes a member's entry once their update is applied, unless a newer one was queued since
+ * (then it stays for the next pass). `checks` are the caller's own (its lease). Returns false
+ * when one of those failed.
+ */
+export async function completeQueued(
+  kv: Deno.Kv,
+  guildId: string,
+  q: Queued,
+  checks: readonly Deno.AtomicCheck[] = [],
+  also?: (op: Deno.AtomicOperation) => void,
+): Promise<"done" | "newer" | "refused"> {
+  const key = freshKeys.backlog(guildId, q.userId);
+  const op = kv.atomic().check({ key, versionstamp: q.versionstamp });
+  for (const c of checks) op.check(c);
+  also?.(op);
+  if ((await op.delete(key).commit()).ok) return "done";
+  const now = await kv.get(key);
+  return now.versionstamp !== q.versionstamp ? "newer" : "refused";
+}
