@@ -4,7 +4,9 @@ import { invalidField, missingPermissions, unknownGuild } from "./errors.ts";
 import { isSnowflake, normalizeId } from "./ids.ts";
 import { guildPermissions, has } from "./permissions.ts";
 import type { BucketKind, EmulatorLimits } from "./ratelimit.ts";
+import type { OAuthGrant } from "./oauth.ts";
 import type { EmulatorState } from "./state.ts";
+import type { EmulatorStats } from "./stats.ts";
 import type { RouteShape } from "./router.ts";
 
 export interface Ctx {
@@ -21,6 +23,9 @@ export interface Ctx {
   reason: string | null;
   botUserId: string;
   applicationId: string;
+  /** The caller's grant when it used a user's OAuth2 bearer token. */
+  bearer?: OAuthGrant;
+  stats: EmulatorStats;
   /** Set by member-role handlers so the write log can show before and after. */
   rolesChange?: { before: string[]; after: string[] };
 }
@@ -32,14 +37,21 @@ export interface Reply {
 
 export type Handler = (ctx: Ctx) => Reply;
 
+/**
+ * Who may call a route: the bot token, a user's OAuth2 bearer token, either, or nobody in
+ * particular (interaction webhooks, whose token is in the path).
+ */
+export type RouteAuth = "bot" | "bearer" | "either" | "none";
+
 export interface DiscordRoute extends RouteShape {
   /** "PATCH /guilds/:guild/members/:user" */
   key: string;
   bucket: BucketKind;
   /** Params forming the major parameter of the bucket. */
   major: string[];
-  /** Needs the bot token. */
-  auth: boolean;
+  auth: RouteAuth;
+  /** OAuth2 scope a bearer token needs here; without it the answer is 403 50001. */
+  scope?: string;
   /** Interaction callback and webhook-token routes: no global limit, no injected faults. */
   interaction: boolean;
   handler: Handler;
@@ -49,7 +61,7 @@ export function route(
   method: string,
   pattern: string,
   handler: Handler,
-  opts: { bucket?: BucketKind; interaction?: boolean } = {},
+  opts: { bucket?: BucketKind; interaction?: boolean; auth?: RouteAuth; scope?: string } = {},
 ): DiscordRoute {
   const major = pattern.startsWith("/guilds/:guild") || pattern.includes("/guilds/:guild/")
     ? ["guild"]
@@ -66,7 +78,8 @@ export function route(
     key: `${method} ${pattern}`,
     bucket: opts.bucket ?? "default",
     major,
-    auth: !opts.interaction,
+    auth: opts.auth ?? (opts.interaction ? "none" : "bot"),
+    ...(opts.scope ? { scope: opts.scope } : {}),
     interaction: opts.interaction ?? false,
     handler,
   };

@@ -2,9 +2,14 @@
  * The Discord REST pipeline, in the order Discord applies it: invalid-request ban, routing,
  * token check, global limit, route bucket, then the handler. Every answer on a route carries
  * the bucket headers; every 401, 403 and non-shared 429 counts toward the ban.
+ *
+ * Routes take the bot token, a user's OAuth2 bearer token or either (context.ts RouteAuth). A
+ * bearer request's global limit and buckets are its user's; a route's OAuth2 scope missing from
+ * the token answers 403 50001. The OAuth2 token endpoints (routes_oauth.ts) take client
+ * credentials instead and sit before the router.
  */
 import type { Ctx, DiscordRoute, Reply } from "./context.ts";
-import { DiscordError, invalidJson } from "./errors.ts";
+import { DiscordError, invalidJson, missingAccess } from "./errors.ts";
 import type { FaultInjector } from "./faults.ts";
 import { Router } from "./router.ts";
 import { channelRoutes } from "./routes_channels.ts";
@@ -12,6 +17,9 @@ import { commandRoutes } from "./routes_commands.ts";
 import { guildRoutes } from "./routes_guild.ts";
 import { interactionRoutes } from "./routes_interactions.ts";
 import { memberRoutes } from "./routes_members.ts";
+import { handleTokenEndpoint, OAUTH_REVOKE_PATH, OAUTH_TOKEN_PATH } from "./routes_oauth.ts";
+import { roleConnectionRoutes } from "./routes_role_connections.ts";
+import type { OAuthGrant } from "./oauth.ts";
 import type { BucketState, InvalidRequestTracker, RateLimiter } from "./ratelimit.ts";
 import type { EmulatorState } from "./state.ts";
 import type { EmulatorStats, RateLimitScope } from "./stats.ts";
@@ -42,6 +50,7 @@ export function buildRouter(): Router<DiscordRoute> {
       ...channelRoutes(),
       ...commandRoutes(),
       ...interactionRoutes(),
+      ...roleConnectionRoutes(),
     ]
   ) router.add(r);
   return router;
@@ -102,6 +111,26 @@ export function createDiscordHandler(
     }, headers));
   };
 
+  /** POST /oauth2/token and /oauth2/token/revoke: client credentials, one bucket per endpoint. */
+  const tokenEndpoint = (req: Request, path: string, bodyText: string): Response => {
+    const key = `POST ${path}`;
+    stats.countRequest(key);
+    if (req.method !== "POST") {
+      return finish(respond(405, { message: "405: Method Not Allowed", code: 0 }));
+    }
+    const bucket = limiter.take("default", key, "");
+    const now = state.now();
+    const headers = bucketHeaders(bucket, now);
+    if (!bucket.allowed) return rateLimited("user", key, bucket.resetAt - now, headers);
+    const reply = handleTokenEndpoint(path, req.headers, bodyText, {
+      state,
+      stats,
+      applicationId: deps.applicationId,
+    });
+    if (reply.status === 401) countInvalid();
+    return finish(respond(reply.status, reply.body, headers));
+  };
+
   return async (req, url) => {
     const bodyText = MUTATING.has(req.method) ? await req.text() : "";
     if (faults.latencyMs > 0) await deps.sleep(faults.latencyMs);
@@ -119,6 +148,9 @@ export function createDiscordHandler(
 
     let path = url.pathname.slice(DISCORD_PREFIX.length);
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+    if (path === OAUTH_TOKEN_PATH || path === OAUTH_REVOKE_PATH) {
+      return tokenEndpoint(req, path, bodyText);
+    }
     const match = router.match(req.method, path);
     if (match.kind !== "found") {
       stats.countRequest("unknown");
@@ -131,12 +163,25 @@ export function createDiscordHandler(
     const { route, params } = match;
     stats.countRequest(route.key);
 
-    if (route.auth && req.headers.get("authorization") !== authorization) {
-      countInvalid();
-      return finish(respond(401, { message: "401: Unauthorized", code: 0 }));
+    let bearer: OAuthGrant | undefined;
+    if (route.auth !== "none") {
+      const header = req.headers.get("authorization") ?? "";
+      const bot = header === authorization && route.auth !== "bearer";
+      const scheme = /^bearer\s+/i.exec(header);
+      if (!bot && scheme && route.auth !== "bot") {
+        bearer = state.oauth.authenticate(header.slice(scheme[0].length).trim());
+        if (!bearer) stats.oauth.bearerRejected++;
+      }
+      if (!bot && !bearer) {
+        countInvalid();
+        return finish(respond(401, { message: "401: Unauthorized", code: 0 }));
+      }
     }
 
-    const major = route.major.map((p) => params[p]).join(":");
+    const routeMajor = route.major.map((p) => params[p]).join(":");
+    const major = bearer
+      ? `user:${bearer.userId}${routeMajor ? ":" + routeMajor : ""}`
+      : routeMajor;
     const forced = state.takeForced429(route.key);
     if (forced) {
       const peek = limiter.take(route.bucket, route.key, major, false);
@@ -146,7 +191,7 @@ export function createDiscordHandler(
     }
 
     if (!route.interaction) {
-      const wait = limiter.takeGlobal(deps.token);
+      const wait = limiter.takeGlobal(bearer ? `user:${bearer.userId}` : deps.token);
       if (wait > 0) return rateLimited("global", route.key, wait, {});
     }
 
@@ -173,6 +218,7 @@ export function createDiscordHandler(
     let reply: Reply;
     let body: unknown;
     try {
+      if (bearer && route.scope && !bearer.scopes.includes(route.scope)) throw missingAccess();
       body = parseBody(req, bodyText);
       const ctx: Ctx = {
         state,
@@ -185,6 +231,8 @@ export function createDiscordHandler(
         reason: auditReason(req),
         botUserId: deps.botUserId,
         applicationId: deps.applicationId,
+        stats,
+        ...(bearer ? { bearer } : {}),
       };
       reply = route.handler(ctx);
       if (MUTATING.has(req.method) && !route.interaction && reply.status < 300) {

@@ -111,6 +111,8 @@ if (import.meta.main) {
     url: emu.url,
     discordBase: emu.discordBase,
     ethosBase: emu.ethosBase,
+    oauthAuthorizeUrl: emu.oauthAuthorizeUrl,
+    clientSecret: emu.state.oauth.clientSecret,
     token: emu.token,
     applicationId: emu.applicationId,
     botUserId: emu.botUserId,

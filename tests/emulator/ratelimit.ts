@@ -28,15 +28,29 @@ export interface EmulatorLimits {
   followUp?: BucketSpec;
 }
 
+/**
+ * Limits of routes called with a user's OAuth2 bearer token, counted per user. Apart from
+ * EmulatorLimits so that `Required<EmulatorLimits>` objects built elsewhere stay complete;
+ * `startEmulator({ limits })` and `emu.setLimits` take both.
+ */
+export interface BearerLimits {
+  /** PUT /users/@me/applications/{app}/role-connection per user; default 5 per 5 s. */
+  roleConnection?: BucketSpec;
+}
+
+/** Every limit the limiter enforces. */
+export type AllLimits = Required<EmulatorLimits> & Required<BearerLimits>;
+
 export type BucketKind =
   | "memberPatch"
   | "memberRole"
   | "memberList"
   | "memberGet"
   | "default"
-  | "followUp";
+  | "followUp"
+  | "roleConnection";
 
-export const DEFAULT_LIMITS: Readonly<Required<EmulatorLimits>> = Object.freeze({
+export const DEFAULT_LIMITS: Readonly<AllLimits> = Object.freeze({
   global: 50,
   memberPatch: { limit: 10, windowMs: 10_000 },
   memberRole: { limit: 10, windowMs: 10_000 },
@@ -45,10 +59,11 @@ export const DEFAULT_LIMITS: Readonly<Required<EmulatorLimits>> = Object.freeze(
   default: { limit: 50, windowMs: 1_000 },
   commandCreatesPerDay: 200,
   followUp: { limit: 5, windowMs: 2_000 },
+  roleConnection: { limit: 5, windowMs: 5_000 },
 });
 
 /** Every bucket and the global limit at `n` per second; the daily create cap stays. */
-export function uniformLimits(n: number): Required<EmulatorLimits> {
+export function uniformLimits(n: number): AllLimits {
   const spec = { limit: n, windowMs: 1_000 };
   return {
     global: n,
@@ -59,6 +74,7 @@ export function uniformLimits(n: number): Required<EmulatorLimits> {
     default: spec,
     commandCreatesPerDay: DEFAULT_LIMITS.commandCreatesPerDay,
     followUp: spec,
+    roleConnection: spec,
   };
 }
 
@@ -92,23 +108,23 @@ interface Window {
 }
 
 export class RateLimiter {
-  #limits: Required<EmulatorLimits>;
+  #limits: AllLimits;
   #buckets = new Map<string, Window>();
   #global = new Map<string, Window>();
   #hashes = new Map<string, string>();
   readonly #now: () => number;
 
-  constructor(limits: Required<EmulatorLimits>, now: () => number) {
+  constructor(limits: AllLimits, now: () => number) {
     this.#limits = limits;
     this.#now = now;
   }
 
-  get limits(): Readonly<Required<EmulatorLimits>> {
+  get limits(): Readonly<AllLimits> {
     return this.#limits;
   }
 
   /** Changes limits and starts every window afresh, so a test sees the new numbers at once. */
-  setLimits(limits: Partial<EmulatorLimits>): void {
+  setLimits(limits: Partial<EmulatorLimits> & BearerLimits): void {
     this.#limits = { ...this.#limits, ...definedOnly(limits) };
     this.reset();
   }

@@ -25,7 +25,7 @@ const MAX_ROLES = 250;
 
 export function guildRoutes(): DiscordRoute[] {
   return [
-    route("GET", "/users/@me", currentUser),
+    route("GET", "/users/@me", currentUser, { auth: "either", scope: "identify" }),
     route("GET", "/applications/@me", currentApplication),
     route("GET", "/guilds/:guild", getGuild),
     route("PATCH", "/guilds/:guild", modifyGuild),
@@ -40,7 +40,27 @@ export function guildRoutes(): DiscordRoute[] {
   ];
 }
 
+/** The bot user, or with a user's OAuth2 bearer token (scope identify) that user. */
 function currentUser(ctx: Ctx) {
+  if (ctx.bearer) {
+    const user = ctx.state.user(ctx.bearer.userId);
+    return ok({
+      id: user.id,
+      username: user.username,
+      avatar: user.avatar,
+      discriminator: "0",
+      public_flags: 0,
+      flags: 0,
+      banner: null,
+      accent_color: null,
+      global_name: user.global_name,
+      avatar_decoration_data: null,
+      banner_color: null,
+      mfa_enabled: false,
+      locale: "en-US",
+      premium_type: 0,
+    });
+  }
   return ok({
     id: ctx.botUserId,
     username: ctx.state.config.botUsername,

@@ -10,24 +10,35 @@ import { createDiscordHandler, DISCORD_PREFIX } from "./discord.ts";
 import { ETHOS_PREFIX, handleEthos } from "./ethos.ts";
 import { FaultInjector } from "./faults.ts";
 import {
+  type AllLimits,
+  type BearerLimits,
   DEFAULT_LIMITS,
   type EmulatorLimits,
   InvalidRequestTracker,
   RateLimiter,
   uniformLimits,
 } from "./ratelimit.ts";
+import { handleAuthorize, OAUTH_AUTHORIZE_PATH } from "./routes_oauth.ts";
 import type { SeedGuildOptions } from "./seed.ts";
 import { EmulatorState } from "./state.ts";
 import { EmulatorStats } from "./stats.ts";
 
-export type { BucketSpec, EmulatorLimits } from "./ratelimit.ts";
+export type { AllLimits, BearerLimits, BucketSpec, EmulatorLimits } from "./ratelimit.ts";
 export { DEFAULT_LIMITS, uniformLimits } from "./ratelimit.ts";
 export type { SeedGuildOptions, Tier } from "./seed.ts";
 export { DEFAULT_GUILD_ID, DEFAULT_TIER_THRESHOLDS, tierForScore, TIERS } from "./seed.ts";
 export { EmulatorState } from "./state.ts";
-export type { EthosControls, Forced429, NewMember } from "./state.ts";
+export type { EthosControls, Forced429, NewMember, UserRecord } from "./state.ts";
 export { EmulatorStats } from "./stats.ts";
-export type { RateLimitScope, WriteRecord } from "./stats.ts";
+export type { OAuthStats, RateLimitScope, RoleConnectionPut, WriteRecord } from "./stats.ts";
+export {
+  ACCESS_TOKEN_LIFETIME_S,
+  DEFAULT_CLIENT_SECRET,
+  OAUTH_SCOPES,
+  OAuthStore,
+} from "./oauth.ts";
+export type { AuthorizeRecord, OAuthGrant, TokenResponse } from "./oauth.ts";
+export type { MetadataRecord, RoleConnection } from "./role_connections.ts";
 export type { ChannelRecord, EmulatedGuild, EthosRoleIds } from "./guild.ts";
 export type { MemberRecord } from "./members.ts";
 export type { WebhookMessage } from "./interactions.ts";
@@ -44,7 +55,7 @@ export interface EmulatorOptions {
   applicationId?: string;
   /** Default: the application id, as for real bots. */
   botUserId?: string;
-  limits?: Partial<EmulatorLimits>;
+  limits?: Partial<EmulatorLimits> & BearerLimits;
   /** Preset: all buckets and the global limit at `n` per second (the "fast" benchmark case). */
   uniformRate?: number;
   /** Share of non-interaction Discord answers replaced by 500/502 (write not done), added latency. */
@@ -58,6 +69,8 @@ export interface EmulatorOptions {
   membersIntent?: boolean;
   /** Clock for rate-limit windows, token lifetimes and timestamps; default Date.now. */
   clock?: { now(): number };
+  /** OAuth2 client secret the token endpoint accepts; default DEFAULT_CLIENT_SECRET. */
+  clientSecret?: string;
 }
 
 export interface Emulator {
@@ -67,17 +80,22 @@ export interface Emulator {
   discordBase: string;
   /** `${url}/ethos/api/v2` */
   ethosBase: string;
+  /**
+   * `${url}/oauth2/authorize`, the emulator's https://discord.com/oauth2/authorize (also served
+   * at `${discordBase}/oauth2/authorize`). Token exchange: `${discordBase}/oauth2/token`.
+   */
+  oauthAuthorizeUrl: string;
   token: string;
   applicationId: string;
   botUserId: string;
   state: EmulatorState;
   stats: EmulatorStats;
-  setLimits(limits: Partial<EmulatorLimits>): void;
+  setLimits(limits: Partial<EmulatorLimits> & BearerLimits): void;
   setFaults(faults: { errorRate?: number; latencyMs?: number }): void;
   /** Empties every bucket, the global window, the invalid-request window and any ban. */
   resetRateLimits(): void;
   /** Current limits in force. */
-  readonly limits: Readonly<Required<EmulatorLimits>>;
+  readonly limits: Readonly<AllLimits>;
   close(): Promise<void>;
 }
 
@@ -96,6 +114,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now,
   });
   state.membersIntent = options.membersIntent ?? true;
+  if (options.clientSecret !== undefined) state.oauth.clientSecret = options.clientSecret;
   for (const g of options.guilds ?? [{ members: 50 }]) state.addGuild(g);
 
   const stats = new EmulatorStats();
@@ -132,6 +151,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
+    if (path === OAUTH_AUTHORIZE_PATH || path === DISCORD_PREFIX + OAUTH_AUTHORIZE_PATH) {
+      await req.body?.cancel();
+      return handleAuthorize(req, url, { state, stats, applicationId });
+    }
     if (path === DISCORD_PREFIX || path.startsWith(DISCORD_PREFIX + "/")) {
       return await discord(req, url);
     }
@@ -166,6 +189,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     discordBase: url + DISCORD_PREFIX,
     ethosBase: url + ETHOS_PREFIX,
+    oauthAuthorizeUrl: url + OAUTH_AUTHORIZE_PATH,
     token,
     applicationId,
     botUserId,

@@ -8,6 +8,8 @@ import { type ChannelRecord, EmulatedGuild, makeChannel, makeRole } from "./guil
 import { IdAllocator } from "./ids.ts";
 import type { InteractionRecord, WebhookMessage } from "./interactions.ts";
 import type { MemberRecord } from "./members.ts";
+import { OAuthStore } from "./oauth.ts";
+import { RoleConnectionStore } from "./role_connections.ts";
 import { ScoreBook } from "./scores.ts";
 import type { ProfileOverride } from "./ethos_users.ts";
 import { discordTimestamp, seedGuild, type SeedGuildOptions } from "./seed.ts";
@@ -60,6 +62,14 @@ export interface NewMember {
   joinedAt?: string;
 }
 
+/** A Discord user as OAuth2's GET /users/@me shows it. */
+export interface UserRecord {
+  id: string;
+  username: string;
+  global_name: string | null;
+  avatar: string | null;
+}
+
 export class EmulatorState {
   readonly guilds = new Map<string, EmulatedGuild>();
   readonly scores = new ScoreBook();
@@ -80,6 +90,12 @@ export class EmulatorState {
   readonly interactions = new Map<string, InteractionRecord>();
   /** false: listing members answers 403 50001, as without the GUILD_MEMBERS intent. */
   membersIntent = true;
+  /** OAuth2: who approves, redirect URIs, client secret, codes and tokens (oauth.ts). */
+  readonly oauth: OAuthStore;
+  /** Linked Roles: the app's metadata records and each user's connection. */
+  readonly roleConnections = new RoleConnectionStore();
+  /** Users added by tests (addUser); members of seeded guilds are known without it. */
+  readonly users = new Map<string, UserRecord>();
   readonly config: StateConfig;
   #channelGuild = new Map<string, string>();
   #forced: Required<Forced429>[] = [];
@@ -88,6 +104,7 @@ export class EmulatorState {
     this.config = config;
     this.ids = new IdAllocator();
     this.commands = new CommandRegistry(this.ids, config.applicationId, config.now);
+    this.oauth = new OAuthStore(config.now);
   }
 
   now(): number {
@@ -158,6 +175,32 @@ export class EmulatorState {
   memberRoles(guildId: string, userId: string): string[] | undefined {
     const m = this.guild(guildId).members.get(userId);
     return m ? [...m.roles] : undefined;
+  }
+
+  // --- users ------------------------------------------------------------------------------
+
+  /** Adds or replaces a user (as OAuth2's /users/@me will show them); id generated if absent. */
+  addUser(u: Partial<UserRecord> = {}): UserRecord {
+    const id = u.id ?? this.ids.next();
+    const user: UserRecord = {
+      id,
+      username: u.username ?? `user_${id.slice(-6)}`,
+      global_name: u.global_name ?? null,
+      avatar: u.avatar ?? null,
+    };
+    this.users.set(id, user);
+    return user;
+  }
+
+  /** A user added by a test, else a member of some guild, else one with a generated name. */
+  user(id: string): UserRecord {
+    const added = this.users.get(id);
+    if (added) return added;
+    for (const guild of this.guilds.values()) {
+      const m = guild.members.get(id);
+      if (m) return { id, username: m.username, global_name: null, avatar: null };
+    }
+    return { id, username: `user_${id.slice(-6)}`, global_name: null, avatar: null };
   }
 
   // --- roles ------------------------------------------------------------------------------

@@ -18,6 +18,44 @@ export interface WriteRecord {
   rolesAfter?: string[];
 }
 
+/** One successful PUT /users/@me/applications/{app}/role-connection. */
+export interface RoleConnectionPut {
+  userId: string;
+  /** Epoch ms. */
+  at: number;
+  /** The request body as sent. */
+  body: unknown;
+}
+
+export interface OAuthStats {
+  /** Codes issued by the authorize endpoint. */
+  authorizations: number;
+  /** Authorize requests refused, by error ("access_denied", "invalid_scope", "no_user", ...). */
+  authorizeErrors: Record<string, number>;
+  /** Codes exchanged for tokens. */
+  tokenExchanges: number;
+  /** Refresh-token grants. */
+  refreshes: number;
+  /** POST /oauth2/token/revoke calls that revoked a token pair. */
+  revocations: number;
+  /** Token endpoint failures by OAuth error ("invalid_grant", "invalid_client", ...). */
+  failures: Record<string, number>;
+  /** Bearer requests answered 401 (unknown, expired or revoked access token). */
+  bearerRejected: number;
+}
+
+function emptyOAuthStats(): OAuthStats {
+  return {
+    authorizations: 0,
+    authorizeErrors: {},
+    tokenExchanges: 0,
+    refreshes: 0,
+    revocations: 0,
+    failures: {},
+    bearerRejected: 0,
+  };
+}
+
 export class EmulatorStats {
   /** Discord requests per route key (unknown routes under "unknown"). */
   requests: Record<string, number> = {};
@@ -41,6 +79,23 @@ export class EmulatorStats {
   ethosClients: Record<string, number> = {};
   /** Userkeys asked for across all bulk calls. */
   ethosUserkeysRequested = 0;
+  /** OAuth2 authorize and token endpoint counters. */
+  oauth: OAuthStats = emptyOAuthStats();
+  /** Successful role-connection PUTs, oldest first. */
+  roleConnectionPuts: RoleConnectionPut[] = [];
+
+  /** One user's role-connection PUTs. */
+  roleConnectionPutsBy(userId: string): RoleConnectionPut[] {
+    return this.roleConnectionPuts.filter((p) => p.userId === userId);
+  }
+
+  countOAuthFailure(error: string): void {
+    this.oauth.failures[error] = (this.oauth.failures[error] ?? 0) + 1;
+  }
+
+  countAuthorizeError(error: string): void {
+    this.oauth.authorizeErrors[error] = (this.oauth.authorizeErrors[error] ?? 0) + 1;
+  }
 
   get totalRequests(): number {
     let n = 0;
@@ -87,5 +142,7 @@ export class EmulatorStats {
     this.ethosCalls = {};
     this.ethosClients = {};
     this.ethosUserkeysRequested = 0;
+    this.oauth = emptyOAuthStats();
+    this.roleConnectionPuts = [];
   }
 }
