@@ -24,7 +24,7 @@ import { systemClock } from "../lib/clock.ts";
 import { createLogger } from "../lib/ops/log.ts";
 import { composeBot } from "../lib/bot.ts";
 import { createHandler } from "../routes/mod.ts";
-import { updateSetup } from "../lib/guilds/setup.ts";
+import { mapEmulatedGuild } from "../tests/emulator/bot_env.ts";
 import { freshnessPass } from "../lib/sync/fresh_pass.ts";
 import { percentile } from "../lib/sync/fresh_lag.ts";
 import { limitsFor, operatorCall } from "./_sync_common.ts";
@@ -144,20 +144,7 @@ const config = parseConfig({
 });
 const kv = await Deno.openKv(":memory:");
 for (const g of guildIds.slice(1)) {
-  const r = st.guild(g).ethosRoles!;
-  await updateSetup({ kv, clock: systemClock }, g, { id: "1" }, "map", (s) => ({
-    ...s,
-    roles: {
-      ...s.roles,
-      exemplary: r.exemplary,
-      reputable: r.reputable,
-      neutral: r.neutral,
-      questionable: r.questionable,
-      untrusted: r.untrusted,
-      profile: r.profile,
-      verified: r.verified,
-    },
-  }));
+  await mapEmulatedGuild({ kv, clock: systemClock }, g, st.guild(g).ethosRoles!);
 }
 const bot = await composeBot({
   config,

@@ -24,7 +24,8 @@ import { createLogger } from "../lib/ops/log.ts";
 import { composeBot } from "../lib/bot.ts";
 import { createHandler } from "../routes/mod.ts";
 import { type LimitSpec, syncLowerBound, windowedMs } from "../lib/sync/scheduler.ts";
-import { updateSetup } from "../lib/guilds/setup.ts";
+import { mapEmulatedGuild } from "../tests/emulator/bot_env.ts";
+import type { EthosRoleIds } from "../tests/emulator/server.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
 import {
   type Case,
@@ -40,7 +41,7 @@ const FIRST_GUILD = 200000000000000001n;
 
 interface GuildInfo {
   id: string;
-  roles: Record<string, string>;
+  roles: EthosRoleIds;
   changes: number[];
   totalMembers: number;
 }
@@ -318,19 +319,7 @@ export async function runGuildsCase(
   {
     const kv = await Deno.openKv(kvPath);
     for (const g of info.guilds.slice(1)) {
-      await updateSetup({ kv, clock: systemClock }, g.id, { id: "1" }, "map", (s) => ({
-        ...s,
-        roles: {
-          ...s.roles,
-          exemplary: g.roles.exemplary,
-          reputable: g.roles.reputable,
-          neutral: g.roles.neutral,
-          questionable: g.roles.questionable,
-          untrusted: g.roles.untrusted,
-          profile: g.roles.profile,
-          verified: g.roles.verified,
-        },
-      }));
+      await mapEmulatedGuild({ kv, clock: systemClock }, g.id, g.roles);
     }
     kv.close();
   }

@@ -21,6 +21,7 @@ import {
   ALERT_WINDOW_MIN,
   freshReport,
   type PassSummary,
+  TARGET_P95_S,
 } from "../sync/fresh_pass.ts";
 import type { LagMinute, LagStats } from "../sync/fresh_lag.ts";
 
@@ -85,9 +86,6 @@ export interface RestSection {
   /** The global limit's KV timeline: isolates sending now and how far ahead it is booked. */
   globalBudget: { clients: number; bookedAheadMs: number } | null;
 }
-
-/** The lag the freshness pass aims for (seconds): the chart's target line. */
-export const FRESH_TARGET_S = 120;
 
 export interface FreshSection {
   /** False: SYNC_FRESHNESS=false, no pass runs. */
@@ -299,7 +297,7 @@ async function freshSection(app: App): Promise<FreshSection> {
     backlog: r.backlog,
     lagHour: { minutes: r.lagHour.minutes, all: r.lagHour.all },
     lag15: r.lag15,
-    targetS: FRESH_TARGET_S,
+    targetS: TARGET_P95_S,
     alertS: ALERT_P95_S,
     alertWindowMin: ALERT_WINDOW_MIN,
   };

@@ -1051,6 +1051,8 @@ export class SyncChunk {
    * member in walk order; the other modes (and backlog entries) note the members they touched.
    */
   #noteRoles(it: Item, outcome: string): void {
+    // (An update the freshness pass took in is its to note.)
+    if (this.o.dryRun || outcome === "skipped.fresh_pass") return;
     const gone = outcome === "skipped.not_member" || outcome === "skipped.left_guild";
     let roles: string[] | null = null;
     if (outcome === "changed" && it.diff) roles = applyDiff(it.roles, it.diff);
@@ -1058,7 +1060,6 @@ export class SyncChunk {
     else if (/^(unchanged|skipped\.(score_unavailable|role_above_bot))$/.test(outcome)) {
       roles = it.roles;
     }
-    if (this.o.dryRun) return;
     if (this.#index && !it.side) {
       if (!gone) this.#index.add(it.id, roles);
       return;

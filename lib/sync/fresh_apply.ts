@@ -36,12 +36,15 @@ import {
   managedRoles,
   needsFlags,
   needsScore,
+  type ScoreInput,
+  type SyncRules,
   targetRoles,
 } from "./rule.ts";
 import {
   backlogTimes,
   completeQueued,
   freshKeys,
+  hasBacklog,
   type Queued,
   readBacklog,
 } from "./fresh_backlog.ts";
@@ -60,6 +63,9 @@ const CONCURRENCY = 4;
 const LEASE_TTL_MS = 15_000;
 /** Any member or role id: a bucket lookup needs only the route's shape. */
 const ANY = "100000000000000000";
+const REASON = "Ethos score changed (freshness pass)";
+/** The pacer's waits are bounded by the bucket's rate; nothing aborts them. */
+const NEVER = new AbortController().signal;
 /** Lease heartbeat. */
 const RENEW_MS = 5_000;
 
@@ -98,8 +104,7 @@ export async function applyGuildBacklog(
   guildId: string,
   o: ApplyOptions,
 ): Promise<ApplyResult> {
-  const { kv, clock, rest } = deps;
-  const log = deps.log.child({ component: "fresh", guild: guildId });
+  const { kv, clock } = deps;
   const r: ApplyResult = {
     guildId,
     ran: false,
@@ -112,6 +117,8 @@ export async function applyGuildBacklog(
     refused: 0,
     lags: [],
   };
+  // Most minutes most guilds have nothing queued: no lease, no Discord call.
+  if (!(await hasBacklog(kv, guildId))) return { ...r, reason: "nothing queued" };
   const rules = await rulesFor(deps, guildId);
   if (!(await isEnabled(kv, guildId, "role_sync"))) {
     return { ...r, reason: "role sync is turned off for this server" };
@@ -123,136 +130,192 @@ export async function applyGuildBacklog(
   try {
     const ctx = await cachedGuildContext(deps, deps.config, guildId, rules);
     if (!ctx.canManageRoles) return { ...r, reason: "the bot lacks Manage Roles in this server" };
-    const managed = managedRoles(rules);
-    const manageable = new Set(ctx.manageable);
-    const relevant = indexedRoles(rules);
-    const rolesKey = rolesKeyOf(relevant);
-    const reason = "Ethos score changed (freshness pass)";
     // Role calls evenly paced at the role bucket's rate, as the sync's role lane does (PUT and
     // DELETE share Discord's bucket, which the REST client only learns from their answers).
     const limit =
       await deps.rest.learnedLimits("PUT", `/guilds/${guildId}/members/${ANY}/roles/${ANY}`)
         .catch(() => null) ?? deps.config.sync.roleLimit;
-    const pacer = new Pacer(clock, limit.windowMs / limit.limit);
-    const never = new AbortController().signal;
-    const tried = new Set<string>();
-    while (!hold.lost && clock.now() < o.deadline) {
-      const queued = (await readBacklog(kv, guildId, BATCH + tried.size))
-        .filter((q) => !tried.has(q.userId)).slice(0, BATCH);
-      if (queued.length === 0) break;
-      for (const q of queued) tried.add(q.userId);
-      const notes = new Map<string, Noted>();
-
-      // Who is a member, with which roles: the index, else one read.
-      const known = await lookupMembers(
-        kv,
-        guildId,
-        queued.map((q) => q.userId),
-        rolesKey,
-        clock.now(),
-      );
-      const members = new Map<string, { roles: string[]; bot: boolean }>();
-      const absent: Queued[] = [];
-      let discordFailed = false;
-      await pool(queued, CONCURRENCY, async (q) => {
-        const k = known.get(q.userId)!;
-        if (k.state === "member") members.set(q.userId, { roles: k.roles, bot: false });
-        else if (k.state === "absent") absent.push(q);
-        else if (!discordFailed) {
-          r.reads++;
-          try {
-            const m = await getMember(rest, guildId, q.userId);
-            members.set(q.userId, { roles: m.roles, bot: m.user.bot === true });
-            // A bot stays unknown in the index (it does not say who is a bot; a read does).
-            notes.set(q.userId, m.user.bot ? null : m.roles.filter((x) => relevant.has(x)));
-          } catch (error) {
-            if (isUnknownMember(error)) {
-              absent.push(q);
-              notes.set(q.userId, "absent");
-            } else {
-              discordFailed = true;
-              log.warn("fresh: member read failed; the guild's backlog waits", { error });
-            }
-          }
-        }
-      });
-      for (const q of absent) {
-        if ((await completeQueued(kv, guildId, q, [])) === "refused") break;
-        r.notMember++;
-      }
-      if (discordFailed) break;
-
-      const inGuild = queued.filter((q) => members.has(q.userId));
-      const asking = inGuild.filter((q) => needsScore(members.get(q.userId)!, rules));
-      const scores = await resolveScores(
-        asking.map((q) => ({
-          id: q.userId,
-          holdsManaged: managedHeld(members.get(q.userId)!.roles, managed).length > 0,
-        })),
-        o,
-        { fresh: true, flags: needsFlags(rules) },
-      );
-      await pool(inGuild, CONCURRENCY, async (q) => {
-        if (hold.lost || discordFailed) return;
-        const m = members.get(q.userId)!;
-        const score = needsScore(m, rules) ? scores.get(q.userId) ?? "error" : undefined;
-        const target = targetRoles(m, score, rules);
-        if (target.kind === "skip" && target.reason === "score_unavailable") return;
-        let roles = m.roles;
-        if (target.kind === "target") {
-          const d = diff(m.roles, target.roles, managed, manageable);
-          try {
-            for (const role of d.add) {
-              await pacer.acquire(never);
-              await addMemberRole(rest, guildId, q.userId, role, reason);
-              r.calls++;
-            }
-            for (const role of d.remove) {
-              await pacer.acquire(never);
-              await removeMemberRole(rest, guildId, q.userId, role, reason);
-              r.calls++;
-            }
-          } catch (error) {
-            if (isUnknownMember(error)) {
-              notes.set(q.userId, "absent");
-              if ((await completeQueued(kv, guildId, q, [])) !== "refused") r.notMember++;
-              return;
-            }
-            if (error instanceof DiscordApiError && error.status < 500 && error.status !== 429) {
-              // Refused for good (a permission or role gone): settled by the next full sync.
-              r.refused++;
-              notes.set(q.userId, null);
-              log.warn("fresh: write refused", { userId: q.userId, error: error.message });
-              await completeQueued(kv, guildId, q, []);
-              return;
-            }
-            discordFailed = true;
-            notes.set(q.userId, null);
-            log.warn("fresh: write failed; the guild's backlog waits", { error });
-            return;
-          }
-          if (d.add.length + d.remove.length > 0) r.written++;
-          roles = applyDiff(m.roles, d);
-        }
-        notes.set(q.userId, m.bot ? null : roles.filter((x) => relevant.has(x)));
-        const key = freshKeys.backlog(guildId, q.userId);
-        const done = await hold.commit((op) =>
-          op.check({ key, versionstamp: q.versionstamp }).delete(key)
-        );
-        if (done.ok) {
-          r.applied++;
-          r.lags.push(Math.max(0, (clock.now() - q.entry.updatedAt) / 1000));
-        }
-      });
-      await noteMembers(kv, guildId, notes, rolesKey);
-      if (discordFailed || queued.length < BATCH) break;
-    }
+    const run = new GuildApply(deps, guildId, o, r, hold, rules, new Set(ctx.manageable), limit);
+    await run.run();
   } finally {
     clearInterval(heartbeat);
     await hold.release();
   }
   r.left = (await backlogTimes(kv, guildId)).length;
   return r;
+}
+
+interface Member {
+  roles: string[];
+  bot: boolean;
+}
+
+/** One guild's backlog, batch by batch, while the pass holds the guild. */
+class GuildApply {
+  readonly #managed: Set<string>;
+  readonly #relevant: Set<string>;
+  readonly #rolesKey: string;
+  readonly #pacer: Pacer;
+  readonly #log;
+  /** Discord failed (5xx, 429 after retries): the rest waits for the next pass. */
+  #failed = false;
+  /** Each queued member once per pass (one left queued is retried by the next). */
+  #tried = new Set<string>();
+  /** What this batch leaves in the index. */
+  #notes = new Map<string, Noted>();
+
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly guildId: string,
+    private readonly o: ApplyOptions,
+    private readonly r: ApplyResult,
+    private readonly hold: YieldingLease,
+    private readonly rules: SyncRules,
+    private readonly manageable: ReadonlySet<string>,
+    limit: { limit: number; windowMs: number },
+  ) {
+    this.#managed = managedRoles(rules);
+    this.#relevant = indexedRoles(rules);
+    this.#rolesKey = rolesKeyOf(this.#relevant);
+    this.#pacer = new Pacer(deps.clock, limit.windowMs / limit.limit);
+    this.#log = deps.log.child({ component: "fresh", guild: guildId });
+  }
+
+  #open(): boolean {
+    return !this.hold.lost && !this.#failed && this.deps.clock.now() < this.o.deadline;
+  }
+
+  async run(): Promise<void> {
+    const { kv } = this.deps;
+    while (this.#open()) {
+      const queued = (await readBacklog(kv, this.guildId, BATCH + this.#tried.size))
+        .filter((q) => !this.#tried.has(q.userId)).slice(0, BATCH);
+      if (queued.length === 0) return;
+      for (const q of queued) this.#tried.add(q.userId);
+      this.#notes = new Map();
+      const members = await this.#members(queued);
+      const inGuild = queued.filter((q) => members.has(q.userId));
+      const asking = inGuild.filter((q) => needsScore(members.get(q.userId)!, this.rules));
+      const scores = await resolveScores(
+        asking.map((q) => ({
+          id: q.userId,
+          holdsManaged: managedHeld(members.get(q.userId)!.roles, this.#managed).length > 0,
+        })),
+        this.o,
+        { fresh: true, flags: needsFlags(this.rules) },
+      );
+      await pool(inGuild, CONCURRENCY, async (q) => {
+        // The time box: a member not started stays queued for the next pass.
+        if (!this.#open()) return;
+        const m = members.get(q.userId)!;
+        const score = needsScore(m, this.rules) ? scores.get(q.userId) ?? "error" : undefined;
+        await this.#write(q, m, score);
+      });
+      await noteMembers(kv, this.guildId, this.#notes, this.#rolesKey);
+      if (queued.length < BATCH) return;
+    }
+  }
+
+  /**
+   * Who of `queued` is in the guild, with which roles: the index, else one read. Members not in
+   * the guild leave the backlog here.
+   */
+  async #members(queued: Queued[]): Promise<Map<string, Member>> {
+    const { kv, clock, rest } = this.deps;
+    const ids = queued.map((q) => q.userId);
+    const known = await lookupMembers(kv, this.guildId, ids, this.#rolesKey, clock.now());
+    const members = new Map<string, Member>();
+    const absent: Queued[] = [];
+    await pool(queued, CONCURRENCY, async (q) => {
+      const k = known.get(q.userId)!;
+      if (k.state === "member") members.set(q.userId, { roles: k.roles, bot: false });
+      else if (k.state === "absent") absent.push(q);
+      else if (!this.#failed) {
+        this.r.reads++;
+        try {
+          const m = await getMember(rest, this.guildId, q.userId);
+          members.set(q.userId, { roles: m.roles, bot: m.user.bot === true });
+          this.#note(q.userId, m.user.bot === true, m.roles);
+        } catch (error) {
+          if (!isUnknownMember(error)) return this.#fail("member read", error);
+          absent.push(q);
+          this.#notes.set(q.userId, "absent");
+        }
+      }
+    });
+    for (const q of absent) {
+      if ((await completeQueued(kv, this.guildId, q)) === "done") this.r.notMember++;
+    }
+    return members;
+  }
+
+  /** One member: the rule, the diff, single-role writes; settled when the roles are right. */
+  async #write(q: Queued, m: Member, score: ScoreInput): Promise<void> {
+    const { rest, clock } = this.deps;
+    const target = targetRoles(m, score, this.rules);
+    // Ethos could not say: the member stays queued (never stripped for an unknown score).
+    if (target.kind === "skip" && target.reason === "score_unavailable") return;
+    let roles = m.roles;
+    if (target.kind === "target") {
+      const d = diff(m.roles, target.roles, this.#managed, this.manageable);
+      const calls = [
+        ...d.add.map((role) => () => addMemberRole(rest, this.guildId, q.userId, role, REASON)),
+        ...d.remove.map((role) => () =>
+          removeMemberRole(rest, this.guildId, q.userId, role, REASON)
+        ),
+      ];
+      try {
+        for (const call of calls) {
+          await this.#pacer.acquire(NEVER);
+          await call();
+          this.r.calls++;
+        }
+      } catch (error) {
+        return await this.#writeError(q, error);
+      }
+      if (calls.length) this.r.written++;
+      roles = applyDiff(m.roles, d);
+    }
+    this.#note(q.userId, m.bot, roles);
+    const key = freshKeys.backlog(this.guildId, q.userId);
+    const done = await this.hold.commit((op) =>
+      op.check({ key, versionstamp: q.versionstamp }).delete(key)
+    );
+    if (done.ok) {
+      this.r.applied++;
+      this.r.lags.push(Math.max(0, (clock.now() - q.entry.updatedAt) / 1000));
+    }
+  }
+
+  async #writeError(q: Queued, error: unknown): Promise<void> {
+    const { kv } = this.deps;
+    this.#notes.set(q.userId, null);
+    if (isUnknownMember(error)) {
+      this.#notes.set(q.userId, "absent");
+      if ((await completeQueued(kv, this.guildId, q)) === "done") this.r.notMember++;
+    } else if (error instanceof DiscordApiError && error.status < 500 && error.status !== 429) {
+      // Refused for good (a permission, a role gone): the next full sync settles the member.
+      this.r.refused++;
+      this.#log.warn("fresh: write refused", { userId: q.userId, error: error.message });
+      await completeQueued(kv, this.guildId, q);
+    } else {
+      this.#fail("write", error);
+    }
+  }
+
+  /** The index keeps a member's relevant roles; a bot stays unknown (a read says who is one). */
+  #note(userId: string, bot: boolean, roles: readonly string[]): void {
+    this.#notes.set(userId, bot ? null : roles.filter((x) => this.#relevant.has(x)));
+  }
+
+  #fail(what: string, error: unknown): void {
+    if (!this.#failed) {
+      this.#log.warn(`fresh: ${what} failed; the guild's backlog waits for the next pass`, {
+        error,
+      });
+    }
+    this.#failed = true;
+  }
 }
 
 /** Runs `fn` over `items`, `n` at a time. */

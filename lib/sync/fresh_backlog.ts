@@ -51,6 +51,14 @@ export async function readBacklog(kv: Deno.Kv, guildId: string, limit: number): 
   return out.slice(0, limit);
 }
 
+/** Whether anything is queued for a guild (one key read). */
+export async function hasBacklog(kv: Deno.Kv, guildId: string): Promise<boolean> {
+  for await (const _ of kv.list({ prefix: freshKeys.backlogOf(guildId) }, { limit: 1 })) {
+    return true;
+  }
+  return false;
+}
+
 /** Ethos's `lastUpdatedAt` of every update queued for a guild. */
 export async function backlogTimes(kv: Deno.Kv, guildId: string): Promise<number[]> {
   const out: number[] = [];
@@ -61,22 +69,15 @@ export async function backlogTimes(kv: Deno.Kv, guildId: string): Promise<number
 }
 
 /**
- * Removes a member's entry once their update is applied, unless a newer one was queued since
- * (then it stays for the next pass). `checks` are the caller's own (its lease). Returns false
- * when one of those failed.
+ * Removes a member's entry once their update is settled, unless a newer one was queued since (then
+ * it stays for the next pass): "done", or "newer".
  */
 export async function completeQueued(
   kv: Deno.Kv,
   guildId: string,
   q: Queued,
-  checks: readonly Deno.AtomicCheck[] = [],
-  also?: (op: Deno.AtomicOperation) => void,
-): Promise<"done" | "newer" | "refused"> {
+): Promise<"done" | "newer"> {
   const key = freshKeys.backlog(guildId, q.userId);
-  const op = kv.atomic().check({ key, versionstamp: q.versionstamp });
-  for (const c of checks) op.check(c);
-  also?.(op);
-  if ((await op.delete(key).commit()).ok) return "done";
-  const now = await kv.get(key);
-  return now.versionstamp !== q.versionstamp ? "newer" : "refused";
+  const res = await kv.atomic().check({ key, versionstamp: q.versionstamp }).delete(key).commit();
+  return res.ok ? "done" : "newer";
 }

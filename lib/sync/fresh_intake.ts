@@ -196,14 +196,21 @@ async function queue(
     const was = seen[j].value;
     return !(typeof was === "number" && was >= updates.get(id)!);
   });
-  const batch = Math.max(1, Math.floor(MAX_MUTATIONS / (1 + guilds.length)));
-  for (let i = 0; i < fresh.length; i += batch) {
+  // A user's backlog entries, then their seen time: a commit cut between them (more guilds than
+  // one commit takes) only means the user is queued again by the next pass, which is harmless.
+  const writes: { key: Deno.KvKey; value: unknown; seen: boolean }[] = [];
+  for (const id of fresh) {
+    const at = updates.get(id)!;
+    const entry: BacklogEntry = { updatedAt: at, queuedAt: now };
+    for (const g of guilds) {
+      writes.push({ key: freshKeys.backlog(g, id), value: entry, seen: false });
+    }
+    writes.push({ key: freshKeys.seen(id), value: at, seen: true });
+  }
+  for (let i = 0; i < writes.length; i += MAX_MUTATIONS) {
     const op = kv.atomic().check(leaseCheck(lease));
-    for (const id of fresh.slice(i, i + batch)) {
-      const at = updates.get(id)!;
-      op.set(freshKeys.seen(id), at, { expireIn: SEEN_TTL_MS });
-      const entry: BacklogEntry = { updatedAt: at, queuedAt: now };
-      for (const g of guilds) op.set(freshKeys.backlog(g, id), entry);
+    for (const w of writes.slice(i, i + MAX_MUTATIONS)) {
+      op.set(w.key, w.value, w.seen ? { expireIn: SEEN_TTL_MS } : undefined);
     }
     if (!(await op.commit()).ok) throw new LeaseLostError();
   }

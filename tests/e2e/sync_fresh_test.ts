@@ -52,6 +52,16 @@ async function synced(members = 120) {
   return fx;
 }
 
+/** The guild's sync lease, held as a running chunk holds it. */
+async function holdAsChunk(kv: Deno.Kv): Promise<void> {
+  const now = Date.now();
+  await kv.set(keys.lease(leaseName(SYNC_KIND, GUILD)), {
+    owner: "a-chunk",
+    expiresAt: now + 60_000,
+    takenAt: now,
+  });
+}
+
 const routes = (emu: Emulator) => Object.keys(emu.stats.requests).sort();
 
 Deno.test("fresh: a score change reaches the roles in the next pass, with role writes only", async () => {
@@ -67,12 +77,18 @@ Deno.test("fresh: a score change reaches the roles in the next pass, with role w
     assert(!("error" in pass.intake) && pass.intake.queued === 6, JSON.stringify(pass.intake));
     const g = pass.guilds.find((x) => x.guildId === GUILD)!;
     assertEquals([g.applied, g.written, g.notMember, g.reads, g.left], [5, 5, 1, 0, 0]);
-    // Each change moves one tier role: one DELETE and one PUT, nothing read or listed.
+    // Each change moves one tier role: one DELETE and one PUT. No member read, none listed: the
+    // only reads are the guild's context (guild, roles, the bot's own member), loaded once per
+    // 10 minutes by the first pass with something to write.
     assertEquals(routes(fx.emu), [
       "DELETE /guilds/:guild/members/:user/roles/:role",
+      "GET /guilds/:guild",
+      "GET /guilds/:guild/members/:user",
+      "GET /guilds/:guild/roles",
       "PUT /guilds/:guild/members/:user/roles/:role",
     ]);
-    assertEquals(fx.emu.stats.totalRequests, 10);
+    assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], 1);
+    assertEquals(fx.emu.stats.totalRequests, 10 + 3);
     assertEquals(g.calls, 10);
     assertEquals((await backlogTimes(fx.bot.deps.kv, GUILD)).length, 0);
     const lags = await readLags(fx.bot.deps.kv, Date.now(), 5);
@@ -120,7 +136,8 @@ Deno.test("fresh: without an index a changed member costs one read", async () =>
     const g = (await freshnessPass(fx.bot.deps))!.guilds[0];
     assertEquals(outOfSync(fx.emu), []);
     assertEquals([g.applied, g.reads], [3, 3]);
-    assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], 3);
+    // The three members, and the bot's own member for the guild's context.
+    assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], 3 + 1);
   } finally {
     await fx.close();
   }
@@ -133,17 +150,12 @@ Deno.test("fresh: a guild whose chunk runs is left to the chunk, which takes the
     const ids = verifiedScored(fx.emu, 4);
     changeScores(fx.emu, ids);
     // A chunk holds the guild: the pass queues the updates and leaves the guild alone.
-    const chunkLease = leaseName(SYNC_KIND, GUILD);
-    await kv.set(keys.lease(chunkLease), {
-      owner: "a-chunk",
-      expiresAt: Date.now() + 60_000,
-      takenAt: Date.now(),
-    });
+    await holdAsChunk(kv);
     const pass = (await freshnessPass(fx.bot.deps))!;
     assertEquals(pass.guilds[0].ran, false);
     assertEquals((await backlogTimes(kv, GUILD)).length, 4);
     assertEquals(fx.emu.stats.writes.length, 0);
-    await kv.delete(keys.lease(chunkLease));
+    await kv.delete(keys.lease(leaseName(SYNC_KIND, GUILD)));
     // The guild's next chunk (here a full run) takes the backlog between its pages.
     await fx.bot.trigger({ startIndex: 0 }, "?wait=true");
     const done = await fx.bot.waitFor();
@@ -182,11 +194,7 @@ Deno.test("fresh: a chunk starting while the pass writes the guild gets it withi
     if (r.status === "started") await r.done;
     // A pass meanwhile leaves the guild alone.
     const { ethos, cache } = syncServices(fx.bot.deps);
-    await kv.set(keys.lease(leaseName(SYNC_KIND, GUILD)), {
-      owner: "a-chunk",
-      expiresAt: Date.now() + 60_000,
-      takenAt: Date.now(),
-    });
+    await holdAsChunk(kv);
     const skipped = await applyGuildBacklog(fx.bot.deps, GUILD, {
       ethos,
       cache,
@@ -238,11 +246,7 @@ Deno.test("fresh: an update waiting past 5 minutes raises the lag alert", async 
       updatedAt: Date.now() - 600_000,
       queuedAt: Date.now() - 600_000,
     });
-    await kv.set(keys.lease(leaseName(SYNC_KIND, GUILD)), {
-      owner: "a-chunk",
-      expiresAt: Date.now() + 60_000,
-      takenAt: Date.now(),
-    });
+    await holdAsChunk(kv);
     await freshnessPass(fx.bot.deps);
     const report = await freshReport(fx.bot.deps);
     assert(report.lag15.p95! >= 600, JSON.stringify(report.lag15));
@@ -272,6 +276,12 @@ Deno.test("fresh: the hourly incremental run reads no member for updates the pas
     assertEquals(done.counters["calls.member"] ?? 0, 0);
     assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"] ?? 0, 1);
     assertEquals(fx.emu.stats.writes.length, 0);
+    // The run left the index as the pass noted it: the members' next change needs no read.
+    changeScores(fx.emu, ids);
+    fx.emu.stats.reset();
+    const again = (await freshnessPass(fx.bot.deps))!;
+    assertEquals([again.guilds[0].applied, again.guilds[0].reads], [3, 0]);
+    assertEquals(outOfSync(fx.emu), []);
   } finally {
     await fx.close();
   }

@@ -9,6 +9,7 @@ import { assert, assertEquals } from "../_assert.ts";
 import { GUILD, outOfSync, startFixture, TOKEN } from "./sync_helpers.ts";
 import { pollUntil } from "../_bot.ts";
 import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
+import { mapEmulatedGuild } from "../emulator/bot_env.ts";
 import { dailySync } from "../../lib/sync/service.ts";
 import { commandInteraction } from "../_harness.ts";
 import { collectStatus } from "../../lib/ops/status_data.ts";
@@ -22,20 +23,7 @@ async function twoGuilds(env: Record<string, string> = {}) {
     guilds: [{ members: 60 }, { id: SECOND, members: 120 }],
   }, { env: { SYNC_CHUNK_SIZE: "1000", ...env } });
   // The second guild is set up from Discord: its own roles, nothing from the environment.
-  const r = fx.emu.state.guild(SECOND).ethosRoles!;
-  await updateSetup(fx.bot.deps, SECOND, { id: "300000000000000001" }, "map", (s) => ({
-    ...s,
-    roles: {
-      ...s.roles,
-      exemplary: r.exemplary,
-      reputable: r.reputable,
-      neutral: r.neutral,
-      questionable: r.questionable,
-      untrusted: r.untrusted,
-      profile: r.profile,
-      verified: r.verified,
-    },
-  }));
+  await mapEmulatedGuild(fx.bot.deps, SECOND, fx.emu.state.guild(SECOND).ethosRoles!);
   return fx;
 }
 

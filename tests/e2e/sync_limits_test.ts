@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { startEmulator, uniformLimits } from "../emulator/server.ts";
-import { updateSetup } from "../../lib/guilds/setup.ts";
+import { mapEmulatedGuild } from "../emulator/bot_env.ts";
 import { collectStatus } from "../../lib/ops/status_data.ts";
 import { renderMain } from "../../lib/ops/status_html.ts";
 
@@ -79,11 +79,7 @@ Deno.test("sync e2e: two guilds on two isolates at once share the global limit: 
   const a = await startBot(emu, { kv, restKv: true, serve: false, env });
   const b = await startBot(emu, { kv, restKv: true, serve: false, env });
   try {
-    const r = emu.state.guild(SECOND).ethosRoles!;
-    await updateSetup(b.deps, SECOND, { id: "300000000000000001" }, "map", (s) => ({
-      ...s,
-      roles: { ...s.roles, ...r },
-    }));
+    await mapEmulatedGuild(b.deps, SECOND, emu.state.guild(SECOND).ethosRoles!);
     const needed = membersNeedingChange(emu) + membersNeedingChange(emu, SECOND);
     const runs = Promise.all([
       a.trigger({}, "?wait=true"),

@@ -2,8 +2,10 @@
  * The environment that points the bot at an emulator: Discord and Ethos base URLs, the token,
  * and the seeded guild's role ids. Used by `make demo`, end-to-end tests and benchmarks.
  */
-import type { Emulator } from "./server.ts";
+import type { Emulator, EthosRoleIds } from "./server.ts";
 import { DEFAULT_GUILD_ID } from "./seed.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { updateSetup } from "../../lib/guilds/setup.ts";
 
 export function botEnvFor(
   emu: Emulator,
@@ -29,4 +31,29 @@ export function botEnvFor(
     ETHOS_ROLE_UNTRUSTED: roles.untrusted,
     ...overrides,
   };
+}
+
+/**
+ * Sets a guild up from Discord, as `/ethos_setup map` stores it: the emulated guild's own Ethos
+ * roles in KV, nothing from the environment. For guilds beyond the environment's.
+ */
+export async function mapEmulatedGuild(
+  deps: { kv: Deno.Kv; clock: Clock },
+  guildId: string,
+  r: EthosRoleIds,
+  by = "300000000000000001",
+): Promise<void> {
+  await updateSetup(deps, guildId, { id: by }, "map", (s) => ({
+    ...s,
+    roles: {
+      ...s.roles,
+      exemplary: r.exemplary,
+      reputable: r.reputable,
+      neutral: r.neutral,
+      questionable: r.questionable,
+      untrusted: r.untrusted,
+      profile: r.profile,
+      verified: r.verified,
+    },
+  }));
 }

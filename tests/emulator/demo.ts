@@ -2,7 +2,8 @@
  * `make demo`: the main job on the embedded default. Starts the Discord + Ethos emulator with a
  * seeded guild, the bot (mod.ts, a real subprocess) against it on a local KV file, answers a
  * signed PING and /help through /interactions, then runs a complete role sync with the real CLI
- * (sync-helper.ts complete) and checks every member's roles against the rule. Then it keeps
+ * (sync-helper.ts complete) and checks every member's roles against the rule, shows an /ethos card,
+ * and changes a few Ethos scores for the bot's freshness pass (its every-minute cron) to write. Then it keeps
  * serving so you can try sync-helper.ts, curl and `make complete` yourself, until Ctrl-C.
  *
  *   deno run -A tests/emulator/demo.ts [--members 3000] [--port 8000] [--discord-like] [--once]
@@ -236,6 +237,35 @@ if (subject) {
     line(embed.url ?? "");
   }
 }
+
+// Freshness: Ethos scores change; the bot's freshness pass (a cron, every minute) writes them.
+const changed = [...guild.members.values()]
+  .filter((m) => !m.bot && m.roles.includes(roles.verified) && emu.state.score(m.id) !== undefined)
+  .slice(0, 5);
+const changedAt = Date.now();
+for (const m of changed) {
+  const score = emu.state.score(m.id)!;
+  emu.state.setScore(m.id, score >= 1200 ? 700 : 2100, changedAt);
+}
+const rightTier = (m: (typeof changed)[number]) =>
+  m.roles.includes(roles[tierForScore(emu.state.score(m.id)!)]);
+say(
+  `${changed.length} members' Ethos scores changed; waiting for the freshness pass (every minute)`,
+);
+let applied = false;
+for (let waited = 0; waited < 90_000 && !applied; waited += 500) {
+  await new Promise((r) => setTimeout(r, 500));
+  applied = changed.every((m) => rightTier(guild.members.get(m.id)!));
+}
+if (!applied) {
+  say("the score changes did not reach Discord within 90 s");
+  await stop(1);
+}
+say(
+  `the ${changed.length} score changes reached their roles ${
+    ((Date.now() - changedAt) / 1000).toFixed(0)
+  } s after they happened, with ${emu.stats.writes.length - writes} role writes`,
+);
 
 if (ONCE) await stop(0);
 say("the bot keeps running. In another shell try:");

@@ -209,3 +209,39 @@ Deno.test("fresh intake: a feed that skips a page holds the cursor; the next pas
     await t.close();
   }
 });
+
+Deno.test("fresh intake: a 429 mid-pass loses nothing and queues nothing twice", async () => {
+  const t = await twoGuilds();
+  try {
+    const now = t.clock.now();
+    const all = Array.from({ length: 1500 }, (_, i) => ({
+      userkey: discord(i + 1),
+      lastUpdatedAt: iso(now - 30_000 + i),
+    }));
+    let limited = true;
+    const { ethos } = feedClient((_after, offset, limit) => {
+      if (limited && offset === 1000) {
+        return new Response(JSON.stringify({ message: "slow down" }), {
+          status: 429,
+          headers: { "retry-after": "0" },
+        });
+      }
+      return Response.json({
+        values: all.slice(offset, offset + limit),
+        total: all.length,
+        limit,
+        offset,
+      });
+    });
+    await assertRejects(() => intakeUpdates(t.deps, { ethos }));
+    // The first page was queued; the cursor did not move.
+    assertEquals((await backlog(t, GUILD_ID)).size, 1000);
+    assertEquals((await t.deps.kv.get(freshKeys.cursor())).value, null);
+    limited = false;
+    const r = await intakeUpdates(t.deps, { ethos, startAfter: now });
+    assertEquals([r.queued, r.repeated], [500, 1000]);
+    assertEquals((await backlog(t, SECOND)).size, 1500);
+  } finally {
+    await t.close();
+  }
+});
