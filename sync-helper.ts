@@ -13,6 +13,7 @@
  *   status-link  a signed status-page link, valid one hour (alone on the last line)
  *   commands  diff|sync|log of the slash-command manifest (lib/cli/commands.ts)
  *   backup    create|list|view|verify|diff|restore|export (lib/cli/backup.ts)
+ *   linked-roles  register|status of Ethos linked roles (lib/cli/linked_roles.ts)
  *
  * Options (`--name value` or `--name=value`):
  *   --url URL          the bot (SYNC_URL; default http://localhost:8000)
@@ -31,6 +32,7 @@
 import { cliEnv } from "./lib/config.ts";
 import { runCommandsCli } from "./lib/cli/commands.ts";
 import { runBackupCli } from "./lib/cli/backup.ts";
+import { runLinkedRolesCli } from "./lib/cli/linked_roles.ts";
 import {
   formatDuration,
   isStale,
@@ -50,6 +52,7 @@ Commands:
   status-link  print a signed link to the status page (valid one hour), alone on the last line
   commands   diff|sync|log of the slash-command manifest (see: sync-helper.ts commands --help)
   backup     guild backups: create, list, view, verify, diff, restore, export (backup --help)
+  linked-roles  register the Ethos linked-role records; status (linked-roles --help)
 
 Options:
   --url URL          the bot's URL (env SYNC_URL; default http://localhost:8000)
@@ -552,6 +555,7 @@ if (import.meta.main) {
   // The other operator CLIs share this entry point (and its --url/--token conventions).
   if (command === "commands") Deno.exit(await runCommandsCli(rest));
   if (command === "backup") Deno.exit(await runBackupCli(rest));
+  if (command === "linked-roles") Deno.exit(await runLinkedRolesCli(rest));
   const encoder = new TextEncoder();
   const code = await main(Deno.args, cliEnv(), {
     tty: Deno.stdout.isTerminal(),

@@ -140,6 +140,9 @@ const envSchema = z.object({
   BOT_OWNER_ID: snowflake.optional(),
 
   ALERT_WEBHOOK_URL: httpUrl.optional(),
+  DISCORD_CLIENT_ID: snowflake.optional(),
+  DISCORD_CLIENT_SECRET: z.string().min(8, "must be at least 8 characters").optional(),
+  DISCORD_OAUTH_AUTHORIZE_URL: httpUrl.default("https://discord.com/oauth2/authorize"),
   AUDIT_RETENTION_DAYS: int(0, 3_650).default(0),
   GUILD_RETENTION_DAYS: int(0, 3_650).default(30),
 });
@@ -202,6 +205,14 @@ export interface Config {
   commands: { forceSync: boolean; syncOnStart: boolean; autoSync: boolean; guildIds: string[] };
   backup: { maxPerGuild: number; cooldownS: number; retentionDays: number; ownerId?: string };
   ops: { alertWebhookUrl?: string; auditRetentionDays: number; guildRetentionDays: number };
+  /** Ethos as Discord linked roles (lib/linked_roles/): on when a client secret is set. */
+  linkedRoles: {
+    clientId: string;
+    clientSecret?: string;
+    authorizeUrl: string;
+    /** Exactly `{SELF_URL}/linked-role/callback` (register it in the developer portal). */
+    redirectUri?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -257,6 +268,11 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     throw new ConfigError([...problems.values()]);
   }
   const env = result.data;
+  if (env.DISCORD_CLIENT_SECRET && !env.SELF_URL) {
+    throw new ConfigError([
+      "DISCORD_CLIENT_SECRET needs SELF_URL: linked roles redirect to {SELF_URL}/linked-role/callback",
+    ]);
+  }
   if (env.SIGNING_SECRET_PREVIOUS && !env.SIGNING_SECRET) {
     throw new ConfigError([
       "SIGNING_SECRET_PREVIOUS is only accepted for verification and needs SIGNING_SECRET",
@@ -323,6 +339,12 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
       guildRetentionDays: env.GUILD_RETENTION_DAYS,
     },
+    linkedRoles: {
+      clientId: env.DISCORD_CLIENT_ID ?? env.DISCORD_APPLICATION_ID,
+      clientSecret: env.DISCORD_CLIENT_SECRET,
+      authorizeUrl: env.DISCORD_OAUTH_AUTHORIZE_URL,
+      redirectUri: env.SELF_URL ? `${env.SELF_URL}/linked-role/callback` : undefined,
+    },
   };
   for (
     const s of [
@@ -331,6 +353,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       env.SIGNING_SECRET,
       env.SIGNING_SECRET_PREVIOUS,
       env.ALERT_WEBHOOK_URL,
+      env.DISCORD_CLIENT_SECRET,
     ]
   ) registerSecret(s);
   return config;

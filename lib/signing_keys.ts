@@ -22,7 +22,15 @@ export interface SigningKeys {
   statusLink: Hmac;
   session: Hmac;
   export: Hmac;
+  /**
+   * AES-256-GCM keys that seal OAuth tokens at rest (linked roles): `current` seals and opens,
+   * `previous` (from SIGNING_SECRET_PREVIOUS) only opens, so a rotation keeps stored tokens.
+   */
+  tokenBox: { current: CryptoKey; previous?: CryptoKey };
 }
+
+/** HKDF info of the token-sealing key. */
+export const TOKEN_BOX_PURPOSE = "linked-roles-token";
 
 const encoder = new TextEncoder();
 
@@ -70,7 +78,19 @@ export async function loadSigningKeys(
       previous ? await hkdfSha256(encoder.encode(previous), purpose) : undefined,
     );
   const [customId, statusLink, session, exportKey] = await Promise.all(PURPOSES.map(derive));
-  return { source, customId, statusLink, session, export: exportKey };
+  const aes = async (s: string) =>
+    await crypto.subtle.importKey(
+      "raw",
+      await hkdfSha256(encoder.encode(s), TOKEN_BOX_PURPOSE) as BufferSource,
+      "AES-GCM",
+      false,
+      ["encrypt", "decrypt"],
+    );
+  const tokenBox = {
+    current: await aes(secret),
+    ...(previous ? { previous: await aes(previous) } : {}),
+  };
+  return { source, customId, statusLink, session, export: exportKey, tokenBox };
 }
 
 export const SIGNING_SECRET_WARNING =

@@ -16,6 +16,10 @@ import { syncStatusRoute } from "./sync_status.ts";
 import { stopSyncRoute } from "./stop_sync.ts";
 import { guildsRoute } from "./guilds.ts";
 import { registerBackupRoutes } from "./backups.ts";
+import { linkedRoleRoute } from "./linked_role.ts";
+import { linkedRoleCallbackRoute } from "./linked_role_callback.ts";
+import { linkedRolesRegisterRoute } from "./linked_roles_register.ts";
+import { linkedRolesStatusRoute } from "./linked_roles_status.ts";
 
 export function createHandler(app: App): (req: Request) => Promise<Response> {
   const router = new Router()
@@ -32,7 +36,11 @@ export function createHandler(app: App): (req: Request) => Promise<Response> {
     .on("POST", "/trigger-sync", triggerSyncRoute(app))
     .on("GET", "/sync-status", syncStatusRoute(app))
     .on("POST", "/stop-sync", stopSyncRoute(app))
-    .on("GET", "/guilds", guildsRoute(app));
+    .on("GET", "/guilds", guildsRoute(app))
+    .on("GET", "/linked-role", linkedRoleRoute(app))
+    .on("GET", "/linked-role/callback", linkedRoleCallbackRoute(app))
+    .on("POST", "/linked-roles/register", linkedRolesRegisterRoute(app))
+    .on("GET", "/linked-roles/status", linkedRolesStatusRoute(app));
   registerBackupRoutes(router, app);
   // The per-request debug line (and the clock read and URL parse it needs) only when it is kept.
   const debug = app.deps.config.logLevel === "debug";

@@ -481,3 +481,21 @@ Deno.test("config: a failed parse registers nothing", () => {
   configError({ DISCORD_TOKEN: token });
   assertEquals(redactString(`t=${token}`), `t=${token}`);
 });
+
+Deno.test("config: linked roles need SELF_URL; the client secret is redacted; the client id defaults", () => {
+  const off = parseConfig(env());
+  assertEquals(off.linkedRoles.clientSecret, undefined);
+  assertEquals(off.linkedRoles.clientId, off.discord.applicationId);
+  assertEquals(off.linkedRoles.authorizeUrl, "https://discord.com/oauth2/authorize");
+  const e = configError(env({ DISCORD_CLIENT_SECRET: "client-secret-value-1" }));
+  assertStringIncludes(e.message, "DISCORD_CLIENT_SECRET needs SELF_URL");
+  assert(!e.message.includes("client-secret-value-1"));
+  const on = parseConfig(env({
+    DISCORD_CLIENT_SECRET: "client-secret-value-2",
+    SELF_URL: "https://bot.example.com/",
+    DISCORD_CLIENT_ID: "100000000000000777",
+  }));
+  assertEquals(on.linkedRoles.redirectUri, "https://bot.example.com/linked-role/callback");
+  assertEquals(on.linkedRoles.clientId, "100000000000000777");
+  assertEquals(redactString("secret=client-secret-value-2"), "secret=[redacted]");
+});

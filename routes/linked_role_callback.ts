@@ -1,0 +1,41 @@
+/**
+ * GET /linked-role/callback?code&state (or ?error&state): where Discord returns the browser. The
+ * state must match the cookie and be unused; the page says what Discord now knows, or what went
+ * wrong with a 4xx status. 404 without DISCORD_CLIENT_SECRET.
+ */
+import { z } from "zod";
+import type { App } from "../lib/app.ts";
+import { html } from "../lib/http/html.ts";
+import { httpError } from "../lib/http/response.ts";
+import type { Handler } from "../lib/http/router.ts";
+import { readCookies } from "../lib/ops/status_access.ts";
+import {
+  CLEAR_STATE_COOKIE,
+  completeConnect,
+  linkedRolesEnabled,
+  STATE_COOKIE,
+} from "../lib/linked_roles/connect.ts";
+import { renderOutcome } from "../lib/linked_roles/page.ts";
+
+const param = z.string().max(512).optional();
+const query = z.object({ code: param, state: param, error: param });
+
+export function linkedRoleCallbackRoute(app: App): Handler {
+  return async (req) => {
+    if (!linkedRolesEnabled(app.deps)) return httpError(404, "not found");
+    const url = new URL(req.url);
+    const parsed = query.safeParse({
+      code: url.searchParams.get("code") ?? undefined,
+      state: url.searchParams.get("state") ?? undefined,
+      error: url.searchParams.get("error") ?? undefined,
+    });
+    const outcome = parsed.success
+      ? await completeConnect(app.deps, app.keys.tokenBox, {
+        ...parsed.data,
+        cookieStates: readCookies(req, STATE_COOKIE).slice(0, 10),
+      })
+      : { kind: "bad_state" as const, reason: "missing" as const };
+    const page = renderOutcome(outcome);
+    return html(page.html, page.status, { headers: { "set-cookie": CLEAR_STATE_COOKIE } });
+  };
+}
