@@ -4,6 +4,7 @@ import { checkJobs } from "./lib/ops/job_alerts.ts";
 import { commandsDriftCheck } from "./lib/manifest/mod.ts";
 import { dailySync, incrementalSync, syncWatchdog } from "./lib/sync/service.ts";
 import { freshnessPass } from "./lib/sync/fresh_pass.ts";
+import { refreshExpiring } from "./lib/linked_roles/keeper.ts";
 import { backupRetention, backupWatchdog, runScheduledBackups } from "./lib/backup/service.ts";
 import { auditRetention } from "./lib/audit/mod.ts";
 import { guildRetention } from "./lib/guilds/retention.ts";
@@ -32,7 +33,13 @@ export function registerCrons(app: App): void {
   cron("role-sync-incremental", "30 * * * *", () => incrementalSync(app.deps));
   cron("role-sync-watchdog", "* * * * *", () => syncWatchdog(app.deps));
   // Freshness: Ethos score changes to roles within two minutes (SYNC_FRESHNESS).
-  cron("role-sync-fresh", "* * * * *", () => freshnessPass(app.deps));
+  cron(
+    "role-sync-fresh",
+    "* * * * *",
+    () => freshnessPass(app.deps, { tokenKeys: app.keys.tokenBox }),
+  );
+  // Linked roles: tokens expiring within two days are refreshed (they live 7 days).
+  cron("linked-roles-refresh", "37 5 * * *", () => refreshExpiring(app.deps, app.keys.tokenBox));
   // Backups: due per-guild schedules every 5 minutes, a watchdog for capture and restore runs
   // whose chunk died, and the daily retention of backups (BACKUP_RETENTION_DAYS, pinned kept)
   // and of the audit log (AUDIT_RETENTION_DAYS).

@@ -14,6 +14,12 @@ export const freshKeys = {
   lastPass: (): Deno.KvKey => ["fresh", "last_pass"],
 };
 
+/**
+ * The backlog of linked-role users (lib/linked_roles/fresh.ts), beside the guilds' backlogs: a
+ * name no guild id can take.
+ */
+export const LINKED_QUEUE = "@linked";
+
 export interface BacklogEntry {
   /** Ethos's `lastUpdatedAt` (epoch ms) of the newest update queued for the member. */
   updatedAt: number;

@@ -74,6 +74,8 @@ export interface IntakeOptions {
   ethos: EthosClient;
   /** Pages of 1,000 per pass (default 5). */
   maxPages?: number;
+  /** Backlogs fed besides the configured guilds' (the linked-roles queue). */
+  queues?: readonly string[];
   /** A first pass reads from this less the overlap (default now; older changes are the daily sync's). */
   startAfter?: number;
 }
@@ -107,8 +109,12 @@ export async function intakeUpdates(deps: AppDeps, o: IntakeOptions): Promise<In
       cursor = { after: now, at: now };
       result.cursorReset = true;
     }
-    const guilds = (await configuredGuilds(deps.config, kv)).filter((g) => g.configured)
-      .map((g) => g.guildId);
+    const guilds = [
+      ...(await configuredGuilds(deps.config, kv)).filter((g) => g.configured).map((g) =>
+        g.guildId
+      ),
+      ...(o.queues ?? []),
+    ];
     const query = cursor.resume?.query ?? Math.max(0, cursor.after - OVERLAP_MS);
     const after = new Date(query).toISOString();
     const maxPages = o.maxPages ?? 5;

@@ -16,6 +16,10 @@ import { backlogTimes, freshKeys } from "./fresh_backlog.ts";
 import { type FreshCursor, type IntakeResult, intakeUpdates } from "./fresh_intake.ts";
 import { type LagStats, percentile, readLags, recordLags } from "./fresh_lag.ts";
 import { SYNC_KIND, syncServices } from "./service.ts";
+import { LINKED_QUEUE } from "./fresh_backlog.ts";
+import { applyLinkedBacklog, type LinkedApplyResult } from "../linked_roles/fresh.ts";
+import { linkedRolesEnabled } from "../linked_roles/connect.ts";
+import type { TokenKeys } from "../linked_roles/token_box.ts";
 
 /** The pass's time box: it ends well before the next minute's pass. */
 export const PASS_BUDGET_MS = 45_000;
@@ -29,11 +33,15 @@ export interface PassSummary {
   durationMs: number;
   intake: Omit<IntakeResult, "cursor"> | { error: string };
   guilds: Omit<ApplyResult, "lags">[];
+  /** Linked users (null: linked roles off, or their stage failed). */
+  linked: Omit<LinkedApplyResult, "lags"> | null;
   /** The last update applied, by this pass or an earlier one: its lag (s) and when. */
   lastApplied: { lagS: number; at: number } | null;
 }
 
 export interface PassOptions {
+  /** The keys that open linked users' tokens (app.keys.tokenBox): with them, linked roles too. */
+  tokenKeys?: TokenKeys;
   /** Time box (default PASS_BUDGET_MS). */
   budgetMs?: number;
   /** Feed pages of 1,000 per pass (default 5). */
@@ -50,9 +58,14 @@ export async function freshnessPass(
   const started = clock.now();
   const deadline = started + (o.budgetMs ?? PASS_BUDGET_MS);
   const { ethos, cache } = syncServices(deps);
+  const linked = o.tokenKeys && linkedRolesEnabled(deps) ? o.tokenKeys : null;
   let intake: PassSummary["intake"];
   try {
-    const { cursor: _, ...rest } = await intakeUpdates(deps, { ethos, maxPages: o.maxPages });
+    const { cursor: _, ...rest } = await intakeUpdates(deps, {
+      ethos,
+      maxPages: o.maxPages,
+      queues: linked ? [LINKED_QUEUE] : [],
+    });
     intake = rest;
   } catch (error) {
     // Ethos failing (429/5xx after retries), or a lost lease: the cursor did not move, so the
@@ -61,9 +74,17 @@ export async function freshnessPass(
     intake = { error: error instanceof Error ? error.message : String(error) };
   }
   const guilds = (await configuredGuilds(deps.config, kv)).map((g) => g.guildId);
-  const settled = await Promise.allSettled(
-    guilds.map((g) => applyGuildBacklog(deps, g, { ethos, cache, deadline, jobKind: SYNC_KIND })),
-  );
+  const [settled, linkedResult] = await Promise.all([
+    Promise.allSettled(
+      guilds.map((g) => applyGuildBacklog(deps, g, { ethos, cache, deadline, jobKind: SYNC_KIND })),
+    ),
+    linked
+      ? applyLinkedBacklog(deps, linked, { deadline }).catch((error) => {
+        log.error("fresh: linked roles failed", { error });
+        return null;
+      })
+      : null,
+  ]);
   const results: ApplyResult[] = [];
   settled.forEach((s, i) => {
     if (s.status === "fulfilled") results.push(s.value);
@@ -79,6 +100,7 @@ export async function freshnessPass(
     durationMs: clock.now() - started,
     intake,
     guilds: results.map(({ lags: _, ...r }) => r),
+    linked: linkedResult && (({ lags: _, ...l }) => l)(linkedResult),
     lastApplied: lags.length
       ? { lagS: lags[lags.length - 1], at: clock.now() }
       : before?.lastApplied ?? null,

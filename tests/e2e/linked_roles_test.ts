@@ -10,6 +10,9 @@ import { type Emulator, startEmulator } from "../emulator/server.ts";
 import { linkedKeys, linkedUserSchema } from "../../lib/linked_roles/store.ts";
 import { open } from "../../lib/linked_roles/token_box.ts";
 import { METADATA_KEYS } from "../../lib/linked_roles/metadata.ts";
+import { emptyCounters, pushLinked } from "../../lib/linked_roles/keeper.ts";
+import { freshnessPass } from "../../lib/sync/fresh_pass.ts";
+import { deleteMemberData, privacySources, viewMemberData } from "../../lib/privacy/mod.ts";
 
 const SECRET = "emulator-client-secret-0123";
 
@@ -236,5 +239,106 @@ Deno.test("linked roles: without DISCORD_CLIENT_SECRET the connect routes are 40
   } finally {
     await bot.close();
     await emu.close();
+  }
+});
+
+/** Runs the connect flow for `userId` (the records registered first). */
+async function connect(emu: Emulator, bot: TestBot, userId: string): Promise<void> {
+  const { location, cookie } = await begin(bot);
+  const page = await callback(await authorize(emu, location, userId), cookie);
+  assertEquals(page.status, 200, page.html);
+}
+
+Deno.test("linked roles: a score change reaches a linked user's metadata in the next freshness pass", async () => {
+  const { emu, bot, close } = await setup();
+  try {
+    await bot.request("POST", "/linked-roles/register", {}).then((r) => r.body?.cancel());
+    const { scored } = users(emu);
+    await connect(emu, bot, scored);
+    const tokenKeys = bot.app.keys.tokenBox;
+    await freshnessPass(bot.deps, { tokenKeys }); // sets the feed cursor
+    const before = emu.stats.roleConnectionPuts.length;
+    const newScore = emu.state.score(scored)! >= 2000 ? 900 : 2100;
+    emu.state.setScore(scored, newScore, Date.now());
+    // Someone not linked changes too: dropped with no Discord call.
+    emu.state.setScore("300000000000000888", 1500, Date.now());
+    const pass = (await freshnessPass(bot.deps, { tokenKeys }))!;
+    assertEquals(pass.linked?.applied, 1);
+    assertEquals(pass.linked?.notLinked, 1);
+    assertEquals(emu.stats.roleConnectionPuts.length, before + 1);
+    assertEquals(emu.state.roleConnections.connection(scored)!.metadata.score, String(newScore));
+    // Nothing new: no push.
+    const again = (await freshnessPass(bot.deps, { tokenKeys }))!;
+    assertEquals(again.linked?.applied, 0);
+    assertEquals(emu.stats.roleConnectionPuts.length, before + 1);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("linked roles: an expired token is refreshed before the push; a revoked grant unlinks", async () => {
+  const { emu, bot, close } = await setup();
+  try {
+    await bot.request("POST", "/linked-roles/register", {}).then((r) => r.body?.cancel());
+    const { scored } = users(emu);
+    await connect(emu, bot, scored);
+    const keys = bot.app.keys.tokenBox;
+    // Discord expires the access token early: the push gets 401, refreshes, pushes.
+    emu.state.oauth.expire(emu.state.oauth.grants(scored).at(-1)!.accessToken);
+    const counters = emptyCounters();
+    const out = await pushLinked(bot.deps, keys, scored, {
+      score: 2222,
+      validator: false,
+      human: true,
+    }, counters);
+    assertEquals(out, "pushed");
+    assertEquals(counters.refreshes, 1);
+    assertEquals(emu.state.roleConnections.connection(scored)!.metadata.score, "2222");
+    const rec = linkedUserSchema.parse((await bot.kv.get(linkedKeys.user(scored))).value);
+    assertEquals(
+      await open(keys, scored, rec.refresh),
+      emu.state.oauth.grants(scored).at(-1)!.refreshToken,
+      "the rotated refresh token is stored",
+    );
+    // The user removes the app on Discord: the grant is gone; the tokens are deleted.
+    emu.state.oauth.revoke(scored);
+    const gone = await pushLinked(bot.deps, keys, scored, {
+      score: 1000,
+      validator: false,
+      human: false,
+    }, counters);
+    assertEquals(gone, "unlinked");
+    assertEquals((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
+    // Two pushes at once for one user: one waits its turn (busy), never a racing refresh.
+    await connect(emu, bot, scored);
+    const both = await Promise.all([
+      pushLinked(bot.deps, keys, scored, { score: 1500, validator: false, human: false }),
+      pushLinked(bot.deps, keys, scored, { score: 1500, validator: false, human: false }),
+    ]);
+    assertEquals(both.sort(), ["busy", "pushed"]);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("linked roles: /privacy delete clears the metadata on Discord, revokes and forgets", async () => {
+  const { emu, bot, close } = await setup();
+  try {
+    await bot.request("POST", "/linked-roles/register", {}).then((r) => r.body?.cancel());
+    const { scored } = users(emu);
+    await connect(emu, bot, scored);
+    const view = await viewMemberData(bot.deps, GUILD, scored, privacySources);
+    const linked = view.find((v) => v.name === "Ethos linked role connection")!;
+    assertEquals(linked.items.length, 2);
+    const report = await deleteMemberData(bot.deps, GUILD, scored, privacySources);
+    assertEquals(
+      report.deleted.find((d) => d.name === "Ethos linked role connection")?.count,
+      1,
+    );
+    assertEquals(emu.state.roleConnections.connection(scored)?.metadata ?? {}, {});
+    assertEquals(emu.state.oauth.grants(scored).length, 0, "the grant is revoked");
+    assertEquals((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
+  } finally {
+    await close();
   }
 });

@@ -1,0 +1,128 @@
+/**
+ * Linked users in the freshness pass: the intake queues every changed Discord user into the
+ * `LINKED_QUEUE` backlog too; this stage pushes new metadata for the ones who are linked, with
+ * their own tokens (limited per user by Discord, so users go side by side), and drops the rest
+ * with one KV read each. Scores come fresh from Ethos in bulk; a user the bulk answer leaves out
+ * is confirmed by the single lookup before Discord is told "score 0", and an Ethos failure
+ * leaves them queued (never pushed as "no profile").
+ */
+import type { AppDeps } from "../deps.ts";
+import { EthosProfileClient } from "../ethos/profile.ts";
+import { ethosClientFor, profilesFor } from "../ethos/service.ts";
+import {
+  backlogTimes,
+  completeQueued,
+  LINKED_QUEUE,
+  type Queued,
+  readBacklog,
+} from "../sync/fresh_backlog.ts";
+import { emptyCounters, type KeeperCounters, pushLinked } from "./keeper.ts";
+import type { Standing } from "./metadata.ts";
+import { linkedKeys } from "./store.ts";
+import type { TokenKeys } from "./token_box.ts";
+
+const BATCH = 200;
+const CONCURRENCY = 8;
+
+export interface LinkedApplyResult extends KeeperCounters {
+  /** Linked users whose metadata is now right (pushed or already right). */
+  applied: number;
+  /** Changed users who are not linked (dropped, no call). */
+  notLinked: number;
+  /** Left for the next pass (Ethos or Discord failing, busy, time box). */
+  left: number;
+  lags: number[];
+}
+
+export async function applyLinkedBacklog(
+  deps: AppDeps,
+  keys: TokenKeys,
+  o: { deadline: number },
+): Promise<LinkedApplyResult> {
+  const { kv, clock } = deps;
+  const r: LinkedApplyResult = { ...emptyCounters(), applied: 0, notLinked: 0, left: 0, lags: [] };
+  const tried = new Set<string>();
+  while (clock.now() < o.deadline) {
+    const queued = (await readBacklog(kv, LINKED_QUEUE, BATCH + tried.size))
+      .filter((q) => !tried.has(q.userId)).slice(0, BATCH);
+    if (queued.length === 0) break;
+    for (const q of queued) tried.add(q.userId);
+    const linked: Queued[] = [];
+    for (let i = 0; i < queued.length; i += 10) {
+      const batch = queued.slice(i, i + 10);
+      const recs = await kv.getMany(batch.map((q) => linkedKeys.user(q.userId)));
+      for (const [j, q] of batch.entries()) {
+        if (recs[j].versionstamp !== null) linked.push(q);
+        else if ((await completeQueued(kv, LINKED_QUEUE, q)) === "done") r.notLinked++;
+      }
+    }
+    if (linked.length === 0) continue;
+    const standings = await standingsOf(deps, linked.map((q) => q.userId));
+    if (!standings) break; // Ethos failing: everyone waits for the next pass
+    let next = 0;
+    const worker = async () => {
+      while (next < linked.length && clock.now() < o.deadline) {
+        const q = linked[next++];
+        const s = standings.get(q.userId);
+        if (s === undefined) continue; // unconfirmed: next pass
+        const out = await pushLinked(deps, keys, q.userId, s?.standing ?? null, r, s?.name);
+        if (out === "busy" || out === "failed") continue;
+        if ((await completeQueued(kv, LINKED_QUEUE, q)) !== "done") continue;
+        if (out === "pushed" || out === "unchanged") {
+          r.applied++;
+          r.lags.push(Math.max(0, (clock.now() - q.entry.updatedAt) / 1000));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, linked.length) }, worker));
+    if (queued.length < BATCH) break;
+  }
+  r.left = (await backlogTimes(kv, LINKED_QUEUE)).length;
+  return r;
+}
+
+/**
+ * Fresh standings by user (null: confirmed no profile; missing: not confirmed), or null when
+ * Ethos failed for the whole batch.
+ */
+async function standingsOf(
+  deps: AppDeps,
+  ids: string[],
+): Promise<Map<string, { standing: Standing; name: string } | null> | null> {
+  const out = new Map<string, { standing: Standing; name: string } | null>();
+  let found;
+  try {
+    found = await new EthosProfileClient(ethosClientFor(deps)).byDiscordIds(ids);
+  } catch (error) {
+    deps.log.warn("linked roles: Ethos failed for a batch; it waits", { error });
+    return null;
+  }
+  for (const [id, p] of found) {
+    out.set(id, {
+      standing: {
+        score: p.score,
+        level: p.apiLevel ?? p.level,
+        validator: p.validator,
+        human: p.human,
+      },
+      name: p.displayName,
+    });
+  }
+  for (const id of ids.filter((id) => !found.has(id))) {
+    const one = await profilesFor(deps).lookup({ kind: "discord", id });
+    if (one.kind === "none") out.set(id, null);
+    else if (one.kind === "profile") {
+      const p = one.profile;
+      out.set(id, {
+        standing: {
+          score: p.score,
+          level: p.apiLevel ?? p.level,
+          validator: p.validator,
+          human: p.human,
+        },
+        name: p.displayName,
+      });
+    }
+  }
+  return out;
+}
