@@ -20,10 +20,18 @@ import {
   exchangeCode,
   InvalidGrantError,
   pushRoleConnection,
+  revokeToken,
   SCOPES,
 } from "./oauth.ts";
-import { seal, type TokenKeys } from "./token_box.ts";
-import { createState, linkedKeys, type LinkedUser, STATE_TTL_MS, takeState } from "./store.ts";
+import { open, seal, type TokenKeys } from "./token_box.ts";
+import {
+  createState,
+  getLinked,
+  type LinkedUser,
+  saveLinked,
+  STATE_TTL_MS,
+  takeState,
+} from "./store.ts";
 
 export const STATE_COOKIE = "ethos_linked_role_state";
 export const PLATFORM_NAME = "Ethos";
@@ -128,7 +136,15 @@ export async function completeConnect(
     metadata,
     platformUsername,
   };
-  await kv.set(linkedKeys.user(user.id), record);
+  // Connecting again replaces the stored grant: the one before is revoked, not left alive.
+  const before = await getLinked(kv, user.id);
+  await saveLinked(kv, user.id, record);
+  const old = before && await open(keys, user.id, before.value.refresh);
+  if (old) {
+    await revokeToken(oauth, old).catch((error) =>
+      log.warn("linked roles: revoking the grant before failed", { userId: user.id, error })
+    );
+  }
   log.info("linked roles: user connected", { userId: user.id, score: metadata.score });
   return { kind: "connected", user, profile, metadata };
 }

@@ -21,11 +21,12 @@ import {
   InvalidGrantError,
   pushRoleConnection,
   refreshTokens,
+  revokeToken,
   type RoleConnection,
   UnauthorizedError,
 } from "./oauth.ts";
 import { open, seal, type TokenKeys } from "./token_box.ts";
-import { getLinked, linkedKeys, type LinkedUser, linkedUserSchema } from "./store.ts";
+import { deleteLinked, getLinked, linkedKeys, type LinkedUser, linkedUserSchema } from "./store.ts";
 import { PLATFORM_NAME } from "./connect.ts";
 
 const DAY_MS = 86_400_000;
@@ -126,7 +127,7 @@ async function withAccess(
 async function unlink(c: Ctx, userId: string, why: string): Promise<"unlinked"> {
   c.counters.unlinked++;
   c.deps.log.info("linked roles: grant gone; the user's tokens are deleted", { userId, why });
-  await c.deps.kv.delete(linkedKeys.user(userId));
+  await deleteLinked(c.deps.kv, userId);
   return "unlinked";
 }
 
@@ -248,27 +249,12 @@ export async function disconnect(deps: AppDeps, keys: TokenKeys, userId: string)
         metadata: {} as Metadata,
       });
       const refresh = await open(keys, userId, cur.value.refresh);
-      if (refresh) await revoke(deps, refresh);
+      if (refresh) await revokeToken(oauth, refresh);
     }
   } catch (error) {
     // The record goes anyway: the user asked; Discord drops an app's data when its grant goes.
     deps.log.warn("linked roles: clearing the metadata on Discord failed", { userId, error });
   }
-  await deps.kv.delete(linkedKeys.user(userId));
+  await deleteLinked(deps.kv, userId);
   return true;
-}
-
-async function revoke(deps: AppDeps, token: string): Promise<void> {
-  const { linkedRoles, discord } = deps.config;
-  const res = await deps.fetch(`${discord.apiBase}/oauth2/token/revoke`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      token,
-      token_type_hint: "refresh_token",
-      client_id: linkedRoles.clientId,
-      client_secret: linkedRoles.clientSecret ?? "",
-    }),
-  });
-  await res.body?.cancel();
 }

@@ -187,3 +187,20 @@ export async function pushRoleConnection(
     connection,
   );
 }
+
+/** Revokes a token (and its pair) at Discord; best effort (a failure is the caller's to log). */
+export async function revokeToken(deps: OAuthDeps, token: string): Promise<void> {
+  const { linkedRoles, discord } = deps.config;
+  const res = await deps.fetch(`${discord.apiBase}/oauth2/token/revoke`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      token,
+      token_type_hint: "refresh_token",
+      client_id: linkedRoles.clientId,
+      client_secret: linkedRoles.clientSecret ?? "",
+    }),
+  });
+  await res.body?.cancel();
+  if (!res.ok) throw new DiscordOAuthError("revoking a token", res.status);
+}

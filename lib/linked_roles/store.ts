@@ -58,9 +58,34 @@ export async function takeState(kv: Deno.Kv, state: string, now: number): Promis
   return ok.ok && now - e.value.at <= STATE_TTL_MS;
 }
 
-/** How many users are linked (one key read each: an operator's view, not a hot path). */
+const ADDED: Deno.KvKey = ["linked_roles", "count", "added"];
+const REMOVED: Deno.KvKey = ["linked_roles", "count", "removed"];
+
+/** Stores a user's record; a first connection adds one to the linked count. */
+export async function saveLinked(kv: Deno.Kv, userId: string, record: LinkedUser): Promise<void> {
+  const key = linkedKeys.user(userId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const cur = await kv.get(key);
+    const op = kv.atomic().check(cur).set(key, record);
+    if (cur.versionstamp === null) op.sum(ADDED, 1n);
+    if ((await op.commit()).ok) return;
+  }
+  throw new Error("linked roles: the user's record kept changing while saving");
+}
+
+/** Deletes a user's record (one less linked); false when there was none. */
+export async function deleteLinked(kv: Deno.Kv, userId: string): Promise<boolean> {
+  const key = linkedKeys.user(userId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const cur = await kv.get(key);
+    if (cur.versionstamp === null) return false;
+    if ((await kv.atomic().check(cur).delete(key).sum(REMOVED, 1n).commit()).ok) return true;
+  }
+  return false;
+}
+
+/** How many users are linked (two counters: no scan however many there are). */
 export async function countLinked(kv: Deno.Kv): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix: linkedKeys.users() })) n++;
-  return n;
+  const [added, removed] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([ADDED, REMOVED]);
+  return Number((added.value?.value ?? 0n) - (removed.value?.value ?? 0n));
 }

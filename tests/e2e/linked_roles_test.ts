@@ -327,6 +327,9 @@ Deno.test("linked roles: /privacy delete clears the metadata on Discord, revokes
     await bot.request("POST", "/linked-roles/register", {}).then((r) => r.body?.cancel());
     const { scored } = users(emu);
     await connect(emu, bot, scored);
+    await connect(emu, bot, scored); // connecting again counts once
+    const linkedNow = await (await bot.request("GET", "/linked-roles/status")).json();
+    assertEquals(linkedNow.linkedUsers, 1);
     const view = await viewMemberData(bot.deps, GUILD, scored, privacySources);
     const linked = view.find((v) => v.name === "Ethos linked role connection")!;
     assertEquals(linked.items.length, 2);
@@ -338,6 +341,8 @@ Deno.test("linked roles: /privacy delete clears the metadata on Discord, revokes
     assertEquals(emu.state.roleConnections.connection(scored)?.metadata ?? {}, {});
     assertEquals(emu.state.oauth.grants(scored).length, 0, "the grant is revoked");
     assertEquals((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
+    const status = await (await bot.request("GET", "/linked-roles/status")).json();
+    assertEquals(status.linkedUsers, 0);
   } finally {
     await close();
   }
