@@ -18,6 +18,8 @@ const benches: [string, string[]][] = [
   ["sync_bench.ts", ["--case=gb:5000:5", "--case=ga:5000:1", "--guilds=10"]],
   // 500 Ethos score changes over 10 minutes, 3 guilds of 20,000: lag to the right roles.
   ["freshness_bench.ts", []],
+  // 100,000 linked users, 30% of scores change: metadata pushes vs the role sync's writes.
+  ["linked_roles_bench.ts", []],
   ["backup_bench.ts", []],
   ["fuzz.ts", []],
 ];

@@ -3,8 +3,10 @@ import type { App } from "../lib/app.ts";
 import { requireBearer } from "../lib/http/auth.ts";
 import { httpError } from "../lib/http/response.ts";
 import type { Handler } from "../lib/http/router.ts";
-import { gaugeText, scrape } from "../lib/ops/metrics.ts";
+import { gaugeText, linkedGauges, scrape } from "../lib/ops/metrics.ts";
 import { freshGauges, freshReport } from "../lib/sync/fresh_pass.ts";
+import { linkedRolesEnabled } from "../lib/linked_roles/connect.ts";
+import { countLinked } from "../lib/linked_roles/store.ts";
 
 export function metricsRoute(app: App): Handler {
   return async (req) => {
@@ -12,8 +14,15 @@ export function metricsRoute(app: App): Handler {
     if (denied) return denied;
     if (!app.deps.metrics) return httpError(503, "metrics are not enabled in this process");
     const { text, contentType } = await scrape(app.deps.kv, app.deps.metrics);
-    const fresh = gaugeText(freshGauges(await freshReport(app.deps), app.deps.clock.now()));
-    return new Response(text + fresh, {
+    const [report, linkedUsers] = await Promise.all([
+      freshReport(app.deps),
+      countLinked(app.deps.kv),
+    ]);
+    const gauges = gaugeText([
+      ...freshGauges(report, app.deps.clock.now()),
+      ...linkedGauges({ enabled: linkedRolesEnabled(app.deps), linkedUsers }),
+    ]);
+    return new Response(text + gauges, {
       headers: { "content-type": contentType, "cache-control": "no-store" },
     });
   };

@@ -22,7 +22,8 @@ import { linkedKeys } from "./store.ts";
 import type { TokenKeys } from "./token_box.ts";
 
 const BATCH = 200;
-const CONCURRENCY = 8;
+/** Users pushed side by side: Discord limits bearer calls per user, so only latency bounds this. */
+const CONCURRENCY = 16;
 
 export interface LinkedApplyResult extends KeeperCounters {
   /** Linked users whose metadata is now right (pushed or already right). */

@@ -23,6 +23,23 @@ export interface FreshPassFigures {
     }
     | { error: string };
   guilds: { guildId: string; applied: number; calls: number; reads: number }[];
+  /**
+   * Linked users' figures (lib/linked_roles/fresh.ts's LinkedApplyResult, structurally); null or
+   * absent: linked roles were off, or their stage failed.
+   */
+  linked?: LinkedPassFigures | null;
+}
+
+/** What a pass did for linked users (Discord linked roles). */
+export interface LinkedPassFigures {
+  /** Metadata pushes that Discord accepted. */
+  pushes: number;
+  /** Access tokens refreshed. */
+  refreshes: number;
+  /** Pushes or refreshes that failed (left for a later pass). */
+  failures: number;
+  /** Grants found revoked: the user's tokens deleted, no longer linked. */
+  unlinked: number;
 }
 
 const SNAPSHOT_TTL_MS = 10 * 60_000;
@@ -99,6 +116,26 @@ export class Metrics {
       "repeated, other_service, bad_time), and feed errors, skipped spans (gap) and cursor resets.",
     ["kind"],
   );
+  readonly linkedPushes = this.#counter(
+    "ethos_linked_pushes_total",
+    "Linked-role metadata pushes Discord accepted (freshness pass, linked users).",
+    [],
+  );
+  readonly linkedPushFailures = this.#counter(
+    "ethos_linked_push_failures_total",
+    "Linked-role pushes or token refreshes that failed (left for a later pass).",
+    [],
+  );
+  readonly linkedRefreshes = this.#counter(
+    "ethos_linked_token_refreshes_total",
+    "Linked users' access tokens refreshed by the freshness pass.",
+    [],
+  );
+  readonly linkedUnlinked = this.#counter(
+    "ethos_linked_unlinked_total",
+    "Linked users whose grant was found revoked (tokens deleted, no longer linked).",
+    [],
+  );
   readonly kvOperations = this.#counter(
     "deno_kv_operations_total",
     "Deno KV operations, by kind.",
@@ -163,6 +200,13 @@ export class Metrics {
       this.freshCalls.inc({ kind: "write" }, g.calls);
       this.freshCalls.inc({ kind: "read" }, g.reads);
     }
+    const l = pass.linked;
+    if (l) {
+      this.linkedPushes.inc(l.pushes);
+      this.linkedPushFailures.inc(l.failures);
+      this.linkedRefreshes.inc(l.refreshes);
+      this.linkedUnlinked.inc(l.unlinked);
+    }
   };
 
   /** Writes this isolate's snapshot to KV. */
@@ -205,6 +249,22 @@ export function gaugeText(families: readonly GaugeFamily[]): string {
     }
   }
   return lines.join("\n") + "\n";
+}
+
+/** Linked roles as /metrics gauges (read at scrape time: the count is two KV counters). */
+export function linkedGauges(s: { enabled: boolean; linkedUsers: number }): GaugeFamily[] {
+  return [
+    {
+      name: "ethos_linked_users",
+      help: "Discord users who connected their Ethos linked role (records kept in KV).",
+      samples: [{ value: s.linkedUsers }],
+    },
+    {
+      name: "ethos_linked_roles_enabled",
+      help: "1 when linked roles are on (DISCORD_CLIENT_SECRET and SELF_URL set), else 0.",
+      samples: [{ value: s.enabled ? 1 : 0 }],
+    },
+  ];
 }
 
 /** A Deno.Kv that counts its operations into `metrics` (everything else passes through). */

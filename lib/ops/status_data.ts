@@ -19,10 +19,12 @@ import { readGlobalBudget } from "../discord/global_budget.ts";
 import {
   ALERT_P95_S,
   ALERT_WINDOW_MIN,
+  type FreshReport,
   freshReport,
   type PassSummary,
   TARGET_P95_S,
 } from "../sync/fresh_pass.ts";
+import { linkedRolesStatus } from "../linked_roles/status.ts";
 import type { LagMinute, LagStats } from "../sync/fresh_lag.ts";
 
 export type Section<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -103,6 +105,39 @@ export interface FreshSection {
   alertWindowMin: number;
 }
 
+/** What the last freshness pass did for linked users. */
+export interface LinkedPassFigures {
+  /** When that pass started. */
+  at: number;
+  pushes: number;
+  refreshes: number;
+  failures: number;
+  /** Grants found revoked (the user is no longer linked). */
+  unlinked: number;
+  /** Linked users whose metadata is now right (pushed or already right). */
+  applied: number;
+  /** Changed users who are not linked (dropped, no call). */
+  notLinked: number;
+  /** Left for the next pass. */
+  left: number;
+}
+
+export interface LinkedSection {
+  /** The connect routes answer (DISCORD_CLIENT_SECRET and SELF_URL set). */
+  enabled: boolean;
+  /** To paste in the developer portal (Linked Roles Verification URL), and the redirect to add. */
+  verificationUrl: string | null;
+  redirectUri: string | null;
+  /** The metadata records registered from here (null: never), and whether they are this code's. */
+  registered: { at: number; current: boolean } | null;
+  linkedUsers: number;
+  /**
+   * The last pass's figures: null when no pass ran yet or it had none (linked roles off then, or
+   * their stage failed); an error when the pass report could not be read.
+   */
+  lastPass: Section<LinkedPassFigures | null>;
+}
+
 export interface StatusData {
   generatedAt: number;
   version: string;
@@ -112,6 +147,7 @@ export interface StatusData {
   backups: Section<BackupsSection>;
   rest: Section<RestSection>;
   fresh: Section<FreshSection>;
+  linked: Section<LinkedSection>;
   alerts: Section<Alert[]>;
 }
 
@@ -285,8 +321,8 @@ async function restFigures(app: App): Promise<Omit<RestSection, "globalBudget">>
 }
 
 /** The freshness pass's report, without the hour's raw lag sample (the page and JSON need none). */
-async function freshSection(app: App): Promise<FreshSection> {
-  const r = await freshReport(app.deps);
+async function freshSection(app: App, report: Promise<FreshReport>): Promise<FreshSection> {
+  const r = await report;
   const now = app.deps.clock.now();
   return {
     enabled: r.enabled,
@@ -303,14 +339,49 @@ async function freshSection(app: App): Promise<FreshSection> {
   };
 }
 
+/** Linked roles at a glance; the last pass's figures come from the freshness report. */
+async function linkedSection(app: App, report: Promise<FreshReport>): Promise<LinkedSection> {
+  const [s, lastPass] = await Promise.all([
+    linkedRolesStatus(app.deps),
+    section(async (): Promise<LinkedPassFigures | null> => {
+      const last = (await report).last;
+      // A summary written before linked roles existed has no `linked` at all.
+      const l = last?.linked;
+      return last && l
+        ? {
+          at: last.at,
+          pushes: l.pushes,
+          refreshes: l.refreshes,
+          failures: l.failures,
+          unlinked: l.unlinked,
+          applied: l.applied,
+          notLinked: l.notLinked,
+          left: l.left,
+        }
+        : null;
+    }),
+  ]);
+  return {
+    enabled: s.enabled,
+    verificationUrl: s.verificationUrl,
+    redirectUri: s.redirectUri,
+    registered: s.registered,
+    linkedUsers: s.linkedUsers,
+    lastPass,
+  };
+}
+
 export async function collectStatus(app: App): Promise<StatusData> {
-  const [sync, guilds, commands, backups, rest, fresh, alerts] = await Promise.all([
+  // One report for both sections that read it (the freshness section and the linked roles').
+  const report = freshReport(app.deps);
+  const [sync, guilds, commands, backups, rest, fresh, linked, alerts] = await Promise.all([
     section(() => syncSection(app)),
     section(() => guildsSection(app)),
     section(() => commandsSection(app)),
     section(() => backupsSection(app)),
     section(() => restSection(app)),
-    section(() => freshSection(app)),
+    section(() => freshSection(app, report)),
+    section(() => linkedSection(app, report)),
     section(() => recentAlerts(app.deps.kv, 20)),
   ]);
   return {
@@ -322,6 +393,7 @@ export async function collectStatus(app: App): Promise<StatusData> {
     backups,
     rest,
     fresh,
+    linked,
     alerts,
   };
 }

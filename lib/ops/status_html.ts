@@ -12,6 +12,7 @@ import type {
   CommandsSection,
   FreshSection,
   GuildsSection,
+  LinkedSection,
   RestSection,
   Section,
   StatusData,
@@ -491,6 +492,68 @@ ${freshChart(f)}
 <p class="legend">Bars: the minute's p95 lag; orange ticks: its longest; no bar: no change applied that minute. Dashed lines: the ${f.targetS} s target (green) and the ${f.alertS} s alert (red), when in range.</p>`;
 }
 
+const REGISTER = "deno task linked-roles register";
+
+function linkedHtml(s: Section<LinkedSection>): string {
+  if (!s.ok) return unavailable(s.error);
+  const l = s.value;
+  const records = !l.registered
+    ? `<span class="warn">not registered: run <code>${REGISTER}</code></span>`
+    : l.registered.current
+    ? `current<br><small>registered ${time(l.registered.at)}</small>`
+    : `<span class="warn">outdated: run <code>${REGISTER}</code></span><br><small>registered ${
+      time(l.registered.at)
+    }</small>`;
+  const figs = `<dl class="figs">
+${
+    figure(
+      "linked-state",
+      "Linked roles",
+      l.enabled ? "on" : `<span class="warn">off: set DISCORD_CLIENT_SECRET and SELF_URL</span>`,
+    )
+  }
+${figure("linked-users", "Linked users", num(l.linkedUsers))}
+${figure("linked-records", "Metadata records", records)}
+${
+    l.verificationUrl
+      ? figure(
+        "linked-verification-url",
+        "Verification URL (developer portal, General Information)",
+        `<code>${esc(l.verificationUrl)}</code>`,
+      )
+      : ""
+  }
+${
+    l.redirectUri
+      ? figure(
+        "linked-redirect-uri",
+        "OAuth2 redirect to add (developer portal, OAuth2)",
+        `<code>${esc(l.redirectUri)}</code>`,
+      )
+      : ""
+  }
+</dl>`;
+  if (!l.enabled) return figs;
+  return `${figs}<h3>Linked users in the last freshness pass</h3>${linkedPassHtml(l.lastPass)}`;
+}
+
+function linkedPassHtml(s: LinkedSection["lastPass"]): string {
+  if (!s.ok) return unavailable(s.error);
+  const p = s.value;
+  if (!p) {
+    return `<p id="linked-last-pass">No figures yet: no pass has run with linked roles on, or their stage failed (see the log).</p>`;
+  }
+  const warnIf = (n: number) => (n ? `<span class="warn">${num(n)}</span>` : "0");
+  return `<dl class="figs">
+${figure("linked-last-pass", "Pass", time(p.at))}
+${figure("linked-pushes", "Metadata pushed", num(p.pushes))}
+${figure("linked-refreshes", "Tokens refreshed", num(p.refreshes))}
+${figure("linked-failures", "Failures", warnIf(p.failures))}
+${figure("linked-unlinked", "Grants found revoked", num(p.unlinked))}
+${figure("linked-left", "Left for the next pass", num(p.left))}
+</dl>`;
+}
+
 function alertsHtml(s: Section<Alert[]>): string {
   if (!s.ok) return unavailable(s.error);
   if (!s.value.length) return `<p>No alerts.</p>`;
@@ -512,6 +575,9 @@ export function renderMain(d: StatusData): string {
 <section aria-labelledby="h-guilds"><h2 id="h-guilds">Guilds</h2>${guildsHtml(d.guilds)}</section>
 <section aria-labelledby="h-fresh"><h2 id="h-fresh">Freshness (score changes to roles)</h2>${
     freshHtml(d.fresh)
+  }</section>
+<section aria-labelledby="h-linked"><h2 id="h-linked">Linked roles</h2>${
+    linkedHtml(d.linked)
   }</section>
 <section aria-labelledby="h-rest"><h2 id="h-rest">Discord REST health</h2>${
     restHtml(d.rest)

@@ -1,7 +1,9 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { commandInteraction, createTestApp, GUILD_ID } from "../_harness.ts";
-import { Metrics } from "../../lib/ops/metrics.ts";
+import { type FreshPassFigures, Metrics } from "../../lib/ops/metrics.ts";
+import { deleteLinked, type LinkedUser, saveLinked } from "../../lib/linked_roles/store.ts";
+import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
 
 const TOKEN = "metrics-test-token-0123456789";
 
@@ -33,6 +35,52 @@ function value(families: Family[], name: string, labels: Record<string, string> 
     // The parser gives histograms as buckets only (no labels): count them by their +Inf bucket.
     .reduce((sum, m) => sum + Number(m.value ?? m.buckets?.["+Inf"] ?? 0), 0);
 }
+
+/**
+ * The one sample of `name` with exactly these labels: a missing family or sample fails the test
+ * (it does not read as 0, so a renamed or never-registered metric cannot pass as "nothing yet").
+ */
+function exact(families: Family[], name: string, labels: Record<string, string> = {}): number {
+  const family = families.find((f) => f.name === name);
+  assert(family, `${name} is missing from the scrape`);
+  const samples = family.metrics.filter((m) =>
+    Object.keys(m.labels ?? {}).length === Object.keys(labels).length &&
+    Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)
+  );
+  assertEquals(samples.length, 1, `${name} ${JSON.stringify(labels)}: one sample`);
+  assert(samples[0].value !== undefined, `${name} has a value`);
+  return Number(samples[0].value);
+}
+
+/** A pass summary as lib/sync/fresh_pass.ts stores it, with these linked-users figures. */
+function passWith(linked: PassSummary["linked"]): PassSummary {
+  return {
+    at: Date.UTC(2026, 10, 22, 12),
+    durationMs: 1_000,
+    intake: {
+      ran: true,
+      pages: 1,
+      read: 0,
+      queued: 0,
+      repeated: 0,
+      otherService: 0,
+      badTime: 0,
+      cursorReset: false,
+      more: false,
+      gap: false,
+    },
+    guilds: [],
+    linked,
+    lastApplied: null,
+  };
+}
+
+const LINKED_COUNTERS = [
+  "ethos_linked_pushes_total",
+  "ethos_linked_push_failures_total",
+  "ethos_linked_token_refreshes_total",
+  "ethos_linked_unlinked_total",
+];
 
 Deno.test("GET /metrics: bearer only, fail closed without a configured token", async () => {
   const open = await createTestApp({ metrics: new Metrics() });
@@ -158,4 +206,105 @@ Deno.test("sync chunks feed member outcomes (counter deltas) and chunk durations
       .map((m) => [m[1], Number(m[2])]),
   );
   assertEquals(counts, { g: 2, h: 1 });
+});
+
+Deno.test("freshness passes feed the linked-roles counters (pushes, failures, refreshes, unlinked)", async () => {
+  const m = new Metrics();
+  const linked = (pushes: number, refreshes: number, failures: number, unlinked: number) => ({
+    pushes,
+    refreshes,
+    failures,
+    unlinked,
+    applied: pushes + 1,
+    notLinked: 4,
+    left: failures,
+  });
+  // Before any pass: every counter present, at 0.
+  let families = parsePrometheusTextFormat(await m.registry.metrics()) as Family[];
+  for (const name of LINKED_COUNTERS) assertEquals(exact(families, name), 0, name);
+  m.freshPass(passWith(linked(7, 2, 3, 1)));
+  m.freshPass(passWith(null)); // linked roles off, or their stage failed: nothing counted
+  const old: FreshPassFigures = { intake: { error: "Ethos 503" }, guilds: [] }; // no `linked`
+  m.freshPass(old);
+  m.freshPass(passWith(linked(5, 0, 1, 2)));
+  families = parsePrometheusTextFormat(await m.registry.metrics()) as Family[];
+  assertEquals(exact(families, "ethos_linked_pushes_total"), 12);
+  assertEquals(exact(families, "ethos_linked_token_refreshes_total"), 2);
+  assertEquals(exact(families, "ethos_linked_push_failures_total"), 4);
+  assertEquals(exact(families, "ethos_linked_unlinked_total"), 3);
+  for (const name of LINKED_COUNTERS) {
+    assertEquals(families.find((f) => f.name === name)?.type, "COUNTER", name);
+  }
+  // The intake figures still count alongside (the error pass counted once).
+  assertEquals(exact(families, "ethos_fresh_feed_entries_total", { kind: "error" }), 1);
+});
+
+Deno.test("GET /metrics: linked users and linked roles on/off as gauges read at scrape time, counters aggregated", async () => {
+  const t = await createTestApp({
+    metrics: new Metrics(),
+    env: {
+      SYNC_AUTH_TOKEN: TOKEN,
+      DISCORD_CLIENT_SECRET: "client-secret-0123456789",
+      SELF_URL: "https://bot.example",
+    },
+  });
+  const off = await createTestApp({ metrics: new Metrics(), env: { SYNC_AUTH_TOKEN: TOKEN } });
+  try {
+    let families = await scrape(t);
+    assertEquals(exact(families, "ethos_linked_roles_enabled"), 1);
+    assertEquals(exact(families, "ethos_linked_users"), 0);
+    assertEquals(families.find((f) => f.name === "ethos_linked_users")?.type, "GAUGE");
+
+    const now = t.clock.now();
+    const record: LinkedUser = {
+      refresh: "sealed-refresh",
+      access: "sealed-access",
+      expiresAt: now + 86_400_000,
+      linkedAt: now,
+      pushedAt: now,
+      metadata: { score: "1400" },
+      platformUsername: null,
+    };
+    for (const id of ["301", "302", "303"]) await saveLinked(t.deps.kv, id, record);
+    await saveLinked(t.deps.kv, "302", { ...record, pushedAt: now + 1 }); // again: still one
+    assert(await deleteLinked(t.deps.kv, "303"));
+    t.deps.metrics!.freshPass(
+      passWith({
+        pushes: 9,
+        refreshes: 1,
+        failures: 2,
+        unlinked: 1,
+        applied: 9,
+        notLinked: 0,
+        left: 2,
+      }),
+    );
+    families = await scrape(t);
+    assertEquals(exact(families, "ethos_linked_users"), 2);
+    assertEquals(exact(families, "ethos_linked_pushes_total"), 9);
+    assertEquals(exact(families, "ethos_linked_push_failures_total"), 2);
+    assertEquals(exact(families, "ethos_linked_token_refreshes_total"), 1);
+    assertEquals(exact(families, "ethos_linked_unlinked_total"), 1);
+
+    const offFamilies = await scrape(off);
+    assertEquals(exact(offFamilies, "ethos_linked_roles_enabled"), 0);
+    assertEquals(exact(offFamilies, "ethos_linked_users"), 0);
+  } finally {
+    await t.close();
+    await off.close();
+  }
+});
+
+Deno.test("the strict metric reader fails on a missing metric rather than reading 0", () => {
+  const families = parsePrometheusTextFormat(
+    "# HELP a_total A.\n# TYPE a_total counter\na_total 3\n",
+  ) as Family[];
+  assertEquals(exact(families, "a_total"), 3);
+  let failed = false;
+  try {
+    exact(families, "ethos_linked_pushes_total");
+  } catch {
+    failed = true;
+  }
+  assert(failed, "a missing metric fails");
 });

@@ -94,6 +94,7 @@ Deno.test("status page: the freshness section charts the hour per minute, the ba
         left: 2,
         refused: 0,
       }],
+      linked: null,
       lastApplied: { lagS: 5, at: now - 37_000 },
     };
     await kv.set(freshKeys.lastPass(), pass);
@@ -230,6 +231,7 @@ Deno.test("status page: freshness with nothing recorded yet, a feed error, and t
         durationMs: 800,
         intake: { error: "Ethos 503 after 3 retries" },
         guilds: [],
+        linked: null,
         lastApplied: null,
       } satisfies PassSummary,
     );

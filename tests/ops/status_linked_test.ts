@@ -1,0 +1,309 @@
+/**
+ * The status page's "Linked roles" section: on/off, the URLs to paste in the developer portal,
+ * the metadata records' registration, the linked-user count and the last pass's figures, read
+ * from KV as the bot writes them (figures by id) and from /status.json.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import { APP_ID, createTestApp } from "../_harness.ts";
+import { collectStatus } from "../../lib/ops/status_data.ts";
+import { renderMain } from "../../lib/ops/status_html.ts";
+import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
+import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
+import { registerMetadata } from "../../lib/linked_roles/metadata.ts";
+import { deleteLinked, type LinkedUser, saveLinked } from "../../lib/linked_roles/store.ts";
+
+const TOKEN = "status-test-token-0123456789";
+const ON = {
+  SYNC_AUTH_TOKEN: TOKEN,
+  DISCORD_CLIENT_SECRET: "client-secret-0123456789",
+  SELF_URL: "https://bot.example",
+};
+const REGISTER_ROUTE = `PUT /applications/${APP_ID}/role-connections/metadata`;
+
+/** The text of the element with this id (tags stripped); the test fails when it is absent. */
+function byId(html: string, id: string): string {
+  const m = html.match(new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</(dd|p)>`));
+  assert(m, `#${id} in the page`);
+  return m[1].replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+}
+
+/** The linked roles section's HTML. */
+function linkedSection(html: string): string {
+  const s = html.match(/<section aria-labelledby="h-linked">[\s\S]*?<\/section>/)?.[0];
+  assert(s, "the linked roles section");
+  return s;
+}
+
+function record(now: number): LinkedUser {
+  return {
+    refresh: "sealed-refresh",
+    access: "sealed-access",
+    expiresAt: now + 86_400_000,
+    linkedAt: now,
+    pushedAt: now,
+    metadata: { score: "1400" },
+    platformUsername: null,
+  };
+}
+
+function pass(at: number, linked: PassSummary["linked"]): PassSummary {
+  return {
+    at,
+    durationMs: 2_000,
+    intake: {
+      ran: true,
+      pages: 1,
+      read: 3,
+      queued: 3,
+      repeated: 0,
+      otherService: 0,
+      badTime: 0,
+      cursorReset: false,
+      more: false,
+      gap: false,
+    },
+    guilds: [],
+    linked,
+    lastApplied: null,
+  };
+}
+
+Deno.test("status page: linked roles on, records current, linked users and the last pass's figures", async () => {
+  const t = await createTestApp({ env: ON, routes: { [REGISTER_ROUTE]: [] } });
+  try {
+    const kv = t.deps.kv;
+    const now = t.clock.now();
+    assertEquals((await registerMetadata(t.deps, APP_ID)).status, "registered");
+    for (const id of ["301", "302", "303", "304"]) await saveLinked(kv, id, record(now));
+    assert(await deleteLinked(kv, "304"));
+    await kv.set(
+      freshKeys.lastPass(),
+      pass(now - 30_000, {
+        pushes: 1234,
+        refreshes: 5,
+        failures: 2,
+        unlinked: 1,
+        applied: 1240,
+        notLinked: 7,
+        left: 3,
+      }),
+    );
+
+    const data = await collectStatus(t.app);
+    assert(data.linked.ok, JSON.stringify(data.linked));
+    assertEquals(data.linked.value, {
+      enabled: true,
+      verificationUrl: "https://bot.example/linked-role",
+      redirectUri: "https://bot.example/linked-role/callback",
+      registered: { at: now, current: true },
+      linkedUsers: 3,
+      lastPass: {
+        ok: true,
+        value: {
+          at: now - 30_000,
+          pushes: 1234,
+          refreshes: 5,
+          failures: 2,
+          unlinked: 1,
+          applied: 1240,
+          notLinked: 7,
+          left: 3,
+        },
+      },
+    });
+    const html = renderMain(data);
+    const section = linkedSection(html);
+    assertStringIncludes(section, '<h2 id="h-linked">Linked roles</h2>');
+    assertEquals(byId(section, "linked-state"), "on");
+    assertEquals(byId(section, "linked-users"), "3");
+    assertEquals(byId(section, "linked-records"), "current registered 2026-11-22 12:00:00 UTC");
+    assertEquals(byId(section, "linked-verification-url"), "https://bot.example/linked-role");
+    assertEquals(
+      byId(section, "linked-redirect-uri"),
+      "https://bot.example/linked-role/callback",
+    );
+    assertEquals(byId(section, "linked-last-pass"), "2026-11-22 11:59:30 UTC");
+    assertEquals(byId(section, "linked-pushes"), "1,234");
+    assertEquals(byId(section, "linked-refreshes"), "5");
+    assertEquals(byId(section, "linked-failures"), "2");
+    assert(/id="linked-failures"[^>]*><span class="warn">2<\/span>/.test(section), "failures warn");
+    assertEquals(byId(section, "linked-unlinked"), "1");
+    assertEquals(byId(section, "linked-left"), "3");
+    // Every figure labelled by its id.
+    for (const id of ["linked-state", "linked-users", "linked-records", "linked-pushes"]) {
+      assertStringIncludes(section, `<dt id="${id}-label">`);
+      assertStringIncludes(section, `aria-labelledby="${id}-label"`);
+    }
+
+    // The records changed in code since: outdated, with the command to run.
+    await kv.set(["linked_roles", "registered"], { fingerprint: "older-records", at: now - 1 });
+    const outdated = renderMain(await collectStatus(t.app));
+    assertEquals(
+      byId(outdated, "linked-records"),
+      "outdated: run deno task linked-roles register registered 2026-11-22 11:59:59 UTC",
+    );
+    assertStringIncludes(linkedSection(outdated), '<span class="warn">outdated: run <code>');
+
+    // /status.json carries the same section.
+    const login = await t.handle(
+      new Request(
+        (await (await t.handle(
+          new Request("https://bot.example/status-link", {
+            method: "POST",
+            headers: { authorization: `Bearer ${TOKEN}` },
+          }),
+        )).json()).url,
+      ),
+    );
+    const cookie = login.headers.get("set-cookie")!.split(";")[0];
+    await login.body?.cancel();
+    const json = await (await t.handle(
+      new Request("https://bot.example/status.json", { headers: { cookie } }),
+    )).json();
+    assert(json.linked.ok, JSON.stringify(json.linked));
+    assertEquals(json.linked.value.linkedUsers, 3);
+    assertEquals(json.linked.value.registered, { at: now - 1, current: false });
+    assertEquals(json.linked.value.lastPass.value.pushes, 1234);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("status page: linked roles with no pass figures yet, and a summary written before them", async () => {
+  const t = await createTestApp({ env: ON });
+  try {
+    let html = renderMain(await collectStatus(t.app));
+    assertEquals(byId(html, "linked-state"), "on");
+    assertEquals(byId(html, "linked-users"), "0");
+    assertEquals(
+      byId(html, "linked-records"),
+      "not registered: run deno task linked-roles register",
+    );
+    assertStringIncludes(byId(html, "linked-last-pass"), "No figures yet");
+    assert(!html.includes('id="linked-pushes"'));
+
+    // A pass whose linked stage failed (null), then one stored before the field existed.
+    const now = t.clock.now();
+    await t.deps.kv.set(freshKeys.lastPass(), pass(now - 5_000, null));
+    html = renderMain(await collectStatus(t.app));
+    assertStringIncludes(byId(html, "linked-last-pass"), "No figures yet");
+    const { linked: _, ...older } = pass(now - 5_000, null);
+    await t.deps.kv.set(freshKeys.lastPass(), older);
+    const data = await collectStatus(t.app);
+    assert(data.linked.ok);
+    assertEquals(data.linked.value.lastPass, { ok: true, value: null });
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("status page: linked roles off says what to set, and shows no pass figures", async () => {
+  const t = await createTestApp();
+  try {
+    const now = t.clock.now();
+    await saveLinked(t.deps.kv, "301", record(now)); // linked before it was turned off
+    await t.deps.kv.set(freshKeys.lastPass(), pass(now - 5_000, null));
+    const data = await collectStatus(t.app);
+    assert(data.linked.ok);
+    assertEquals(data.linked.value.enabled, false);
+    assertEquals(data.linked.value.verificationUrl, null);
+    const html = renderMain(data);
+    const section = linkedSection(html);
+    assertEquals(byId(section, "linked-state"), "off: set DISCORD_CLIENT_SECRET and SELF_URL");
+    assertStringIncludes(section, '<span class="warn">off: set DISCORD_CLIENT_SECRET and SELF_URL');
+    assertEquals(byId(section, "linked-users"), "1");
+    for (const id of ["linked-verification-url", "linked-redirect-uri", "linked-last-pass"]) {
+      assert(!section.includes(`id="${id}"`), id);
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("status page: linked roles values are escaped", async () => {
+  const t = await createTestApp({ env: ON });
+  try {
+    const data = await collectStatus(t.app);
+    assert(data.linked.ok);
+    data.linked.value.verificationUrl = `https://bot.example/linked-role?a=1&b="<script>x</script>`;
+    data.linked.value.lastPass = { ok: false, error: "<b>KV</b> & co" };
+    const section = linkedSection(renderMain(data));
+    assert(!section.includes("<script>"), "no raw markup");
+    assertStringIncludes(
+      section,
+      "https://bot.example/linked-role?a=1&#38;b=&#34;&#60;script&#62;x&#60;/script&#62;",
+    );
+    assertStringIncludes(
+      section,
+      '<p class="warn" role="status">Unavailable: &#60;b&#62;KV&#60;/b&#62; &#38; co</p>',
+    );
+  } finally {
+    await t.close();
+  }
+});
+
+/** A KV whose getMany throws when it reads a key under `prefix`. */
+function failingGetMany(raw: Deno.Kv, prefix: string, message: string): Deno.Kv {
+  return new Proxy(raw, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "getMany") {
+        return (keys: Deno.KvKey[], ...rest: unknown[]) => {
+          if (keys.some((k) => k[0] === prefix)) throw new Error(message);
+          return (value as (...a: unknown[]) => unknown).apply(target, [keys, ...rest]);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+Deno.test("status page: a failing linked-roles read is that section's error, the rest renders", async () => {
+  const raw = await Deno.openKv(":memory:");
+  // The linked-user count (two counters read with getMany) fails.
+  const t = await createTestApp({
+    kv: failingGetMany(raw, "linked_roles", "KV read failed: linked"),
+    env: ON,
+  });
+  try {
+    const data = await collectStatus(t.app);
+    assertEquals(data.linked, { ok: false, error: "KV read failed: linked" });
+    assert(data.sync.ok && data.guilds.ok && data.fresh.ok && data.rest.ok && data.alerts.ok);
+    const html = renderMain(data);
+    assertStringIncludes(
+      linkedSection(html),
+      '<p class="warn" role="status">Unavailable: KV read failed: linked</p>',
+    );
+    assertStringIncludes(html, ">Freshness (score changes to roles)</h2>");
+    assertStringIncludes(html, ">Discord REST health</h2>");
+    assertStringIncludes(html, 'id="fresh-state"');
+  } finally {
+    await t.close();
+    raw.close();
+  }
+});
+
+Deno.test("status page: a failing freshness report leaves the linked section up, its pass figures unavailable", async () => {
+  const raw = await Deno.openKv(":memory:");
+  const t = await createTestApp({
+    kv: failingGetMany(raw, "fresh", "KV read failed: fresh"),
+    env: ON,
+  });
+  try {
+    await saveLinked(raw, "301", record(t.clock.now()));
+    const data = await collectStatus(t.app);
+    assertEquals(data.fresh, { ok: false, error: "KV read failed: fresh" });
+    assert(data.linked.ok, JSON.stringify(data.linked));
+    assertEquals(data.linked.value.linkedUsers, 1);
+    assertEquals(data.linked.value.lastPass, { ok: false, error: "KV read failed: fresh" });
+    const section = linkedSection(renderMain(data));
+    assertEquals(byId(section, "linked-users"), "1");
+    assertStringIncludes(
+      section,
+      '<p class="warn" role="status">Unavailable: KV read failed: fresh</p>',
+    );
+  } finally {
+    await t.close();
+    raw.close();
+  }
+});
