@@ -3,6 +3,7 @@
  * the bench's role rule (five score tiers and the profile role, for verified members).
  */
 import type { Emulator, EmulatorLimits } from "../tests/emulator/server.ts";
+import type { LimitSpec } from "../lib/sync/scheduler.ts";
 
 /** An emulator host process ends (its admin server and the emulator closed) on SIGTERM. */
 export function closeOnSigterm(admin: Deno.HttpServer, emu: Emulator): void {
@@ -49,6 +50,24 @@ export function limitsFor(c: Case): Required<EmulatorLimits> {
     default: w(50, 1000),
     commandCreatesPerDay: 200,
     followUp: w(5, 2000),
+  };
+}
+
+/** The scheduler's view of a case's limits (for its time-optimal bound). */
+export function specFor(c: Case): LimitSpec {
+  const l = limitsFor(c);
+  return { patch: l.memberPatch, role: l.memberRole, list: l.memberList, global: l.global };
+}
+
+/** A small deterministic PRNG (mulberry32): runs with one seed pick the same inputs. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -27,7 +27,7 @@ import { createHandler } from "../routes/mod.ts";
 import { mapEmulatedGuild } from "../tests/emulator/bot_env.ts";
 import { freshnessPass } from "../lib/sync/fresh_pass.ts";
 import { percentile } from "../lib/sync/fresh_lag.ts";
-import { limitsFor, operatorCall } from "./_sync_common.ts";
+import { limitsFor, operatorCall, prng } from "./_sync_common.ts";
 
 const TOKEN = "bench-token-0123456789abcdef";
 const FIRST_GUILD = 200000000000000001n;
@@ -53,15 +53,7 @@ const o = {
   seed: arg("seed", 7),
 };
 
-// A small deterministic PRNG (mulberry32), so runs pick the same changes.
-let state = o.seed >>> 0;
-const rand = () => {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = prng(o.seed);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
 const tierOf = (score: number) => TIERS.find((t) => score >= t[1])!;
 

@@ -28,8 +28,8 @@ import { METADATA_RECORDS, metadataOf } from "../lib/linked_roles/metadata.ts";
 import { type LinkedUser, saveLinked } from "../lib/linked_roles/store.ts";
 import { seal } from "../lib/linked_roles/token_box.ts";
 import { levelOfScore } from "../lib/ethos/levels.ts";
-import { type LimitSpec, syncLowerBound } from "../lib/sync/scheduler.ts";
-import { limitsFor } from "./_sync_common.ts";
+import { syncLowerBound } from "../lib/sync/scheduler.ts";
+import { prng, specFor } from "./_sync_common.ts";
 
 const arg = (name: string, fallback: number) => {
   const a = Deno.args.find((x) => x.startsWith(`--${name}=`));
@@ -39,14 +39,7 @@ const USERS = arg("users", 100_000);
 const CHANGED = arg("changed", 0.3);
 /** Added to every Discord answer: a round trip to Discord, so pushes cost what they would. */
 const LATENCY_MS = arg("latency-ms", 100);
-let seed = arg("seed", 7) >>> 0;
-const rand = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = prng(arg("seed", 7));
 const TIERS = [2000, 1800, 1200, 800, 0];
 const tierOf = (s: number) => TIERS.findIndex((t) => s >= t);
 
@@ -155,13 +148,7 @@ const unchangedPushed = [...putUsers].filter((id) => !changed.includes(id)).leng
 const other = emu.stats.totalRequests - puts;
 
 // Role sync for the same changes: one guild of USERS members, Discord-like buckets.
-const b = limitsFor({ kind: "b", members: USERS, scale: 1 });
-const spec: LimitSpec = {
-  patch: b.memberPatch,
-  role: b.memberRole,
-  list: b.memberList,
-  global: b.global,
-};
+const spec = specFor({ kind: "b", members: USERS, scale: 1 });
 const bound = syncLowerBound(changeCounts, USERS, spec, 4);
 const syncWrites = bound.patchCalls + bound.roleCalls;
 const h = (ms: number) => `${(ms / 3_600_000).toFixed(2)} h`;

@@ -45,7 +45,7 @@ import { RestClient } from "../lib/discord/rest.ts";
 import { createApp } from "../lib/app.ts";
 import type { AppDeps } from "../lib/deps.ts";
 import { createHandler } from "../routes/mod.ts";
-import { type LimitSpec, syncLowerBound } from "../lib/sync/scheduler.ts";
+import { syncLowerBound } from "../lib/sync/scheduler.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
 import {
   type Case,
@@ -54,6 +54,7 @@ import {
   interceptKv,
   limitsFor,
   operatorCall,
+  specFor,
 } from "./_sync_common.ts";
 import {
   guildsHost,
@@ -242,12 +243,7 @@ async function runCase(c: Case): Promise<Result> {
   const { info } = emuHost;
   const changes = info.changes;
   const totalMembers = info.totalMembers;
-  const spec: LimitSpec = {
-    patch: limits.memberPatch,
-    role: limits.memberRole,
-    list: limits.memberList,
-    global: limits.global,
-  };
+  const spec = specFor(c);
   const bound = syncLowerBound(changes, totalMembers, spec, 4);
   const keys = await signingKeys();
   const raw = await Deno.openKv(":memory:");

@@ -23,7 +23,7 @@ import { systemClock } from "../lib/clock.ts";
 import { createLogger } from "../lib/ops/log.ts";
 import { composeBot } from "../lib/bot.ts";
 import { createHandler } from "../routes/mod.ts";
-import { type LimitSpec, syncLowerBound, windowedMs } from "../lib/sync/scheduler.ts";
+import { syncLowerBound, windowedMs } from "../lib/sync/scheduler.ts";
 import { mapEmulatedGuild } from "../tests/emulator/bot_env.ts";
 import type { EthosRoleIds } from "../tests/emulator/server.ts";
 import type { JobProgress } from "../lib/jobs/progress.ts";
@@ -34,6 +34,7 @@ import {
   interceptKv,
   limitsFor,
   operatorCall,
+  specFor,
 } from "./_sync_common.ts";
 
 const TOKEN = "bench-token-0123456789abcdef";
@@ -380,12 +381,7 @@ export async function runGuildsCase(
   await Deno.remove(dir, { recursive: true });
 
   const limits = limitsFor(c);
-  const spec: LimitSpec = {
-    patch: limits.memberPatch,
-    role: limits.memberRole,
-    list: limits.memberList,
-    global: limits.global,
-  };
+  const spec = specFor(c);
   const bounds = info.guilds.map((g) => syncLowerBound(g.changes, g.totalMembers, spec, 4));
   const slowestAloneMs = Math.max(...bounds.map((b) => b.ms));
   const allCalls = bounds.reduce((a, b) => a + b.patchCalls + b.roleCalls + b.listCalls + 4, 0);

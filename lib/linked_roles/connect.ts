@@ -12,7 +12,7 @@
 import type { AppDeps } from "../deps.ts";
 import { profilesFor } from "../ethos/service.ts";
 import type { EthosProfile } from "../ethos/profile.ts";
-import { type Metadata, metadataOf } from "./metadata.ts";
+import { type Metadata, metadataOf, standingOfProfile } from "./metadata.ts";
 import {
   authorizeUrl,
   currentUser,
@@ -105,16 +105,7 @@ export async function completeConnect(
     return { kind: "upstream", service: "Ethos" };
   }
   const profile = found.kind === "profile" ? found.profile : null;
-  const metadata = metadataOf(
-    profile
-      ? {
-        score: profile.score,
-        level: profile.apiLevel ?? profile.level,
-        validator: profile.validator,
-        human: profile.human,
-      }
-      : null,
-  );
+  const metadata = metadataOf(profile ? standingOfProfile(profile) : null);
   const platformUsername = profile?.displayName ?? null;
   try {
     await pushRoleConnection(oauth, tokens.accessToken, {

@@ -7,7 +7,7 @@
  * leaves them queued (never pushed as "no profile").
  */
 import type { AppDeps } from "../deps.ts";
-import { EthosProfileClient } from "../ethos/profile.ts";
+import { type EthosProfile, EthosProfileClient } from "../ethos/profile.ts";
 import { ethosClientFor, profilesFor } from "../ethos/service.ts";
 import {
   backlogTimes,
@@ -17,7 +17,7 @@ import {
   readBacklog,
 } from "../sync/fresh_backlog.ts";
 import { emptyCounters, type KeeperCounters, pushLinked } from "./keeper.ts";
-import type { Standing } from "./metadata.ts";
+import { type Standing, standingOfProfile } from "./metadata.ts";
 import { linkedKeys } from "./store.ts";
 import type { TokenKeys } from "./token_box.ts";
 
@@ -98,32 +98,12 @@ async function standingsOf(
     deps.log.warn("linked roles: Ethos failed for a batch; it waits", { error });
     return null;
   }
-  for (const [id, p] of found) {
-    out.set(id, {
-      standing: {
-        score: p.score,
-        level: p.apiLevel ?? p.level,
-        validator: p.validator,
-        human: p.human,
-      },
-      name: p.displayName,
-    });
-  }
+  const of = (p: EthosProfile) => ({ standing: standingOfProfile(p), name: p.displayName });
+  for (const [id, p] of found) out.set(id, of(p));
   for (const id of ids.filter((id) => !found.has(id))) {
     const one = await profilesFor(deps).lookup({ kind: "discord", id });
     if (one.kind === "none") out.set(id, null);
-    else if (one.kind === "profile") {
-      const p = one.profile;
-      out.set(id, {
-        standing: {
-          score: p.score,
-          level: p.apiLevel ?? p.level,
-          validator: p.validator,
-          human: p.human,
-        },
-        name: p.displayName,
-      });
-    }
+    else if (one.kind === "profile") out.set(id, of(one.profile));
   }
   return out;
 }

@@ -14,6 +14,7 @@ import {
 import type { RestClient } from "../discord/rest.ts";
 import { stableStringify } from "../manifest/canonical.ts";
 import { type Level, levelIndex, levelOfScore } from "../ethos/levels.ts";
+import type { EthosProfile } from "../ethos/profile.ts";
 
 export const METADATA_KEYS = ["score", "level", "validator", "human"] as const;
 export type MetadataKey = typeof METADATA_KEYS[number];
@@ -63,6 +64,11 @@ export interface Standing {
   level?: Level;
   validator: boolean;
   human: boolean;
+}
+
+/** What of an Ethos profile the metadata says (the API's level when it sent one). */
+export function standingOfProfile(p: EthosProfile): Standing {
+  return { score: p.score, level: p.apiLevel ?? p.level, validator: p.validator, human: p.human };
 }
 
 /** A user's metadata; no Ethos profile is score 0 (the page says how to create one). */

@@ -80,9 +80,9 @@ export interface IntakeOptions {
   startAfter?: number;
 }
 
-export async function intakeUpdates(deps: AppDeps, o: IntakeOptions): Promise<IntakeResult> {
-  const { kv, clock } = deps;
-  const result: IntakeResult = {
+/** A pass that read nothing (yet). */
+export function emptyIntake(): IntakeResult {
+  return {
     ran: false,
     pages: 0,
     read: 0,
@@ -95,6 +95,11 @@ export async function intakeUpdates(deps: AppDeps, o: IntakeOptions): Promise<In
     gap: false,
     cursor: { after: 0, at: 0 },
   };
+}
+
+export async function intakeUpdates(deps: AppDeps, o: IntakeOptions): Promise<IntakeResult> {
+  const { kv, clock } = deps;
+  const result = emptyIntake();
   const lease = await acquireLease(kv, LEASE, crypto.randomUUID(), LEASE_TTL_MS, clock);
   if (!lease) return result;
   result.ran = true;

@@ -7,7 +7,8 @@
  * denied or cookie-less callback is a 400 page that stores and pushes nothing. Every page loads
  * with no console error and no request to any host but the bot and the emulator.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { hasChromium, launchChromium } from "./_chromium.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { GUILD, startBot, type TestBot } from "./sync_helpers.ts";
 import { type Emulator, startEmulator } from "../emulator/server.ts";
@@ -15,19 +16,7 @@ import { linkedKeys } from "../../lib/linked_roles/store.ts";
 import { STATE_COOKIE } from "../../lib/linked_roles/connect.ts";
 import { LEVELS } from "../../lib/ethos/levels.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium) {
-  console.error(
-    `linked roles browser test skipped: ${CHROMIUM} missing (apt-get install chromium)`,
-  );
-}
+const installed = hasChromium("linked roles browser test");
 
 const SECRET = "emulator-client-secret-0123";
 const SCREENSHOT = "docs/linked-role-page.png";
@@ -57,18 +46,7 @@ async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
     const callbackUrl = `${bot.url}/linked-role/callback`;
     // Only the bot's callback is registered: the emulator refuses any other redirect_uri.
     emu.state.oauth.redirectUris.add(callbackUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     await fn({ emu, bot, browser, callbackUrl });
   } finally {
     await browser?.close();
@@ -142,7 +120,7 @@ async function nothingStored(f: Fixture, userId: string) {
 Deno.test({
   name:
     "linked roles in Chromium: connect via Discord's authorize page; the page shows what Discord holds; a replay is refused",
-  ignore: !hasChromium,
+  ignore: !installed,
   sanitizeResources: false, // the browser's pipes outlive the test's bookkeeping
   sanitizeOps: false,
   async fn() {
@@ -266,7 +244,7 @@ Deno.test({
 Deno.test({
   name:
     "linked roles in Chromium: cancelling on Discord's page is a 400 'You cancelled' page; nothing stored",
-  ignore: !hasChromium,
+  ignore: !installed,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -302,7 +280,7 @@ Deno.test({
 Deno.test({
   name:
     "linked roles in Chromium: a callback the browser did not start (no state cookie) is a 400 page; nothing stored",
-  ignore: !hasChromium,
+  ignore: !installed,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

@@ -3,44 +3,23 @@
  * playwright-core opens the signed link during and after a role sync on the emulator, and the
  * figures it shows must match GET /sync-status. Also writes the README's screenshot.
  */
-import { chromium } from "playwright-core";
+import { hasChromium, launchChromium } from "./_chromium.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { startFixture, TOKEN } from "./sync_helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium) {
-  console.error(`status page browser test skipped: ${CHROMIUM} missing (apt-get install chromium)`);
-}
+const installed = hasChromium("status page browser test");
 
 const num = (s: string | null) => Number((s ?? "").replace(/[^0-9.]/g, ""));
 
 Deno.test({
   name: "status page in headless Chromium: signed link, session cookie, figures match /sync-status",
-  ignore: !hasChromium,
+  ignore: !installed,
   sanitizeResources: false, // the browser's pipes outlive the test's bookkeeping
   sanitizeOps: false,
   async fn() {
     // Slow enough limits that the run is still going when the page first loads.
     const f = await startFixture({ uniformRate: 25, guilds: [{ members: 400 }] });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const started = await f.bot.trigger({ startIndex: 0, chunkSize: 10_000 });
       assertEquals(started.status, 202);

@@ -2,8 +2,9 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { commandInteraction, createTestApp, GUILD_ID } from "../_harness.ts";
 import { type FreshPassFigures, Metrics } from "../../lib/ops/metrics.ts";
-import { deleteLinked, type LinkedUser, saveLinked } from "../../lib/linked_roles/store.ts";
+import { deleteLinked, saveLinked } from "../../lib/linked_roles/store.ts";
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
+import { linkedRecord, passSummary } from "./_status_fixture.ts";
 
 const TOKEN = "metrics-test-token-0123456789";
 
@@ -54,25 +55,7 @@ function exact(families: Family[], name: string, labels: Record<string, string> 
 
 /** A pass summary as lib/sync/fresh_pass.ts stores it, with these linked-users figures. */
 function passWith(linked: PassSummary["linked"]): PassSummary {
-  return {
-    at: Date.UTC(2026, 10, 22, 12),
-    durationMs: 1_000,
-    intake: {
-      ran: true,
-      pages: 1,
-      read: 0,
-      queued: 0,
-      repeated: 0,
-      otherService: 0,
-      badTime: 0,
-      cursorReset: false,
-      more: false,
-      gap: false,
-    },
-    guilds: [],
-    linked,
-    lastApplied: null,
-  };
+  return passSummary({ linked });
 }
 
 const LINKED_COUNTERS = [
@@ -256,15 +239,7 @@ Deno.test("GET /metrics: linked users and linked roles on/off as gauges read at 
     assertEquals(families.find((f) => f.name === "ethos_linked_users")?.type, "GAUGE");
 
     const now = t.clock.now();
-    const record: LinkedUser = {
-      refresh: "sealed-refresh",
-      access: "sealed-access",
-      expiresAt: now + 86_400_000,
-      linkedAt: now,
-      pushedAt: now,
-      metadata: { score: "1400" },
-      platformUsername: null,
-    };
+    const record = linkedRecord(now);
     for (const id of ["301", "302", "303"]) await saveLinked(t.deps.kv, id, record);
     await saveLinked(t.deps.kv, "302", { ...record, pushedAt: now + 1 }); // again: still one
     assert(await deleteLinked(t.deps.kv, "303"));

@@ -10,6 +10,7 @@ import { renderMain } from "../../lib/ops/status_html.ts";
 import { recordLags } from "../../lib/sync/fresh_lag.ts";
 import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
+import { statusJson } from "./_status_fixture.ts";
 
 const MIN = 60_000;
 const TOKEN = "status-test-token-0123456789";
@@ -182,26 +183,12 @@ Deno.test("status page: the freshness section charts the hour per minute, the ba
     assertEquals(byId(html, "fresh-intake-reset"), "no");
 
     // /status.json carries the same section, without the hour's raw sample.
-    const login = await t.handle(
-      new Request(
-        (await (await t.handle(
-          new Request("https://bot.example/status-link", {
-            method: "POST",
-            headers: { authorization: `Bearer ${TOKEN}` },
-          }),
-        )).json()).url,
-      ),
-    );
-    const cookie = login.headers.get("set-cookie")!.split(";")[0];
-    await login.body?.cancel();
-    const json = await (await t.handle(
-      new Request("https://bot.example/status.json", { headers: { cookie } }),
-    )).json();
+    const json = await statusJson(t, TOKEN);
     assert(json.fresh.ok, JSON.stringify(json.fresh));
     assertEquals(json.fresh.value.backlog, [{ guildId: GUILD_ID, count: 2, oldestAgeS: 90 }]);
     assertEquals(json.fresh.value.lag15.p95, 400);
     assertEquals(json.fresh.value.lagHour.minutes.length, 60);
-    assertEquals(json.fresh.value.lagHour.values, undefined);
+    assertEquals((json.fresh.value.lagHour as Record<string, unknown>).values, undefined);
     assertEquals(json.fresh.value.feed, { at: now - 42_000, ageS: 42, more: false });
   } finally {
     await t.close();

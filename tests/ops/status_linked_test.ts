@@ -10,7 +10,8 @@ import { renderMain } from "../../lib/ops/status_html.ts";
 import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
 import { registerMetadata } from "../../lib/linked_roles/metadata.ts";
-import { deleteLinked, type LinkedUser, saveLinked } from "../../lib/linked_roles/store.ts";
+import { deleteLinked, saveLinked } from "../../lib/linked_roles/store.ts";
+import { linkedRecord, passSummary, statusJson } from "./_status_fixture.ts";
 
 const TOKEN = "status-test-token-0123456789";
 const ON = {
@@ -34,38 +35,14 @@ function linkedSection(html: string): string {
   return s;
 }
 
-function record(now: number): LinkedUser {
-  return {
-    refresh: "sealed-refresh",
-    access: "sealed-access",
-    expiresAt: now + 86_400_000,
-    linkedAt: now,
-    pushedAt: now,
-    metadata: { score: "1400" },
-    platformUsername: null,
-  };
-}
-
 function pass(at: number, linked: PassSummary["linked"]): PassSummary {
-  return {
+  const quiet = passSummary();
+  return passSummary({
     at,
     durationMs: 2_000,
-    intake: {
-      ran: true,
-      pages: 1,
-      read: 3,
-      queued: 3,
-      repeated: 0,
-      otherService: 0,
-      badTime: 0,
-      cursorReset: false,
-      more: false,
-      gap: false,
-    },
-    guilds: [],
+    intake: { ...quiet.intake, read: 3, queued: 3 } as PassSummary["intake"],
     linked,
-    lastApplied: null,
-  };
+  });
 }
 
 Deno.test("status page: linked roles on, records current, linked users and the last pass's figures", async () => {
@@ -74,7 +51,7 @@ Deno.test("status page: linked roles on, records current, linked users and the l
     const kv = t.deps.kv;
     const now = t.clock.now();
     assertEquals((await registerMetadata(t.deps, APP_ID)).status, "registered");
-    for (const id of ["301", "302", "303", "304"]) await saveLinked(kv, id, record(now));
+    for (const id of ["301", "302", "303", "304"]) await saveLinked(kv, id, linkedRecord(now));
     assert(await deleteLinked(kv, "304"));
     await kv.set(
       freshKeys.lastPass(),
@@ -145,25 +122,13 @@ Deno.test("status page: linked roles on, records current, linked users and the l
     assertStringIncludes(linkedSection(outdated), '<span class="warn">outdated: run <code>');
 
     // /status.json carries the same section.
-    const login = await t.handle(
-      new Request(
-        (await (await t.handle(
-          new Request("https://bot.example/status-link", {
-            method: "POST",
-            headers: { authorization: `Bearer ${TOKEN}` },
-          }),
-        )).json()).url,
-      ),
-    );
-    const cookie = login.headers.get("set-cookie")!.split(";")[0];
-    await login.body?.cancel();
-    const json = await (await t.handle(
-      new Request("https://bot.example/status.json", { headers: { cookie } }),
-    )).json();
+    const json = await statusJson(t, TOKEN);
     assert(json.linked.ok, JSON.stringify(json.linked));
     assertEquals(json.linked.value.linkedUsers, 3);
     assertEquals(json.linked.value.registered, { at: now - 1, current: false });
-    assertEquals(json.linked.value.lastPass.value.pushes, 1234);
+    const lastPass = json.linked.value.lastPass;
+    assert(lastPass.ok, JSON.stringify(lastPass));
+    assertEquals(lastPass.value?.pushes, 1234);
   } finally {
     await t.close();
   }
@@ -201,7 +166,7 @@ Deno.test("status page: linked roles off says what to set, and shows no pass fig
   const t = await createTestApp();
   try {
     const now = t.clock.now();
-    await saveLinked(t.deps.kv, "301", record(now)); // linked before it was turned off
+    await saveLinked(t.deps.kv, "301", linkedRecord(now)); // linked before it was turned off
     await t.deps.kv.set(freshKeys.lastPass(), pass(now - 5_000, null));
     const data = await collectStatus(t.app);
     assert(data.linked.ok);
@@ -290,7 +255,7 @@ Deno.test("status page: a failing freshness report leaves the linked section up,
     env: ON,
   });
   try {
-    await saveLinked(raw, "301", record(t.clock.now()));
+    await saveLinked(raw, "301", linkedRecord(t.clock.now()));
     const data = await collectStatus(t.app);
     assertEquals(data.fresh, { ok: false, error: "KV read failed: fresh" });
     assert(data.linked.ok, JSON.stringify(data.linked));
