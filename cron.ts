@@ -5,6 +5,7 @@ import { commandsDriftCheck } from "./lib/manifest/mod.ts";
 import { dailySync, incrementalSync, syncWatchdog } from "./lib/sync/service.ts";
 import { freshnessPass } from "./lib/sync/fresh_pass.ts";
 import { refreshExpiring } from "./lib/linked_roles/keeper.ts";
+import { linkedRolesStage } from "./lib/linked_roles/fresh.ts";
 import { backupRetention, backupWatchdog, runScheduledBackups } from "./lib/backup/service.ts";
 import { auditRetention } from "./lib/audit/mod.ts";
 import { guildRetention } from "./lib/guilds/retention.ts";
@@ -36,7 +37,7 @@ export function registerCrons(app: App): void {
   cron(
     "role-sync-fresh",
     "* * * * *",
-    () => freshnessPass(app.deps, { tokenKeys: app.keys.tokenBox }),
+    () => freshnessPass(app.deps, { linked: linkedRolesStage(app.deps, app.keys.tokenBox) }),
   );
   // Linked roles: tokens expiring within two days are refreshed (they live 7 days).
   cron("linked-roles-refresh", "37 5 * * *", () => refreshExpiring(app.deps, app.keys.tokenBox));

@@ -23,6 +23,7 @@ import { parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/ops/log.ts";
 import { composeBot } from "../lib/bot.ts";
 import { freshnessPass } from "../lib/sync/fresh_pass.ts";
+import { linkedRolesStage } from "../lib/linked_roles/fresh.ts";
 import { backlogTimes, LINKED_QUEUE } from "../lib/sync/fresh_backlog.ts";
 import { METADATA_RECORDS, metadataOf } from "../lib/linked_roles/metadata.ts";
 import { type LinkedUser, saveLinked } from "../lib/linked_roles/store.ts";
@@ -107,7 +108,7 @@ for (let i = 0; i < USERS; i++) {
 console.log(`setup: ${USERS} linked users in ${((Date.now() - setupStart) / 1000).toFixed(1)} s`);
 
 // A first pass sets the feed cursor; then the changes.
-await freshnessPass(bot.deps, { tokenKeys });
+await freshnessPass(bot.deps, { linked: linkedRolesStage(bot.deps, tokenKeys) });
 emu.stats.reset();
 const changed = ids.filter(() => rand() < CHANGED);
 const changeCounts: number[] = [];
@@ -126,7 +127,10 @@ let passes = 0;
 let pushes = 0;
 let failures = 0;
 for (;;) {
-  const s = await freshnessPass(bot.deps, { tokenKeys, maxPages: 5 });
+  const s = await freshnessPass(bot.deps, {
+    linked: linkedRolesStage(bot.deps, tokenKeys),
+    maxPages: 5,
+  });
   passes++;
   pushes += s?.linked?.pushes ?? 0;
   failures += s?.linked?.failures ?? 0;

@@ -20,6 +20,8 @@ import { emptyCounters, type KeeperCounters, pushLinked } from "./keeper.ts";
 import { type Standing, standingOfProfile } from "./metadata.ts";
 import { linkedKeys } from "./store.ts";
 import type { TokenKeys } from "./token_box.ts";
+import { linkedRolesEnabled } from "./connect.ts";
+import type { PassStage } from "../sync/fresh_pass.ts";
 
 const BATCH = 200;
 /** Users pushed side by side: Discord limits bearer calls per user, so only latency bounds this. */
@@ -33,6 +35,15 @@ export interface LinkedApplyResult extends KeeperCounters {
   /** Left for the next pass (Ethos or Discord failing, busy, time box). */
   left: number;
   lags: number[];
+}
+
+/** The freshness pass's linked-roles stage, or undefined while linked roles are off. */
+export function linkedRolesStage(
+  deps: AppDeps,
+  keys: TokenKeys,
+): PassStage<LinkedApplyResult> | undefined {
+  if (!linkedRolesEnabled(deps)) return undefined;
+  return { queue: LINKED_QUEUE, apply: (deadline) => applyLinkedBacklog(deps, keys, { deadline }) };
 }
 
 export async function applyLinkedBacklog(

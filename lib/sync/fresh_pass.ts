@@ -16,10 +16,6 @@ import { backlogTimes, freshKeys } from "./fresh_backlog.ts";
 import { type FreshCursor, type IntakeResult, intakeUpdates } from "./fresh_intake.ts";
 import { type LagStats, percentile, readLags, recordLags } from "./fresh_lag.ts";
 import { SYNC_KIND, syncServices } from "./service.ts";
-import { LINKED_QUEUE } from "./fresh_backlog.ts";
-import { applyLinkedBacklog, type LinkedApplyResult } from "../linked_roles/fresh.ts";
-import { linkedRolesEnabled } from "../linked_roles/connect.ts";
-import type { TokenKeys } from "../linked_roles/token_box.ts";
 
 /** The pass's time box: it ends well before the next minute's pass. */
 export const PASS_BUDGET_MS = 45_000;
@@ -34,14 +30,35 @@ export interface PassSummary {
   intake: Omit<IntakeResult, "cursor"> | { error: string };
   guilds: Omit<ApplyResult, "lags">[];
   /** Linked users (null: linked roles off, or their stage failed). */
-  linked: Omit<LinkedApplyResult, "lags"> | null;
+  linked: LinkedFigures | null;
   /** The last update applied, by this pass or an earlier one: its lag (s) and when. */
   lastApplied: { lagS: number; at: number } | null;
 }
 
+/**
+ * A stage the pass runs beside the guilds' backlogs: its own backlog (`queue`), fed by the same
+ * intake, worked off by `apply` inside the same time box. (Linked roles are one; the pass knows
+ * nothing of them but this.)
+ */
+export interface PassStage<R> {
+  queue: string;
+  apply(deadline: number): Promise<R & { lags: number[] }>;
+}
+
+/** What the linked-roles stage reports. */
+export interface LinkedFigures {
+  applied: number;
+  notLinked: number;
+  left: number;
+  pushes: number;
+  refreshes: number;
+  failures: number;
+  unlinked: number;
+}
+
 export interface PassOptions {
-  /** The keys that open linked users' tokens (app.keys.tokenBox): with them, linked roles too. */
-  tokenKeys?: TokenKeys;
+  /** Linked roles' stage (lib/linked_roles/fresh.ts), when they are on. */
+  linked?: PassStage<LinkedFigures>;
   /** Time box (default PASS_BUDGET_MS). */
   budgetMs?: number;
   /** Feed pages of 1,000 per pass (default 5). */
@@ -58,13 +75,13 @@ export async function freshnessPass(
   const started = clock.now();
   const deadline = started + (o.budgetMs ?? PASS_BUDGET_MS);
   const { ethos, cache } = syncServices(deps);
-  const linked = o.tokenKeys && linkedRolesEnabled(deps) ? o.tokenKeys : null;
+  const linked = o.linked ?? null;
   let intake: PassSummary["intake"];
   try {
     const { cursor: _, ...rest } = await intakeUpdates(deps, {
       ethos,
       maxPages: o.maxPages,
-      queues: linked ? [LINKED_QUEUE] : [],
+      queues: linked ? [linked.queue] : [],
     });
     intake = rest;
   } catch (error) {
@@ -79,7 +96,7 @@ export async function freshnessPass(
       guilds.map((g) => applyGuildBacklog(deps, g, { ethos, cache, deadline, jobKind: SYNC_KIND })),
     ),
     linked
-      ? applyLinkedBacklog(deps, linked, { deadline }).catch((error) => {
+      ? linked.apply(deadline).catch((error) => {
         log.error("fresh: linked roles failed", { error });
         return null;
       })

@@ -12,6 +12,7 @@ import { open } from "../../lib/linked_roles/token_box.ts";
 import { METADATA_KEYS } from "../../lib/linked_roles/metadata.ts";
 import { emptyCounters, pushLinked } from "../../lib/linked_roles/keeper.ts";
 import { freshnessPass } from "../../lib/sync/fresh_pass.ts";
+import { linkedRolesStage } from "../../lib/linked_roles/fresh.ts";
 import { deleteMemberData, privacySources, viewMemberData } from "../../lib/privacy/mod.ts";
 
 const SECRET = "emulator-client-secret-0123";
@@ -256,19 +257,21 @@ Deno.test("linked roles: a score change reaches a linked user's metadata in the 
     const { scored } = users(emu);
     await connect(emu, bot, scored);
     const tokenKeys = bot.app.keys.tokenBox;
-    await freshnessPass(bot.deps, { tokenKeys }); // sets the feed cursor
+    await freshnessPass(bot.deps, { linked: linkedRolesStage(bot.deps, tokenKeys) }); // sets the feed cursor
     const before = emu.stats.roleConnectionPuts.length;
     const newScore = emu.state.score(scored)! >= 2000 ? 900 : 2100;
     emu.state.setScore(scored, newScore, Date.now());
     // Someone not linked changes too: dropped with no Discord call.
     emu.state.setScore("300000000000000888", 1500, Date.now());
-    const pass = (await freshnessPass(bot.deps, { tokenKeys }))!;
+    const pass =
+      (await freshnessPass(bot.deps, { linked: linkedRolesStage(bot.deps, tokenKeys) }))!;
     assertEquals(pass.linked?.applied, 1);
     assertEquals(pass.linked?.notLinked, 1);
     assertEquals(emu.stats.roleConnectionPuts.length, before + 1);
     assertEquals(emu.state.roleConnections.connection(scored)!.metadata.score, String(newScore));
     // Nothing new: no push.
-    const again = (await freshnessPass(bot.deps, { tokenKeys }))!;
+    const again =
+      (await freshnessPass(bot.deps, { linked: linkedRolesStage(bot.deps, tokenKeys) }))!;
     assertEquals(again.linked?.applied, 0);
     assertEquals(emu.stats.roleConnectionPuts.length, before + 1);
   } finally {
