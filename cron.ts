@@ -1,6 +1,6 @@
 /** Every Deno.cron of the bot, each a one-line call into lib/. */
 import type { App } from "./lib/app.ts";
-import { checkJobs } from "./lib/ops/job_alerts.ts";
+import { checkJobs } from "./lib/status/job_alerts.ts";
 import { commandsDriftCheck } from "./lib/manifest/mod.ts";
 import { dailySync, incrementalSync, syncWatchdog } from "./lib/sync/service.ts";
 import { freshnessPass } from "./lib/sync/fresh_pass.ts";

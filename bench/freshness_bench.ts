@@ -21,7 +21,7 @@ import { startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";
 import { parseConfig } from "../lib/config.ts";
 import { systemClock } from "../lib/clock.ts";
-import { createLogger } from "../lib/ops/log.ts";
+import { createLogger } from "../lib/log/log.ts";
 import { composeBot } from "../lib/bot.ts";
 import { createHandler } from "../routes/mod.ts";
 import { mapEmulatedGuild } from "../tests/emulator/bot_env.ts";

@@ -20,7 +20,7 @@
 import { startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";
 import { parseConfig } from "../lib/config.ts";
-import { createLogger } from "../lib/ops/log.ts";
+import { createLogger } from "../lib/log/log.ts";
 import { composeBot } from "../lib/bot.ts";
 import { freshnessPass } from "../lib/sync/fresh_pass.ts";
 import { linkedRolesStage } from "../lib/linked_roles/fresh.ts";

@@ -9,10 +9,10 @@
  */
 import type { RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
 import { systemClock } from "../lib/clock.ts";
-import { silentLogger } from "../lib/ops/log.ts";
+import { silentLogger } from "../lib/log/log.ts";
 import { RestClient } from "../lib/discord/rest.ts";
 import { bulkOverwriteCommands } from "../lib/discord/api.ts";
-import { validateManifest } from "../lib/commands/validate.ts";
+import { validateManifest } from "../lib/manifest/validate.ts";
 import { fingerprint } from "../lib/manifest/canonical.ts";
 import { DEFAULT_TUNING, type ManifestEnv } from "../lib/manifest/env.ts";
 import { diffCommands, syncCommands } from "../lib/manifest/sync.ts";

@@ -40,7 +40,7 @@ import { startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";
 import { parseConfig } from "../lib/config.ts";
 import { systemClock } from "../lib/clock.ts";
-import { createLogger } from "../lib/ops/log.ts";
+import { createLogger } from "../lib/log/log.ts";
 import { RestClient } from "../lib/discord/rest.ts";
 import { createApp } from "../lib/app.ts";
 import type { AppDeps } from "../lib/deps.ts";

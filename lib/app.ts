@@ -1,7 +1,8 @@
 /** Everything built once per isolate from the dependencies: registry, signers, verifier. */
+import { validateManifest } from "./manifest/validate.ts";
 import type { AppDeps } from "./deps.ts";
-import { createRegistry, type Registry } from "./commands/registry.ts";
-import type { Command } from "./commands/define.ts";
+import { createRegistry, type Registry } from "./interactions/registry.ts";
+import type { Command } from "./interactions/define.ts";
 import { commands as allCommands } from "./commands/mod.ts";
 import { createCustomIds, type CustomIds } from "./interactions/custom_id.ts";
 import { loadSigningKeys, SIGNING_SECRET_WARNING, type SigningKeys } from "./signing_keys.ts";
@@ -28,7 +29,7 @@ export async function createApp(
   const shutdown = new AbortController();
   // Long work (role sync chunks) started from routes, commands or crons sees the SIGINT signal.
   const deps: AppDeps = baseDeps.shutdown ? baseDeps : { ...baseDeps, shutdown: shutdown.signal };
-  const registry = createRegistry(commands);
+  const registry = createRegistry(commands, validateManifest);
   const keys = await loadSigningKeys(deps.config, deps.kv);
   if (keys.source === "derived") deps.log.warn(SIGNING_SECRET_WARNING);
   const customIds = createCustomIds(keys.customId);

@@ -6,7 +6,7 @@
  */
 import type { Config } from "./config.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { createLogger, type Logger } from "./ops/log.ts";
+import { createLogger, type Logger } from "./log/log.ts";
 import { RestClient, type RestEvent } from "./discord/rest.ts";
 import { type App, createApp } from "./app.ts";
 import { countingKv, FLUSH_INTERVAL_MS, Metrics } from "./ops/metrics.ts";

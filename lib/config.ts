@@ -3,7 +3,7 @@
  * stops start-up with one message naming every bad variable (never its value: some are secrets).
  */
 import { z } from "zod";
-import { registerSecret } from "./ops/redact.ts";
+import { registerSecret } from "./log/redact.ts";
 
 export const VERSION = "0.1.0";
 

@@ -4,9 +4,9 @@
  */
 import type { Config } from "./config.ts";
 import type { Clock } from "./clock.ts";
-import type { Logger } from "./ops/log.ts";
+import type { Logger } from "./log/log.ts";
 import type { RestClient } from "./discord/rest.ts";
-import type { EthosClient } from "./sync/ethos.ts";
+import type { EthosClient } from "./ethos/client.ts";
 import type { Metrics } from "./ops/metrics.ts";
 
 export interface AppDeps {

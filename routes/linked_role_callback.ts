@@ -8,7 +8,7 @@ import type { App } from "../lib/app.ts";
 import { html } from "../lib/http/html.ts";
 import { httpError } from "../lib/http/response.ts";
 import type { Handler } from "../lib/http/router.ts";
-import { readCookies } from "../lib/ops/status_access.ts";
+import { readCookies } from "../lib/http/status_access.ts";
 import {
   CLEAR_STATE_COOKIE,
   completeConnect,

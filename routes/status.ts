@@ -3,9 +3,9 @@ import type { App } from "../lib/app.ts";
 import { html } from "../lib/http/html.ts";
 import { json } from "../lib/http/response.ts";
 import type { Handler } from "../lib/http/router.ts";
-import { hasSession } from "../lib/ops/status_access.ts";
-import { collectStatus } from "../lib/ops/status_data.ts";
-import { renderPage, renderUnauthorized } from "../lib/ops/status_html.ts";
+import { hasSession } from "../lib/http/status_access.ts";
+import { collectStatus } from "../lib/status/data.ts";
+import { renderPage, renderUnauthorized } from "../lib/status/html.ts";
 
 export function statusPageRoute(app: App): Handler {
   return async (req) => {

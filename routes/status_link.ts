@@ -3,7 +3,7 @@ import type { App } from "../lib/app.ts";
 import { requireBearer } from "../lib/http/auth.ts";
 import { json } from "../lib/http/response.ts";
 import type { Handler } from "../lib/http/router.ts";
-import { createStatusLink } from "../lib/ops/status_access.ts";
+import { createStatusLink } from "../lib/http/status_access.ts";
 
 export function statusLinkRoute(app: App): Handler {
   return async (req, ctx) => {

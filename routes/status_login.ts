@@ -7,8 +7,8 @@
 import type { App } from "../lib/app.ts";
 import { html } from "../lib/http/html.ts";
 import type { Handler } from "../lib/http/router.ts";
-import { exchangeLink, isHttps } from "../lib/ops/status_access.ts";
-import { renderRedirect, renderUnauthorized } from "../lib/ops/status_html.ts";
+import { exchangeLink, isHttps } from "../lib/http/status_access.ts";
+import { renderRedirect, renderUnauthorized } from "../lib/status/html.ts";
 
 export function statusLoginRoute(app: App): Handler {
   return async (req, ctx) => {

@@ -11,7 +11,7 @@ import { botEnvFor } from "./emulator/bot_env.ts";
 import { signingKeys } from "./_harness.ts";
 import { parseConfig } from "../lib/config.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
-import { createLogger, type Logger, memoryLogger } from "../lib/ops/log.ts";
+import { createLogger, type Logger, memoryLogger } from "../lib/log/log.ts";
 import { RestClient } from "../lib/discord/rest.ts";
 import { type App, createApp } from "../lib/app.ts";
 import type { AppDeps } from "../lib/deps.ts";

@@ -12,11 +12,11 @@ import {
 } from "discord-api-types/v10";
 import { testConfig } from "../lib/config.ts";
 import { ManualClock } from "../lib/clock.ts";
-import { memoryLogger } from "../lib/ops/log.ts";
+import { memoryLogger } from "../lib/log/log.ts";
 import { RestClient } from "../lib/discord/rest.ts";
 import { type App, createApp } from "../lib/app.ts";
 import type { AppDeps } from "../lib/deps.ts";
-import type { Command } from "../lib/commands/define.ts";
+import type { Command } from "../lib/interactions/define.ts";
 import { createHandler } from "../routes/mod.ts";
 import { countingKv, Metrics } from "../lib/ops/metrics.ts";
 

@@ -21,7 +21,7 @@ import {
 import { Metrics } from "../lib/ops/metrics.ts";
 import { type Fixture, GUILD as GUILD_ID, startFixture, TOKEN } from "./backup/_fixture.ts";
 import { emulatorCallback } from "./_bot.ts";
-import type { LogFields } from "../lib/ops/log.ts";
+import type { LogFields } from "../lib/log/log.ts";
 
 export const SECRETS = {
   SIGNING_SECRET: "signing-secret-property-0123456789",

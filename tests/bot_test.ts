@@ -4,7 +4,7 @@ import { APP_ID, commandInteraction, fakeDiscordFetch, GUILD_ID, signingKeys } f
 import { testConfig } from "../lib/config.ts";
 import { composeBot } from "../lib/bot.ts";
 import { createHandler } from "../routes/mod.ts";
-import { silentLogger } from "../lib/ops/log.ts";
+import { silentLogger } from "../lib/log/log.ts";
 
 const TOKEN = "bot-test-token-0123456789abcdef";
 

@@ -1,5 +1,5 @@
 import { ConfigError, parseConfig, testConfig, VERSION } from "../lib/config.ts";
-import { redactString } from "../lib/ops/redact.ts";
+import { redactString } from "../lib/log/redact.ts";
 import {
   assert,
   assertEquals,

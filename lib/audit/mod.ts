@@ -14,9 +14,9 @@
  */
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 import { keys } from "../kv/keys.ts";
-import { canonicalJson, sha256Hex } from "../backup/model.ts";
+import { canonicalJson, sha256Hex } from "../canonical.ts";
 
 /** The chain of actions that concern no guild (operator HTTP actions without one). */
 export const GLOBAL = "global";

@@ -16,7 +16,8 @@ import { z } from "zod";
 import { keys } from "../kv/keys.ts";
 import { BlobCorruptError, deleteBlob, getBlob, getBlobHead, putBlob } from "../kv/blob.ts";
 import { listTyped } from "../kv/codec.ts";
-import { sha256Hex, type Snapshot, snapshotSchema } from "./model.ts";
+import { type Snapshot, snapshotSchema } from "./model.ts";
+import { sha256Hex } from "../canonical.ts";
 
 export const NOTE_MAX = 500;
 export const LABEL_MAX = 100;

@@ -3,8 +3,8 @@
  * verification of its hash chain (an edited, removed or inserted entry shows as broken).
  */
 import { type APIEmbed, ButtonStyle, ComponentType } from "discord-api-types/v10";
-import { defineCommand } from "./define.ts";
-import { opt } from "./options.ts";
+import { defineCommand } from "../interactions/define.ts";
+import { opt } from "../interactions/options.ts";
 import type { InteractionContext } from "../interactions/context.ts";
 import type { MessageData } from "../interactions/reply.ts";
 import { type AuditEntry, readAudit, verifyAudit } from "../audit/mod.ts";

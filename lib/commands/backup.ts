@@ -13,8 +13,8 @@ import {
   ButtonStyle,
   ComponentType,
 } from "discord-api-types/v10";
-import { defineCommand, group, sub } from "./define.ts";
-import { opt } from "./options.ts";
+import { defineCommand, group, sub } from "../interactions/define.ts";
+import { opt } from "../interactions/options.ts";
 import type {
   AutocompleteContext,
   Choice,

@@ -3,7 +3,7 @@
  * the target scope, any cooldown, and drift against Discord (asked live, one GET; the last stored
  * check when Discord does not answer in time).
  */
-import { defineCommand } from "./define.ts";
+import { defineCommand } from "../interactions/define.ts";
 import { manifestEnv } from "../manifest/env.ts";
 import { type CommandStatus, commandStatus } from "../manifest/status.ts";
 import { summarizeDiff } from "../manifest/diff.ts";

@@ -3,8 +3,8 @@
  * features are on. Manage Server.
  */
 import type { APIRole } from "discord-api-types/v10";
-import { defineCommand } from "./define.ts";
-import { opt } from "./options.ts";
+import { defineCommand } from "../interactions/define.ts";
+import { opt } from "../interactions/options.ts";
 import type { AutocompleteContext, Choice } from "../interactions/context.ts";
 import { getAllowedRoles, setAllowedRole } from "../interactions/permissions.ts";
 import { type Feature, FEATURES, getFlags, setFlag } from "../ops/flags.ts";

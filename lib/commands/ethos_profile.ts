@@ -10,8 +10,8 @@ import type {
   APIUser,
   APIUserApplicationCommandInteraction,
 } from "discord-api-types/v10";
-import { defineCommand, defineUserCommand } from "./define.ts";
-import { opt } from "./options.ts";
+import { defineCommand, defineUserCommand } from "../interactions/define.ts";
+import { opt } from "../interactions/options.ts";
 import type { CommandContext } from "../interactions/context.ts";
 import { described, languageOf, localizations, t } from "../i18n/mod.ts";
 import { profilesFor } from "../ethos/service.ts";

@@ -2,7 +2,7 @@
  * /ethos_refresh: any member re-syncs their own Ethos roles now (fresh score, fresh roles).
  * One use a minute per member; respects the self_refresh feature flag.
  */
-import { defineCommand } from "./define.ts";
+import { defineCommand } from "../interactions/define.ts";
 import { syncGuildOf } from "./ethos_sync_status.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { refreshMember } from "../sync/refresh.ts";

@@ -12,8 +12,8 @@ import {
   ChannelType,
   ComponentType,
 } from "discord-api-types/v10";
-import { defineCommand, sub } from "./define.ts";
-import { opt } from "./options.ts";
+import { defineCommand, sub } from "../interactions/define.ts";
+import { opt } from "../interactions/options.ts";
 import type { InteractionContext } from "../interactions/context.ts";
 import { described, type Language, type MessageKey, t } from "../i18n/mod.ts";
 import {

@@ -3,8 +3,8 @@
  * and ephemeral; the follow-up says which run and chunk started. The run itself goes on in the
  * background, chunk after chunk; /ethos_sync_status follows it.
  */
-import { defineCommand } from "./define.ts";
-import { opt } from "./options.ts";
+import { defineCommand } from "../interactions/define.ts";
+import { opt } from "../interactions/options.ts";
 import { eta, rate, statusEmbed, syncGuildOf } from "./ethos_sync_status.ts";
 import { SyncConfigError, SyncDisabledError, triggerSync } from "../sync/service.ts";
 import { fraction, type JobProgress, total } from "../jobs/progress.ts";

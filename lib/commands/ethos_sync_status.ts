@@ -11,7 +11,7 @@ import {
   ComponentType,
   PermissionFlagsBits,
 } from "discord-api-types/v10";
-import { defineCommand } from "./define.ts";
+import { defineCommand } from "../interactions/define.ts";
 import type { InteractionContext } from "../interactions/context.ts";
 import type { MessageData } from "../interactions/reply.ts";
 import { missingPermissions } from "../interactions/permissions.ts";

@@ -1,5 +1,5 @@
 /** /ethos_sync_stop (Manage Roles): the running chunk stops after its current batch. */
-import { defineCommand } from "./define.ts";
+import { defineCommand } from "../interactions/define.ts";
 import { statusEmbed, syncGuildOf } from "./ethos_sync_status.ts";
 import { stopSync } from "../sync/service.ts";
 import { described, t, translateReason } from "../i18n/mod.ts";

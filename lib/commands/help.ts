@@ -7,11 +7,11 @@ import {
   ButtonStyle,
   ComponentType,
 } from "discord-api-types/v10";
-import { defineCommand, own } from "./define.ts";
-import type { Command } from "./define.ts";
+import { defineCommand, own } from "../interactions/define.ts";
+import type { Command } from "../interactions/define.ts";
 import type { ComponentContext, InteractionContext } from "../interactions/context.ts";
 import type { MessageData } from "../interactions/reply.ts";
-import type { Registry } from "./registry.ts";
+import type { Registry } from "../interactions/registry.ts";
 import { describeMissing } from "../interactions/permissions.ts";
 import {
   described,

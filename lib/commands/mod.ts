@@ -1,5 +1,5 @@
 /** Every command the bot has. The manifest Discord receives is derived from this list. */
-import type { Command } from "./define.ts";
+import type { Command } from "../interactions/define.ts";
 import { help } from "./help.ts";
 import { config } from "./config.ts";
 import { ethosSyncStatus } from "./ethos_sync_status.ts";

@@ -1,5 +1,5 @@
 /** /privacy view|delete: what the bot keeps about you, and deleting what it does not need. */
-import { defineCommand, sub } from "./define.ts";
+import { defineCommand, sub } from "../interactions/define.ts";
 import { deleteMemberData, privacySources, viewMemberData } from "../privacy/mod.ts";
 import { described, formatCount, type Language, t } from "../i18n/mod.ts";
 

@@ -1,6 +1,6 @@
 /** /status_link: a signed link to the status page, valid for one hour (Administrator, ephemeral). */
-import { defineCommand } from "./define.ts";
-import { createStatusLink } from "../ops/status_access.ts";
+import { defineCommand } from "../interactions/define.ts";
+import { createStatusLink } from "../http/status_access.ts";
 import { described, t } from "../i18n/mod.ts";
 
 export const statusLink = defineCommand({

@@ -33,7 +33,7 @@
  *   apply to both paths.
  */
 import type { Clock } from "../clock.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 import { type GlobalGate, GlobalLimiter } from "./global_limiter.ts";
 
 export interface GlobalBudgetOptions {

@@ -6,7 +6,7 @@
  * window to bring the count back under the limit.
  */
 import type { Clock } from "../clock.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 
 export interface InvalidGuardOptions {
   limit: number;

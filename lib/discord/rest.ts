@@ -29,8 +29,8 @@
  */
 import { type Clock, systemClock } from "../clock.ts";
 import { VERSION } from "../config.ts";
-import { type Logger, silentLogger } from "../ops/log.ts";
-import { redactString, registerSecret } from "../ops/redact.ts";
+import { type Logger, silentLogger } from "../log/log.ts";
+import { redactString, registerSecret } from "../log/redact.ts";
 import { Bucket, type BucketHost, type QueueEntry, type RateLimitInfo } from "./buckets.ts";
 import {
   DiscordApiError,

@@ -27,7 +27,7 @@
  * KV problems are never fatal.
  */
 import type { Clock } from "../clock.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 
 export interface SharedRecord {
   limit: number;

@@ -5,7 +5,7 @@
  * Only a 404 (or an absent entry in a bulk answer) means the user has no Ethos profile.
  */
 import { z } from "zod";
-import { EthosClient, EthosError, NOT_FOUND } from "../sync/ethos.ts";
+import { EthosClient, EthosError, NOT_FOUND } from "./client.ts";
 import { isLevel, type Level, levelOfScore } from "./levels.ts";
 
 export const ETHOS_APP = "https://app.ethos.network";

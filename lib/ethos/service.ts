@@ -3,7 +3,7 @@
  * lookups so both count against one set of retries and stats, and the profile cache on top.
  */
 import type { AppDeps } from "../deps.ts";
-import { EthosClient } from "../sync/ethos.ts";
+import { EthosClient } from "./client.ts";
 import { EthosProfileClient } from "./profile.ts";
 import { CachedProfiles } from "./profile_cache.ts";
 

@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { type Config, type Level, LEVELS, type Tier } from "../config.ts";
 import { tryAppendAudit } from "../audit/mod.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 
 const snowflake = z.string().regex(/^\d{17,20}$/);
 export const LEVEL_NAMES = LEVELS.map(([name]) => name) as Level[];

@@ -71,7 +71,7 @@ export const en = {
   "interaction.missing_permission": "You need the {permissions} permission to use `/{command}`.",
   "interaction.allow_list": "In this server `/{command}` is limited to members with {roles}.",
 
-  // Option validation (lib/commands/define.ts).
+  // Option validation (lib/interactions/define.ts).
   "option.required": "Option `{option}` is required",
   "option.invalid": "Option `{option}` is invalid",
   "option.choice": "Option `{option}` is not one of the choices",

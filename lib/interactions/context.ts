@@ -11,11 +11,11 @@ import type {
   APIUser,
 } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 import type { Followup } from "./followup.ts";
 import type { MessageInput } from "./reply.ts";
-import type { Command } from "../commands/define.ts";
-import type { Registry } from "../commands/registry.ts";
+import type { Command } from "./define.ts";
+import type { Registry } from "./registry.ts";
 import type { SigningKeys } from "../signing_keys.ts";
 import type { Language } from "../i18n/mod.ts";
 

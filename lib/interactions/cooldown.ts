@@ -4,7 +4,7 @@
  * (read-only commands have no other idempotency record).
  */
 import { z } from "zod";
-import type { Cooldown } from "../commands/define.ts";
+import type { Cooldown } from "./define.ts";
 
 const usesSchema = z.object({ at: z.array(z.number()), ids: z.array(z.string()) })
   .refine((u) => u.at.length === u.ids.length);

@@ -19,14 +19,8 @@ import {
   InteractionType,
 } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
-import type { Registry } from "../commands/registry.ts";
-import {
-  type Command,
-  OptionError,
-  own,
-  parseOptions,
-  resolveInvocation,
-} from "../commands/define.ts";
+import type { Registry } from "./registry.ts";
+import { type Command, OptionError, own, parseOptions, resolveInvocation } from "./define.ts";
 import type { CustomIds } from "./custom_id.ts";
 import type { SigningKeys } from "../signing_keys.ts";
 import type {

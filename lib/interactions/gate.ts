@@ -6,7 +6,7 @@
 import type { APIInteractionResponse } from "discord-api-types/v10";
 import { keys } from "../kv/keys.ts";
 import { recordEntry } from "../kv/record.ts";
-import type { Cooldown } from "../commands/define.ts";
+import type { Cooldown } from "./define.ts";
 import { IDEMPOTENCY_TTL_MS, PENDING, priorDelivery } from "./idempotency.ts";
 import { evaluateCooldown } from "./cooldown.ts";
 import { allowListRefusal } from "./permissions.ts";

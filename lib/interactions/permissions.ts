@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { PermissionFlagsBits } from "discord-api-types/v10";
 import { keys } from "../kv/keys.ts";
-import { permissionNames } from "../commands/define.ts";
+import { permissionNames } from "./define.ts";
 import { joinOr, type Language, t } from "../i18n/mod.ts";
 
 const roleList = z.array(z.string().regex(/^\d{17,20}$/)).max(25);

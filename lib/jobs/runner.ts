@@ -22,7 +22,7 @@
  * than a second walk.
  */
 import type { Clock } from "../clock.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 import { keys } from "../kv/keys.ts";
 import {
   acquireOrAsk,

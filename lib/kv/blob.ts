@@ -4,6 +4,7 @@
  * count and SHA-256 is switched atomically last, so a reader sees the old blob or the new one,
  * never a mix. Atomic batches stay under 800 KiB and 10 checks.
  */
+import { sha256Hex } from "../canonical.ts";
 import { z } from "zod";
 import { formatKey } from "./codec.ts";
 import { keys } from "./keys.ts";
@@ -32,11 +33,6 @@ const partKey = (key: Deno.KvKey, version: string, i: number): Deno.KvKey =>
   keys.blob("part", ...key, version, i);
 const partPrefix = (key: Deno.KvKey): Deno.KvKey => keys.blob("part", ...key);
 const headKey = (key: Deno.KvKey): Deno.KvKey => keys.blob("head", ...key);
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function newVersion(): string {
   return `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;

@@ -10,9 +10,9 @@
  */
 import type { RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
-import type { Registry } from "../commands/registry.ts";
+import type { Registry } from "../interactions/registry.ts";
 import type { Clock } from "../clock.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 import { RestClient } from "../discord/rest.ts";
 
 export interface ManifestTuning {

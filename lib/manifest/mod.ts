@@ -3,7 +3,7 @@
  * check (sync.ts), KV state and sync log (store.ts). The entry points call these one-liners.
  */
 import type { AppDeps } from "../deps.ts";
-import type { Registry } from "../commands/registry.ts";
+import type { Registry } from "../interactions/registry.ts";
 import { manifestEnv } from "./env.ts";
 import { checkCommandDrift, type DriftCheck, syncCommandsOnStart } from "./sync.ts";
 import type { SyncReport } from "./types.ts";

@@ -24,7 +24,7 @@ import type {
   APIApplicationCommand,
   RESTPostAPIApplicationCommandsJSONBody,
 } from "discord-api-types/v10";
-import { validateManifest } from "../commands/validate.ts";
+import { validateManifest } from "./validate.ts";
 import { bulkOverwriteCommands, type CallOptions } from "../discord/api.ts";
 import {
   DiscordApiError,

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
-import type { Logger } from "./log.ts";
-import { redactString } from "./redact.ts";
+import type { Logger } from "../log/log.ts";
+import { redactString } from "../log/redact.ts";
 import { keys } from "../kv/keys.ts";
 import { claimRecord } from "../kv/record.ts";
 

@@ -35,7 +35,7 @@ import { z } from "zod";
 import type { APIGuildMember } from "discord-api-types/v10";
 import type { Config } from "../config.ts";
 import type { Clock } from "../clock.ts";
-import type { Logger } from "../ops/log.ts";
+import type { Logger } from "../log/log.ts";
 import type { RestClient } from "../discord/rest.ts";
 import {
   addMemberRole,
@@ -46,7 +46,7 @@ import {
 } from "../discord/api.ts";
 import { DiscordApiError, isUnknownMember, RESTJSONErrorCodes } from "../discord/errors.ts";
 import type { ChunkContext } from "../jobs/runner.ts";
-import { discordIdOf, type EthosClient } from "./ethos.ts";
+import { discordIdOf, type EthosClient } from "../ethos/client.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import { emptyScoreStats, resolveScores, type ScoreStats } from "./scores.ts";
 import { flagRoles, type HolderChange, holdersOf, listHolders, recordHolders } from "./holders.ts";

@@ -25,7 +25,7 @@ import { isEnabled } from "../ops/flags.ts";
 import { YieldingLease } from "../kv/lease.ts";
 import { leaseName } from "../jobs/store.ts";
 import { cachedGuildContext, rulesFor } from "./context.ts";
-import type { EthosClient } from "./ethos.ts";
+import type { EthosClient } from "../ethos/client.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import { resolveScores } from "./scores.ts";
 import { Pacer } from "./lanes.ts";

@@ -22,7 +22,7 @@
 import type { AppDeps } from "../deps.ts";
 import { acquireLease, type Lease, leaseCheck, releaseLease } from "../kv/lease.ts";
 import { configuredGuilds } from "../guilds/setup.ts";
-import { discordIdOf, type EthosClient } from "./ethos.ts";
+import { discordIdOf, type EthosClient } from "../ethos/client.ts";
 import { type BacklogEntry, freshKeys } from "./fresh_backlog.ts";
 
 export const OVERLAP_MS = 120_000;

@@ -7,7 +7,7 @@
  * A failing Ethos yields "error" for the members concerned: the rule skips them, never strips
  * them.
  */
-import type { EthosClient } from "./ethos.ts";
+import type { EthosClient } from "../ethos/client.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import type { ScoreInput, Standing } from "./rule.ts";
 import { EthosProfileClient, MAX_BULK_USERS } from "../ethos/profile.ts";

@@ -25,7 +25,7 @@ import {
   type StopResult,
   watchdog,
 } from "../jobs/runner.ts";
-import { EthosClient } from "./ethos.ts";
+import { EthosClient } from "../ethos/client.ts";
 import { ScoreCache } from "./score_cache.ts";
 import { CONTEXT_TTL_MS, loadGuildContext, rulesFor, SyncConfigError } from "./context.ts";
 import { type ChunkStats, type PlannedChange, syncCheckpointSchema, SyncChunk } from "./engine.ts";

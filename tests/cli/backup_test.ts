@@ -6,7 +6,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_ass
 import { type Fixture, GUILD, startFixture, TOKEN } from "../backup/_fixture.ts";
 import { type BackupCliIO, runBackupCli } from "../../lib/cli/backup.ts";
 import { keys } from "../../lib/kv/keys.ts";
-import { sha256Hex } from "../../lib/backup/model.ts";
+import { sha256Hex } from "../../lib/canonical.ts";
 
 interface Run {
   code: number;

@@ -8,7 +8,7 @@ import {
   rawOptions,
 } from "../_harness.ts";
 import { commands } from "../../lib/commands/mod.ts";
-import { defineCommand } from "../../lib/commands/define.ts";
+import { defineCommand } from "../../lib/interactions/define.ts";
 import { getAllowedRoles } from "../../lib/interactions/permissions.ts";
 import { getFlags } from "../../lib/ops/flags.ts";
 

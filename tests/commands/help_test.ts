@@ -1,7 +1,7 @@
 import { ComponentType, InteractionResponseType, MessageFlags } from "discord-api-types/v10";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { commandInteraction, componentInteraction, createTestApp } from "../_harness.ts";
-import { defineCommand } from "../../lib/commands/define.ts";
+import { defineCommand } from "../../lib/interactions/define.ts";
 import { help, HELP_PAGE_SIZE } from "../../lib/commands/help.ts";
 
 // Seven commands in one category so it has two pages; two more categories for the menu.

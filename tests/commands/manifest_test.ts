@@ -1,12 +1,12 @@
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../_assert.ts";
 import { commands } from "../../lib/commands/mod.ts";
-import { createRegistry, ManifestError } from "../../lib/commands/registry.ts";
-import { defineCommand } from "../../lib/commands/define.ts";
-import { opt, type OptionsRecord } from "../../lib/commands/options.ts";
-import { validateCommand, validateManifest } from "../../lib/commands/validate.ts";
+import { createRegistry, ManifestError } from "../../lib/interactions/registry.ts";
+import { defineCommand } from "../../lib/interactions/define.ts";
+import { opt, type OptionsRecord } from "../../lib/interactions/options.ts";
+import { validateCommand, validateManifest } from "../../lib/manifest/validate.ts";
 
 Deno.test("the bot's whole manifest is valid against Discord's limits", () => {
-  const registry = createRegistry(commands);
+  const registry = createRegistry(commands, validateManifest);
   const manifest = registry.manifest();
   assertEquals(validateManifest(manifest), []);
   assertEquals(manifest.length, commands.length);
@@ -63,7 +63,7 @@ Deno.test("invalid definitions are refused at load time, each problem named", ()
   for (const [label, cmd, expected] of cases) {
     const problems = validateCommand(cmd.json);
     assert(problems.some((p) => p.includes(expected)), `${label}: ${problems.join("; ")}`);
-    const err = assertThrows(() => createRegistry([cmd]), ManifestError);
+    const err = assertThrows(() => createRegistry([cmd], validateManifest), ManifestError);
     assertStringIncludes((err as Error).message, expected);
   }
   const longDescription = defineCommand({

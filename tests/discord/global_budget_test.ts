@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { systemClock } from "../../lib/clock.ts";
-import { memoryLogger, silentLogger } from "../../lib/ops/log.ts";
+import { memoryLogger, silentLogger } from "../../lib/log/log.ts";
 import { SharedGlobalLimiter } from "../../lib/discord/global_budget.ts";
 import { RestClient } from "../../lib/discord/rest.ts";
 import { startEmulator, uniformLimits } from "../emulator/server.ts";

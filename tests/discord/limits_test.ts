@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { ManualClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { GlobalLimiter } from "../../lib/discord/global_limiter.ts";
 import { InvalidRequestGuard } from "../../lib/discord/invalid_guard.ts";
 import { drive } from "./_fake_discord.ts";

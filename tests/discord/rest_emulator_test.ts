@@ -4,7 +4,7 @@
  * on waits that the client itself enforces (never upper bounds on elapsed time).
  */
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { RestClient, type RestClientOptions } from "../../lib/discord/rest.ts";
 import {
   isMissingPermissions,

@@ -10,7 +10,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../_assert.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { RestClient, type RestClientOptions, type RestEvent } from "../../lib/discord/rest.ts";
 import {
   DiscordApiError,

@@ -6,7 +6,7 @@
  * Fake fetch and manual clock: the latencies and stalls are exact.
  */
 import { assertEquals } from "../_assert.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { RestClient } from "../../lib/discord/rest.ts";
 import { FakeDiscord, ManualClock, tick } from "./_fake_discord.ts";
 

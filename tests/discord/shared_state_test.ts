@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { ManualClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { type ReserveInput, SharedState } from "../../lib/discord/shared_state.ts";
 
 async function setup() {

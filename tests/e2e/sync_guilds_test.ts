@@ -12,8 +12,8 @@ import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
 import { mapEmulatedGuild } from "../emulator/bot_env.ts";
 import { dailySync } from "../../lib/sync/service.ts";
 import { commandInteraction } from "../_harness.ts";
-import { collectStatus } from "../../lib/ops/status_data.ts";
-import { renderMain } from "../../lib/ops/status_html.ts";
+import { collectStatus } from "../../lib/status/data.ts";
+import { renderMain } from "../../lib/status/html.ts";
 
 const SECOND = "200000000000000002";
 

@@ -5,7 +5,7 @@
  * emulator's state, to check every member's final roles.
  */
 import type { Emulator } from "../emulator/server.ts";
-import type { Logger } from "../../lib/ops/log.ts";
+import type { Logger } from "../../lib/log/log.ts";
 import type { JobProgress } from "../../lib/jobs/progress.ts";
 import {
   type BotFixture,

@@ -6,8 +6,8 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { startEmulator, uniformLimits } from "../emulator/server.ts";
 import { mapEmulatedGuild } from "../emulator/bot_env.ts";
-import { collectStatus } from "../../lib/ops/status_data.ts";
-import { renderMain } from "../../lib/ops/status_html.ts";
+import { collectStatus } from "../../lib/status/data.ts";
+import { renderMain } from "../../lib/status/html.ts";
 
 const SECOND = "200000000000000002";
 import { membersNeedingChange, outOfSync, startBot, startFixture } from "./sync_helpers.ts";

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { withEmulator } from "../emulator/test_helpers.ts";
-import { EthosClient } from "../../lib/sync/ethos.ts";
+import { EthosClient } from "../../lib/ethos/client.ts";
 import { EthosProfileClient, toProfile } from "../../lib/ethos/profile.ts";
 import { CachedProfiles } from "../../lib/ethos/profile_cache.ts";
 import { ManualClock } from "../../lib/clock.ts";

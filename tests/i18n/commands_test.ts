@@ -21,9 +21,9 @@ import {
   type TestApp,
 } from "../_harness.ts";
 import { commands } from "../../lib/commands/mod.ts";
-import { defineCommand } from "../../lib/commands/define.ts";
-import { createRegistry } from "../../lib/commands/registry.ts";
-import { LIMITS, validateManifest } from "../../lib/commands/validate.ts";
+import { defineCommand } from "../../lib/interactions/define.ts";
+import { createRegistry } from "../../lib/interactions/registry.ts";
+import { LIMITS, validateManifest } from "../../lib/manifest/validate.ts";
 import { es } from "../../lib/i18n/es.ts";
 import {
   CATALOGUES,
@@ -275,7 +275,7 @@ type ManifestNode = {
 };
 
 Deno.test("i18n: every command, subcommand, group and option has Spanish descriptions within Discord's limits", () => {
-  const manifest = createRegistry(commands).manifest();
+  const manifest = createRegistry(commands, validateManifest).manifest();
   assertEquals(validateManifest(manifest), []);
   const locales = DISCORD_LOCALES.es;
   let checked = 0;

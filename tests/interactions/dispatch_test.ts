@@ -9,8 +9,8 @@ import {
   type TestApp,
   USER_ID,
 } from "../_harness.ts";
-import { defineCommand } from "../../lib/commands/define.ts";
-import { opt } from "../../lib/commands/options.ts";
+import { defineCommand } from "../../lib/interactions/define.ts";
+import { opt } from "../../lib/interactions/options.ts";
 import { increment, readCounter } from "../../lib/kv/counter.ts";
 import { setAllowedRole } from "../../lib/interactions/permissions.ts";
 

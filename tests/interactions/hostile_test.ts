@@ -19,8 +19,8 @@ import {
   GUILD_ID,
   type TestApp,
 } from "../_harness.ts";
-import { type Command, defineCommand } from "../../lib/commands/define.ts";
-import { opt } from "../../lib/commands/options.ts";
+import { type Command, defineCommand } from "../../lib/interactions/define.ts";
+import { opt } from "../../lib/interactions/options.ts";
 import type { Reply } from "../../lib/interactions/context.ts";
 import { setAllowedRole } from "../../lib/interactions/permissions.ts";
 import { keys } from "../../lib/kv/keys.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { instrumentAtomics, withKv } from "../kv/_kv.ts";
 import { systemClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import {
   type ChunkContext,

@@ -8,10 +8,10 @@ import {
   PART_BYTES,
   putBlob,
   putJsonBlob,
-  sha256Hex,
   sweepOrphans,
 } from "../../lib/kv/blob.ts";
 import { keys } from "../../lib/kv/keys.ts";
+import { sha256Hex } from "../../lib/canonical.ts";
 import {
   assert,
   assertEquals,
@@ -76,17 +76,6 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-
-Deno.test("blob: sha256Hex is the hex SHA-256", async () => {
-  assertEquals(
-    await sha256Hex(new Uint8Array()),
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-  );
-  assertEquals(
-    await sha256Hex(new TextEncoder().encode("abc")),
-    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-  );
-});
 
 Deno.test("blob: a subarray view stores only its own bytes", () =>
   withKv(async (kv) => {

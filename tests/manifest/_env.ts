@@ -2,13 +2,14 @@
  * Test helpers for the manifest engine: an emulator, in-memory KV, a manual clock and a
  * `ManifestEnv` wired to them. The engine's RestClient does not retry 429s, as in production.
  */
+import { validateManifest } from "../../lib/manifest/validate.ts";
 import { type RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
 import { ManualClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { RestClient } from "../../lib/discord/rest.ts";
 import { DEFAULT_TUNING, type ManifestEnv } from "../../lib/manifest/env.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.ts";
-import { createRegistry } from "../../lib/commands/registry.ts";
+import { createRegistry } from "../../lib/interactions/registry.ts";
 import { commands } from "../../lib/commands/mod.ts";
 
 export const G1 = "200000000000000001";
@@ -19,7 +20,7 @@ export const PUT_GUILD = "PUT /applications/:app/guilds/:guild/commands";
 
 /** The bot's real manifest. */
 export function botManifest(): RESTPostAPIApplicationCommandsJSONBody[] {
-  return createRegistry(commands).manifest();
+  return createRegistry(commands, validateManifest).manifest();
 }
 
 export function commandRestFor(

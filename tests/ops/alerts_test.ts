@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { ManualClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/ops/log.ts";
+import { memoryLogger } from "../../lib/log/log.ts";
 import { ALERT_DEDUPE_MS, raiseAlert, recentAlerts } from "../../lib/ops/alerts.ts";
 
 const BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB";

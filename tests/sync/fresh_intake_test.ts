@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { createTestApp, GUILD_ID, type TestApp } from "../_harness.ts";
-import { EthosClient } from "../../lib/sync/ethos.ts";
+import { EthosClient } from "../../lib/ethos/client.ts";
 import { type BacklogEntry, freshKeys } from "../../lib/sync/fresh_backlog.ts";
 import { intakeUpdates, MAX_SKEW_MS, OVERLAP_MS } from "../../lib/sync/fresh_intake.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";

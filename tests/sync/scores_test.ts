@@ -1,5 +1,5 @@
 import { assertEquals } from "../_assert.ts";
-import { EthosClient } from "../../lib/sync/ethos.ts";
+import { EthosClient } from "../../lib/ethos/client.ts";
 import { ScoreCache } from "../../lib/sync/score_cache.ts";
 import { emptyScoreStats, resolveScores } from "../../lib/sync/scores.ts";
 import type { ScoreInput, Standing } from "../../lib/sync/rule.ts";

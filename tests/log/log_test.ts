@@ -1,5 +1,5 @@
-import { createLogger, type LogLevel, memoryLogger, silentLogger } from "../../lib/ops/log.ts";
-import { registerSecret } from "../../lib/ops/redact.ts";
+import { createLogger, type LogLevel, memoryLogger, silentLogger } from "../../lib/log/log.ts";
+import { registerSecret } from "../../lib/log/redact.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);

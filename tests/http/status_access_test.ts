@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { createTestApp } from "../_harness.ts";
-import { COOKIE, LINK_TTL_MS } from "../../lib/ops/status_access.ts";
+import { COOKIE, LINK_TTL_MS } from "../../lib/http/status_access.ts";
 
 const TOKEN = "status-test-token-0123456789";
 

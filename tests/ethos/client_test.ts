@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
-import { discordIdOf, EthosClient, EthosError } from "../../lib/sync/ethos.ts";
+import { discordIdOf, EthosClient, EthosError } from "../../lib/ethos/client.ts";
 import { ManualClock } from "../../lib/clock.ts";
 
 interface Seen {

@@ -1,8 +1,7 @@
 /** Collects the command definitions; the manifest is derived from it and nowhere else. */
 import type { RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
 import type { Command } from "./define.ts";
-import type { ComponentHandler, ModalHandler } from "../interactions/context.ts";
-import { validateManifest } from "./validate.ts";
+import type { ComponentHandler, ModalHandler } from "./context.ts";
 
 export class ManifestError extends Error {
   constructor(readonly problems: string[]) {
@@ -20,9 +19,15 @@ export interface Registry {
   manifest(): RESTPostAPIApplicationCommandsJSONBody[];
 }
 
-/** Builds the registry; throws ManifestError naming every problem. */
-export function createRegistry(commands: Command[]): Registry {
-  const problems = validateManifest(commands.map((c) => c.json));
+/**
+ * Builds the registry; throws ManifestError naming every problem `validate` finds (the app passes
+ * lib/manifest/validate.ts's check against Discord's limits).
+ */
+export function createRegistry(
+  commands: Command[],
+  validate: (manifest: RESTPostAPIApplicationCommandsJSONBody[]) => string[],
+): Registry {
+  const problems = validate(commands.map((c) => c.json));
   if (problems.length) throw new ManifestError(problems);
   const byName = new Map(commands.map((c) => [c.name, c]));
   // Routes come from signed custom IDs, i.e. from requests: they select handlers through Maps

@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
-import { type Logger, silentLogger } from "../ops/log.ts";
+import { type Logger, silentLogger } from "../log/log.ts";
 
 export const MAX_BULK = 500;
 export const DISCORD_USERKEY = "service:discord:";

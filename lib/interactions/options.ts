@@ -9,7 +9,7 @@ import {
   ApplicationCommandOptionType,
   type ChannelType,
 } from "discord-api-types/v10";
-import type { AutocompleteHandler } from "../interactions/context.ts";
+import type { AutocompleteHandler } from "./context.ts";
 
 export interface OptionSpec<V, R extends boolean> {
   readonly required: R;

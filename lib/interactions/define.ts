@@ -16,12 +16,7 @@ import {
 import type { OptionsRecord, ParsedOptions } from "./options.ts";
 import type { z } from "zod";
 import { type Language, t } from "../i18n/mod.ts";
-import type {
-  CommandContext,
-  ComponentHandler,
-  ModalHandler,
-  Reply,
-} from "../interactions/context.ts";
+import type { CommandContext, ComponentHandler, ModalHandler, Reply } from "./context.ts";
 
 export type PermissionName = keyof typeof PermissionFlagsBits;
 

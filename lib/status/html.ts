@@ -6,7 +6,7 @@
  */
 import type { JobProgress } from "../jobs/progress.ts";
 import type { RunSummary } from "../jobs/history.ts";
-import type { Alert } from "./alerts.ts";
+import type { Alert } from "../ops/alerts.ts";
 import type {
   BackupsSection,
   CommandsSection,
@@ -17,7 +17,7 @@ import type {
   Section,
   StatusData,
   SyncSection,
-} from "./status_data.ts";
+} from "./data.ts";
 
 export const REFRESH_MS = 5_000;
 

@@ -5,12 +5,12 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { createTestApp, GUILD_ID } from "../_harness.ts";
-import { collectStatus } from "../../lib/ops/status_data.ts";
-import { renderMain } from "../../lib/ops/status_html.ts";
+import { collectStatus } from "../../lib/status/data.ts";
+import { renderMain } from "../../lib/status/html.ts";
 import { recordLags } from "../../lib/sync/fresh_lag.ts";
 import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
-import { statusJson } from "./_status_fixture.ts";
+import { statusJson } from "./_fixture.ts";
 
 const MIN = 60_000;
 const TOKEN = "status-test-token-0123456789";

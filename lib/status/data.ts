@@ -13,7 +13,7 @@ import { commandStatus } from "../manifest/status.ts";
 import { manifestEnv } from "../manifest/env.ts";
 import { backupGuilds, listBackups } from "../backup/store.ts";
 import { jobStatus } from "../backup/service.ts";
-import { type Alert, recentAlerts } from "./alerts.ts";
+import { type Alert, recentAlerts } from "../ops/alerts.ts";
 import { keys } from "../kv/keys.ts";
 import { readGlobalBudget } from "../discord/global_budget.ts";
 import {

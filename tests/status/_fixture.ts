@@ -2,7 +2,7 @@
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
 import { emptyIntake } from "../../lib/sync/fresh_intake.ts";
 import type { TestApp } from "../_harness.ts";
-import type { StatusData } from "../../lib/ops/status_data.ts";
+import type { StatusData } from "../../lib/status/data.ts";
 import type { LinkedUser } from "../../lib/linked_roles/store.ts";
 
 /** A freshness pass summary as lib/sync/fresh_pass.ts stores it: a quiet pass, then `over`. */

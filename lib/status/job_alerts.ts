@@ -8,7 +8,7 @@ import { listRuns, type RunRecord } from "../jobs/store.ts";
 import { SYNC_KIND } from "../sync/service.ts";
 import { CAPTURE_KIND } from "../backup/capture_job.ts";
 import { RESTORE_KIND } from "../backup/restore_job.ts";
-import { raiseAlert } from "./alerts.ts";
+import { raiseAlert } from "../ops/alerts.ts";
 import { claimRecord } from "../kv/record.ts";
 import { keys } from "../kv/keys.ts";
 

@@ -1,6 +1,6 @@
 import { assertEquals } from "../_assert.ts";
 import { createTestApp, GUILD_ID } from "../_harness.ts";
-import { checkJobs, jobProblem } from "../../lib/ops/job_alerts.ts";
+import { checkJobs, jobProblem } from "../../lib/status/job_alerts.ts";
 import { recentAlerts } from "../../lib/ops/alerts.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import type { RunRecord } from "../../lib/jobs/store.ts";

@@ -1,4 +1,4 @@
-import { isSensitiveKey, redact, redactString, registerSecret } from "../../lib/ops/redact.ts";
+import { isSensitiveKey, redact, redactString, registerSecret } from "../../lib/log/redact.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 
 const R = "[redacted]";
