@@ -20,20 +20,6 @@ import { RESTJSONErrorCodes } from "discord-api-types/v10";
 
 export { RESTJSONErrorCodes };
 
-/** The codes the bot branches on most; all values come from discord-api-types. */
-export const DiscordCodes = {
-  UnknownChannel: RESTJSONErrorCodes.UnknownChannel,
-  UnknownGuild: RESTJSONErrorCodes.UnknownGuild,
-  UnknownMember: RESTJSONErrorCodes.UnknownMember,
-  UnknownRole: RESTJSONErrorCodes.UnknownRole,
-  UnknownUser: RESTJSONErrorCodes.UnknownUser,
-  UnknownWebhook: RESTJSONErrorCodes.UnknownWebhook,
-  UnknownInteraction: RESTJSONErrorCodes.UnknownInteraction,
-  MissingAccess: RESTJSONErrorCodes.MissingAccess,
-  MissingPermissions: RESTJSONErrorCodes.MissingPermissions,
-  InvalidFormBodyOrContentType: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
-} as const;
-
 /** One leaf of Discord's nested `errors` object, flattened: `roles.0: NUMBER_TYPE_COERCE ...`. */
 export interface DiscordFieldError {
   path: string;
@@ -177,8 +163,3 @@ export const isUnknownGuild = (err: unknown): err is DiscordApiError =>
   hasDiscordCode(err, RESTJSONErrorCodes.UnknownGuild);
 export const isMissingPermissions = (err: unknown): err is DiscordApiError =>
   hasDiscordCode(err, RESTJSONErrorCodes.MissingPermissions);
-export const isMissingAccess = (err: unknown): err is DiscordApiError =>
-  hasDiscordCode(err, RESTJSONErrorCodes.MissingAccess);
-/** 404 answers whose JSON code says an entity is gone (member left, role deleted, ...). */
-export const isUnknownEntity = (err: unknown): err is DiscordApiError =>
-  err instanceof DiscordApiError && err.status === 404 && err.code >= 10001 && err.code < 20000;

@@ -16,9 +16,6 @@ export const JOB_STATES = [
 ] as const;
 export type JobState = typeof JOB_STATES[number];
 
-/** States in which the run is over (a trigger starts a new one). */
-export const FINAL_STATES: ReadonlySet<JobState> = new Set(["idle", "completed"]);
-
 export interface JobProgress {
   kind: string;
   /** The job's key: the guild id for the role sync. */

@@ -19,7 +19,6 @@ export const keys = {
   lease: (name: string): KvKey => ["lease", name],
   /** A request that a yielding lease holder give the lease back (lib/kv/lease.ts). */
   leaseYield: (name: string): KvKey => ["lease_yield", name],
-  counter: (...parts: string[]): KvKey => ["counter", ...parts],
   blob: (...parts: Deno.KvKeyPart[]): KvKey => ["blob", ...parts],
   syncStatus: (guildId: string): KvKey => ["sync", "status", guildId],
   alertDedupe: (cause: string): KvKey => ["alert_dedupe", cause],

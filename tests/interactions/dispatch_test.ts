@@ -11,10 +11,16 @@ import {
 } from "../_harness.ts";
 import { defineCommand } from "../../lib/interactions/define.ts";
 import { opt } from "../../lib/interactions/options.ts";
-import { increment, readCounter } from "../../lib/kv/counter.ts";
 import { setAllowedRole } from "../../lib/interactions/permissions.ts";
 
 const counterKey = ["test", "side-effects"];
+/** The test command's use count, on KV's atomic sum. */
+const increment = (kv: Deno.Kv, key: Deno.KvKey) => kv.atomic().sum(key, 1n).commit();
+async function readCounter(kv: Deno.Kv, key: Deno.KvKey): Promise<number> {
+  const e = await kv.get<Deno.KvU64>(key);
+  return e.value ? Number(e.value.value) : 0;
+}
+
 let releaseSlow: (() => void) | undefined;
 
 const testCommands = [
