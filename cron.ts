@@ -9,6 +9,7 @@ import { linkedRolesStage } from "./lib/linked_roles/fresh.ts";
 import { backupRetention, backupWatchdog, runScheduledBackups } from "./lib/backup/service.ts";
 import { auditRetention } from "./lib/audit/mod.ts";
 import { guildRetention } from "./lib/guilds/retention.ts";
+import { sweepAllOrphans } from "./lib/kv/blob.ts";
 
 export function registerCrons(app: App): void {
   const log = app.deps.log.child({ component: "cron" });
@@ -48,6 +49,8 @@ export function registerCrons(app: App): void {
   cron("backup-watchdog", "*/2 * * * *", () => backupWatchdog(app.deps));
   cron("backup-retention", "23 3 * * *", () => backupRetention(app.deps));
   cron("audit-retention", "41 3 * * *", () => auditRetention(app.deps));
+  // Parts of split KV values left by writes that died (an hour old, no head names them).
+  cron("blob-sweep", "47 3 * * *", () => sweepAllOrphans(app.deps.kv));
   // The sync data of guilds the bot left more than GUILD_RETENTION_DAYS ago.
   cron("guild-retention", "53 3 * * *", () => guildRetention(app.deps));
   // Failed and stalled jobs (sync, backup, restore) raise an alert.

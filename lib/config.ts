@@ -248,7 +248,11 @@ function defaultTiers(env: Env): Tier[] {
   });
 }
 
-/** Parses an environment map. Empty strings count as unset. Throws ConfigError. */
+/**
+ * Parses an environment map. Empty strings count as unset. Throws ConfigError. On success the
+ * secrets it found (token, operator token, signing secrets, webhook URL, client secret) are
+ * registered with the redactor, so nothing logged or replied can carry them.
+ */
 export function parseConfig(raw: Record<string, string | undefined>): Config {
   const cleaned: Record<string, string> = {};
   for (const key of Object.keys(envSchema.shape)) {
@@ -359,7 +363,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
   return config;
 }
 
-/** Reads Deno.env; the only place in the project that does. */
+/** The bot's environment, read once (this module is the only reader of Deno.env: here and in cliEnv). */
 export function loadConfig(): Config {
   return parseConfig(Deno.env.toObject());
 }

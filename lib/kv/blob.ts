@@ -196,6 +196,32 @@ export async function sweepOrphans(
   return stale.size;
 }
 
+/**
+ * Every blob's orphans, for the daily cron: part versions older than an hour that no head names,
+ * including those of blobs whose head is gone. A part key is `[...key, version, index]`, so the
+ * blob's key is what comes before its last two parts.
+ */
+export async function sweepAllOrphans(kv: Deno.Kv, now = Date.now()): Promise<number> {
+  const prefix = keys.blob("part");
+  const stale = new Map<string, { key: Deno.KvKey; version: string }>();
+  const heads = new Map<string, string | null>();
+  for await (const e of kv.list({ prefix })) {
+    const rest = e.key.slice(prefix.length);
+    const version = rest.at(-2);
+    if (rest.length < 3 || typeof version !== "string" || typeof rest.at(-1) !== "number") continue;
+    const key = rest.slice(0, -2);
+    const id = JSON.stringify(key.map(String)) + version;
+    if (stale.has(id)) continue;
+    const born = parseInt(version.split("-")[0], 36);
+    if (!(now - born > ORPHAN_AGE_MS)) continue;
+    const hk = JSON.stringify(key.map(String));
+    if (!heads.has(hk)) heads.set(hk, (await getBlobHead(kv, key))?.version ?? null);
+    if (heads.get(hk) !== version) stale.set(id, { key, version });
+  }
+  for (const { key, version } of stale.values()) await deleteVersion(kv, key, version);
+  return stale.size;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

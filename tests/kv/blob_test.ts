@@ -8,6 +8,7 @@ import {
   PART_BYTES,
   putBlob,
   putJsonBlob,
+  sweepAllOrphans,
   sweepOrphans,
 } from "../../lib/kv/blob.ts";
 import { keys } from "../../lib/kv/keys.ts";
@@ -336,4 +337,21 @@ Deno.test("blob: a corrupt blob under a key with a bigint still raises BlobCorru
     const head = await putBlob(kv, key, randomBytes(10));
     await kv.delete([...keys.blob("part", ...key), head.version, 0]);
     await assertRejects(() => getBlob(kv, key), BlobCorruptError, '["backup",42n]');
+  }));
+
+Deno.test("blob: the daily sweep finds every blob's orphans, also of blobs whose head is gone", () =>
+  withKv(async (kv) => {
+    const now = Date.now();
+    const old = `${(now - 2 * 3_600_000).toString(36)}-deadbeef`;
+    const young = `${(now - 60_000).toString(36)}-cafebabe`;
+    const other: Deno.KvKey = ["backup", "g2", 7n, "page"];
+    const kept = await putBlob(kv, KEY, randomBytes(70_000));
+    await plantOrphan(kv, KEY, old, 3);
+    await plantOrphan(kv, KEY, young, 1);
+    await plantOrphan(kv, other, old, 2); // no head at all: a deleted blob's leftovers
+    assertEquals(await sweepAllOrphans(kv, now), 2);
+    const left: string[] = [];
+    for await (const e of kv.list({ prefix: keys.blob("part") })) left.push(String(e.key.at(-2)));
+    assertEquals(new Set(left), new Set([kept.version, young]));
+    assertEquals((await getBlob(kv, KEY))?.bytes.length, 70_000);
   }));
