@@ -11,32 +11,25 @@ import {
   InteractionContextType,
   type LocalizationMap,
   PermissionFlagsBits,
-  type RESTPostAPIApplicationCommandsJSONBody,
 } from "discord-api-types/v10";
-import type { OptionsRecord, ParsedOptions } from "./options.ts";
 import type { z } from "zod";
 import { type Language, t } from "../i18n/mod.ts";
-import type { CommandContext, ComponentHandler, ModalHandler, Reply } from "./context.ts";
+import type {
+  Command,
+  CommandContext,
+  ComponentHandler,
+  Cooldown,
+  Group,
+  Leaf,
+  ModalHandler,
+  OptionsRecord,
+  ParsedOptions,
+  Reply,
+} from "./context.ts";
+
+export type { Command, Cooldown, Group, Leaf };
 
 export type PermissionName = keyof typeof PermissionFlagsBits;
-
-export interface Leaf {
-  kind: "leaf";
-  description: string;
-  descriptionLocalizations?: LocalizationMap;
-  options: OptionsRecord;
-  // deno-lint-ignore no-explicit-any
-  handler: (ctx: CommandContext<any>) => Reply;
-  /** Permission bits needed on top of the command's own. */
-  permissions: bigint;
-}
-
-export interface Group {
-  kind: "group";
-  description: string;
-  descriptionLocalizations?: LocalizationMap;
-  subcommands: Record<string, Leaf>;
-}
 
 export interface LeafDef<O extends OptionsRecord> {
   description: string;
@@ -78,10 +71,6 @@ const CONTEXTS: Record<ContextName, InteractionContextType> = {
   private_channel: InteractionContextType.PrivateChannel,
 };
 
-export interface Cooldown {
-  uses: number;
-  perMs: number;
-}
 export const DEFAULT_COOLDOWN: Cooldown = { uses: 3, perMs: 5_000 };
 
 interface CommonDef {
@@ -114,28 +103,6 @@ export interface CommandDef<O extends OptionsRecord> extends CommonDef {
   options?: O;
   handler?: (ctx: CommandContext<ParsedOptions<O>>) => Reply;
   subcommands?: Record<string, Leaf | Group>;
-}
-
-export interface Command {
-  /** ChatInput (a slash command) or User (a context-menu command on a member). */
-  type: ApplicationCommandType.ChatInput | ApplicationCommandType.User;
-  name: string;
-  /** For /help; a user command has none in its manifest entry. */
-  description: string;
-  /** Translations of the description, for /help in the member's language. */
-  descriptionLocalizations?: LocalizationMap;
-  category: string;
-  permissions: bigint;
-  contexts: InteractionContextType[];
-  cooldown: Cooldown | null;
-  restricted: boolean;
-  publicComponents: boolean;
-  readOnly: boolean;
-  root: Leaf | { kind: "branch"; subcommands: Record<string, Leaf | Group> };
-  components: Record<string, ComponentHandler>;
-  modals: Record<string, ModalHandler>;
-  /** The manifest entry Discord receives. */
-  json: RESTPostAPIApplicationCommandsJSONBody;
 }
 
 export function permissionBits(names: PermissionName[] = []): bigint {

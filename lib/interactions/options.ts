@@ -9,25 +9,15 @@ import {
   ApplicationCommandOptionType,
   type ChannelType,
 } from "discord-api-types/v10";
-import type { AutocompleteHandler } from "./context.ts";
+import type {
+  AnyOption,
+  AutocompleteHandler,
+  OptionSpec,
+  OptionsRecord,
+  ParsedOptions,
+} from "./context.ts";
 
-export interface OptionSpec<V, R extends boolean> {
-  readonly required: R;
-  /** The option's Discord JSON, without its name (the key in the options record). */
-  readonly json: Omit<APIApplicationCommandBasicOption, "name">;
-  readonly schema: z.ZodType<V>;
-  readonly autocomplete?: AutocompleteHandler;
-}
-
-// deno-lint-ignore no-explicit-any
-export type AnyOption = OptionSpec<any, boolean>;
-export type OptionsRecord = Record<string, AnyOption>;
-
-/** The handler's view of the options: required ones are present, others may be undefined. */
-export type ParsedOptions<O extends OptionsRecord> = {
-  [K in keyof O]: O[K] extends OptionSpec<infer V, infer R> ? (R extends true ? V : V | undefined)
-    : never;
-};
+export type { AnyOption, OptionSpec, OptionsRecord, ParsedOptions };
 
 interface Base<R extends boolean> {
   description: string;

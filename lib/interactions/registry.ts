@@ -1,22 +1,14 @@
 /** Collects the command definitions; the manifest is derived from it and nowhere else. */
 import type { RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
-import type { Command } from "./define.ts";
-import type { ComponentHandler, ModalHandler } from "./context.ts";
+import type { Command, Registry } from "./context.ts";
+
+export type { Registry };
 
 export class ManifestError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid command manifest:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ManifestError";
   }
-}
-
-export interface Registry {
-  readonly commands: readonly Command[];
-  get(name: string): Command | undefined;
-  /** Handler for a custom-ID route `command.key`. */
-  component(route: string): { command: Command; handler: ComponentHandler } | undefined;
-  modal(route: string): { command: Command; handler: ModalHandler } | undefined;
-  manifest(): RESTPostAPIApplicationCommandsJSONBody[];
 }
 
 /**
