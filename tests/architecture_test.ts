@@ -28,6 +28,7 @@ const LAYERS: readonly (readonly string[])[] = [
   [
     "lib/config.ts",
     "lib/canonical.ts",
+    "lib/abort.ts",
     "lib/log/",
     "lib/clock.ts",
     "lib/http/",

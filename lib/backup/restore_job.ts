@@ -20,6 +20,8 @@
  * Writes are paced by the REST client. Nothing is ever deleted. Failures are counted and
  * described (at most 20) and the run goes on; the final report is kept in KV.
  */
+import { botUserId } from "../discord/bot_user.ts";
+import { isAbort } from "../abort.ts";
 import { z } from "zod";
 import type { APIGuildMember } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
@@ -30,7 +32,6 @@ import {
   createRole,
   editChannelPermission,
   getChannels,
-  getCurrentUser,
   getGuild,
   getMember,
   getRoles,
@@ -190,16 +191,6 @@ async function cachedSnapshot(kv: Deno.Kv, guildId: string, backupId: string): P
   return snapshotCache;
 }
 
-/** The bot's user id (cached in KV; /users/@me once ever). */
-async function botUserId(deps: AppDeps, signal?: AbortSignal): Promise<string> {
-  const key = keys.botUser(deps.config.discord.applicationId);
-  const cached = await deps.kv.get<string>(key);
-  if (typeof cached.value === "string") return cached.value;
-  const me = await getCurrentUser(deps.rest, { signal });
-  await deps.kv.set(key, me.id);
-  return me.id;
-}
-
 /** The live guild: guild (with roles), channels and the bot's member (three calls). */
 export async function readLiveGuild(
   deps: AppDeps,
@@ -207,7 +198,7 @@ export async function readLiveGuild(
   signal?: AbortSignal,
 ): Promise<LiveGuild & { approxMembers: number | null }> {
   const { rest } = deps;
-  const botId = await botUserId(deps, signal);
+  const botId = await botUserId(deps.kv, deps.rest, deps.config.discord.applicationId, signal);
   const guild = await getGuild(rest, guildId, { withCounts: true, signal });
   const channels = await getChannels(rest, guildId, { signal });
   const me = await getMember(rest, guildId, botId, { signal });
@@ -228,11 +219,6 @@ export async function readLiveGuild(
     approxMembers: (guild as { approximate_member_count?: number }).approximate_member_count ??
       null,
   };
-}
-
-function isAbort(e: unknown): boolean {
-  return (e instanceof DOMException && (e.name === "AbortError" || e.name === "TimeoutError")) ||
-    (e instanceof Error && e.name === "AbortError");
 }
 
 function isStopping(e: unknown): boolean {

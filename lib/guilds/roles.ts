@@ -6,7 +6,7 @@
 import type { APIRole } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
 import { getGuild, getMember, getRoles } from "../discord/api.ts";
-import { botUserId } from "../sync/context.ts";
+import { botUserId } from "../discord/bot_user.ts";
 import { compareRoles, type Hierarchy, hierarchy } from "../sync/rule.ts";
 import type { Slot } from "./setup.ts";
 

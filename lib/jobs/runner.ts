@@ -21,6 +21,7 @@
  * Continuations carry `{runId, chunk}`, so a duplicate (watchdog + self-chain) is a no-op rather
  * than a second walk.
  */
+import { isAbort } from "../abort.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/log.ts";
 import { keys } from "../kv/keys.ts";
@@ -569,11 +570,6 @@ async function executeChunk(
     progress: await readProgress(env, def.kind, start.key),
     result: outcome.result,
   };
-}
-
-function isAbort(e: unknown): boolean {
-  return e instanceof DOMException && (e.name === "AbortError" || e.name === "TimeoutError") ||
-    (e instanceof Error && e.name === "AbortError");
 }
 
 function applyUpdate(rec: RunRecord, u: CheckpointUpdate, now: number): RunRecord {

@@ -5,12 +5,13 @@
  * run and refreshed every few minutes (kept in the run's checkpoint and in a short KV cache for
  * /ethos_refresh), so chunks do not spend calls re-reading it.
  */
+import { botUserId } from "../discord/bot_user.ts";
 import { type EffectiveSetup, effectiveSetup, getSetup } from "../guilds/setup.ts";
 import { z } from "zod";
 import type { APIRole } from "discord-api-types/v10";
 import type { Config } from "../config.ts";
 import type { RestClient } from "../discord/rest.ts";
-import { getCurrentUser, getGuild, getMember, getRoles } from "../discord/api.ts";
+import { getGuild, getMember, getRoles } from "../discord/api.ts";
 import { keys } from "../kv/keys.ts";
 import type { Clock } from "../clock.ts";
 import { hierarchy, managedRoles, type SyncRules } from "./rule.ts";
@@ -73,20 +74,6 @@ export async function rulesFor(
 ): Promise<SyncRules> {
   const stored = await getSetup(deps.kv, guildId);
   return rulesFromSetup(deps.config, effectiveSetup(deps.config, guildId, stored));
-}
-
-export async function botUserId(
-  kv: Deno.Kv,
-  rest: RestClient,
-  applicationId: string,
-  signal?: AbortSignal,
-): Promise<string> {
-  const key = keys.botUser(applicationId);
-  const cached = await kv.get<string>(key);
-  if (typeof cached.value === "string") return cached.value;
-  const me = await getCurrentUser(rest, { signal });
-  await kv.set(key, me.id);
-  return me.id;
 }
 
 /** Reads the guild, its roles and the bot member (3 calls, plus /users/@me once ever). */

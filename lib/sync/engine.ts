@@ -31,6 +31,7 @@
  * page read, someone else is handling this member right now: it is skipped
  * ("changed_during_sync") rather than overwritten, and the next run settles it.
  */
+import { isAbort } from "../abort.ts";
 import { z } from "zod";
 import type { APIGuildMember } from "discord-api-types/v10";
 import type { Config } from "../config.ts";
@@ -1101,9 +1102,4 @@ export class SyncChunk {
     });
     return this.#flushing;
   }
-}
-
-function isAbort(e: unknown): boolean {
-  return (e instanceof DOMException && (e.name === "AbortError" || e.name === "TimeoutError")) ||
-    (e instanceof Error && e.name === "AbortError");
 }
