@@ -12,7 +12,7 @@ import {
   ApplicationRoleConnectionMetadataType as T,
 } from "discord-api-types/v10";
 import type { RestClient } from "../discord/rest.ts";
-import { stableStringify } from "../manifest/canonical.ts";
+import { canonicalJson, sha256Hex } from "../canonical.ts";
 import { type Level, levelIndex, levelOfScore } from "../ethos/levels.ts";
 import type { EthosProfile } from "../ethos/profile.ts";
 
@@ -87,9 +87,7 @@ export function metadataOf(s: Standing | null): Metadata {
 export async function recordsFingerprint(
   records: readonly APIApplicationRoleConnectionMetadata[] = METADATA_RECORDS,
 ): Promise<string> {
-  const bytes = new TextEncoder().encode(stableStringify(records));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(new TextEncoder().encode(canonicalJson(records)));
 }
 
 const REGISTERED: Deno.KvKey = ["linked_roles", "registered"];

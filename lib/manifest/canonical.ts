@@ -13,6 +13,7 @@
  * answers later cannot make a scope look drifted forever. Options keep their order (Discord shows
  * them in it), and so do choices.
  */
+import { canonicalJson, sha256Hex } from "../canonical.ts";
 import { ApplicationCommandOptionType as O, ApplicationCommandType } from "discord-api-types/v10";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -113,32 +114,28 @@ export function canonicalManifest(
   );
 }
 
-/** JSON with object keys sorted at every depth; `undefined` members dropped. */
+/**
+ * Canonical JSON (lib/canonical.ts) of any value from Discord or the code; `undefined` reads as
+ * null, as it would in a JSON array.
+ */
 export function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== "object") {
-    const s = JSON.stringify(value);
-    return s === undefined ? "null" : s;
-  }
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
-  const keys = Object.keys(value).filter((k) => (value as Raw)[k] !== undefined).sort(byCodeUnits);
-  return `{${
-    keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Raw)[k])}`).join(",")
-  }}`;
+  return value === undefined ? "null" : canonicalJson(value);
 }
 
-/** The canonical JSON text the fingerprint is taken of. */
-export function canonicalJson(commands: readonly unknown[], opts: CanonicalOptions = {}): string {
+/** The canonical JSON text of a manifest, the one its fingerprint is taken of. */
+export function canonicalManifestJson(
+  commands: readonly unknown[],
+  opts: CanonicalOptions = {},
+): string {
   return stableStringify(canonicalManifest(commands, opts));
 }
 
-/** SHA-256 (hex) of the canonical JSON. */
+/** SHA-256 (hex) of the manifest's canonical JSON. */
 export async function fingerprint(
   commands: readonly unknown[],
   opts: CanonicalOptions = {},
 ): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(commands, opts));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(new TextEncoder().encode(canonicalManifestJson(commands, opts)));
 }
 
 /** The first 12 hex digits, for messages. */

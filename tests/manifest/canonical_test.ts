@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertNotEquals } from "../_assert.ts";
 import {
   canonicalCommand,
-  canonicalJson,
   canonicalManifest,
+  canonicalManifestJson,
   fingerprint,
   stableStringify,
 } from "../../lib/manifest/canonical.ts";
@@ -88,7 +88,7 @@ function reverseKeys(v: unknown): unknown {
 }
 
 Deno.test("golden: the canonical JSON and fingerprint of a fixed manifest are pinned", async () => {
-  assertEquals(canonicalJson(GOLDEN), GOLDEN_JSON);
+  assertEquals(canonicalManifestJson(GOLDEN), GOLDEN_JSON);
   assertEquals(await fingerprint(GOLDEN), GOLDEN_FINGERPRINT);
 });
 
@@ -130,7 +130,7 @@ Deno.test("defaults written out and omitted give the same canonical form", () =>
     integration_types: [0],
     nsfw: false,
   };
-  assertEquals(canonicalJson([terse]), canonicalJson([explicit]));
+  assertEquals(canonicalManifestJson([terse]), canonicalManifestJson([explicit]));
 });
 
 Deno.test("server-side fields never reach the canonical form", () => {

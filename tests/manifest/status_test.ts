@@ -1,5 +1,5 @@
 import { MessageFlags, PermissionFlagsBits } from "discord-api-types/v10";
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import { assertEquals, assertMatch } from "../_assert.ts";
 import { commandInteraction, createTestApp } from "../_harness.ts";
 import { manifestEnv, setCommandRest } from "../../lib/manifest/env.ts";
 import { syncCommands } from "../../lib/manifest/sync.ts";
@@ -10,6 +10,9 @@ import { commandRestFor } from "./_env.ts";
 
 const admin = { permissions: PermissionFlagsBits.ManageGuild };
 
+/** Discord's timestamp markup as the status writes it: full date and relative. */
+const when = (ms: number) => `<t:${Math.floor(ms / 1000)}:f> (<t:${Math.floor(ms / 1000)}:R>)`;
+
 Deno.test("/commands_status: fingerprint, last sync, cooldown and drift, for Manage Server", async () => {
   const emu = await startEmulator({ guilds: [{ members: 1 }] });
   const t = await createTestApp();
@@ -19,39 +22,59 @@ Deno.test("/commands_status: fingerprint, last sync, cooldown and drift, for Man
     const res = await t.post(commandInteraction("commands_status", [], o));
     const body = await res.json();
     assertEquals(body.data.flags & MessageFlags.Ephemeral, MessageFlags.Ephemeral);
-    return body.data.content as string;
+    return (body.data.content as string).split("\n");
   };
   try {
-    assertStringIncludes(await ask({ permissions: 0n }), "Manage Server");
+    assertEquals(await ask({ permissions: 0n }), [
+      "You need the **Manage Server** permission to use `/commands_status`.",
+    ]);
     assertEquals(emu.stats.totalRequests, 0);
 
-    const fp = (await fingerprint(t.app.registry.manifest())).slice(0, 12);
-    const before = await ask();
-    assertStringIncludes(before, `Fingerprint: \`${fp}\``);
-    assertStringIncludes(before, "Last sync: never");
-    assertStringIncludes(before, "**drift**");
-    assertStringIncludes(before, "missing on Discord: ");
-    assertStringIncludes(before, "`/config`"); // the first five missing are named, alphabetically
+    const manifest = t.app.registry.manifest();
+    assertEquals(manifest.length, 15);
+    const fp = (await fingerprint(manifest)).slice(0, 12);
+    const head = ["**Command manifest** · scope `global`", `Fingerprint: \`${fp}\` (15 commands)`];
+    // Nothing registered yet: all 15 missing, the first five named alphabetically.
+    assertEquals(await ask(), [
+      ...head,
+      "Last sync: never recorded for this scope",
+      "Discord: **drift** ⚠️ 15 added",
+      "- missing on Discord: `/audit`, `/backup`, `/commands_status`, `/config`, `/ethos` +10",
+      "Run `deno task commands diff` for details, `commands sync` to apply.",
+    ]);
+    assertEquals(emu.stats.requests["GET /applications/:app/commands"], 1, "one live GET");
 
+    const syncedAt = t.clock.now();
     await syncCommands(manifestEnv(t.app), { trigger: "test" });
-    const after = await ask();
-    assertStringIncludes(after, "Discord: in sync");
-    assertStringIncludes(after, `<t:${Math.floor(t.clock.now() / 1000) - 10}:f>`);
-    assertStringIncludes(after, "Last attempt:");
-    assert(!after.includes("drift"));
+    const synced = [
+      `Last sync: ${when(syncedAt)}, fingerprint \`${fp}\``,
+      // One GET to compare, one PUT to write.
+      `Last attempt: ${when(syncedAt)}: synced (test, 2 calls)`,
+    ];
+    assertEquals(await ask(), [...head, ...synced, "Discord: in sync ✅ (15 registered)"]);
+    const checkedAt = t.clock.now(); // this live check is stored as the last check
 
+    const cooldownSetAt = t.clock.now();
     await setCooldown(t.app.deps.kv, "global", {
-      until: t.clock.now() + 3_600_000,
+      until: cooldownSetAt + 3_600_000,
       retryAfterMs: 3_600_000,
-      setAt: t.clock.now(),
+      setAt: cooldownSetAt,
       error: "429",
     }, t.clock);
     await emu.close();
+    // Discord is gone: the stored check stands in for the live one, and the cooldown shows.
     const offline = await ask();
-    assertStringIncludes(offline, "Rate-limit cooldown until");
-    assertStringIncludes(offline, "Discord: not checked now");
-    assertStringIncludes(offline, "Last check");
-    assertStringIncludes(offline, "in sync");
+    assertEquals(offline.toSpliced(5, 1), [
+      ...head,
+      ...synced,
+      `Rate-limit cooldown until ${when(cooldownSetAt + 3_600_000)}: syncs are skipped until then`,
+      `Last check ${when(checkedAt)}: in sync`,
+    ]);
+    // The network error's own wording is the runtime's ("fetch failed" here).
+    assertMatch(
+      offline[5],
+      /^Discord: not checked now \(GET \/applications\/:id\/commands failed: network error: .+\)$/,
+    );
   } finally {
     await t.close();
     await emu.close();
