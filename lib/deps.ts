@@ -8,6 +8,7 @@ import type { Logger } from "./log/log.ts";
 import type { RestClient } from "./discord/rest.ts";
 import type { EthosClient } from "./ethos/client.ts";
 import type { Metrics } from "./ops/metrics.ts";
+import type { JobEnv } from "./jobs/runner.ts";
 
 export interface AppDeps {
   config: Config;
@@ -26,4 +27,33 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Aborted on SIGINT (set by createApp from App.shutdown): long work checkpoints and stops. */
   shutdown?: AbortSignal;
+}
+
+/**
+ * The job runner's environment for a service's jobs (lib/jobs/runner.ts): the deps' KV, clock,
+ * fetch, shutdown signal and self URL, with what differs per service.
+ */
+export function jobEnvOf(
+  deps: AppDeps,
+  o: Pick<JobEnv, "autoContinue" | "defaultChunkSize" | "onChunkEnd"> & { component: string },
+): JobEnv {
+  return {
+    kv: deps.kv,
+    clock: deps.clock,
+    log: deps.log.child({ component: o.component }),
+    fetch: deps.fetch,
+    waitUntil: (p) => deps.waitUntil(p),
+    shutdown: deps.shutdown,
+    selfUrl: deps.config.selfUrl,
+    authToken: deps.config.syncAuthToken,
+    autoContinue: o.autoContinue,
+    maxChunkMs: deps.config.sync.maxChunkMs,
+    defaultChunkSize: o.defaultChunkSize,
+    onChunkEnd: o.onChunkEnd,
+  };
+}
+
+/** The guild a request is about: the one it names, else the environment's (DISCORD_GUILD_ID). */
+export function requestedGuild(deps: AppDeps, requested?: string | null): string | undefined {
+  return requested ?? deps.config.discord.guildId;
 }

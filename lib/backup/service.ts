@@ -3,7 +3,7 @@
  * lib/jobs), continue them, read their status, the scheduled run, retention and the watchdog.
  * Everything takes AppDeps; the job environment is built once per deps object.
  */
-import type { AppDeps } from "../deps.ts";
+import { type AppDeps, jobEnvOf, requestedGuild } from "../deps.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import {
   type JobDefinition,
@@ -59,27 +59,17 @@ const envs = new WeakMap<AppDeps, JobEnv>();
 export function backupJobEnv(deps: AppDeps): JobEnv {
   let env = envs.get(deps);
   if (env) return env;
-  env = {
-    kv: deps.kv,
-    clock: deps.clock,
-    log: deps.log.child({ component: "backup-jobs" }),
-    fetch: deps.fetch,
-    waitUntil: (p) => deps.waitUntil(p),
-    shutdown: deps.shutdown,
-    selfUrl: deps.config.selfUrl,
-    authToken: deps.config.syncAuthToken,
+  env = jobEnvOf(deps, {
+    component: "backup-jobs",
     autoContinue: true,
-    maxChunkMs: deps.config.sync.maxChunkMs,
     defaultChunkSize: CAPTURE_CHUNK_SIZE,
-  };
+  });
   envs.set(deps, env);
   return env;
 }
 
 /** The guild a request is about: the one it names, else the configured one. */
-export function backupGuildId(deps: AppDeps, requested?: string | null): string | undefined {
-  return requested ?? deps.config.discord.guildId;
-}
+export const backupGuildId = requestedGuild;
 
 export class BackupBusyError extends Error {
   constructor(readonly kind: JobKind, readonly progress: JobProgress) {

@@ -9,7 +9,7 @@ import { runSummary } from "./summary.ts";
 import { createMessage } from "../discord/api.ts";
 import { listRuns } from "../jobs/store.ts";
 import { ethosClientFor } from "../ethos/service.ts";
-import type { AppDeps } from "../deps.ts";
+import { type AppDeps, jobEnvOf, requestedGuild } from "../deps.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { keys } from "../kv/keys.ts";
 import type { JobProgress } from "../jobs/progress.ts";
@@ -65,20 +65,12 @@ export function syncServices(deps: AppDeps): SyncServices {
     ttlMs: config.ethos.scoreTtlMs,
     noScoreTtlMs: config.ethos.noScoreTtlMs,
   });
-  const env: JobEnv = {
-    kv: deps.kv,
-    clock: deps.clock,
-    log: deps.log.child({ component: "jobs" }),
-    fetch: deps.fetch,
-    waitUntil: (p) => deps.waitUntil(p),
-    shutdown: deps.shutdown,
-    selfUrl: config.selfUrl,
-    authToken: config.syncAuthToken,
+  const env = jobEnvOf(deps, {
+    component: "jobs",
     autoContinue: config.sync.autoContinue,
-    maxChunkMs: config.sync.maxChunkMs,
     defaultChunkSize: config.sync.chunkSize,
     onChunkEnd: deps.metrics?.syncChunk,
-  };
+  });
   const job = syncJobDefinition(deps, ethos, cache);
   s = { ethos, cache, env, job };
   services.set(deps, s);
@@ -161,10 +153,8 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
   };
 }
 
-/** The guild a request is about: the configured one, else the caller's. */
-export function syncGuildId(deps: AppDeps, fromContext?: string): string | undefined {
-  return deps.config.discord.guildId ?? fromContext;
-}
+/** The guild a request is about: the one it names, else the environment's. */
+export const syncGuildId = requestedGuild;
 
 export type TriggerInput = Omit<StartRequest, "key" | "source"> & { source?: string };
 
