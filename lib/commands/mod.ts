@@ -8,7 +8,7 @@ import { ethosSyncStop } from "./ethos_sync_stop.ts";
 import { ethosRefresh } from "./ethos_refresh.ts";
 import { commandsStatus } from "./commands_status.ts";
 import { privacy } from "./privacy.ts";
-import { backup } from "./backup.ts";
+import { backup } from "./backup/mod.ts";
 import { audit } from "./audit.ts";
 import { statusLink } from "./status_link.ts";
 import { ethos, ethosProfileMenu, ethosx } from "./ethos_profile.ts";

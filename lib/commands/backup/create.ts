@@ -1,0 +1,49 @@
+/** /backup create: a capture started now, with its limits and cooldown explained. */
+import type { InteractionContext } from "../../interactions/context.ts";
+import type { AppDeps } from "../../deps.ts";
+import { startCapture } from "../../backup/service.ts";
+import { requireBackup } from "../../backup/store.ts";
+import { t, translateReason } from "../../i18n/mod.ts";
+import { escape, n, size } from "./common.ts";
+
+// --- create ---------------------------------------------------------------------------------------------
+
+export async function createBackup(
+  ctx: InteractionContext,
+  label: string | undefined,
+  deps: AppDeps,
+) {
+  const lang = ctx.language;
+  const r = await startCapture(deps, ctx.guildId!, {
+    label,
+    authorId: ctx.user.id,
+    authorName: ctx.user.username,
+    source: "command",
+  });
+  if (r.status !== "started") {
+    return t(lang, "backup.could_not_start", { reason: translateReason(lang, r.reason) });
+  }
+  const first = await r.start.done;
+  if (first.state === "completed") {
+    const meta = await requireBackup(deps.kv, ctx.guildId!, r.backupId!);
+    return t(lang, "backup.created", {
+      id: meta.id,
+      label: escape(meta.label),
+      members: n(lang, meta.memberCount),
+      roles: n(lang, meta.roleCount),
+      channels: n(lang, meta.channelCount),
+      size: size(meta.sizeCompressed, lang),
+    });
+  }
+  if (first.state === "failed") {
+    const error = first.progress.lastError;
+    return t(lang, "backup.failed", {
+      error: error ? translateReason(lang, error) : t(lang, "backup.unknown_error"),
+    });
+  }
+  const p = first.progress;
+  return t(lang, "backup.capturing", {
+    id: r.backupId ?? "?",
+    count: `${n(lang, p.processed)}${p.total ? `/${n(lang, p.total)}` : ""}`,
+  });
+}
