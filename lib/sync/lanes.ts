@@ -146,6 +146,8 @@ export class Lane<T> {
             break;
           }
         }
+        // drain() may have emptied the queue during a wait: look again before taking.
+        if (this.queued === 0) continue;
         const task = this.#queue[this.#head++];
         if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
           this.#queue = this.#queue.slice(this.#head);

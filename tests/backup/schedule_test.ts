@@ -1,0 +1,204 @@
+/**
+ * Per-guild backup schedules (lib/backup/schedule.ts): turning them on and off, the range of
+ * hours, due times in plain UTC milliseconds, the atomic claim of a due run (one winner, no burst
+ * after an outage), results, and entries of the wrong shape.
+ */
+import { assertEquals, assertRejects } from "../_assert.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import {
+  claimDue,
+  getSchedule,
+  listSchedules,
+  MAX_HOURS,
+  MIN_HOURS,
+  recordResult,
+  type Schedule,
+  setSchedule,
+} from "../../lib/backup/schedule.ts";
+import { withKv } from "../kv/_kv.ts";
+
+const G = "200000000000000001";
+const G2 = "200000000000000002";
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 1, 12);
+
+Deno.test("schedule: none until set; enabling sets the first run one interval from now", async () => {
+  await withKv(async (kv) => {
+    assertEquals(await getSchedule(kv, G), null);
+    const s = await setSchedule(kv, G, { enabled: true, hours: 6 }, "310000000000000001", T0);
+    const want: Schedule = {
+      enabled: true,
+      hours: 6,
+      nextAt: T0 + 6 * HOUR,
+      lastRunAt: null,
+      lastResult: null,
+      updatedBy: "310000000000000001",
+      updatedAt: T0,
+    };
+    assertEquals(s, want);
+    assertEquals(await getSchedule(kv, G), want);
+    assertEquals(await getSchedule(kv, G2), null, "per guild");
+  });
+});
+
+Deno.test("schedule: due times are whole hours of UTC milliseconds (no daylight saving shift)", async () => {
+  await withKv(async (kv) => {
+    // 29 March 2026: clocks go forward in Europe. 24 h later is still 00:30 UTC the next day.
+    const at = Date.UTC(2026, 2, 29, 0, 30);
+    const day = await setSchedule(kv, G, { enabled: true, hours: 24 }, "1", at);
+    assertEquals(new Date(day.nextAt).toISOString(), "2026-03-30T00:30:00.000Z");
+    // The longest interval: a week to the millisecond, across the change of month.
+    const week = await setSchedule(kv, G, { enabled: true, hours: MAX_HOURS }, "1", at + 7);
+    assertEquals(week.nextAt, at + 7 + 7 * 24 * HOUR);
+    assertEquals(new Date(week.nextAt).toISOString(), "2026-04-05T00:30:00.007Z");
+  });
+});
+
+Deno.test("schedule: hours must be a whole number from 1 to 168; a refused change stores nothing", async () => {
+  await withKv(async (kv) => {
+    for (const hours of [0, -1, MAX_HOURS + 1, 1.5, NaN, Infinity]) {
+      await assertRejects(
+        () => setSchedule(kv, G, { enabled: true, hours }, "1", T0),
+        RangeError,
+        "whole number from 1 to 168",
+      );
+    }
+    assertEquals(await getSchedule(kv, G), null);
+    assertEquals((await setSchedule(kv, G, { enabled: true, hours: MIN_HOURS }, "1", T0)).hours, 1);
+    assertEquals(
+      (await setSchedule(kv, G, { enabled: true, hours: MAX_HOURS }, "1", T0)).hours,
+      168,
+    );
+  });
+});
+
+Deno.test("schedule: disabling keeps the interval, next time and history; re-enabling restarts from now", async () => {
+  await withKv(async (kv) => {
+    await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
+    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR), true);
+    await recordResult(kv, G, "created abc");
+    const off = await setSchedule(kv, G, { enabled: false }, "2", T0 + 7 * HOUR);
+    assertEquals(off, {
+      enabled: false,
+      hours: 6,
+      nextAt: T0 + 12 * HOUR,
+      lastRunAt: T0 + 6 * HOUR,
+      lastResult: "created abc",
+      updatedBy: "2",
+      updatedAt: T0 + 7 * HOUR,
+    });
+    // Disabled: never claimed, however late.
+    assertEquals(await claimDue(kv, G, T0 + 100 * HOUR), false);
+    assertEquals((await getSchedule(kv, G))!.lastRunAt, T0 + 6 * HOUR);
+
+    const on = await setSchedule(kv, G, { enabled: true, hours: 2 }, "3", T0 + 100 * HOUR);
+    assertEquals(on.nextAt, T0 + 102 * HOUR, "one new interval from now, not the old next time");
+    assertEquals(on.lastResult, "created abc");
+    assertEquals(on.lastRunAt, T0 + 6 * HOUR);
+  });
+});
+
+Deno.test("schedule: disabling a guild that never had a schedule stores an off schedule of 24 h", async () => {
+  await withKv(async (kv) => {
+    const s = await setSchedule(kv, G, { enabled: false }, "1", T0);
+    assertEquals(s, {
+      enabled: false,
+      hours: 24,
+      nextAt: T0,
+      lastRunAt: null,
+      lastResult: null,
+      updatedBy: "1",
+      updatedAt: T0,
+    });
+    assertEquals(await claimDue(kv, G, T0), false);
+  });
+});
+
+Deno.test("schedule: a run is claimed once it is due, from exactly its time, and moves the next one", async () => {
+  await withKv(async (kv) => {
+    assertEquals(await claimDue(kv, G, T0), false, "no schedule");
+    await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
+    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR - 1), false, "one millisecond early");
+    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR), true);
+    const s = (await getSchedule(kv, G))!;
+    assertEquals(s.lastRunAt, T0 + 6 * HOUR);
+    assertEquals(s.nextAt, T0 + 12 * HOUR);
+    assertEquals(s.updatedAt, T0, "a claim is not a settings change");
+    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR), false, "claimed: not due again");
+  });
+});
+
+Deno.test("schedule: after a long outage one run is claimed and the next is one interval later", async () => {
+  await withKv(async (kv) => {
+    await setSchedule(kv, G, { enabled: true, hours: 1 }, "1", T0);
+    const late = T0 + 10 * 24 * HOUR + 123; // 240 runs missed
+    assertEquals(await claimDue(kv, G, late), true);
+    assertEquals(await claimDue(kv, G, late), false, "no burst of missed runs");
+    assertEquals(await claimDue(kv, G, late + HOUR - 1), false);
+    assertEquals((await getSchedule(kv, G))!.nextAt, late + HOUR);
+    assertEquals(await claimDue(kv, G, late + HOUR), true);
+  });
+});
+
+Deno.test("schedule: of callers claiming the same due run at once, exactly one wins", async () => {
+  await withKv(async (kv) => {
+    await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
+    const now = T0 + 6 * HOUR;
+    const wins = await Promise.all(Array.from({ length: 5 }, () => claimDue(kv, G, now)));
+    assertEquals(wins.filter(Boolean).length, 1);
+    assertEquals((await getSchedule(kv, G))!.nextAt, now + 6 * HOUR);
+  });
+});
+
+Deno.test("schedule: a result is recorded (200 characters at most), and only on a schedule", async () => {
+  await withKv(async (kv) => {
+    await recordResult(kv, G, "created x");
+    assertEquals(await getSchedule(kv, G), null, "no schedule: nothing is created");
+    const before = await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
+    await recordResult(kv, G, "skipped: feature off");
+    assertEquals(await getSchedule(kv, G), { ...before, lastResult: "skipped: feature off" });
+    await recordResult(kv, G, "e".repeat(500));
+    assertEquals((await getSchedule(kv, G))!.lastResult, "e".repeat(200));
+  });
+});
+
+Deno.test("schedule: entries of the wrong shape read as none, are never claimed and are not listed", async () => {
+  await withKv(async (kv) => {
+    const good = await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
+    const bad = [
+      { ...good, hours: 0 },
+      { ...good, hours: 2.5 },
+      { ...good, hours: MAX_HOURS + 1 },
+      { ...good, enabled: "yes" },
+      { ...good, nextAt: String(T0) },
+      { enabled: true, hours: 6, nextAt: T0 }, // fields missing
+      "every 6 hours",
+    ];
+    const ids = bad.map((_, i) => `2000000000000001${String(i).padStart(2, "0")}`);
+    for (const [i, value] of bad.entries()) await kv.set(keys.backupSchedule(ids[i]), value);
+    await setSchedule(kv, G2, { enabled: false }, "1", T0);
+
+    for (const id of ids) {
+      assertEquals(await getSchedule(kv, id), null);
+      assertEquals(await claimDue(kv, id, T0 + 100 * HOUR), false);
+    }
+    // recordResult leaves them as they are.
+    await recordResult(kv, ids[0], "x");
+    assertEquals((await kv.get(keys.backupSchedule(ids[0]))).value, bad[0]);
+
+    const listed = await listSchedules(kv);
+    assertEquals(listed.map((l) => l.guildId).sort(), [G, G2]);
+    assertEquals(listed.find((l) => l.guildId === G)!.schedule, good);
+    assertEquals(listed.find((l) => l.guildId === G2)!.schedule.enabled, false);
+  });
+});
+
+Deno.test("schedule: a bad stored entry is replaced by the next valid change", async () => {
+  await withKv(async (kv) => {
+    await kv.set(keys.backupSchedule(G), { enabled: true, hours: "six" });
+    // Disabling falls back to the defaults, as for a guild with no schedule.
+    const off = await setSchedule(kv, G, { enabled: false }, "1", T0);
+    assertEquals([off.hours, off.nextAt, off.lastRunAt], [24, T0, null]);
+    assertEquals(await getSchedule(kv, G), off);
+  });
+});
