@@ -83,24 +83,32 @@ export class ScoreCache {
   }
 
   /** Stores scores or standings, and confirmed "no score" (null). */
+  #entry(value: number | Standing | null, now: number, ttl: number) {
+    const standing = typeof value === "number" ? { score: value } : value;
+    const f = standing && {
+      ...(standing.validator !== undefined ? { v: standing.validator } : {}),
+      ...(standing.human !== undefined ? { h: standing.human } : {}),
+      ...(standing.isDefault !== undefined ? { d: standing.isDefault } : {}),
+      ...(standing.level !== undefined ? { l: standing.level } : {}),
+    };
+    const entry = standing === null
+      ? { s: null, x: now + ttl }
+      : { s: standing.score, x: now + ttl, ...(f && Object.keys(f).length ? { f } : {}) };
+    return entry;
+  }
+
   async putMany(entries: Iterable<[string, number | Standing | null]>): Promise<void> {
     const now = this.clock.now();
     let op = this.kv.atomic();
     let n = 0;
     for (const [id, value] of entries) {
       const ttl = value === null ? this.options.noScoreTtlMs : this.options.ttlMs;
-      if (ttl <= 0) continue;
-      const standing = typeof value === "number" ? { score: value } : value;
-      const f = standing && {
-        ...(standing.validator !== undefined ? { v: standing.validator } : {}),
-        ...(standing.human !== undefined ? { h: standing.human } : {}),
-        ...(standing.isDefault !== undefined ? { d: standing.isDefault } : {}),
-        ...(standing.level !== undefined ? { l: standing.level } : {}),
-      };
-      const entry = standing === null
-        ? { s: null, x: now + ttl }
-        : { s: standing.score, x: now + ttl, ...(f && Object.keys(f).length ? { f } : {}) };
-      op.set(keys.ethosScore(id), entry, { expireIn: Math.ceil(ttl) });
+      if (ttl <= 0) {
+        // Not cached, and an older answer must not outlive this one (a score since lost).
+        op.delete(keys.ethosScore(id));
+      } else {
+        op.set(keys.ethosScore(id), this.#entry(value, now, ttl), { expireIn: Math.ceil(ttl) });
+      }
       if (++n === SETS_PER_COMMIT) {
         this.ops++;
         await op.commit();

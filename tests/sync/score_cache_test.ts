@@ -91,6 +91,10 @@ Deno.test("score cache: a TTL of zero turns that kind of caching off", async () 
     await scoresOff.putMany([[C, 1], [D, null]]);
     assertEquals(await scoresOff.getMany([C, D]), new Map([[D, null]]));
 
+    // A user who had a score and lost it: the old score does not outlive the "no score".
+    await cache.putMany([[A, null]]);
+    assertEquals(await cache.getMany([A]), new Map());
+
     // Both off: getMany reads nothing at all.
     const off = cacheOn(kv, 0, 0).cache;
     assertEquals((await off.getMany([A, D])).size, 0);
