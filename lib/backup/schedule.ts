@@ -47,7 +47,12 @@ export async function setSchedule(
     const next: Schedule = {
       enabled: change.enabled,
       hours,
-      nextAt: change.enabled ? now + hours * HOUR : base?.nextAt ?? now,
+      // Enabling again with the same interval keeps the run already due (no postponing it).
+      nextAt: !change.enabled
+        ? base?.nextAt ?? now
+        : base?.enabled && base.hours === hours
+        ? base.nextAt
+        : now + hours * HOUR,
       lastRunAt: base?.lastRunAt ?? null,
       lastResult: base?.lastResult ?? null,
       updatedBy: by,

@@ -202,3 +202,26 @@ Deno.test("schedule: a bad stored entry is replaced by the next valid change", a
     assertEquals(await getSchedule(kv, G), off);
   });
 });
+
+Deno.test("schedule: enabling again with the same interval keeps the run due; a new interval restarts", async () => {
+  await withKv(async (kv) => {
+    await setSchedule(kv, G, { enabled: true, hours: 6 }, "310000000000000001", T0);
+    const again = await setSchedule(
+      kv,
+      G,
+      { enabled: true, hours: 6 },
+      "310000000000000002",
+      T0 + 5 * HOUR,
+    );
+    assertEquals(again.nextAt, T0 + 6 * HOUR, "not postponed to 11 h");
+    assertEquals(again.updatedBy, "310000000000000002");
+    const changed = await setSchedule(
+      kv,
+      G,
+      { enabled: true, hours: 12 },
+      "310000000000000002",
+      T0 + 5 * HOUR,
+    );
+    assertEquals(changed.nextAt, T0 + 17 * HOUR);
+  });
+});
