@@ -38,11 +38,52 @@ Deno.test("sleep rejects with the signal's reason when aborted midway, and clear
   assert(performance.now() - start < 1_000, "abort did not cut the sleep short");
 });
 
-Deno.test("sleep that finished ignores a later abort", async () => {
+/**
+ * An abort signal whose abort listeners are counted, to check that a sleep removes the listener it
+ * added once it is done (a leftover listener would run on a later abort).
+ */
+function countedSignal() {
   const ctrl = new AbortController();
-  await sleep(1, ctrl.signal);
-  ctrl.abort(); // no listener left behind to reject anything
+  const live = new Set<EventListenerOrEventListenerObject>();
+  let added = 0;
+  const signal = ctrl.signal;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  type Listener = EventListenerOrEventListenerObject;
+  signal.addEventListener =
+    ((type: string, fn: Listener, o?: boolean | AddEventListenerOptions) => {
+      if (type === "abort") {
+        added++;
+        live.add(fn);
+      }
+      add(type, fn, o);
+    }) as typeof signal.addEventListener;
+  signal.removeEventListener =
+    ((type: string, fn: Listener, o?: boolean | EventListenerOptions) => {
+      if (type === "abort") live.delete(fn);
+      remove(type, fn, o);
+    }) as typeof signal.removeEventListener;
+  return {
+    ctrl,
+    signal,
+    get added() {
+      return added;
+    },
+    get live() {
+      return live.size;
+    },
+  };
+}
+
+Deno.test("sleep that finished removes its abort listener and ignores a later abort", async () => {
+  const s = countedSignal();
+  const outcome = await sleep(1, s.signal).then(() => "resolved", () => "rejected");
+  assertEquals(outcome, "resolved");
+  assertEquals(s.added, 1, "the sleep listened for an abort while it slept");
+  assertEquals(s.live, 0, "the listener is gone once the sleep is over");
+  s.ctrl.abort(new Error("late"));
   await flush();
+  assertEquals(s.signal.aborted, true);
 });
 
 Deno.test("systemClock reads the real time", () => {
@@ -136,14 +177,35 @@ Deno.test("ManualClock sleep rejects when aborted, and the aborted sleeper is fo
   assertEquals(other, true);
 });
 
-Deno.test("ManualClock sleep that woke ignores a later abort", async () => {
+Deno.test("ManualClock sleep that woke removes its abort listener and ignores a later abort", async () => {
   const clock = new ManualClock(0);
-  const ctrl = new AbortController();
-  const p = clock.sleep(10, ctrl.signal);
+  const s = countedSignal();
+  const p = clock.sleep(10, s.signal).then(() => "resolved", () => "rejected");
+  assertEquals(s.live, 1);
   clock.advance(10);
-  await p;
-  ctrl.abort(new Error("late"));
+  assertEquals(await p, "resolved");
+  assertEquals(s.live, 0, "the listener is gone once the sleeper woke");
+  // A later sleeper on another signal is not disturbed by the old signal's abort.
+  let woke = false;
+  const q = clock.sleep(5).then(() => woke = true);
+  s.ctrl.abort(new Error("late"));
   await flush();
+  assertEquals(clock.pending, 1);
+  clock.advance(5);
+  await q;
+  assertEquals(woke, true);
+});
+
+Deno.test("ManualClock sleep rejected by an abort removes its listener and skips the wake-up", async () => {
+  const clock = new ManualClock(0);
+  const s = countedSignal();
+  let woke = false;
+  const p = clock.sleep(10, s.signal).then(() => woke = true);
+  s.ctrl.abort(new Error("cancel"));
+  await assertRejects(() => p, Error, "cancel");
+  clock.advance(10);
+  await flush();
+  assertEquals(woke, false);
   assertEquals(clock.pending, 0);
 });
 
@@ -166,4 +228,31 @@ Deno.test("after: fires once its time has come unless cancelled first", async ()
   systemClock.after(1, () => real.push("fired"));
   await new Promise((r) => setTimeout(r, 20));
   assertEquals(real, ["fired"]);
+});
+
+Deno.test("after: callbacks run in wake-time order, ties in the order they were set", () => {
+  const clock = new ManualClock(0);
+  const fired: string[] = [];
+  clock.after(20, () => fired.push("20"));
+  clock.after(10, () => fired.push("10a"));
+  clock.after(-5, () => fired.push("now")); // a negative delay is due at once
+  clock.after(10, () => fired.push("10b"));
+  clock.advance(0);
+  assertEquals(fired, ["now"]);
+  clock.advance(25);
+  assertEquals(fired, ["now", "10a", "10b", "20"]);
+  assertEquals(clock.pending, 0);
+});
+
+Deno.test("after and sleep share one timeline: set() wakes what falls due, and only that", async () => {
+  const clock = new ManualClock(1_000);
+  const order: string[] = [];
+  const slept = clock.sleep(100).then(() => order.push("sleep 100"));
+  clock.after(50, () => order.push("after 50"));
+  clock.after(200, () => order.push("after 200"));
+  clock.set(1_150);
+  await slept;
+  assertEquals(order, ["after 50", "sleep 100"]);
+  assertEquals(clock.pending, 1);
+  assertEquals(clock.now(), 1_150);
 });

@@ -2,12 +2,14 @@
 export function html(
   body: string,
   status = 200,
-  opts: { nonce?: string; headers?: HeadersInit } = {},
+  opts: { nonce?: string; headers?: Record<string, string> } = {},
 ) {
   const script = opts.nonce ? `'nonce-${opts.nonce}'` : "'none'";
+  // The caller's headers first: they add (a cookie, a location), never loosen what follows.
   return new Response(body, {
     status,
     headers: {
+      ...opts.headers,
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
       "referrer-policy": "no-referrer",
@@ -15,7 +17,6 @@ export function html(
       "x-frame-options": "DENY",
       "content-security-policy":
         `default-src 'none'; style-src 'unsafe-inline'; script-src ${script}; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-      ...opts.headers,
     },
   });
 }

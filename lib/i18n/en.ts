@@ -70,6 +70,8 @@ export const en = {
   "interaction.cooldown": "Slow down: you can use `/{command}` again in {seconds} s.",
   "interaction.missing_permission": "You need the {permissions} permission to use `/{command}`.",
   "interaction.allow_list": "In this server `/{command}` is limited to members with {roles}.",
+  "interaction.allow_list_unreadable":
+    "In this server `/{command}` has a role list the bot cannot read, so it is closed until an admin sets it again with `/config`.",
 
   // Option validation (lib/interactions/define.ts).
   "option.required": "Option `{option}` is required",

@@ -72,6 +72,8 @@ export const es: Record<MessageKey, string> = {
   "interaction.allow_list":
     "En este servidor, `/{command}` está limitado a los miembros con {roles}.",
 
+  "interaction.allow_list_unreadable":
+    "En este servidor `/{command}` tiene una lista de roles que el bot no puede leer, así que queda cerrado hasta que un administrador la vuelva a definir con `/config`.",
   "option.required": "La opción `{option}` es obligatoria",
   "option.invalid": "La opción `{option}` no es válida",
   "option.choice": "La opción `{option}` no es ninguna de las opciones disponibles",

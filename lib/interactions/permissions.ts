@@ -86,8 +86,11 @@ export function allowListRefusal(
   command: string,
   language: Language,
 ): string | null {
+  if (stored === null || stored === undefined) return null;
   const parsed = roleList.safeParse(stored);
-  const allowed = parsed.success ? parsed.data : [];
+  // A stored list the bot cannot read closes the command (failing open would drop the limit).
+  if (!parsed.success) return t(language, "interaction.allow_list_unreadable", { command });
+  const allowed = parsed.data;
   if (allowed.length === 0 || memberRoles.some((r) => allowed.includes(r))) return null;
   return t(language, "interaction.allow_list", {
     command,

@@ -171,7 +171,7 @@ Deno.test("emulator: a forced global 429 pauses other routes too, but not intera
     const followup = api.createFollowup(rest, emu.applicationId, token, { content: "hi" });
     const [g, r, f] = await Promise.all([guild, roles, followup]);
     assertEquals(g.id, GUILD);
-    assert(r.length > 0);
+    assertEquals(r.map((role) => role.id), emu.state.guild(GUILD).sortedRoles().map((x) => x.id));
     assertEquals(f.content, "hi");
     const sent = (method: string, re: RegExp) =>
       timed.log.filter((c) => c.method === method && re.test(c.path)).map((c) => c.sentAt);
@@ -271,49 +271,176 @@ Deno.test("emulator: typed errors for unknown member, unknown role, missing perm
 Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log reasons", async () => {
   await withEmu({ guilds: [{ members: 10 }] }, async (emu, client) => {
     const rest = client();
+    const g = emu.state.guild(GUILD);
+    const ethos = g.ethosRoles!;
+
+    // The bot user (sync reads its id once to find its own member and roles).
     const me = await api.getCurrentUser(rest);
-    assertEquals(me.id, emu.botUserId);
+    assertEquals([me.id, me.username, me.bot], [emu.botUserId, "Ethos Bot", true]);
+
+    // The guild: owner (hierarchy), roles, emojis, stickers; member counts only when asked.
     const guild = await api.getGuild(rest, GUILD, { withCounts: true });
-    assertEquals(guild.id, GUILD);
+    assertEquals([guild.id, guild.name, guild.owner_id], [GUILD, "Emulated Guild 1", g.ownerId]);
+    assertEquals(guild.approximate_member_count, 14); // 10 people, 3 other bots and the bot
+    assertEquals(guild.approximate_presence_count, 4);
+    assertEquals(guild.roles.map((r) => r.id), g.sortedRoles().map((r) => r.id));
+    assertEquals(guild.emojis.map((e) => e.name), ["ethos", "verified_check", "party"]);
+    assertEquals(guild.stickers?.map((s) => s.name), ["wave"]);
+    const plain = await api.getGuild(rest, GUILD);
+    assertEquals(plain.approximate_member_count, undefined);
+
+    // Roles, lowest first, with the fields the hierarchy checks read.
+    const seeded = [
+      "@everyone",
+      "Role 1",
+      "Role 2",
+      "Role 3",
+      "Untrusted",
+      "Questionable",
+      "Neutral",
+      "Reputable",
+      "Exemplary",
+      "Ethos Profile",
+      "Ethos Verified",
+      "Helper Bot",
+      "Ethos Bot",
+      "Admin",
+    ];
+    const before = await api.getRoles(rest, GUILD);
+    assertEquals(before.map((r) => r.name), seeded);
+    assertEquals(before.map((r) => r.position), seeded.map((_, i) => i));
+    assertEquals(before[0].id, GUILD);
+    assertEquals(before.find((r) => r.name === "Neutral")!.id, ethos.neutral);
+    const botRole = before.find((r) => r.id === g.botRole)!;
+    assertEquals([botRole.name, botRole.managed, botRole.tags?.bot_id], [
+      "Ethos Bot",
+      true,
+      emu.botUserId,
+    ]);
+    assertEquals(before.filter((r) => r.managed).map((r) => r.name), ["Helper Bot", "Ethos Bot"]);
+
     const role = await api.createRole(rest, GUILD, { name: "Ethos Test" }, "create role");
+    assertEquals([role.name, role.permissions, role.managed, role.position], [
+      "Ethos Test",
+      "0",
+      false,
+      1,
+    ]);
+    assert(!before.some((r) => r.id === role.id), "a new id");
     const edited = await api.modifyRole(rest, GUILD, role.id, { name: "Ethos Test 2" }, "rename");
-    assertEquals(edited.name, "Ethos Test 2");
-    assert((await api.getRoles(rest, GUILD)).some((r) => r.id === role.id));
+    assertEquals([edited.id, edited.name], [role.id, "Ethos Test 2"]);
+    const after = await api.getRoles(rest, GUILD);
+    assertEquals(after.length, seeded.length + 1);
+    assertEquals(after.filter((r) => r.id === role.id).map((r) => r.name), ["Ethos Test 2"]);
+
+    // Channels by position (ties in creation order); the new one goes last with its overwrite.
     const channel = await api.createChannel(rest, GUILD, { name: "ethos", type: 0 }, "channel");
-    await api.modifyChannel(rest, channel.id, { name: "ethos-2" }, "rename channel");
+    assertEquals([channel.name, channel.type, (channel as { guild_id?: string }).guild_id], [
+      "ethos",
+      0,
+      GUILD,
+    ]);
+    const renamed = await api.modifyChannel(
+      rest,
+      channel.id,
+      { name: "ethos-2" },
+      "rename channel",
+    );
+    assertEquals([renamed.id, renamed.name], [channel.id, "ethos-2"]);
     await api.editChannelPermission(rest, channel.id, role.id, {
       type: 0,
       allow: "1024",
       deny: "0",
     }, "perm");
-    assert((await api.getChannels(rest, GUILD)).some((c) => c.id === channel.id));
-    assert(Array.isArray(await api.getEmojis(rest, GUILD)));
-    assert(Array.isArray(await api.getStickers(rest, GUILD)));
+    const channels = await api.getChannels(rest, GUILD);
+    assertEquals(channels.map((c) => c.name), [
+      "Information",
+      "welcome",
+      "rules",
+      "Community",
+      "verified-lounge",
+      "staff",
+      "general",
+      "Voice Chat",
+      "ideas",
+      "Town Hall",
+      "extra-1",
+      "extra-2",
+      "ethos-2",
+    ]);
+    const mine = channels.at(-1)!;
+    assertEquals(mine.id, channel.id);
+    assertEquals((mine as { permission_overwrites?: unknown }).permission_overwrites, [
+      { id: role.id, type: 0, allow: "1024", deny: "0" },
+    ]);
+
+    // Emojis and stickers, in the shapes a backup keeps.
+    const emojis = await api.getEmojis(rest, GUILD);
+    assertEquals(emojis, g.emojis);
+    assertEquals(emojis.map((e) => [e.name, e.animated]), [
+      ["ethos", false],
+      ["verified_check", false],
+      ["party", true],
+    ]);
+    const stickers = await api.getStickers(rest, GUILD);
+    assertEquals(stickers, g.stickers);
+    assertEquals(stickers.map((s) => [s.name, s.tags, s.description, s.format_type]), [
+      ["wave", "wave", "A friendly wave", 1],
+    ]);
+
+    // Member roles, one at a time.
     const [a] = humans(emu, 1);
     await api.addMemberRole(rest, GUILD, a, role.id, "add");
-    assert((await api.getMember(rest, GUILD, a)).roles.includes(role.id));
+    const held = await api.getMember(rest, GUILD, a);
+    assertEquals([held.user.id, held.roles], [a, [role.id]]);
     await api.removeMemberRole(rest, GUILD, a, role.id, "remove");
-    assert(!(await api.getMember(rest, GUILD, a)).roles.includes(role.id));
+    assertEquals((await api.getMember(rest, GUILD, a)).roles, []);
+
+    // Commands of the guild scope.
     const cmds = await api.bulkOverwriteCommands(rest, emu.applicationId, [
       { name: "ethos", description: "Ethos score", type: 1 },
     ], GUILD);
-    assertEquals(cmds.map((c) => c.name), ["ethos"]);
-    assertEquals((await api.getCommands(rest, emu.applicationId, GUILD)).map((c) => c.name), [
-      "ethos",
+    assertEquals(cmds.map((c) => [c.name, c.description, c.type, c.application_id, c.guild_id]), [
+      ["ethos", "Ethos score", 1, emu.applicationId, GUILD],
     ]);
+    const listed = await api.getCommands(rest, emu.applicationId, GUILD);
+    assertEquals(listed.map((c) => [c.id, c.name]), [[cmds[0].id, "ethos"]]);
+    assertEquals(await api.getCommands(rest, emu.applicationId), [], "no global commands");
+
+    // The interaction webhook: edit the deferred original, follow up, delete the original.
     const token = "interaction-token-0123456789abcdefghijklmnop";
     emu.state.registerInteraction("400000000000000002", token);
     await rest.post(`/interactions/400000000000000002/${token}/callback`, {
       auth: false,
       body: { type: 5 },
     });
-    await api.editOriginal(rest, emu.applicationId, token, { content: "done" });
+    const original = await api.editOriginal(rest, emu.applicationId, token, { content: "done" });
+    assertEquals([original.content, original.author.id], ["done", emu.botUserId]);
     const follow = await api.createFollowup(rest, emu.applicationId, token, { content: "more" });
     assertEquals(follow.content, "more");
+    assert(follow.id !== original.id, "a follow-up is a new message");
     await api.deleteOriginal(rest, emu.applicationId, token);
+    const record = emu.state.interactions.get(token)!;
+    assertEquals(
+      record.messages.map((m) => [m.id, m.content, m.deleted ?? false]),
+      [[original.id, "done", true], [follow.id, "more", false]],
+    );
+    const gone = await caught(
+      rest.get(`/webhooks/${emu.applicationId}/${token}/messages/@original`, { auth: false }),
+    );
+    assertEquals((gone as { status?: number }).status, 404);
+
+    // Every guild write carried its audit-log reason, in the order they were made.
     const guildWrites = emu.stats.writes.filter((w) => !w.route.includes("/applications/"));
-    assert(guildWrites.length >= 6);
-    for (const w of guildWrites) assert(w.reason, `${w.method} ${w.route} has no reason`);
+    assertEquals(guildWrites.map((w) => [w.route, w.reason]), [
+      ["POST /guilds/:guild/roles", "create role"],
+      ["PATCH /guilds/:guild/roles/:role", "rename"],
+      ["POST /guilds/:guild/channels", "channel"],
+      ["PATCH /channels/:channel", "rename channel"],
+      ["PUT /channels/:channel/permissions/:overwrite", "perm"],
+      ["PUT /guilds/:guild/members/:user/roles/:role", "add"],
+      ["DELETE /guilds/:guild/members/:user/roles/:role", "remove"],
+    ]);
     assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
   });
 });

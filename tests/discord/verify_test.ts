@@ -1,5 +1,5 @@
 import nacl from "tweetnacl";
-import { assert, assertEquals } from "../_assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { createVerifier, hexToBytes, importPublicKey } from "../../lib/discord/verify.ts";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -48,17 +48,81 @@ Deno.test("verify: accepts a valid signature, rejects each kind of bad input wit
   });
 });
 
-Deno.test("verify: a public key that is not 32 bytes of hex is refused at start-up", () => {
-  let threw = false;
-  try {
-    importPublicKey("abcd");
-  } catch {
-    threw = true;
+Deno.test("verify: a public key that is not 32 bytes of hex is refused at start-up", async () => {
+  const refusal = "public key must be 32 bytes of hex";
+  // Refused synchronously, before any WebCrypto work: too short, too long, odd length, not hex.
+  for (const key of ["abcd", "00".repeat(31), "00".repeat(33), "0".repeat(63), "zz".repeat(32)]) {
+    assertThrows(() => importPublicKey(key), Error, refusal, key);
   }
-  assert(threw);
+  await assertRejects(() => createVerifier("abcd"), Error, refusal);
+  // 32 bytes of hex, either case, is accepted.
+  const pair = nacl.sign.keyPair();
+  const key = await importPublicKey(hex(pair.publicKey).toUpperCase());
+  assertEquals(key.algorithm.name, "Ed25519");
+  assertEquals(key.usages, ["verify"]);
+  assertEquals(key.extractable, false);
+});
+
+Deno.test("verify: hexToBytes decodes either case and refuses odd lengths and non-hex digits", () => {
+  assertEquals(hexToBytes(""), new Uint8Array(0));
+  assertEquals(hexToBytes("00ff7Fa0"), new Uint8Array([0, 255, 127, 160]));
+  assertEquals(
+    hexToBytes("0123456789abcdefABCDEF"),
+    new Uint8Array([1, 35, 69, 103, 137, 171, 205, 239, 171, 205, 239]),
+  );
   assertEquals(hexToBytes("0g"), null);
+  assertEquals(hexToBytes("g0"), null);
   assertEquals(hexToBytes("abc"), null);
-  assertEquals(Array.from(hexToBytes("00ff")!), [0, 255]);
+  assertEquals(hexToBytes(" 0"), null);
+  assertEquals(hexToBytes("0x"), null);
+  // Characters just past the digit and letter ranges, and beyond ASCII.
+  for (const c of ["/", ":", "@", "G", "`", "g", "\u00e9", "\u0130"]) {
+    assertEquals(hexToBytes(`0${c}`), null, JSON.stringify(c));
+    assertEquals(hexToBytes(`${c}0`), null, JSON.stringify(c));
+  }
+});
+
+Deno.test("verify: the timestamp window is five minutes either side, inclusive", async () => {
+  const pair = nacl.sign.keyPair();
+  const verifier = await createVerifier(hex(pair.publicKey));
+  const ts = "1800000000";
+  const body = enc.encode("{}");
+  const sig = hex(nacl.sign.detached(enc.encode(ts + "{}"), pair.secretKey));
+  const at = (offsetMs: number) => verifier.verify(sig, ts, body, 1_800_000_000_000 + offsetMs);
+  const stale = { ok: false, reason: "stale timestamp" } as const;
+  assertEquals(await at(300_000), { ok: true });
+  assertEquals(await at(-300_000), { ok: true });
+  assertEquals(await at(300_001), stale);
+  assertEquals(await at(-300_001), stale);
+  // The timestamp is digits only (no sign, no exponent, no spaces), 1 to 12 of them.
+  const malformed = { ok: false, reason: "malformed timestamp" } as const;
+  for (
+    const bad of [
+      "-1800000000",
+      "1.8e9",
+      " 1800000000",
+      "1800000000 ",
+      "0x6B49D200",
+      "1".repeat(13),
+    ]
+  ) {
+    assertEquals(await verifier.verify(sig, bad, body, 1_800_000_000_000), malformed, bad);
+  }
+  assertEquals(await verifier.verify(sig, "", body, 1_800_000_000_000), {
+    ok: false,
+    reason: "missing timestamp",
+  });
+  assertEquals(await verifier.verify("", ts, body, 1_800_000_000_000), {
+    ok: false,
+    reason: "missing signature",
+  });
+  // 127 or 129 hex digits is malformed, not a failed check.
+  for (const s of [sig.slice(1), sig + "0"]) {
+    assertEquals(await verifier.verify(s, ts, body, 1_800_000_000_000), {
+      ok: false,
+      reason: "malformed signature",
+    });
+  }
 });
 
 Deno.test("verify: refuses malleated and degenerate signatures, accepts upper-case hex", async () => {

@@ -16,6 +16,8 @@ import { holderKey } from "../../lib/sync/holders.ts";
 import { SYNC_KIND } from "../../lib/sync/service.ts";
 import type { RunRecord } from "../../lib/jobs/store.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";
+import { IndexBuilder, isIndexed, lookupMembers, rolesKeyOf } from "../../lib/sync/member_index.ts";
+import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
 
 /** Posts a command and returns the text its deferred reply was edited to. */
 async function run(t: TestApp, name: string) {
@@ -27,10 +29,79 @@ async function run(t: TestApp, name: string) {
   return (edit?.body as { content: string }).content;
 }
 
-import { IndexBuilder, isIndexed, lookupMembers, rolesKeyOf } from "../../lib/sync/member_index.ts";
-import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
+/** Every source /privacy view lists, in its order, each with nothing stored. */
+const NOTHING: Record<string, string[]> = {
+  "Cached Ethos score": ["nothing"],
+  "Cached Ethos profile": ["nothing"],
+  "Command cooldowns": ["nothing"],
+  "Interaction records": ["nothing"],
+  "Ethos linked role connection": ["nothing"],
+  "Role sync index (validator and human roles)": ["nothing"],
+  "Role sync member index and score-change queue": ["nothing"],
+  "Last role sync run (its summary sample)": ["nothing"],
+  "Audit log entries": ["nothing"],
+  "Server backups": ["nothing"],
+  "This server's Ethos setup": ["nothing"],
+};
+
+/** The view's sections in order: each source's name and its item lines (without "- "). */
+function sections(view: string): [string, string[]][] {
+  const [intro, ...lines] = view.split("\n");
+  assertEquals(intro, "Here is everything the bot stores about you:");
+  const out: [string, string[]][] = [];
+  for (const line of lines) {
+    const head = /^\*\*(.+?)\*\* \(kept .+\)$/.exec(line);
+    if (head) out.push([head[1], []]);
+    else {
+      assert(out.length > 0 && line.startsWith("- "), `unexpected line ${JSON.stringify(line)}`);
+      out.at(-1)![1].push(line.slice(2));
+    }
+  }
+  return out;
+}
+
+/** Asserts the view lists every source in order, with `held` items and nothing for the rest. */
+function assertView(view: string, held: Record<string, string[]>): void {
+  assertEquals(sections(view), Object.entries({ ...NOTHING, ...held }));
+}
+
+/** The "Deleted:" lines of /privacy delete, with the count for each deletable source. */
+function deletedLines(counts: Record<string, number>): string[] {
+  const names = [
+    "Cached Ethos score",
+    "Cached Ethos profile",
+    "Command cooldowns",
+    "Interaction records",
+    "Ethos linked role connection",
+    "Role sync index (validator and human roles)",
+    "Role sync member index and score-change queue",
+    "Last role sync run (its summary sample)",
+  ];
+  return [
+    "Deleted:",
+    ...names.map((n) => `- ${n}: ${counts[n] ?? 0} ${counts[n] === 1 ? "entry" : "entries"}`),
+  ];
+}
+
+const KEPT_AUDIT =
+  "- **Audit log entries**: the audit log is the server's tamper-evident record of admin actions; removing an entry would break its hash chain (kept until an admin sets AUDIT_RETENTION_DAYS)";
+const KEPT_BACKUPS =
+  "- **Server backups**: a restore puts members' roles back from them; they go with the backup (kept until the backup is deleted)";
+const KEPT_SETUP =
+  "- **This server's Ethos setup**: the server's configuration records who changed it last (the audit log keeps the history) (kept until the next change to the setup)";
+const ETHOS_AGAIN = "Your Ethos score will be looked up again the next time your roles are synced.";
+const iso = (ms: number) => new Date(ms).toISOString();
+/** The view's own use of /privacy: every view counts one use and leaves one record. */
+const OWN = {
+  "Command cooldowns": ["/privacy: 1 recent uses"],
+  "Interaction records": [
+    "1 recent interactions (the bot's replies, kept to answer repeated deliveries)",
+  ],
+};
+
 Deno.test("/privacy view shows everything stored; delete removes what is not needed and says what stays", async () => {
   const t = await createTestApp();
+  const start = t.clock.now();
   try {
     // Some data about the member: a cached score, cooldown hits, interaction records, an audit
     // entry naming them, and a backup holding their roles.
@@ -71,30 +142,54 @@ Deno.test("/privacy view shows everything stored; delete removes what is not nee
     );
 
     const view = await run(t, "view");
-    assertStringIncludes(view, "score 1650");
-    assertStringIncludes(view, "your Ethos profile card, cached until");
-    assertStringIncludes(view, "recent uses");
-    assertStringIncludes(view, "recent interactions");
-    assertStringIncludes(view, "1 entries name you, e.g. config.allow_list");
-    assertStringIncludes(view, "your 2 roles in backup nightly");
+    const day = iso(start).slice(0, 10);
+    assertView(view, {
+      "Cached Ethos score": [`score 1650, cached until ${iso(start + 3_600_000)}`],
+      "Cached Ethos profile": [`your Ethos profile card, cached until ${iso(start + 60_000)}`],
+      ...OWN,
+      "Audit log entries": [`1 entries name you, e.g. config.allow_list (${day})`],
+      "Server backups": [`your 2 roles in backup nightly (${day})`],
+    });
+    // The retention shown comes from the config (ETHOS_SCORE_TTL_S, ETHOS_NO_SCORE_TTL_S).
+    assertStringIncludes(
+      view,
+      '**Cached Ethos score** (kept 3600 s (600 s for "no score"): ETHOS_SCORE_TTL_S, ETHOS_NO_SCORE_TTL_S)',
+    );
 
     const del = await run(t, "delete");
-    assertStringIncludes(del, "Cached Ethos score: 1 entry");
-    assertStringIncludes(del, "Cached Ethos profile: 1 entry");
+    assertEquals(del.split("\n"), [
+      ...deletedLines({
+        "Cached Ethos score": 1,
+        "Cached Ethos profile": 1,
+        // One key for /privacy, holding the view's and the delete's uses.
+        "Command cooldowns": 1,
+        // The view's record and the delete's own claim.
+        "Interaction records": 2,
+      }),
+      "Kept, and why:",
+      KEPT_AUDIT,
+      KEPT_BACKUPS,
+      ETHOS_AGAIN,
+    ]);
     assertEquals((await t.deps.kv.get(keys.ethosProfile(`discord:${USER_ID}`))).versionstamp, null);
-    assertStringIncludes(del, "Command cooldowns:");
-    assertStringIncludes(
-      del,
-      "**Audit log entries**: the audit log is the server's tamper-evident record",
-    );
-    assertStringIncludes(del, "**Server backups**: a restore puts members' roles back");
     assertEquals((await t.deps.kv.get(keys.ethosScore(USER_ID))).versionstamp, null);
     // Another member's data is untouched.
-    assert((await t.deps.kv.get(keys.ethosScore(other))).versionstamp !== null);
+    assertEquals((await t.deps.kv.get(keys.ethosScore(other))).value, {
+      s: 900,
+      x: start + 3_600_000,
+    });
 
-    const after = await run(t, "view");
-    assert(!after.includes("score 1650"));
-    assertStringIncludes(after, "your 2 roles in backup nightly");
+    const after = sections(await run(t, "view"));
+    const afterOf = (name: string) => after.find(([n]) => n === name)?.[1];
+    assertEquals(afterOf("Cached Ethos score"), ["nothing"]);
+    assertEquals(afterOf("Cached Ethos profile"), ["nothing"]);
+    // Only this view's use is left: the earlier two went with the deletion.
+    assertEquals(afterOf("Command cooldowns"), ["/privacy: 1 recent uses"]);
+    // (Interaction records: this view's, and maybe the delete's reply, recorded after it ran.)
+    assertEquals(afterOf("Audit log entries"), [
+      `1 entries name you, e.g. config.allow_list (${day})`,
+    ]);
+    assertEquals(afterOf("Server backups"), [`your 2 roles in backup nightly (${day})`]);
   } finally {
     await t.close();
   }
@@ -139,14 +234,36 @@ Deno.test("/privacy covers per-guild data: the holder index and the last run's s
     await updateSetup(t.deps, GUILD_ID, { id: USER_ID }, "log", (s) => s);
 
     const view = await run(t, "view");
-    assertStringIncludes(view, "listed as holding a validator or human role here");
-    assertStringIncludes(view, "named among the members the run of");
-    assertStringIncludes(view, "you made its latest change (version 1)");
+    assertView(view, {
+      ...OWN,
+      "Role sync index (validator and human roles)": [
+        "listed as holding a validator or human role here, so the hourly sync re-checks it",
+      ],
+      "Last role sync run (its summary sample)": [
+        `named among the members the run of ${
+          iso(record.startedAt)
+        } changed (user id, name, roles added and removed)`,
+      ],
+      // The setup change wrote an audit entry naming its author.
+      "Audit log entries": [
+        `1 entries name you, e.g. setup.log (${iso(record.startedAt).slice(0, 10)})`,
+      ],
+      "This server's Ethos setup": ["you made its latest change (version 1)"],
+    });
 
     const del = await run(t, "delete");
-    assertStringIncludes(del, "Role sync index (validator and human roles): 1 entry");
-    assertStringIncludes(del, "Last role sync run (its summary sample): 1 entry");
-    assertStringIncludes(del, "**This server's Ethos setup**: the server's configuration records");
+    assertEquals(del.split("\n"), [
+      ...deletedLines({
+        "Command cooldowns": 1,
+        "Interaction records": 2,
+        "Role sync index (validator and human roles)": 1,
+        "Last role sync run (its summary sample)": 1,
+      }),
+      "Kept, and why:",
+      KEPT_AUDIT,
+      KEPT_SETUP,
+      ETHOS_AGAIN,
+    ]);
     assertEquals((await t.deps.kv.get(holderKey(GUILD_ID, USER_ID))).versionstamp, null);
     // Other members' entries are untouched.
     assert((await t.deps.kv.get(holderKey(GUILD_ID, other))).versionstamp !== null);
@@ -172,12 +289,26 @@ Deno.test("/privacy covers the member index and the score-change queue", async (
     await t.deps.kv.set(freshKeys.seen(USER_ID), 1);
 
     const view = await run(t, "view");
-    assertStringIncludes(view, "listed as a member of this server with the Ethos roles you hold");
-    assertStringIncludes(view, "a change of your Ethos score waiting to be written");
-    assertStringIncludes(view, "the time of your latest Ethos score change");
+    assertView(view, {
+      ...OWN,
+      "Role sync member index and score-change queue": [
+        "listed as a member of this server with the Ethos roles you hold, so a score change reaches your roles within minutes",
+        "a change of your Ethos score waiting to be written to your roles here",
+        "the time of your latest Ethos score change (so it is applied once)",
+      ],
+    });
 
     const del = await run(t, "delete");
-    assertStringIncludes(del, "Role sync member index and score-change queue: 3 entries");
+    assertEquals(del.split("\n"), [
+      ...deletedLines({
+        "Command cooldowns": 1,
+        "Interaction records": 2,
+        // The index entry, the queued change and the change time.
+        "Role sync member index and score-change queue": 3,
+      }),
+      "Nothing else is stored about you.",
+      ETHOS_AGAIN,
+    ]);
     const key = rolesKeyOf(relevant);
     const now = t.clock.now();
     const found = await lookupMembers(t.deps.kv, GUILD_ID, [USER_ID, other], key, now);

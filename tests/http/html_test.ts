@@ -1,0 +1,77 @@
+import { assertEquals, assertNotMatch } from "../_assert.ts";
+import { html } from "../../lib/http/html.ts";
+
+/** The CSP as a map of directive -> its value. */
+function csp(res: Response): Map<string, string> {
+  const raw = res.headers.get("content-security-policy") ?? "";
+  return new Map(
+    raw.split(";").map((d) => d.trim()).filter(Boolean).map((d) => {
+      const [name, ...values] = d.split(/\s+/);
+      return [name, values.join(" ")];
+    }),
+  );
+}
+
+Deno.test("html: the body, status 200 and every security header", async () => {
+  const res = html("<p>hi</p>");
+  assertEquals(res.status, 200);
+  assertEquals(await res.text(), "<p>hi</p>");
+  assertEquals(Object.fromEntries(res.headers), {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "content-security-policy":
+      "default-src 'none'; style-src 'unsafe-inline'; script-src 'none'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  });
+});
+
+Deno.test("html: without a nonce no script may run; with one only scripts carrying it", () => {
+  assertEquals(csp(html("")).get("script-src"), "'none'");
+  const res = html("", 200, { nonce: "a1b2c3d4" });
+  const policy = csp(res);
+  assertEquals(policy.get("script-src"), "'nonce-a1b2c3d4'");
+  // Nothing else loosens: no inline scripts, no eval, no other origin.
+  assertEquals(policy.get("default-src"), "'none'");
+  assertEquals(policy.get("frame-ancestors"), "'none'");
+  assertEquals(policy.get("base-uri"), "'none'");
+  assertEquals(policy.get("form-action"), "'none'");
+  assertNotMatch(
+    res.headers.get("content-security-policy")!,
+    /unsafe-eval|script-src[^;]*unsafe-inline/,
+  );
+  assertEquals([...policy.keys()], [
+    "default-src",
+    "style-src",
+    "script-src",
+    "connect-src",
+    "img-src",
+    "base-uri",
+    "form-action",
+    "frame-ancestors",
+  ]);
+});
+
+Deno.test("html: a status and extra headers; extra headers are added to the defaults", () => {
+  const res = html("gone", 404, { headers: { "set-cookie": "a=b", "x-extra": "1" } });
+  assertEquals(res.status, 404);
+  assertEquals(res.headers.get("set-cookie"), "a=b");
+  assertEquals(res.headers.get("x-extra"), "1");
+  assertEquals(res.headers.get("x-frame-options"), "DENY");
+  assertEquals(res.headers.get("cache-control"), "no-store");
+  assertEquals(csp(res).get("script-src"), "'none'");
+});
+
+Deno.test("html: a caller's headers add to the page's, never replace its security headers", () => {
+  const res = html("<p>x</p>", 302, {
+    headers: {
+      location: "/there",
+      "content-security-policy": "default-src *",
+      "x-frame-options": "ALLOWALL",
+    },
+  });
+  assertEquals(res.headers.get("location"), "/there");
+  assertEquals(res.headers.get("x-frame-options"), "DENY");
+  assertEquals(res.headers.get("content-security-policy")?.startsWith("default-src 'none'"), true);
+});
