@@ -51,6 +51,24 @@ function recordingLane(
 // ---------------------------------------------------------------------------------------------
 // Pacer
 
+/** A lane whose tasks each wait on a gate the test opens (pushed to `gates` as they start). */
+function gatedLane(
+  clock: ManualClock,
+  gates: ReturnType<typeof deferred>[],
+  o: { intervalMs: number; maxInFlight: number; signal: AbortSignal },
+): Lane<number> {
+  return new Lane<number>({
+    name: "t",
+    ...o,
+    clock,
+    exec: () => {
+      const d = deferred();
+      gates.push(d);
+      return d.promise;
+    },
+  });
+}
+
 Deno.test("pacer: callers at the same instant get evenly spaced slots, one each", async () => {
   const clock = new ManualClock(T0);
   const pacer = new Pacer(clock, 100);
@@ -237,17 +255,10 @@ Deno.test("lane: a lane slower than the global pacer keeps its own pace", async 
 Deno.test("lane: close() lets queued and in-flight tasks finish before run() resolves", async () => {
   const clock = new ManualClock(T0);
   const gates: ReturnType<typeof deferred>[] = [];
-  const lane = new Lane<number>({
-    name: "t",
+  const lane = gatedLane(clock, gates, {
     intervalMs: 50,
     maxInFlight: 5,
-    clock,
     signal: new AbortController().signal,
-    exec: () => {
-      const d = deferred();
-      gates.push(d);
-      return d.promise;
-    },
   });
   for (let i = 0; i < 3; i++) lane.push(i);
   lane.close();
@@ -409,17 +420,10 @@ Deno.test("lane: setIntervalMs re-paces the next sends; invalid intervals are ig
 Deno.test("lane: setMaxInFlight raises or lowers the bound at once; invalid values are ignored", async () => {
   const clock = new ManualClock(T0);
   const gates: ReturnType<typeof deferred>[] = [];
-  const lane = new Lane<number>({
-    name: "t",
+  const lane = gatedLane(clock, gates, {
     intervalMs: 10,
     maxInFlight: 1,
-    clock,
     signal: new AbortController().signal,
-    exec: () => {
-      const d = deferred();
-      gates.push(d);
-      return d.promise;
-    },
   });
   for (let i = 0; i < 8; i++) lane.push(i);
   const done = lane.run();
