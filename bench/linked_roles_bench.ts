@@ -24,7 +24,7 @@ import { createLogger } from "../lib/log/log.ts";
 import { composeBot } from "../lib/bot.ts";
 import { freshnessPass } from "../lib/sync/fresh_pass.ts";
 import { linkedRolesStage } from "../lib/linked_roles/fresh.ts";
-import { backlogTimes, LINKED_QUEUE } from "../lib/sync/fresh_backlog.ts";
+import { backlogTimes, LINKED_QUEUE } from "../lib/jobs/fresh_backlog.ts";
 import { METADATA_RECORDS, metadataOf } from "../lib/linked_roles/metadata.ts";
 import { type LinkedUser, saveLinked } from "../lib/linked_roles/store.ts";
 import { seal } from "../lib/linked_roles/token_box.ts";

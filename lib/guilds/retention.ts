@@ -11,7 +11,7 @@ import { keys } from "../kv/keys.ts";
 import { listSetups, updateSetup } from "./setup.ts";
 import { holdersOf } from "../sync/holders.ts";
 import { SYNC_KIND } from "../sync/service.ts";
-import { freshKeys } from "../sync/fresh_backlog.ts";
+import { freshKeys } from "../jobs/fresh_backlog.ts";
 import { indexKeys } from "../sync/member_index.ts";
 
 const DAY_MS = 86_400_000;

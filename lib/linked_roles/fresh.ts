@@ -15,7 +15,7 @@ import {
   LINKED_QUEUE,
   type Queued,
   readBacklog,
-} from "../sync/fresh_backlog.ts";
+} from "../jobs/fresh_backlog.ts";
 import { emptyCounters, type KeeperCounters, pushLinked } from "./keeper.ts";
 import { type Standing, standingOfProfile } from "./metadata.ts";
 import { linkedKeys } from "./store.ts";

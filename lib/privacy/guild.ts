@@ -10,7 +10,7 @@ import { keys } from "../kv/keys.ts";
 import { runRecordSchema } from "../jobs/store.ts";
 import { getSetup } from "../guilds/setup.ts";
 import { isIndexed, noteMembers } from "../sync/member_index.ts";
-import { freshKeys } from "../sync/fresh_backlog.ts";
+import { freshKeys } from "../jobs/fresh_backlog.ts";
 
 export const holderIndexSource: PrivacySource = {
   name: "Role sync index (validator and human roles)",

@@ -69,7 +69,7 @@ import { DrainShare } from "./drain_share.ts";
 import { Lane, Pacer } from "./lanes.ts";
 import { type GuildContext, guildContextSchema } from "./context.ts";
 import { IndexBuilder, indexedRoles, type Noted, noteMembers, rolesKeyOf } from "./member_index.ts";
-import { completeQueued, freshKeys, type Queued, readBacklog } from "./fresh_backlog.ts";
+import { completeQueued, freshKeys, type Queued, readBacklog } from "../jobs/fresh_backlog.ts";
 import { recordLags } from "./fresh_lag.ts";
 
 export const syncCheckpointSchema = z.object({

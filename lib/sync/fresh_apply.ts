@@ -47,7 +47,7 @@ import {
   hasBacklog,
   type Queued,
   readBacklog,
-} from "./fresh_backlog.ts";
+} from "../jobs/fresh_backlog.ts";
 import {
   indexedRoles,
   lookupMembers,

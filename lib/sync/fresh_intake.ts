@@ -23,7 +23,7 @@ import type { AppDeps } from "../deps.ts";
 import { acquireLease, type Lease, leaseCheck, releaseLease } from "../kv/lease.ts";
 import { configuredGuilds } from "../guilds/setup.ts";
 import { discordIdOf, type EthosClient } from "../ethos/client.ts";
-import { type BacklogEntry, freshKeys } from "./fresh_backlog.ts";
+import { type BacklogEntry, freshKeys } from "../jobs/fresh_backlog.ts";
 
 export const OVERLAP_MS = 120_000;
 /** How far ahead of our clock the feed's times may run (clock skew at Ethos). */

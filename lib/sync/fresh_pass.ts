@@ -12,7 +12,7 @@ import { raiseAlert } from "../ops/alerts.ts";
 import type { GaugeFamily } from "../ops/metrics.ts";
 import { SyncConfigError } from "./context.ts";
 import { applyGuildBacklog, type ApplyResult } from "./fresh_apply.ts";
-import { backlogTimes, freshKeys } from "./fresh_backlog.ts";
+import { backlogTimes, freshKeys } from "../jobs/fresh_backlog.ts";
 import { type FreshCursor, type IntakeResult, intakeUpdates } from "./fresh_intake.ts";
 import { type LagStats, percentile, readLags, recordLags } from "./fresh_lag.ts";
 import { SYNC_KIND, syncServices } from "./service.ts";

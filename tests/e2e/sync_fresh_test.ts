@@ -9,7 +9,7 @@ import { assert, assertEquals } from "../_assert.ts";
 import { GUILD, outOfSync, startFixture } from "./sync_helpers.ts";
 import type { Emulator } from "../emulator/server.ts";
 import { freshGauges, freshnessPass, freshReport } from "../../lib/sync/fresh_pass.ts";
-import { backlogTimes, freshKeys } from "../../lib/sync/fresh_backlog.ts";
+import { backlogTimes, freshKeys } from "../../lib/jobs/fresh_backlog.ts";
 import { indexKeys } from "../../lib/sync/member_index.ts";
 import { readLags } from "../../lib/sync/fresh_lag.ts";
 import { YieldingLease } from "../../lib/kv/lease.ts";

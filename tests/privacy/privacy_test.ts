@@ -17,7 +17,7 @@ import { SYNC_KIND } from "../../lib/sync/service.ts";
 import type { RunRecord } from "../../lib/jobs/store.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";
 import { IndexBuilder, isIndexed, lookupMembers, rolesKeyOf } from "../../lib/sync/member_index.ts";
-import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
+import { freshKeys } from "../../lib/jobs/fresh_backlog.ts";
 
 /** Posts a command and returns the text its deferred reply was edited to. */
 async function run(t: TestApp, name: string) {

@@ -8,7 +8,7 @@ import { createTestApp, GUILD_ID } from "../_harness.ts";
 import { collectStatus } from "../../lib/status/data.ts";
 import { renderMain } from "../../lib/status/html.ts";
 import { recordLags } from "../../lib/sync/fresh_lag.ts";
-import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
+import { freshKeys } from "../../lib/jobs/fresh_backlog.ts";
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
 import { statusJson } from "./_fixture.ts";
 

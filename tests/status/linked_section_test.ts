@@ -7,7 +7,7 @@ import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { APP_ID, createTestApp } from "../_harness.ts";
 import { collectStatus } from "../../lib/status/data.ts";
 import { renderMain } from "../../lib/status/html.ts";
-import { freshKeys } from "../../lib/sync/fresh_backlog.ts";
+import { freshKeys } from "../../lib/jobs/fresh_backlog.ts";
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
 import { registerMetadata } from "../../lib/linked_roles/metadata.ts";
 import { deleteLinked, saveLinked } from "../../lib/linked_roles/store.ts";

@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { createTestApp, GUILD_ID, type TestApp } from "../_harness.ts";
 import { EthosClient } from "../../lib/ethos/client.ts";
-import { type BacklogEntry, freshKeys } from "../../lib/sync/fresh_backlog.ts";
+import { type BacklogEntry, freshKeys } from "../../lib/jobs/fresh_backlog.ts";
 import { intakeUpdates, MAX_SKEW_MS, OVERLAP_MS } from "../../lib/sync/fresh_intake.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";
 import { acquireLease } from "../../lib/kv/lease.ts";

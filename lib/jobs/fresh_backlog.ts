@@ -2,7 +2,8 @@
  * The freshness pass's KV state: the feed cursor, the per-user seen times and the per-guild
  * backlog of members whose Ethos score changed. The intake fills the backlog; the apply stage (or
  * the guild's running sync chunk) empties it, one member at a time, each removal checked against
- * the entry it read, so an update queued meanwhile is never dropped.
+ * the entry it read, so an update queued meanwhile is never dropped. It sits below the services
+ * because two of them work it off: the role sync (per guild) and linked roles (their own queue).
  */
 
 export const freshKeys = {
