@@ -88,3 +88,24 @@ export async function completeQueued(
   const res = await kv.atomic().check({ key, versionstamp: q.versionstamp }).delete(key).commit();
   return res.ok ? "done" : "newer";
 }
+
+/**
+ * A stage the pass runs beside the guilds' backlogs: its own backlog (`queue`), fed by the same
+ * intake, worked off by `apply` inside the same time box. (Linked roles are one; the pass knows
+ * nothing of them but this.)
+ */
+export interface PassStage<R> {
+  queue: string;
+  apply(deadline: number): Promise<R & { lags: number[] }>;
+}
+
+/** What the linked-roles stage reports. */
+export interface LinkedFigures {
+  applied: number;
+  notLinked: number;
+  left: number;
+  pushes: number;
+  refreshes: number;
+  failures: number;
+  unlinked: number;
+}

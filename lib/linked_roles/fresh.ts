@@ -13,6 +13,7 @@ import {
   backlogTimes,
   completeQueued,
   LINKED_QUEUE,
+  type PassStage,
   type Queued,
   readBacklog,
 } from "../jobs/fresh_backlog.ts";
@@ -21,7 +22,6 @@ import { type Standing, standingOfProfile } from "./metadata.ts";
 import { linkedKeys } from "./store.ts";
 import type { TokenKeys } from "./token_box.ts";
 import { linkedRolesEnabled } from "./connect.ts";
-import type { PassStage } from "../sync/fresh_pass.ts";
 
 const BATCH = 200;
 /** Users pushed side by side: Discord limits bearer calls per user, so only latency bounds this. */

@@ -12,10 +12,18 @@ import { raiseAlert } from "../ops/alerts.ts";
 import type { GaugeFamily } from "../ops/metrics.ts";
 import { SyncConfigError } from "./context.ts";
 import { applyGuildBacklog, type ApplyResult } from "./fresh_apply.ts";
-import { backlogTimes, freshKeys } from "../jobs/fresh_backlog.ts";
+import {
+  backlogTimes,
+  freshKeys,
+  type LinkedFigures,
+  type PassStage,
+} from "../jobs/fresh_backlog.ts";
+
 import { type FreshCursor, type IntakeResult, intakeUpdates } from "./fresh_intake.ts";
 import { type LagStats, percentile, readLags, recordLags } from "./fresh_lag.ts";
 import { SYNC_KIND, syncServices } from "./service.ts";
+
+export type { LinkedFigures, PassStage };
 
 /** The pass's time box: it ends well before the next minute's pass. */
 export const PASS_BUDGET_MS = 45_000;
@@ -33,27 +41,6 @@ export interface PassSummary {
   linked: LinkedFigures | null;
   /** The last update applied, by this pass or an earlier one: its lag (s) and when. */
   lastApplied: { lagS: number; at: number } | null;
-}
-
-/**
- * A stage the pass runs beside the guilds' backlogs: its own backlog (`queue`), fed by the same
- * intake, worked off by `apply` inside the same time box. (Linked roles are one; the pass knows
- * nothing of them but this.)
- */
-export interface PassStage<R> {
-  queue: string;
-  apply(deadline: number): Promise<R & { lags: number[] }>;
-}
-
-/** What the linked-roles stage reports. */
-export interface LinkedFigures {
-  applied: number;
-  notLinked: number;
-  left: number;
-  pushes: number;
-  refreshes: number;
-  failures: number;
-  unlinked: number;
 }
 
 export interface PassOptions {
