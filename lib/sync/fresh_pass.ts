@@ -18,7 +18,6 @@ import {
   type LinkedFigures,
   type PassStage,
 } from "../jobs/fresh_backlog.ts";
-
 import { type FreshCursor, type IntakeResult, intakeUpdates } from "./fresh_intake.ts";
 import { type LagStats, percentile, readLags, recordLags } from "./fresh_lag.ts";
 import { SYNC_KIND, syncServices } from "./service.ts";

@@ -1,22 +1,9 @@
+/** A manifest against Discord's limits (lib/manifest/validate.ts), refused at load time. */
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../_assert.ts";
-import { commands } from "../../lib/commands/mod.ts";
 import { createRegistry, ManifestError } from "../../lib/interactions/registry.ts";
 import { defineCommand } from "../../lib/interactions/define.ts";
 import { opt, type OptionsRecord } from "../../lib/interactions/options.ts";
 import { validateCommand, validateManifest } from "../../lib/manifest/validate.ts";
-
-Deno.test("the bot's whole manifest is valid against Discord's limits", () => {
-  const registry = createRegistry(commands, validateManifest);
-  const manifest = registry.manifest();
-  assertEquals(validateManifest(manifest), []);
-  assertEquals(manifest.length, commands.length);
-  for (const c of manifest) {
-    // Slash commands carry a description; context-menu commands have none.
-    if ("description" in c) assert(c.description && c.description.length <= 100, c.name);
-    else assertEquals(c.type, 2, c.name);
-    assert(JSON.stringify(c).length < 8_000, c.name);
-  }
-});
 
 const ok = (name: string, options: OptionsRecord = {}) =>
   defineCommand({
@@ -84,17 +71,4 @@ Deno.test("invalid definitions are refused at load time, each problem named", ()
   );
   // Unicode names Discord allows are accepted.
   assertEquals(validateCommand(ok("größe").json), []);
-});
-
-Deno.test("manifest entries carry permissions and contexts derived from the definition", () => {
-  const guarded = defineCommand({
-    name: "guarded",
-    description: "d",
-    category: "T",
-    permissions: ["ManageRoles", "ManageGuild"],
-    handler: (c) => c.reply(""),
-  });
-  assertEquals(guarded.json.default_member_permissions, String((1n << 28n) | (1n << 5n)));
-  assertEquals(guarded.json.contexts, [0]);
-  assert(guarded.restricted);
 });
