@@ -175,12 +175,8 @@ const managed = [
   validatorRole.id,
   humanRole.id,
 ];
-let checked = 0;
-let wrong = 0;
-const holders = { validator: 0, human: 0 };
-for (const member of guild.members.values()) {
-  if (member.bot) continue;
-  checked++;
+/** Whether a member holds exactly the managed roles the rule gives them. */
+function isRight(member: { id: string; roles: string[] }): boolean {
   const score = emu.state.score(member.id);
   const verified = member.roles.includes(roles.verified);
   // What Ethos says of the member, straight from the emulator's profile data.
@@ -196,9 +192,17 @@ for (const member of guild.members.values()) {
     ].sort()
     : [];
   const held = member.roles.filter((r) => managed.includes(r)).sort();
-  if (JSON.stringify(held) !== JSON.stringify(expected)) wrong++;
-  if (held.includes(validatorRole.id)) holders.validator++;
-  if (held.includes(humanRole.id)) holders.human++;
+  return JSON.stringify(held) === JSON.stringify(expected);
+}
+let checked = 0;
+let wrong = 0;
+const holders = { validator: 0, human: 0 };
+for (const member of guild.members.values()) {
+  if (member.bot) continue;
+  checked++;
+  if (!isRight(member)) wrong++;
+  if (member.roles.includes(validatorRole.id)) holders.validator++;
+  if (member.roles.includes(humanRole.id)) holders.human++;
 }
 const writes = emu.stats.writes.length;
 say(
@@ -247,15 +251,13 @@ for (const m of changed) {
   const score = emu.state.score(m.id)!;
   emu.state.setScore(m.id, score >= 1200 ? 700 : 2100, changedAt);
 }
-const rightTier = (m: (typeof changed)[number]) =>
-  m.roles.includes(roles[tierForScore(emu.state.score(m.id)!)]);
 say(
   `${changed.length} members' Ethos scores changed; waiting for the freshness pass (every minute)`,
 );
 let applied = false;
 for (let waited = 0; waited < 90_000 && !applied; waited += 500) {
   await new Promise((r) => setTimeout(r, 500));
-  applied = changed.every((m) => rightTier(guild.members.get(m.id)!));
+  applied = changed.every((m) => isRight(guild.members.get(m.id)!));
 }
 if (!applied) {
   say("the score changes did not reach Discord within 90 s");
@@ -264,7 +266,9 @@ if (!applied) {
 say(
   `the ${changed.length} score changes reached their roles ${
     ((Date.now() - changedAt) / 1000).toFixed(0)
-  } s after they happened, with ${emu.stats.writes.length - writes} role writes`,
+  } s after they happened, with ${emu.stats.writes.length - writes} role writes (${
+    [...new Set(emu.stats.writes.slice(writes).map((w) => w.method))].join(", ")
+  })`,
 );
 
 if (ONCE) await stop(0);
