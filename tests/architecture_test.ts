@@ -29,6 +29,7 @@ const LAYERS: readonly (readonly string[])[] = [
     "lib/config.ts",
     "lib/canonical.ts",
     "lib/abort.ts",
+    "lib/pool.ts",
     "lib/log/",
     "lib/clock.ts",
     "lib/http/",

@@ -20,3 +20,8 @@ export function html(
     },
   });
 }
+
+/** Text or an attribute value made safe to put in HTML (numeric entities for & < > " '). */
+export function escapeHtml(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

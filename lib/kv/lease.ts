@@ -179,9 +179,7 @@ export class YieldingLease {
       if (!res.ok) await this.#check();
       return res;
     };
-    const p = this.#chain.then(run, run);
-    this.#chain = p.catch(() => {});
-    return p;
+    return this.#serial(run);
   }
 
   /** Extends the lease (a heartbeat); false once it is lost. */
@@ -199,7 +197,12 @@ export class YieldingLease {
       else this.lost = true;
       return res.ok;
     };
-    const p = this.#chain.then(run, run);
+    return this.#serial(run);
+  }
+
+  /** Runs `fn` after every commit and renewal before it (they check one lease versionstamp). */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#chain.then(fn, fn);
     this.#chain = p.catch(() => {});
     return p;
   }

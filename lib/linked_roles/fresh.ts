@@ -20,6 +20,8 @@ import {
 import { emptyCounters, type KeeperCounters, pushLinked } from "./keeper.ts";
 import { type Standing, standingOfProfile } from "./metadata.ts";
 import { linkedKeys } from "./store.ts";
+import { getManyChunked } from "../kv/many.ts";
+import { pool } from "../pool.ts";
 import type { TokenKeys } from "./token_box.ts";
 import { linkedRolesEnabled } from "./connect.ts";
 
@@ -60,33 +62,26 @@ export async function applyLinkedBacklog(
     if (queued.length === 0) break;
     for (const q of queued) tried.add(q.userId);
     const linked: Queued[] = [];
-    for (let i = 0; i < queued.length; i += 10) {
-      const batch = queued.slice(i, i + 10);
-      const recs = await kv.getMany(batch.map((q) => linkedKeys.user(q.userId)));
-      for (const [j, q] of batch.entries()) {
-        if (recs[j].versionstamp !== null) linked.push(q);
-        else if ((await completeQueued(kv, LINKED_QUEUE, q)) === "done") r.notLinked++;
-      }
+    const recs = await getManyChunked(kv, queued.map((q) => linkedKeys.user(q.userId)));
+    for (const [j, q] of queued.entries()) {
+      if (recs[j].versionstamp !== null) linked.push(q);
+      else if ((await completeQueued(kv, LINKED_QUEUE, q)) === "done") r.notLinked++;
     }
     if (linked.length === 0) continue;
     const standings = await standingsOf(deps, linked.map((q) => q.userId));
     if (!standings) break; // Ethos failing: everyone waits for the next pass
-    let next = 0;
-    const worker = async () => {
-      while (next < linked.length && clock.now() < o.deadline) {
-        const q = linked[next++];
-        const s = standings.get(q.userId);
-        if (s === undefined) continue; // unconfirmed: next pass
-        const out = await pushLinked(deps, keys, q.userId, s?.standing ?? null, r, s?.name);
-        if (out === "busy" || out === "failed") continue;
-        if ((await completeQueued(kv, LINKED_QUEUE, q)) !== "done") continue;
-        if (out === "pushed" || out === "unchanged") {
-          r.applied++;
-          r.lags.push(Math.max(0, (clock.now() - q.entry.updatedAt) / 1000));
-        }
+    await pool(linked, CONCURRENCY, async (q) => {
+      if (clock.now() >= o.deadline) return; // the time box: left for the next pass
+      const s = standings.get(q.userId);
+      if (s === undefined) return; // unconfirmed: next pass
+      const out = await pushLinked(deps, keys, q.userId, s?.standing ?? null, r, s?.name);
+      if (out === "busy" || out === "failed") return;
+      if ((await completeQueued(kv, LINKED_QUEUE, q)) !== "done") return;
+      if (out === "pushed" || out === "unchanged") {
+        r.applied++;
+        r.lags.push(Math.max(0, (clock.now() - q.entry.updatedAt) / 1000));
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, linked.length) }, worker));
+    });
     if (queued.length < BATCH) break;
   }
   r.left = (await backlogTimes(kv, LINKED_QUEUE)).length;

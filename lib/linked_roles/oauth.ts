@@ -77,9 +77,10 @@ export function authorizeUrl(config: OAuthDeps["config"], state: string): string
   return u.toString();
 }
 
-async function tokenCall(deps: OAuthDeps, form: Record<string, string>, now: number) {
+/** A form POST to Discord's OAuth2 endpoints, with the app's client credentials. */
+function postForm(deps: OAuthDeps, path: string, form: Record<string, string>): Promise<Response> {
   const { linkedRoles, discord } = deps.config;
-  const res = await deps.fetch(`${discord.apiBase}/oauth2/token`, {
+  return deps.fetch(`${discord.apiBase}${path}`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
@@ -88,6 +89,10 @@ async function tokenCall(deps: OAuthDeps, form: Record<string, string>, now: num
       client_secret: linkedRoles.clientSecret ?? "",
     }),
   });
+}
+
+async function tokenCall(deps: OAuthDeps, form: Record<string, string>, now: number) {
+  const res = await postForm(deps, "/oauth2/token", form);
   const body = await res.json().catch(() => null) as { error?: string } | null;
   if (res.status === 400 && body?.error === "invalid_grant") {
     throw new InvalidGrantError(
@@ -190,16 +195,9 @@ export async function pushRoleConnection(
 
 /** Revokes a token (and its pair) at Discord; best effort (a failure is the caller's to log). */
 export async function revokeToken(deps: OAuthDeps, token: string): Promise<void> {
-  const { linkedRoles, discord } = deps.config;
-  const res = await deps.fetch(`${discord.apiBase}/oauth2/token/revoke`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      token,
-      token_type_hint: "refresh_token",
-      client_id: linkedRoles.clientId,
-      client_secret: linkedRoles.clientSecret ?? "",
-    }),
+  const res = await postForm(deps, "/oauth2/token/revoke", {
+    token,
+    token_type_hint: "refresh_token",
   });
   await res.body?.cancel();
   if (!res.ok) throw new DiscordOAuthError("revoking a token", res.status);

@@ -5,12 +5,9 @@
 import type { ConnectOutcome } from "./connect.ts";
 import { CONNECT_URL, ETHOS_APP } from "../ethos/profile.ts";
 import { LEVELS } from "../ethos/levels.ts";
+import { escapeHtml } from "../http/html.ts";
 
-const esc = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
+const esc = escapeHtml;
 
 function page(title: string, body: string): string {
   return `<!doctype html>

@@ -6,6 +6,7 @@
  * are deleted on use, so a state is good once.
  */
 import { z } from "zod";
+import { base64url } from "../hmac.ts";
 
 export const linkedKeys = {
   user: (userId: string): Deno.KvKey => ["linked_roles", "user", userId],
@@ -42,8 +43,7 @@ export async function getLinked(
 /** A connect state, good once for STATE_TTL_MS. */
 export async function createState(kv: Deno.Kv, now: number): Promise<string> {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
-  const state = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
+  const state = base64url(bytes);
   await kv.set(linkedKeys.state(state), { at: now }, { expireIn: STATE_TTL_MS });
   return state;
 }

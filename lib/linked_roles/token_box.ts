@@ -4,6 +4,8 @@
  * as associated data, so a sealed token copied onto another user's record does not open. After a
  * SIGNING_SECRET rotation the previous key still opens what it sealed; the next refresh reseals.
  */
+import { base64url } from "../hmac.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -11,9 +13,6 @@ export interface TokenKeys {
   current: CryptoKey;
   previous?: CryptoKey;
 }
-
-const b64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
 function fromB64url(s: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
@@ -34,7 +33,7 @@ export async function seal(keys: TokenKeys, userId: string, token: string): Prom
   const out = new Uint8Array(iv.length + ct.length);
   out.set(iv);
   out.set(ct, iv.length);
-  return `v1.${b64url(out)}`;
+  return `v1.${base64url(out)}`;
 }
 
 /** The token, or null when it does not open (another key, another user, tampered). */

@@ -4,6 +4,7 @@
  * A few lines of script re-fetch the page every few seconds and swap its <main>, so the figures
  * stay live without a second renderer in the browser.
  */
+import { escapeHtml } from "../http/html.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import type { RunSummary } from "../jobs/history.ts";
 import type { Alert } from "../ops/alerts.ts";
@@ -21,7 +22,7 @@ import type {
 
 export const REFRESH_MS = 5_000;
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeHtml;
 const time = (ms: number | string | null | undefined) => {
   if (ms === null || ms === undefined) return "—";
   const iso = new Date(ms).toISOString();

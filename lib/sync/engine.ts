@@ -71,6 +71,7 @@ import { type GuildContext, guildContextSchema } from "./context.ts";
 import { IndexBuilder, indexedRoles, type Noted, noteMembers, rolesKeyOf } from "./member_index.ts";
 import { completeQueued, freshKeys, type Queued, readBacklog } from "../jobs/fresh_backlog.ts";
 import { recordLags } from "./fresh_lag.ts";
+import { getManyChunked } from "../kv/many.ts";
 
 export const syncCheckpointSchema = z.object({
   mode: z.enum(["full", "incremental"]),
@@ -575,14 +576,11 @@ export class SyncChunk {
       if (id && Number.isFinite(t)) at.set(id, Math.max(at.get(id) ?? 0, t));
     });
     const list = [...at.keys()];
-    for (let i = 0; i < list.length; i += 10) {
-      const batch = list.slice(i, i + 10);
-      const seen = await this.deps.kv.getMany(batch.map((id) => freshKeys.seen(id)));
-      batch.forEach((id, j) => {
-        const v = seen[j].value;
-        if (typeof v === "number" && v >= at.get(id)!) taken.add(id);
-      });
-    }
+    const seen = await getManyChunked(this.deps.kv, list.map((id) => freshKeys.seen(id)));
+    list.forEach((id, j) => {
+      const v = seen[j].value;
+      if (typeof v === "number" && v >= at.get(id)!) taken.add(id);
+    });
     return taken;
   }
 

@@ -29,6 +29,7 @@ import type { EthosClient } from "../ethos/client.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import { resolveScores } from "./scores.ts";
 import { Pacer } from "./lanes.ts";
+import { pool } from "../pool.ts";
 import {
   applyDiff,
   diff,
@@ -41,7 +42,6 @@ import {
   targetRoles,
 } from "./rule.ts";
 import {
-  backlogTimes,
   completeQueued,
   freshKeys,
   hasBacklog,
@@ -91,7 +91,8 @@ export interface ApplyResult {
   /** Member reads (index unknown). */
   reads: number;
   notMember: number;
-  /** Members left for a later pass (score unavailable, Discord failing, time box). */
+  /** Members left for a later pass (score unavailable, Discord failing, time box); the pass
+   * fills it from the backlog it reads for its report. */
   left: number;
   /** Writes Discord refused (4xx other than 429): given up, logged. */
   refused: number;
@@ -141,7 +142,6 @@ export async function applyGuildBacklog(
     clearInterval(heartbeat);
     await hold.release();
   }
-  r.left = (await backlogTimes(kv, guildId)).length;
   return r;
 }
 
@@ -316,13 +316,4 @@ class GuildApply {
     }
     this.#failed = true;
   }
-}
-
-/** Runs `fn` over `items`, `n` at a time. */
-async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }

@@ -20,6 +20,7 @@
  * - An update Ethos records more than the overlap late is left to the hourly and daily syncs.
  */
 import type { AppDeps } from "../deps.ts";
+import { getManyChunked } from "../kv/many.ts";
 import { acquireLease, type Lease, leaseCheck, releaseLease } from "../kv/lease.ts";
 import { configuredGuilds } from "../guilds/setup.ts";
 import { discordIdOf, type EthosClient } from "../ethos/client.ts";
@@ -233,13 +234,6 @@ export class LeaseLostError extends Error {
   constructor() {
     super("fresh: the intake lease was lost mid-pass");
   }
-}
-
-/** getMany takes at most 10 keys. */
-async function getManyChunked(kv: Deno.Kv, keys: Deno.KvKey[]) {
-  const out: Deno.KvEntryMaybe<unknown>[] = [];
-  for (let i = 0; i < keys.length; i += 10) out.push(...await kv.getMany(keys.slice(i, i + 10)));
-  return out;
 }
 
 function isCursor(v: unknown): v is FreshCursor {

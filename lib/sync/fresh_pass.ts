@@ -97,7 +97,11 @@ export async function freshnessPass(
   });
   const lags = results.flatMap((r) => r.lags);
   await recordLags(kv, clock.now(), lags);
-  const before = (await kv.get<PassSummary>(freshKeys.lastPass())).value;
+  // One read of every backlog: what each guild has left, and the report the alert reads.
+  const report = await freshReport(deps);
+  for (const r of results) {
+    r.left = report.backlog.find((b) => b.guildId === r.guildId)?.count ?? 0;
+  }
   const summary: PassSummary = {
     at: started,
     durationMs: clock.now() - started,
@@ -106,11 +110,11 @@ export async function freshnessPass(
     linked: linkedResult && (({ lags: _, ...l }) => l)(linkedResult),
     lastApplied: lags.length
       ? { lagS: lags[lags.length - 1], at: clock.now() }
-      : before?.lastApplied ?? null,
+      : report.last?.lastApplied ?? null,
   };
   await kv.set(freshKeys.lastPass(), summary);
   deps.metrics?.freshPass(summary);
-  await alertOnLag(deps);
+  await alertOnLag(deps, report);
   return summary;
 }
 
@@ -169,8 +173,7 @@ function withWaiting(
   };
 }
 
-async function alertOnLag(deps: AppDeps): Promise<void> {
-  const r = await freshReport(deps);
+async function alertOnLag(deps: AppDeps, r: FreshReport): Promise<void> {
   const p95 = r.lag15.p95;
   if (p95 === null || p95 <= ALERT_P95_S) return;
   const waiting = r.backlog.reduce((n, b) => n + b.count, 0);
