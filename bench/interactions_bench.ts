@@ -14,8 +14,12 @@
  * shared machine the speed of the whole box drifts, and a ratio taken within one round compares
  * like with like.
  *
+ * `--against=<dir>` adds a third server, the bot of another checkout of this repository (say, a
+ * `git worktree` of the commit before a change), to the PING and /help rounds: the change's cost
+ * is then measured within the same rounds as the rest, e.g. `bot CPU/req ÷ against CPU/req`.
+ *
  *   deno run -A bench/interactions_bench.ts [--requests=8000] [--concurrency=32] [--rounds=5]
- *     [--bot-flags="--cpu-prof --cpu-prof-dir=bench/out/prof"]
+ *     [--bot-flags="--cpu-prof --cpu-prof-dir=bench/out/prof"] [--against=/tmp/before]
  */
 import { APP_ID, commandInteraction, signingKeys } from "../tests/_harness.ts";
 
@@ -36,13 +40,20 @@ interface Server {
 const BOT_FLAGS = (Deno.args.find((a) => a.startsWith("--bot-flags="))?.slice(12) ?? "")
   .split(" ").filter(Boolean);
 
-async function startServer(mode: string, key: string): Promise<Server> {
+/** Another checkout's bot, measured beside this one (see the module doc). */
+const AGAINST = Deno.args.find((a) => a.startsWith("--against="))?.slice(10);
+
+async function startServer(
+  mode: string,
+  key: string,
+  script = new URL("./interactions_server.ts", import.meta.url).pathname,
+): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
       ...(mode === "bot" ? BOT_FLAGS : []),
-      new URL("./interactions_server.ts", import.meta.url).pathname,
+      script,
       `--mode=${mode}`,
       `--key=${key}`,
     ],
@@ -183,6 +194,9 @@ export async function main() {
   const keys = await signingKeys();
   const baseline = await startServer("baseline", keys.publicKeyHex);
   const bot = await startServer("bot", keys.publicKeyHex);
+  const against = AGAINST
+    ? await startServer("bot", keys.publicKeyHex, `${AGAINST}/bench/interactions_server.ts`)
+    : undefined;
   const results: Record<string, unknown> = {};
   try {
     const warm = await prepare(keys, "ping", 2 * ROUNDS);
@@ -190,13 +204,19 @@ export async function main() {
     await load(baseline, warm);
     await load(bot, warm);
     await load(bot, warmHelp);
+    if (against) {
+      await load(against, warm);
+      await load(against, warmHelp);
+    }
     // Rounds of baseline / PING / help first, then rounds of baseline / the KV-heavy command, so
     // the records and expiring cooldowns the latter leaves in KV do not slow the former. Each round
     // runs its servers in order on half its requests, then in reverse order on the other half, so
     // a drift of the machine's speed within the round weighs on every server alike.
-    const rounds = async (kinds: Kind[], offset: number) => {
+    const rounds = async (kinds: Kind[], offset: number, other?: Server) => {
       const bases: Result[] = [];
-      const rows = new Map<Kind, Result[]>(kinds.map((k) => [k, []]));
+      const rows = new Map<string, Result[]>(
+        kinds.flatMap((k) => other ? [[k, []], [`against:${k}`, []]] : [[k, []]]),
+      );
       for (let round = 0; round < ROUNDS; round++) {
         const requests = new Map<Kind, Prepared[]>();
         for (const kind of ["ping" as const, ...kinds]) {
@@ -204,7 +224,12 @@ export async function main() {
         }
         const order = [
           { kind: "baseline" as const, server: baseline, requests: requests.get("ping")! },
-          ...kinds.map((kind) => ({ kind, server: bot, requests: requests.get(kind)! })),
+          ...kinds.flatMap((kind) => [
+            { kind, server: bot, requests: requests.get(kind)! },
+            ...(other
+              ? [{ kind: `against:${kind}`, server: other, requests: requests.get(kind)! }]
+              : []),
+          ]),
         ];
         const phases = new Map<string, Phase[]>(order.map((o) => [o.kind, []]));
         const half = Math.floor(REQUESTS / 2);
@@ -215,11 +240,11 @@ export async function main() {
           phases.get(o.kind)!.push(await load(o.server, o.requests.slice(half)));
         }
         bases.push(combine(phases.get("baseline")!));
-        for (const kind of kinds) rows.get(kind)!.push(combine(phases.get(kind)!));
+        for (const [kind, results] of rows) results.push(combine(phases.get(kind)!));
       }
       return { bases, rows };
     };
-    const first = await rounds(["ping", "help"], 0);
+    const first = await rounds(["ping", "help"], 0, against);
     const second = await rounds(["ethos_sync_status"], ROUNDS);
     // Per round: req/s ratio (bot / baseline) and CPU ratio (baseline CPU/req ÷ bot CPU/req).
     const summary = (rs: Result[], bases: Result[]) => {
@@ -260,6 +285,32 @@ export async function main() {
     console.log(row("baseline (serve + verify)", base));
     console.log(row("bot: signed PING", ping));
     console.log(row("bot: signed /help", help));
+    let versus: Record<string, unknown> | undefined;
+    if (against) {
+      const aPing = summary(first.rows.get("against:ping")!, first.bases);
+      const aHelp = summary(first.rows.get("against:help")!, first.bases);
+      console.log(row("against: signed PING", aPing));
+      console.log(row("against: signed /help", aHelp));
+      // Within each round: this bot's CPU/req over the other's (above 1: this one costs more).
+      const cost = (mine: Result[], theirs: Result[]) =>
+        median(mine.map((r, i) => r.cpuUs / theirs[i].cpuUs));
+      versus = {
+        pingCpu: cost(first.rows.get("ping")!, first.rows.get("against:ping")!),
+        helpCpu: cost(first.rows.get("help")!, first.rows.get("against:help")!),
+        helpRps: median(
+          first.rows.get("help")!.map((r, i) => r.rps / first.rows.get("against:help")![i].rps),
+        ),
+        ping: aPing,
+        help: aHelp,
+      };
+      console.log(
+        `bot vs against (${AGAINST}), medians of per-round ratios: PING CPU/req ${
+          (versus.pingCpu as number).toFixed(3)
+        }x, /help CPU/req ${(versus.helpCpu as number).toFixed(3)}x, /help req/s ${
+          (versus.helpRps as number).toFixed(3)
+        }x`,
+      );
+    }
     console.log(row("baseline (second phase)", baseSecond));
     console.log(row("bot: signed /ethos_sync_status", claimed));
     const targets = {
@@ -281,12 +332,14 @@ export async function main() {
       help,
       baselineSecond: baseSecond,
       claimed,
+      ...(versus ? { against: versus } : {}),
       targets,
       pass,
     });
     console.log(JSON.stringify(results));
   } finally {
     await bot.stop();
+    await against?.stop();
     await baseline.stop();
   }
   return results;

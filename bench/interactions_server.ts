@@ -19,7 +19,7 @@
  * of stdin) stops the server. Other stdout lines (the bot's logs) are to be passed through.
  */
 import process from "node:process";
-import { testConfig } from "../lib/config.ts";
+import { testConfig } from "../tests/_config.ts";
 import { type Bot, composeBot } from "../lib/bot.ts";
 import { createHandler } from "../routes/mod.ts";
 

@@ -21,6 +21,8 @@ const benches: [string, string[]][] = [
   // 100,000 linked users, 30% of scores change: metadata pushes vs the role sync's writes.
   ["linked_roles_bench.ts", []],
   ["backup_bench.ts", []],
+  // SHA-256 and HMAC on @noble/hashes against the removed hand-written code (bench/baseline/).
+  ["hashing_bench.ts", []],
   ["fuzz.ts", []],
 ];
 const only = Deno.args[0];

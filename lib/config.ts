@@ -1,6 +1,8 @@
 /**
  * The environment, parsed once with zod. The only module that reads Deno.env. A bad environment
  * stops start-up with one message naming every bad variable (never its value: some are secrets).
+ * Kept whole at about 400 lines: it is mostly the schema and its mapping to Config, which read best
+ * side by side, and splitting it would make a second reader of Deno.env.
  */
 import { z } from "zod";
 import { registerSecret } from "./log/redact.ts";
@@ -86,7 +88,11 @@ const envSchema = z.object({
   }).default("info"),
   KV_PATH: z.string().min(1).optional(),
   SELF_URL: httpUrl.optional(),
-  SYNC_AUTH_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  // RFC 6750's token syntax: what an Authorization: Bearer header can carry (and bearerAuth takes).
+  SYNC_AUTH_TOKEN: z.string().min(16, "must be at least 16 characters").regex(
+    /^[A-Za-z0-9._~+/-]+=*$/,
+    "may hold only letters, digits and . _ ~ + / - (then = padding): a bearer token",
+  ).optional(),
   SIGNING_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   SIGNING_SECRET_PREVIOUS: z.string().min(16, "must be at least 16 characters").optional(),
 
@@ -249,9 +255,8 @@ function defaultTiers(env: Env): Tier[] {
 }
 
 /**
- * Parses an environment map. Empty strings count as unset. Throws ConfigError. On success the
- * secrets it found (token, operator token, signing secrets, webhook URL, client secret) are
- * registered with the redactor, so nothing logged or replied can carry them.
+ * Parses an environment map. Empty strings count as unset. Throws ConfigError. Pure: registering
+ * the secrets with the redactor is loadConfig's job (see {@link configSecrets}).
  */
 export function parseConfig(raw: Record<string, string | undefined>): Config {
   const cleaned: Record<string, string> = {};
@@ -350,32 +355,33 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
       redirectUri: env.SELF_URL ? `${env.SELF_URL}/linked-role/callback` : undefined,
     },
   };
-  for (
-    const s of [
-      config.discord.token,
-      config.syncAuthToken,
-      env.SIGNING_SECRET,
-      env.SIGNING_SECRET_PREVIOUS,
-      env.ALERT_WEBHOOK_URL,
-      env.DISCORD_CLIENT_SECRET,
-    ]
-  ) registerSecret(s);
   return config;
 }
 
-/** The bot's environment, read once (this module is the only reader of Deno.env: here and in cliEnv). */
-export function loadConfig(): Config {
-  return parseConfig(Deno.env.toObject());
+/**
+ * The secret values a config holds (bot token, operator token, signing secrets, alert webhook URL,
+ * OAuth client secret), for the redactor.
+ */
+export function configSecrets(config: Config): string[] {
+  return [
+    config.discord.token,
+    config.syncAuthToken,
+    config.signingSecret,
+    config.signingSecretPrevious,
+    config.ops.alertWebhookUrl,
+    config.linkedRoles.clientSecret,
+  ].filter((s): s is string => s !== undefined);
 }
 
-/** A complete config for tests and the demo, with overrides. */
-export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
-  return parseConfig({
-    DISCORD_PUBLIC_KEY: "0".repeat(64),
-    DISCORD_APPLICATION_ID: "100000000000000001",
-    DISCORD_TOKEN: "test-bot-token-0123456789abcdef",
-    ...overrides,
-  });
+/**
+ * The bot's environment, read once (this module is the only reader of Deno.env: here and in
+ * cliEnv). Its secrets are registered with the redactor before anything can log them, so nothing
+ * logged or replied carries them.
+ */
+export function loadConfig(): Config {
+  const config = parseConfig(Deno.env.toObject());
+  for (const secret of configSecrets(config)) registerSecret(secret);
+  return config;
 }
 
 const cliEnvSchema = z.object({

@@ -22,12 +22,10 @@
  */
 import { z } from "zod";
 import type { App } from "../lib/app.ts";
-import type { Router } from "../lib/http/router.ts";
-import type { Handler, RouteContext } from "../lib/http/router.ts";
-import { requireBearer } from "../lib/http/auth.ts";
-import { readJson } from "../lib/http/body.ts";
-import { httpError, json } from "../lib/http/response.ts";
-import { tryAppendAudit } from "../lib/audit/mod.ts";
+import type { Context, Handler, MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { parseBody } from "../lib/http/json_body.ts";
+import type { Routes } from "./mod.ts";
 import {
   BackupBusyError,
   BackupDisabledError,
@@ -36,7 +34,6 @@ import {
   jobStatus,
   startCapture,
   startRestore,
-  stopJob,
 } from "../lib/backup/service.ts";
 import {
   BACKUP_ID,
@@ -44,16 +41,19 @@ import {
   BackupLimitError,
   BackupNotFoundError,
   BackupPinnedError,
-  deleteBackup,
   listBackups,
   NOTE_MAX,
-  requireBackup,
-  setNote,
-  setPinned,
-  verifyBackup,
 } from "../lib/backup/store.ts";
 import { RESTORE_PARTS } from "../lib/backup/restore_plan.ts";
-import { backupView, diffBackup, exportBackup, verifyExportLink } from "../lib/backup/views.ts";
+import {
+  checkBackup,
+  downloadBackup,
+  noteBackup,
+  pinBackup,
+  removeBackup,
+  stopBackupJob,
+} from "../lib/backup/actions.ts";
+import { backupView, diffBackup, verifyExportLink } from "../lib/backup/views.ts";
 
 const OPERATOR = { id: "operator", name: "HTTP operator" };
 const snowflake = /^\d{17,20}$/;
@@ -74,84 +74,79 @@ const continueBody = z.object({
 const pinBody = z.object({ pinned: z.boolean() }).strict();
 const noteBody = z.object({ note: z.string().max(NOTE_MAX) }).strict();
 
-type Guarded = (req: Request, ctx: RouteContext, guildId: string) => Promise<Response>;
+type Guarded = (c: Context, guildId: string) => Promise<Response>;
 
-/** Bearer check, guild resolution and the error mapping every operator route shares. */
+/** Guild resolution and the error mapping every operator route shares (the bearer is checked
+ * before, in routes/mod.ts). */
 function operator(app: App, handler: Guarded): Handler {
-  return async (req, ctx) => {
-    const denied = requireBearer(req, app.deps.config.syncAuthToken);
-    if (denied) return denied;
-    const requested = ctx.url.searchParams.get("guild");
+  return async (c) => {
+    const requested = c.req.query("guild") ?? null;
     if (requested !== null && !snowflake.test(requested)) {
-      return httpError(400, "guild must be a Discord id");
+      return c.json({ error: "guild must be a Discord id" }, 400);
     }
     const guildId = backupGuildId(app.deps, requested);
-    if (!guildId) return httpError(400, "no guild: pass ?guild=<id> or set DISCORD_GUILD_ID");
-    const id = ctx.params.id;
-    if (id !== undefined && !BACKUP_ID.test(id)) return httpError(404, `no backup with id ${id}`);
+    if (!guildId) {
+      return c.json({ error: "no guild: pass ?guild=<id> or set DISCORD_GUILD_ID" }, 400);
+    }
+    const id = c.req.param("id");
+    if (id !== undefined && !BACKUP_ID.test(id)) {
+      return c.json({ error: `no backup with id ${id}` }, 404);
+    }
     try {
-      return await handler(req, ctx, guildId);
+      return await handler(c, guildId);
     } catch (error) {
-      return mapError(error);
+      return mapError(c, error);
     }
   };
 }
 
-function mapError(error: unknown): Response {
-  if (error instanceof BackupNotFoundError) return httpError(404, error.message);
-  if (error instanceof BackupDisabledError) return httpError(403, error.message);
-  if (error instanceof BackupPinnedError) return httpError(409, error.message, { pinned: true });
-  if (error instanceof BackupBusyError) {
-    return httpError(409, error.message, { status: error.progress });
+function mapError(c: Context, error: unknown): Response {
+  if (error instanceof BackupNotFoundError) return c.json({ error: error.message }, 404);
+  if (error instanceof BackupDisabledError) return c.json({ error: error.message }, 403);
+  if (error instanceof BackupPinnedError) {
+    return c.json({ error: error.message, pinned: true }, 409);
   }
-  if (error instanceof BackupCorruptError) return httpError(422, error.message);
+  if (error instanceof BackupBusyError) {
+    return c.json({ error: error.message, status: error.progress }, 409);
+  }
+  if (error instanceof BackupCorruptError) return c.json({ error: error.message }, 422);
   if (error instanceof BackupLimitError) {
     const retry = error.retryAfterMs ? Math.ceil(error.retryAfterMs / 1000) : undefined;
-    const res = httpError(error.kind === "cooldown" ? 429 : 409, error.message, {
-      limit: error.kind,
-      ...(retry ? { retryAfterSeconds: retry } : {}),
-    });
-    if (retry) res.headers.set("retry-after", String(retry));
-    return res;
+    return c.json(
+      { error: error.message, limit: error.kind, ...(retry ? { retryAfterSeconds: retry } : {}) },
+      error.kind === "cooldown" ? 429 : 409,
+      retry ? { "retry-after": String(retry) } : {},
+    );
   }
   throw error;
 }
 
-async function body<S extends z.ZodType>(
-  req: Request,
-  schema: S,
-): Promise<{ ok: true; value: z.infer<S> } | { ok: false; res: Response }> {
-  const raw = await readJson(req);
-  if (!raw.ok) return { ok: false, res: httpError(raw.status, raw.error) };
-  const parsed = schema.safeParse(raw.value);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      res: httpError(400, "invalid body", {
-        issues: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`),
-      }),
-    };
-  }
-  return { ok: true, value: parsed.data };
-}
-
 const noStore = { "cache-control": "no-store" };
 
-export function registerBackupRoutes(router: Router, app: App): void {
+/** The /backups routes; `bearer` guards all but the signed download, `limit` caps JSON bodies. */
+export function registerBackupRoutes(
+  routes: Routes,
+  app: App,
+  bearer: MiddlewareHandler,
+  limit: MiddlewareHandler,
+): void {
   const deps = app.deps;
-  router
+  routes
     .on(
       "GET",
       "/backups",
-      operator(app, async (_req, _ctx, guildId) => {
-        return json({ guildId, backups: await listBackups(deps.kv, guildId) }, 200, noStore);
+      bearer,
+      operator(app, async (c, guildId) => {
+        return c.json({ guildId, backups: await listBackups(deps.kv, guildId) }, 200, noStore);
       }),
     )
     .on(
       "POST",
       "/backups",
-      operator(app, async (req, _ctx, guildId) => {
-        const b = await body(req, createBody);
+      bearer,
+      limit,
+      operator(app, async (c, guildId) => {
+        const b = await parseBody(c, createBody);
         if (!b.ok) return b.res;
         const r = await startCapture(deps, guildId, {
           label: b.value.label,
@@ -161,10 +156,10 @@ export function registerBackupRoutes(router: Router, app: App): void {
           chunkSize: b.value.chunkSize,
         });
         if (r.status !== "started") {
-          return httpError(409, r.reason, { status: r.progress });
+          return c.json({ error: r.reason, status: r.progress }, 409);
         }
         deps.waitUntil(r.start.done);
-        return json({
+        return c.json({
           started: true,
           guildId,
           backupId: r.backupId,
@@ -176,96 +171,87 @@ export function registerBackupRoutes(router: Router, app: App): void {
     .on(
       "GET",
       "/backups/status",
-      operator(app, async (_req, ctx, guildId) => {
-        const job = ctx.url.searchParams.get("job") ?? "capture";
+      bearer,
+      operator(app, async (c, guildId) => {
+        const job = c.req.query("job") ?? "capture";
         if (job !== "capture" && job !== "restore") {
-          return httpError(400, "job must be capture or restore");
+          return c.json({ error: "job must be capture or restore" }, 400);
         }
-        return json(await jobStatus(deps, guildId, job), 200, noStore);
+        return c.json(await jobStatus(deps, guildId, job), 200, noStore);
       }),
     )
     .on(
       "POST",
       "/backups/jobs/:job/stop",
-      operator(app, async (_req, ctx, guildId) => {
-        const job = ctx.params.job;
-        if (job !== "capture" && job !== "restore") return httpError(404, "no such job");
-        const r = await stopJob(deps, guildId, job, "operator");
-        await tryAppendAudit(deps, {
-          guildId,
-          actor: OPERATOR,
-          action: `backup.${job}.stop`,
-          detail: { result: r.status },
-        });
-        return json({
+      bearer,
+      limit,
+      operator(app, async (c, guildId) => {
+        const job = c.req.param("job");
+        if (job !== "capture" && job !== "restore") return c.json({ error: "no such job" }, 404);
+        const r = await stopBackupJob(deps, guildId, job, OPERATOR, "operator");
+        return c.json({
           status: r.status,
           ...("reason" in r ? { message: r.reason } : {}),
           progress: r.progress,
         });
       }),
     )
-    .on("POST", "/backups/jobs/capture/continue", continueRoute(app, "capture"))
-    .on("POST", "/backups/jobs/restore/continue", continueRoute(app, "restore"))
-    .on("GET", "/backups/download/:guild/:id", async (_req, ctx) => {
-      const guildId = ctx.params.guild ?? "";
-      const id = ctx.params.id ?? "";
-      const exp = Number(ctx.url.searchParams.get("exp"));
-      const sig = ctx.url.searchParams.get("sig") ?? "";
-      if (!snowflake.test(guildId) || !BACKUP_ID.test(id)) return httpError(404, "not found");
+    .on("POST", "/backups/jobs/capture/continue", bearer, limit, continueRoute(app, "capture"))
+    .on("POST", "/backups/jobs/restore/continue", bearer, limit, continueRoute(app, "restore"))
+    .on("GET", "/backups/download/:guild/:id", async (c) => {
+      const guildId = c.req.param("guild") ?? "";
+      const id = c.req.param("id") ?? "";
+      const exp = Number(c.req.query("exp"));
+      const sig = c.req.query("sig") ?? "";
+      if (!snowflake.test(guildId) || !BACKUP_ID.test(id)) {
+        return c.json({ error: "not found" }, 404);
+      }
       const check = await verifyExportLink(app.keys.export, deps.clock, guildId, id, exp, sig);
-      if (!check.ok) return httpError(check.status, check.error);
+      if (!check.ok) return c.json({ error: check.error }, check.status as ContentfulStatusCode);
       try {
         return await exportResponse(app, guildId, id, { id: "link", name: "signed link" });
       } catch (error) {
-        return mapError(error);
+        return mapError(c, error);
       }
     })
     .on(
       "GET",
       "/backups/:id",
-      operator(app, async (_req, ctx, guildId) => {
-        return json(await backupView(deps, guildId, ctx.params.id!), 200, noStore);
+      bearer,
+      operator(app, async (c, guildId) => {
+        return c.json(await backupView(deps, guildId, c.req.param("id")!), 200, noStore);
       }),
     )
     .on(
       "DELETE",
       "/backups/:id",
-      operator(app, async (_req, ctx, guildId) => {
-        const meta = await deleteBackup(deps.kv, guildId, ctx.params.id!);
-        await tryAppendAudit(deps, {
-          guildId,
-          actor: OPERATOR,
-          action: "backup.delete",
-          detail: { backupId: meta.id, label: meta.label },
-        });
-        return json({ deleted: true, backup: meta });
+      bearer,
+      operator(app, async (c, guildId) => {
+        const meta = await removeBackup(deps, guildId, c.req.param("id")!, OPERATOR);
+        return c.json({ deleted: true, backup: meta });
       }),
     )
     .on(
       "GET",
       "/backups/:id/verify",
-      operator(app, async (_req, ctx, guildId) => {
-        const result = await verifyBackup(deps.kv, guildId, ctx.params.id!);
-        await tryAppendAudit(deps, {
-          guildId,
-          actor: OPERATOR,
-          action: "backup.verify",
-          detail: { backupId: result.backupId, ok: result.ok, detail: result.detail },
-        });
-        return json(result, 200, noStore);
+      bearer,
+      operator(app, async (c, guildId) => {
+        const result = await checkBackup(deps, guildId, c.req.param("id")!, OPERATOR);
+        return c.json(result, 200, noStore);
       }),
     )
     .on(
       "GET",
       "/backups/:id/diff",
-      operator(app, async (_req, ctx, guildId) => {
-        const against = ctx.url.searchParams.get("against") ?? "live";
+      bearer,
+      operator(app, async (c, guildId) => {
+        const against = c.req.query("against") ?? "live";
         if (against !== "live" && !BACKUP_ID.test(against)) {
-          return httpError(400, "against must be a backup id or live");
+          return c.json({ error: "against must be a backup id or live" }, 400);
         }
-        const limit = Number(ctx.url.searchParams.get("limit") ?? 1000);
-        return json(
-          await diffBackup(deps, guildId, ctx.params.id!, against, {
+        const limit = Number(c.req.query("limit") ?? 1000);
+        return c.json(
+          await diffBackup(deps, guildId, c.req.param("id")!, against, {
             limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 100_000) : 1000,
           }),
           200,
@@ -276,11 +262,13 @@ export function registerBackupRoutes(router: Router, app: App): void {
     .on(
       "POST",
       "/backups/:id/restore",
-      operator(app, async (req, ctx, guildId) => {
-        const b = await body(req, restoreBody);
+      bearer,
+      limit,
+      operator(app, async (c, guildId) => {
+        const b = await parseBody(c, restoreBody);
         if (!b.ok) return b.res;
         const r = await startRestore(deps, guildId, {
-          backupId: ctx.params.id!,
+          backupId: c.req.param("id")!,
           parts: b.value.only,
           rewind: b.value.rewind,
           actorId: OPERATOR.id,
@@ -288,12 +276,12 @@ export function registerBackupRoutes(router: Router, app: App): void {
           source: "http",
           chunkSize: b.value.chunkSize,
         });
-        if (r.status !== "started") return httpError(409, r.reason, { status: r.progress });
+        if (r.status !== "started") return c.json({ error: r.reason, status: r.progress }, 409);
         deps.waitUntil(r.start.done);
-        return json({
+        return c.json({
           started: true,
           guildId,
-          backupId: ctx.params.id,
+          backupId: c.req.param("id"),
           runId: r.runId,
           statusUrl: `/backups/status?job=restore&guild=${guildId}`,
         }, 202);
@@ -302,56 +290,47 @@ export function registerBackupRoutes(router: Router, app: App): void {
     .on(
       "GET",
       "/backups/:id/export",
-      operator(app, async (_req, ctx, guildId) => {
-        return await exportResponse(app, guildId, ctx.params.id!, OPERATOR);
+      bearer,
+      operator(app, async (c, guildId) => {
+        return await exportResponse(app, guildId, c.req.param("id")!, OPERATOR);
       }),
     )
     .on(
       "POST",
       "/backups/:id/pin",
-      operator(app, async (req, ctx, guildId) => {
-        const b = await body(req, pinBody);
+      bearer,
+      limit,
+      operator(app, async (c, guildId) => {
+        const b = await parseBody(c, pinBody);
         if (!b.ok) return b.res;
-        const meta = await setPinned(deps.kv, guildId, ctx.params.id!, b.value.pinned);
-        await tryAppendAudit(deps, {
-          guildId,
-          actor: OPERATOR,
-          action: b.value.pinned ? "backup.pin" : "backup.unpin",
-          detail: { backupId: meta.id },
-        });
-        return json({ backup: meta });
+        const meta = await pinBackup(deps, guildId, c.req.param("id")!, b.value.pinned, OPERATOR);
+        return c.json({ backup: meta });
       }),
     )
     .on(
       "POST",
       "/backups/:id/note",
-      operator(app, async (req, ctx, guildId) => {
-        const b = await body(req, noteBody);
+      bearer,
+      limit,
+      operator(app, async (c, guildId) => {
+        const b = await parseBody(c, noteBody);
         if (!b.ok) return b.res;
-        const meta = await setNote(deps.kv, guildId, ctx.params.id!, b.value.note);
-        await tryAppendAudit(deps, {
-          guildId,
-          actor: OPERATOR,
-          action: "backup.note",
-          detail: { backupId: meta.id, note: meta.note },
-        });
-        return json({ backup: meta });
+        const meta = await noteBackup(deps, guildId, c.req.param("id")!, b.value.note, OPERATOR);
+        return c.json({ backup: meta });
       }),
     );
 }
 
 function continueRoute(app: App, kind: "capture" | "restore"): Handler {
-  return async (req) => {
-    const denied = requireBearer(req, app.deps.config.syncAuthToken);
-    if (denied) return denied;
-    const b = await body(req, continueBody);
+  return async (c) => {
+    const b = await parseBody(c, continueBody);
     if (!b.ok) return b.res;
     const r = await continueJob(app.deps, kind, b.value);
-    if (!r) return json({ started: false, message: "no such run" });
-    if (r.status === "conflict") return httpError(409, r.reason, { status: r.progress });
-    if (r.status === "noop") return json({ started: false, message: r.reason });
+    if (!r) return c.json({ started: false, message: "no such run" });
+    if (r.status === "conflict") return c.json({ error: r.reason, status: r.progress }, 409);
+    if (r.status === "noop") return c.json({ started: false, message: r.reason });
     app.deps.waitUntil(r.done);
-    return json({ started: true, runId: r.run.runId, chunk: r.run.chunk }, 202);
+    return c.json({ started: true, runId: r.run.runId, chunk: r.run.chunk }, 202);
   };
 }
 
@@ -361,14 +340,7 @@ async function exportResponse(
   backupId: string,
   actor: { id: string; name: string },
 ): Promise<Response> {
-  await requireBackup(app.deps.kv, guildId, backupId);
-  const { bytes, filename } = await exportBackup(app.deps, guildId, backupId);
-  await tryAppendAudit(app.deps, {
-    guildId,
-    actor,
-    action: "backup.export",
-    detail: { backupId, bytes: bytes.length },
-  });
+  const { bytes, filename } = await downloadBackup(app.deps, guildId, backupId, actor);
   return new Response(bytes as Uint8Array<ArrayBuffer>, {
     headers: {
       "content-type": "application/json; charset=utf-8",

@@ -1,9 +1,7 @@
 /** GET /commands/log[?limit=N] (bearer SYNC_AUTH_TOKEN): the newest sync attempts, newest first. */
 import { z } from "zod";
 import type { App } from "../lib/app.ts";
-import { requireBearer } from "../lib/http/auth.ts";
-import { httpError, json } from "../lib/http/response.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler } from "hono";
 import { LOG_CAP, type LogReport, readLog } from "../lib/manifest/mod.ts";
 
 const query = z.object({
@@ -12,15 +10,15 @@ const query = z.object({
 });
 
 export function commandsLogRoute(app: App): Handler {
-  return async (req, { url }) => {
-    const denied = requireBearer(req, app.deps.config.syncAuthToken);
-    if (denied) return denied;
-    const parsed = query.safeParse(Object.fromEntries(url.searchParams));
-    if (!parsed.success) return httpError(400, `limit must be a number from 1 to ${LOG_CAP}`);
+  return async (c) => {
+    const parsed = query.safeParse(c.req.query());
+    if (!parsed.success) {
+      return c.json({ error: `limit must be a number from 1 to ${LOG_CAP}` }, 400);
+    }
     const report: LogReport = {
       entries: await readLog(app.deps.kv, parsed.data.limit ?? 20),
       cap: LOG_CAP,
     };
-    return json(report, 200, { "cache-control": "no-store" });
+    return c.json(report, 200, { "cache-control": "no-store" });
   };
 }

@@ -4,16 +4,12 @@
  * state; what `sync-helper.ts complete --all` walks.
  */
 import type { App } from "../lib/app.ts";
-import { requireBearer } from "../lib/http/auth.ts";
-import { json } from "../lib/http/response.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler } from "hono";
 import { configuredGuilds } from "../lib/guilds/setup.ts";
 import { syncStatus } from "../lib/sync/service.ts";
 
 export function guildsRoute(app: App): Handler {
-  return async (req) => {
-    const denied = requireBearer(req, app.deps.config.syncAuthToken);
-    if (denied) return denied;
+  return async (c) => {
     const guilds = await configuredGuilds(app.deps.config, app.deps.kv);
     const out = await Promise.all(guilds.map(async (g) => ({
       guildId: g.guildId,
@@ -22,6 +18,6 @@ export function guildsRoute(app: App): Handler {
       fromEnvironment: g.guildId === app.deps.config.discord.guildId,
       sync: (await syncStatus(app.deps, g.guildId)).state,
     })));
-    return json({ guilds: out }, 200, { "cache-control": "no-store" });
+    return c.json({ guilds: out }, 200, { "cache-control": "no-store" });
   };
 }

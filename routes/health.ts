@@ -1,11 +1,10 @@
 /** GET /health (no auth): version, uptime and whether KV answers. 503 when it does not. */
 import type { App } from "../lib/app.ts";
-import { json } from "../lib/http/response.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler } from "hono";
 import { kvHealth } from "../lib/ops/health.ts";
 
 export function healthRoute(app: App): Handler {
-  return async () => {
+  return async (c) => {
     const kv = await kvHealth(app.deps.kv, app.deps.clock);
     const body = {
       status: kv.ok ? "ok" : "degraded",
@@ -15,6 +14,6 @@ export function healthRoute(app: App): Handler {
       // "derived": SIGNING_SECRET is unset and the keys come from a secret generated in KV.
       signingSecret: app.keys.source,
     };
-    return json(body, kv.ok ? 200 : 503, { "cache-control": "no-store" });
+    return c.json(body, kv.ok ? 200 : 503, { "cache-control": "no-store" });
   };
 }

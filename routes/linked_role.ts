@@ -5,14 +5,13 @@
  */
 import type { App } from "../lib/app.ts";
 import { html } from "../lib/http/html.ts";
-import { httpError } from "../lib/http/response.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler } from "hono";
 import { beginConnect, linkedRolesEnabled } from "../lib/linked_roles/connect.ts";
 import { renderRedirect } from "../lib/linked_roles/page.ts";
 
 export function linkedRoleRoute(app: App): Handler {
-  return async () => {
-    if (!linkedRolesEnabled(app.deps)) return httpError(404, "not found");
+  return async (c) => {
+    if (!linkedRolesEnabled(app.deps)) return c.notFound();
     const { location, cookie } = await beginConnect(app.deps);
     return html(renderRedirect(location), 302, {
       headers: { location, "set-cookie": cookie },

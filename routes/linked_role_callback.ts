@@ -6,8 +6,7 @@
 import { z } from "zod";
 import type { App } from "../lib/app.ts";
 import { html } from "../lib/http/html.ts";
-import { httpError } from "../lib/http/response.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler } from "hono";
 import { readCookies } from "../lib/http/status_access.ts";
 import {
   CLEAR_STATE_COOKIE,
@@ -21,18 +20,17 @@ const param = z.string().max(512).optional();
 const query = z.object({ code: param, state: param, error: param });
 
 export function linkedRoleCallbackRoute(app: App): Handler {
-  return async (req) => {
-    if (!linkedRolesEnabled(app.deps)) return httpError(404, "not found");
-    const url = new URL(req.url);
+  return async (c) => {
+    if (!linkedRolesEnabled(app.deps)) return c.notFound();
     const parsed = query.safeParse({
-      code: url.searchParams.get("code") ?? undefined,
-      state: url.searchParams.get("state") ?? undefined,
-      error: url.searchParams.get("error") ?? undefined,
+      code: c.req.query("code"),
+      state: c.req.query("state"),
+      error: c.req.query("error"),
     });
     const outcome = parsed.success
       ? await completeConnect(app.deps, app.keys.tokenBox, {
         ...parsed.data,
-        cookieStates: readCookies(req, STATE_COOKIE).slice(0, 10),
+        cookieStates: readCookies(c.req.raw, STATE_COOKIE).slice(0, 10),
       })
       : { kind: "bad_state" as const, reason: "missing" as const };
     const page = renderOutcome(outcome);

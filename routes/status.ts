@@ -1,15 +1,14 @@
 /** GET /status (HTML) and GET /status.json: the status page, for a live status session only. */
 import type { App } from "../lib/app.ts";
 import { html } from "../lib/http/html.ts";
-import { json } from "../lib/http/response.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler } from "hono";
 import { hasSession } from "../lib/http/status_access.ts";
 import { collectStatus } from "../lib/status/data.ts";
 import { renderPage, renderUnauthorized } from "../lib/status/html.ts";
 
 export function statusPageRoute(app: App): Handler {
-  return async (req) => {
-    if (!(await hasSession(app.keys.session, req, app.deps.clock.now()))) {
+  return async (c) => {
+    if (!(await hasSession(app.keys.session, c.req.raw, app.deps.clock.now()))) {
       return html(renderUnauthorized(), 401);
     }
     const nonce = crypto.randomUUID().replaceAll("-", "");
@@ -18,10 +17,10 @@ export function statusPageRoute(app: App): Handler {
 }
 
 export function statusJsonRoute(app: App): Handler {
-  return async (req) => {
-    if (!(await hasSession(app.keys.session, req, app.deps.clock.now()))) {
-      return json({ error: "a status session is needed: open a fresh status link" }, 401);
+  return async (c) => {
+    if (!(await hasSession(app.keys.session, c.req.raw, app.deps.clock.now()))) {
+      return c.json({ error: "a status session is needed: open a fresh status link" }, 401);
     }
-    return json(await collectStatus(app), 200, { "cache-control": "no-store" });
+    return c.json(await collectStatus(app), 200, { "cache-control": "no-store" });
   };
 }

@@ -6,18 +6,18 @@
  */
 import type { App } from "../lib/app.ts";
 import { html } from "../lib/http/html.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler } from "hono";
 import { exchangeLink, isHttps } from "../lib/http/status_access.ts";
 import { renderRedirect, renderUnauthorized } from "../lib/status/html.ts";
 
 export function statusLoginRoute(app: App): Handler {
-  return async (req, ctx) => {
+  return async (c) => {
     const cookie = await exchangeLink(
       app.keys.statusLink,
       app.keys.session,
-      ctx.url.searchParams.get("t"),
+      c.req.query("t") ?? null,
       app.deps.clock.now(),
-      isHttps(req),
+      isHttps(c.req.raw),
     );
     if (!cookie) return html(renderUnauthorized(), 401);
     return html(renderRedirect(), 200, { headers: { "set-cookie": cookie } });

@@ -7,10 +7,8 @@
  */
 import { z } from "zod";
 import type { App } from "../lib/app.ts";
-import { requireBearer } from "../lib/http/auth.ts";
-import { readJson } from "../lib/http/body.ts";
-import { httpError, json } from "../lib/http/response.ts";
-import type { Handler } from "../lib/http/router.ts";
+import { parseBody } from "../lib/http/json_body.ts";
+import type { Handler } from "hono";
 import {
   type SyncChunkOutput,
   SyncConfigError,
@@ -31,23 +29,15 @@ const bodySchema = z.object({
 }).strict();
 
 export function triggerSyncRoute(app: App): Handler {
-  return async (req, { url }) => {
-    const denied = requireBearer(req, app.deps.config.syncAuthToken);
-    if (denied) return denied;
-    const body = await readJson(req);
-    if (!body.ok) return httpError(body.status, body.error);
-    const parsed = bodySchema.safeParse(body.value);
-    if (!parsed.success) {
-      return httpError(400, "invalid body", {
-        issues: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`),
-      });
-    }
-    const { guildId: requested, ...input } = parsed.data;
+  return async (c) => {
+    const parsed = await parseBody(c, bodySchema);
+    if (!parsed.ok) return parsed.res;
+    const { guildId: requested, ...input } = parsed.value;
     const guildId = input.runId
       ? await syncRunGuild(app.deps, input.runId) ?? requested ?? syncGuildId(app.deps)
       : requested ?? syncGuildId(app.deps);
-    if (!guildId) return httpError(400, "no guild: send guildId or set DISCORD_GUILD_ID");
-    const wait = url.searchParams.get("wait") === "true";
+    if (!guildId) return c.json({ error: "no guild: send guildId or set DISCORD_GUILD_ID" }, 400);
+    const wait = c.req.query("wait") === "true";
     let result;
     try {
       result = await triggerSync(app.deps, guildId, {
@@ -55,15 +45,15 @@ export function triggerSyncRoute(app: App): Handler {
         source: input.runId ? "continue" : "http",
       });
     } catch (error) {
-      if (error instanceof SyncConfigError) return httpError(400, error.message);
-      if (error instanceof SyncDisabledError) return httpError(403, error.message);
+      if (error instanceof SyncConfigError) return c.json({ error: error.message }, 400);
+      if (error instanceof SyncDisabledError) return c.json({ error: error.message }, 403);
       throw error;
     }
     if (result.status === "conflict") {
-      return httpError(409, result.reason, { status: result.progress });
+      return c.json({ error: result.reason, status: result.progress }, 409);
     }
     if (result.status === "noop") {
-      return json({ started: false, message: result.reason, status: result.progress });
+      return c.json({ started: false, message: result.reason, status: result.progress });
     }
     const head = {
       started: true,
@@ -74,11 +64,11 @@ export function triggerSyncRoute(app: App): Handler {
     };
     if (!wait) {
       app.deps.waitUntil(result.done);
-      return json({ ...head, status: result.progress }, 202);
+      return c.json({ ...head, status: result.progress }, 202);
     }
     const done = await result.done;
     const output = done.result as SyncChunkOutput | undefined;
-    return json({
+    return c.json({
       ...head,
       state: done.state,
       processedInChunk: done.processedInChunk,

@@ -10,9 +10,9 @@ import {
   ComponentType,
   InteractionType,
 } from "discord-api-types/v10";
-import { testConfig } from "../lib/config.ts";
-import { ManualClock } from "../lib/clock.ts";
-import { memoryLogger } from "../lib/log/log.ts";
+import { testConfig } from "./_config.ts";
+import { ManualClock } from "./_clock.ts";
+import { memoryLogger } from "./_log.ts";
 import { RestClient } from "../lib/discord/rest.ts";
 import { type App, createApp } from "../lib/app.ts";
 import type { AppDeps } from "../lib/deps.ts";

@@ -1,7 +1,7 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { assert, assertEquals } from "./_assert.ts";
+import assert from "node:assert/strict";
 import { APP_ID, commandInteraction, fakeDiscordFetch, GUILD_ID, signingKeys } from "./_harness.ts";
-import { testConfig } from "../lib/config.ts";
+import { testConfig } from "./_config.ts";
 import { composeBot } from "../lib/bot.ts";
 import { createHandler } from "../routes/mod.ts";
 import { silentLogger } from "../lib/log/log.ts";
@@ -46,7 +46,7 @@ Deno.test("composeBot, as mod.ts and the bench run it, counts interactions, KV a
         body,
       }),
     );
-    assertEquals(res.status, 200);
+    assert.deepStrictEqual(res.status, 200);
     return await res.json();
   };
   try {
@@ -57,35 +57,35 @@ Deno.test("composeBot, as mod.ts and the bench run it, counts interactions, KV a
       token: "t",
       version: 1,
     });
-    assertEquals(pong, { type: 1 });
+    assert.deepStrictEqual(pong, { type: 1 });
     await post(commandInteraction("help"));
     // The REST client's onEvent hook feeds the same registry.
     await bot.deps.rest.get(`/guilds/${GUILD_ID}/roles`);
-    assertEquals(fake.calls.length, 1, "the REST client uses the given fetch");
+    assert.deepStrictEqual(fake.calls.length, 1, "the REST client uses the given fetch");
 
     // A command with side effects: the gate's one KV commit goes through the counting KV.
     await post(commandInteraction("ethos_sync_status"));
     const res = await handle(
       new Request("http://bot.test/metrics", { headers: { authorization: `Bearer ${TOKEN}` } }),
     );
-    assertEquals(res.status, 200);
+    assert.deepStrictEqual(res.status, 200);
     const families = parsePrometheusTextFormat(await res.text()) as Family[];
-    assertEquals(
+    assert.deepStrictEqual(
       total(families, "discord_interactions_total", { type: "ping", outcome: "pong" }),
       1,
     );
-    assertEquals(
+    assert.deepStrictEqual(
       total(families, "discord_interactions_total", { type: "application_command", outcome: "ok" }),
       2,
     );
-    assertEquals(total(families, "discord_rest_requests_total", { status: "200" }), 1);
-    assert(
+    assert.deepStrictEqual(total(families, "discord_rest_requests_total", { status: "200" }), 1);
+    assert.ok(
       total(families, "deno_kv_operations_total", { op: "atomic" }) >= 1,
       "the gate's KV commit is counted",
     );
   } finally {
     await bot.drain("test over", 1_000);
-    assert(bot.app.shutdown.signal.aborted, "drain aborts the app's shutdown signal");
+    assert.ok(bot.app.shutdown.signal.aborted, "drain aborts the app's shutdown signal");
     kv.close();
   }
 });
@@ -94,10 +94,13 @@ Deno.test("mod.ts and the interactions bench server build the bot only through c
   // Both entry points must serve the same composition; a second assembly would drift silently.
   for (const file of ["../mod.ts", "../bench/interactions_server.ts"]) {
     const source = await Deno.readTextFile(new URL(file, import.meta.url));
-    assert(source.includes("composeBot("), `${file} calls composeBot`);
-    assert(source.includes("createHandler("), `${file} serves routes/mod.ts's createHandler`);
+    assert.ok(source.includes("composeBot("), `${file} calls composeBot`);
+    assert.ok(source.includes("createHandler("), `${file} serves routes/mod.ts's createHandler`);
     for (const assembly of ["createApp(", "new RestClient(", "new Metrics(", "countingKv("]) {
-      assert(!source.includes(assembly), `${file} does not assemble the bot itself (${assembly})`);
+      assert.ok(
+        !source.includes(assembly),
+        `${file} does not assemble the bot itself (${assembly})`,
+      );
     }
   }
 });

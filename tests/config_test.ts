@@ -1,13 +1,7 @@
-import { ConfigError, parseConfig, testConfig, VERSION } from "../lib/config.ts";
+import { ConfigError, configSecrets, loadConfig, parseConfig, VERSION } from "../lib/config.ts";
+import { testConfig } from "./_config.ts";
 import { redactString } from "../lib/log/redact.ts";
-import {
-  assert,
-  assertEquals,
-  assertInstanceOf,
-  assertMatch,
-  assertStringIncludes,
-  assertThrows,
-} from "./_assert.ts";
+import assert from "node:assert/strict";
 
 const PUBLIC_KEY = "ab".repeat(32);
 const APP_ID = "100000000000000001";
@@ -23,26 +17,36 @@ const env = (overrides: Record<string, string | undefined> = {}) => ({
 
 /** The ConfigError parseConfig throws for `raw`. */
 function configError(raw: Record<string, string | undefined>): ConfigError {
-  return assertThrows(() => parseConfig(raw), ConfigError);
+  try {
+    parseConfig(raw);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    return e;
+  }
+  assert.fail("expected parseConfig to throw");
 }
 
 /** The problem line naming `name` (there is exactly one). */
 function problemOf(error: ConfigError, name: string): string {
   const lines = error.problems.filter((p) => p.startsWith(`${name} `));
-  assertEquals(lines.length, 1, `one problem for ${name} in ${JSON.stringify(error.problems)}`);
+  assert.deepStrictEqual(
+    lines.length,
+    1,
+    `one problem for ${name} in ${JSON.stringify(error.problems)}`,
+  );
   return lines[0];
 }
 
 Deno.test("config: defaults for everything optional", () => {
   const c = parseConfig(env());
-  assertEquals(c.version, VERSION);
-  assertEquals(c.port, 8000);
-  assertEquals(c.logLevel, "info");
-  assertEquals(c.kvPath, undefined);
-  assertEquals(c.selfUrl, undefined);
-  assertEquals(c.syncAuthToken, undefined);
-  assertEquals(c.signingSecret, undefined);
-  assertEquals(c.discord, {
+  assert.deepStrictEqual(c.version, VERSION);
+  assert.deepStrictEqual(c.port, 8000);
+  assert.deepStrictEqual(c.logLevel, "info");
+  assert.deepStrictEqual(c.kvPath, undefined);
+  assert.deepStrictEqual(c.selfUrl, undefined);
+  assert.deepStrictEqual(c.syncAuthToken, undefined);
+  assert.deepStrictEqual(c.signingSecret, undefined);
+  assert.deepStrictEqual(c.discord, {
     publicKey: PUBLIC_KEY,
     applicationId: APP_ID,
     token: TOKEN,
@@ -52,7 +56,7 @@ Deno.test("config: defaults for everything optional", () => {
     globalRateLimit: 50,
     invalidRequestLimit: 8_000,
   });
-  assertEquals(c.ethos, {
+  assert.deepStrictEqual(c.ethos, {
     apiBase: "https://api.ethos.network/api/v2",
     client: `ethos-discord-bot@${VERSION}`,
     tiers: [],
@@ -65,7 +69,7 @@ Deno.test("config: defaults for everything optional", () => {
     scoreTtlMs: 3_600_000,
     noScoreTtlMs: 600_000,
   });
-  assertEquals(c.sync, {
+  assert.deepStrictEqual(c.sync, {
     maxChunkMs: 720_000,
     chunkSize: 50,
     autoContinue: false,
@@ -75,9 +79,19 @@ Deno.test("config: defaults for everything optional", () => {
     freshMs: 5_000,
     freshness: true,
   });
-  assertEquals(c.commands, { forceSync: false, syncOnStart: false, autoSync: false, guildIds: [] });
-  assertEquals(c.backup, { maxPerGuild: 25, cooldownS: 300, retentionDays: 0, ownerId: undefined });
-  assertEquals(c.ops, {
+  assert.deepStrictEqual(c.commands, {
+    forceSync: false,
+    syncOnStart: false,
+    autoSync: false,
+    guildIds: [],
+  });
+  assert.deepStrictEqual(c.backup, {
+    maxPerGuild: 25,
+    cooldownS: 300,
+    retentionDays: 0,
+    ownerId: undefined,
+  });
+  assert.deepStrictEqual(c.ops, {
     alertWebhookUrl: undefined,
     auditRetentionDays: 0,
     guildRetentionDays: 30,
@@ -86,12 +100,12 @@ Deno.test("config: defaults for everything optional", () => {
 
 Deno.test("config: testConfig is complete and takes overrides", () => {
   const c = testConfig();
-  assertEquals(c.port, 8000);
-  assertMatch(c.discord.publicKey, /^[0-9a-f]{64}$/);
-  assertMatch(c.discord.applicationId, /^\d{17,20}$/);
-  assertEquals(testConfig({ PORT: "9001", LOG_LEVEL: "debug" }).port, 9001);
-  assertEquals(testConfig({ LOG_LEVEL: "debug" }).logLevel, "debug");
-  assertThrows(() => testConfig({ DISCORD_APPLICATION_ID: "nope" }), ConfigError);
+  assert.deepStrictEqual(c.port, 8000);
+  assert.match(c.discord.publicKey, /^[0-9a-f]{64}$/);
+  assert.match(c.discord.applicationId, /^\d{17,20}$/);
+  assert.deepStrictEqual(testConfig({ PORT: "9001", LOG_LEVEL: "debug" }).port, 9001);
+  assert.deepStrictEqual(testConfig({ LOG_LEVEL: "debug" }).logLevel, "debug");
+  assert.throws(() => testConfig({ DISCORD_APPLICATION_ID: "nope" }), ConfigError);
 });
 
 Deno.test("config: values are read and mapped", () => {
@@ -121,32 +135,36 @@ Deno.test("config: values are read and mapped", () => {
     AUDIT_RETENTION_DAYS: "90",
     UNRELATED_VARIABLE: "ignored",
   }));
-  assertEquals(c.port, 9000);
-  assertEquals(c.logLevel, "warn");
-  assertEquals(c.kvPath, "/tmp/bot.kv");
-  assertEquals(c.selfUrl, "https://bot.example.test");
-  assertEquals(c.syncAuthToken, "sync-auth-token-0123456789");
-  assertEquals(c.signingSecret, "signing-secret-0123456789");
-  assertEquals(c.discord.publicKey, PUBLIC_KEY, "public key is lower-cased");
-  assertEquals(c.discord.guildId, "200000000000000002");
-  assertEquals(c.discord.devGuildId, "300000000000000003");
-  assertEquals(c.discord.globalRateLimit, 40);
-  assertEquals(c.discord.invalidRequestLimit, 5000);
-  assertEquals(c.ethos.client, "my-client");
-  assertEquals(c.ethos.profileRoleId, "400000000000000004");
-  assertEquals(c.ethos.verifiedRoleId, "500000000000000005");
-  assertEquals(c.ethos.scoreTtlMs, 60_000);
-  assertEquals(c.ethos.noScoreTtlMs, 0);
-  assertEquals(c.sync.maxChunkMs, 60_000);
-  assertEquals(c.sync.chunkSize, 10);
-  assertEquals(c.backup, {
+  assert.deepStrictEqual(c.port, 9000);
+  assert.deepStrictEqual(c.logLevel, "warn");
+  assert.deepStrictEqual(c.kvPath, "/tmp/bot.kv");
+  assert.deepStrictEqual(c.selfUrl, "https://bot.example.test");
+  assert.deepStrictEqual(c.syncAuthToken, "sync-auth-token-0123456789");
+  assert.deepStrictEqual(c.signingSecret, "signing-secret-0123456789");
+  assert.deepStrictEqual(c.discord.publicKey, PUBLIC_KEY, "public key is lower-cased");
+  assert.deepStrictEqual(c.discord.guildId, "200000000000000002");
+  assert.deepStrictEqual(c.discord.devGuildId, "300000000000000003");
+  assert.deepStrictEqual(c.discord.globalRateLimit, 40);
+  assert.deepStrictEqual(c.discord.invalidRequestLimit, 5000);
+  assert.deepStrictEqual(c.ethos.client, "my-client");
+  assert.deepStrictEqual(c.ethos.profileRoleId, "400000000000000004");
+  assert.deepStrictEqual(c.ethos.verifiedRoleId, "500000000000000005");
+  assert.deepStrictEqual(c.ethos.scoreTtlMs, 60_000);
+  assert.deepStrictEqual(c.ethos.noScoreTtlMs, 0);
+  assert.deepStrictEqual(c.sync.maxChunkMs, 60_000);
+  assert.deepStrictEqual(c.sync.chunkSize, 10);
+  assert.deepStrictEqual(c.backup, {
     maxPerGuild: 3,
     cooldownS: 0,
     retentionDays: 30,
     ownerId: "600000000000000006",
   });
-  assertEquals(c.ops.auditRetentionDays, 90);
-  assertEquals(c.commands.guildIds, ["200000000000000002"], "falls back to DISCORD_GUILD_ID");
+  assert.deepStrictEqual(c.ops.auditRetentionDays, 90);
+  assert.deepStrictEqual(
+    c.commands.guildIds,
+    ["200000000000000002"],
+    "falls back to DISCORD_GUILD_ID",
+  );
 });
 
 Deno.test("config: one error names every bad variable at once", () => {
@@ -155,22 +173,22 @@ Deno.test("config: one error names every bad variable at once", () => {
     DISCORD_TOKEN: TOKEN,
     PORT: "eighty",
   });
-  assertInstanceOf(err, Error);
-  assertEquals(err.name, "ConfigError");
-  assertEquals(err.problems.length, 3, JSON.stringify(err.problems));
-  assertEquals(problemOf(err, "DISCORD_PUBLIC_KEY"), "DISCORD_PUBLIC_KEY is required");
-  assertStringIncludes(problemOf(err, "DISCORD_APPLICATION_ID"), "Discord id");
-  assertStringIncludes(problemOf(err, "PORT"), "whole number");
+  assert.ok(err instanceof Error);
+  assert.deepStrictEqual(err.name, "ConfigError");
+  assert.deepStrictEqual(err.problems.length, 3, JSON.stringify(err.problems));
+  assert.deepStrictEqual(problemOf(err, "DISCORD_PUBLIC_KEY"), "DISCORD_PUBLIC_KEY is required");
+  assert.match(problemOf(err, "DISCORD_APPLICATION_ID"), /Discord id/);
+  assert.match(problemOf(err, "PORT"), /whole number/);
   for (const name of ["DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID", "PORT"]) {
-    assertStringIncludes(err.message, name);
+    assert.ok(err.message.includes(name), err.message);
   }
-  assert(!err.message.includes("DISCORD_TOKEN"), "a good variable is not named");
-  assertMatch(err.message, /^Invalid configuration:\n {2}- /);
+  assert.ok(!err.message.includes("DISCORD_TOKEN"), "a good variable is not named");
+  assert.match(err.message, /^Invalid configuration:\n {2}- /);
 });
 
 Deno.test("config: every required variable is reported missing from an empty environment", () => {
   const err = configError({});
-  assertEquals(err.problems.sort(), [
+  assert.deepStrictEqual(err.problems.sort(), [
     "DISCORD_APPLICATION_ID is required",
     "DISCORD_PUBLIC_KEY is required",
     "DISCORD_TOKEN is required",
@@ -188,14 +206,18 @@ Deno.test("config: the error never contains the bad values (some are secrets)", 
     PORT: "port-secret-value",
   };
   const err = configError({ ...secrets, DISCORD_APPLICATION_ID: APP_ID });
-  assertEquals(err.problems.length, Object.keys(secrets).length, JSON.stringify(err.problems));
+  assert.deepStrictEqual(
+    err.problems.length,
+    Object.keys(secrets).length,
+    JSON.stringify(err.problems),
+  );
   const text = `${err.message}\n${err.problems.join("\n")}\n${err.stack ?? ""}`;
   for (const [name, value] of Object.entries(secrets)) {
-    assertStringIncludes(err.message, name);
-    assert(!text.includes(value), `the message leaks ${name}'s value`);
+    assert.ok(err.message.includes(name), err.message);
+    assert.ok(!text.includes(value), `the message leaks ${name}'s value`);
   }
   for (const fragment of ["sekrit", "s3cr3t", "hookSecretValue", "tierSecretRole"]) {
-    assert(!text.includes(fragment), `the message leaks ${fragment}`);
+    assert.ok(!text.includes(fragment), `the message leaks ${fragment}`);
   }
 });
 
@@ -211,18 +233,18 @@ Deno.test("config: empty and blank strings count as unset", () => {
     ETHOS_TIERS: "",
     COMMAND_GUILD_IDS: "",
   }));
-  assertEquals(c.port, 8000);
-  assertEquals(c.logLevel, "info");
-  assertEquals(c.discord.apiBase, "https://discord.com/api/v10");
-  assertEquals(c.syncAuthToken, undefined);
-  assertEquals(c.signingSecret, undefined);
-  assertEquals(c.discord.guildId, undefined);
-  assertEquals(c.commands.forceSync, false);
-  assertEquals(c.ethos.tiers, []);
-  assertEquals(c.commands.guildIds, []);
+  assert.deepStrictEqual(c.port, 8000);
+  assert.deepStrictEqual(c.logLevel, "info");
+  assert.deepStrictEqual(c.discord.apiBase, "https://discord.com/api/v10");
+  assert.deepStrictEqual(c.syncAuthToken, undefined);
+  assert.deepStrictEqual(c.signingSecret, undefined);
+  assert.deepStrictEqual(c.discord.guildId, undefined);
+  assert.deepStrictEqual(c.commands.forceSync, false);
+  assert.deepStrictEqual(c.ethos.tiers, []);
+  assert.deepStrictEqual(c.commands.guildIds, []);
 
   const err = configError(env({ DISCORD_PUBLIC_KEY: "", DISCORD_TOKEN: "  " }));
-  assertEquals(err.problems.sort(), [
+  assert.deepStrictEqual(err.problems.sort(), [
     "DISCORD_PUBLIC_KEY is required",
     "DISCORD_TOKEN is required",
   ]);
@@ -230,8 +252,8 @@ Deno.test("config: empty and blank strings count as unset", () => {
 
 Deno.test("config: surrounding whitespace is trimmed", () => {
   const c = parseConfig(env({ PORT: " 8081 ", DISCORD_APPLICATION_ID: ` ${APP_ID}\n` }));
-  assertEquals(c.port, 8081);
-  assertEquals(c.discord.applicationId, APP_ID);
+  assert.deepStrictEqual(c.port, 8081);
+  assert.deepStrictEqual(c.discord.applicationId, APP_ID);
 });
 
 Deno.test("config: booleans accept true/false, 1/0, yes/no, on/off in any case", () => {
@@ -244,29 +266,33 @@ Deno.test("config: booleans accept true/false, 1/0, yes/no, on/off in any case",
   };
   for (const [name, read] of Object.entries(flags)) {
     for (const v of ["true", "1", "yes", "on", "TRUE", "Yes", "On"]) {
-      assertEquals(read(parseConfig(env({ [name]: v }))), true, `${name}=${v}`);
+      assert.deepStrictEqual(read(parseConfig(env({ [name]: v }))), true, `${name}=${v}`);
     }
     for (const v of ["false", "0", "no", "off", "FALSE", "No"]) {
-      assertEquals(read(parseConfig(env({ [name]: v }))), false, `${name}=${v}`);
+      assert.deepStrictEqual(read(parseConfig(env({ [name]: v }))), false, `${name}=${v}`);
     }
-    assertEquals(read(parseConfig(env())), false, `${name} defaults to false`);
+    assert.deepStrictEqual(read(parseConfig(env())), false, `${name} defaults to false`);
   }
   for (const bad of ["maybe", "2", "y", "truee"]) {
     const err = configError(env({ FORCE_SYNC: bad }));
-    assertEquals(err.problems, ["FORCE_SYNC must be true or false"]);
+    assert.deepStrictEqual(err.problems, ["FORCE_SYNC must be true or false"]);
   }
 });
 
 Deno.test("config: integers must be whole decimal numbers within range", () => {
-  assertEquals(parseConfig(env({ PORT: "0" })).port, 0);
-  assertEquals(parseConfig(env({ PORT: "65535" })).port, 65535);
-  assertEquals(parseConfig(env({ PORT: "0080" })).port, 80);
+  assert.deepStrictEqual(parseConfig(env({ PORT: "0" })).port, 0);
+  assert.deepStrictEqual(parseConfig(env({ PORT: "65535" })).port, 65535);
+  assert.deepStrictEqual(parseConfig(env({ PORT: "0080" })).port, 80);
   for (const bad of ["65536", "-1", "80.5", "1e3", "0x50", "abc", "8080abc", "Infinity"]) {
     const err = configError(env({ PORT: bad }));
-    assertEquals(err.problems, ["PORT must be a whole number from 0 to 65535"], `PORT=${bad}`);
+    assert.deepStrictEqual(
+      err.problems,
+      ["PORT must be a whole number from 0 to 65535"],
+      `PORT=${bad}`,
+    );
   }
   const err = configError(env({ SYNC_CHUNK_SIZE: "0", DISCORD_INVALID_REQUEST_LIMIT: "9" }));
-  assertEquals(err.problems.sort(), [
+  assert.deepStrictEqual(err.problems.sort(), [
     "DISCORD_INVALID_REQUEST_LIMIT must be a whole number from 10 to 10000",
     "SYNC_CHUNK_SIZE must be a whole number from 1 to 1000000",
   ]);
@@ -274,9 +300,9 @@ Deno.test("config: integers must be whole decimal numbers within range", () => {
 
 Deno.test("config: LOG_LEVEL is one of four", () => {
   for (const level of ["debug", "info", "warn", "error"] as const) {
-    assertEquals(parseConfig(env({ LOG_LEVEL: level })).logLevel, level);
+    assert.deepStrictEqual(parseConfig(env({ LOG_LEVEL: level })).logLevel, level);
   }
-  assertEquals(configError(env({ LOG_LEVEL: "verbose" })).problems, [
+  assert.deepStrictEqual(configError(env({ LOG_LEVEL: "verbose" })).problems, [
     "LOG_LEVEL must be one of debug, info, warn, error",
   ]);
 });
@@ -291,7 +317,7 @@ Deno.test("config: other formats are checked (key, ids, token and secret lengths
     SIGNING_SECRET: "x".repeat(15),
     ETHOS_CLIENT: "ab",
   }));
-  assertEquals(err.problems.map((p) => p.split(" ")[0]).sort(), [
+  assert.deepStrictEqual(err.problems.map((p) => p.split(" ")[0]).sort(), [
     "BOT_OWNER_ID",
     "DISCORD_GUILD_ID",
     "DISCORD_PUBLIC_KEY",
@@ -307,8 +333,20 @@ Deno.test("config: other formats are checked (key, ids, token and secret lengths
     DISCORD_TOKEN: "y".repeat(20),
     SYNC_AUTH_TOKEN: "y".repeat(16),
   }));
-  assertEquals(c.discord.guildId, "12345678901234567");
-  assertEquals(c.syncAuthToken, "y".repeat(16));
+  assert.deepStrictEqual(c.discord.guildId, "12345678901234567");
+  assert.deepStrictEqual(c.syncAuthToken, "y".repeat(16));
+});
+
+Deno.test("config: SYNC_AUTH_TOKEN must be sendable as a bearer token (RFC 6750)", () => {
+  for (const token of ["with space 0123456789", "semi;colon0123456789", 'quote"0123456789ab']) {
+    const err = configError(env({ SYNC_AUTH_TOKEN: token }));
+    assert.deepStrictEqual(err.problems.length, 1, token);
+    assert.match(err.problems[0], /^SYNC_AUTH_TOKEN may hold only letters, digits/);
+    // The refusal never repeats the secret.
+    assert.ok(!err.message.includes(token), token);
+  }
+  const ok = "Az09._~+/-0123456789==";
+  assert.deepStrictEqual(parseConfig(env({ SYNC_AUTH_TOKEN: ok })).syncAuthToken, ok);
 });
 
 const ROLES = {
@@ -335,12 +373,12 @@ Deno.test("config: ETHOS_ROLE_<LEVEL> gives Ethos's ten levels as default tiers,
   const all = Object.fromEntries(
     levels.map(([v], i) => [`ETHOS_ROLE_${v}`, String(700000000000000100n + BigInt(i))]),
   );
-  assertEquals(
+  assert.deepStrictEqual(
     parseConfig(env(all)).ethos.tiers,
     levels.map(([v, name, minScore]) => ({ name, minScore, roleId: all[`ETHOS_ROLE_${v}`] })),
   );
   // The five older names keep working, on today's thresholds (Reputable from 1800).
-  assertEquals(parseConfig(env(ROLES)).ethos.tiers, [
+  assert.deepStrictEqual(parseConfig(env(ROLES)).ethos.tiers, [
     { name: "Exemplary", minScore: 2000, roleId: ROLES.ETHOS_ROLE_EXEMPLARY },
     { name: "Reputable", minScore: 1800, roleId: ROLES.ETHOS_ROLE_REPUTABLE },
     { name: "Neutral", minScore: 1200, roleId: ROLES.ETHOS_ROLE_NEUTRAL },
@@ -348,7 +386,7 @@ Deno.test("config: ETHOS_ROLE_<LEVEL> gives Ethos's ten levels as default tiers,
     { name: "Untrusted", minScore: 0, roleId: ROLES.ETHOS_ROLE_UNTRUSTED },
   ]);
   // Only the tiers whose role is configured.
-  assertEquals(
+  assert.deepStrictEqual(
     parseConfig(env({
       ETHOS_ROLE_UNTRUSTED: ROLES.ETHOS_ROLE_UNTRUSTED,
       ETHOS_ROLE_REPUTABLE: ROLES.ETHOS_ROLE_REPUTABLE,
@@ -358,14 +396,14 @@ Deno.test("config: ETHOS_ROLE_<LEVEL> gives Ethos's ten levels as default tiers,
       { name: "Untrusted", minScore: 0, roleId: ROLES.ETHOS_ROLE_UNTRUSTED },
     ],
   );
-  assertEquals(configError(env({ ETHOS_ROLE_NEUTRAL: "neutral" })).problems.length, 1);
-  assertEquals(configError(env({ ETHOS_VALIDATOR_ROLE_ID: "x" })).problems.length, 1);
+  assert.deepStrictEqual(configError(env({ ETHOS_ROLE_NEUTRAL: "neutral" })).problems.length, 1);
+  assert.deepStrictEqual(configError(env({ ETHOS_VALIDATOR_ROLE_ID: "x" })).problems.length, 1);
   const flags = parseConfig(env({
     ETHOS_VALIDATOR_ROLE_ID: "700000000000000201",
     ETHOS_HUMAN_ROLE_ID: "700000000000000202",
     ETHOS_COUNT_DEFAULT_PROFILES: "true",
   })).ethos;
-  assertEquals(
+  assert.deepStrictEqual(
     [flags.validatorRoleId, flags.humanRoleId, flags.countDefaultProfiles],
     ["700000000000000201", "700000000000000202", true],
   );
@@ -378,17 +416,17 @@ Deno.test("config: ETHOS_TIERS overrides the role variables and is sorted by min
     { name: "Silver", minScore: 900, roleId: "800000000000000002" },
   ];
   const c = parseConfig(env({ ...ROLES, ETHOS_TIERS: JSON.stringify(tiers) }));
-  assertEquals(c.ethos.tiers, [tiers[1], tiers[2], tiers[0]]);
+  assert.deepStrictEqual(c.ethos.tiers, [tiers[1], tiers[2], tiers[0]]);
   // Unknown fields are dropped.
   const extra = parseConfig(env({
     ETHOS_TIERS: JSON.stringify([{ ...tiers[0], colour: "brown" }]),
   }));
-  assertEquals(extra.ethos.tiers, [tiers[0]]);
+  assert.deepStrictEqual(extra.ethos.tiers, [tiers[0]]);
 });
 
 Deno.test("config: ETHOS_TIERS that is not JSON is reported as such", () => {
   for (const bad of ["[{name: 'Gold'}]", "not json", "[", "{"]) {
-    assertEquals(configError(env({ ETHOS_TIERS: bad })).problems, [
+    assert.deepStrictEqual(configError(env({ ETHOS_TIERS: bad })).problems, [
       "ETHOS_TIERS must be JSON: a list of {name, minScore, roleId}",
     ], bad);
   }
@@ -410,7 +448,7 @@ Deno.test("config: ETHOS_TIERS of the wrong shape is reported", () => {
     Array.from({ length: 26 }, () => ok),
   ];
   for (const shape of shapes) {
-    assertEquals(configError(env({ ETHOS_TIERS: JSON.stringify(shape) })).problems, [
+    assert.deepStrictEqual(configError(env({ ETHOS_TIERS: JSON.stringify(shape) })).problems, [
       "ETHOS_TIERS must be a list of {name, minScore, roleId}",
     ], JSON.stringify(shape));
   }
@@ -420,19 +458,19 @@ Deno.test("config: COMMAND_GUILD_IDS is a comma-separated list of ids", () => {
   const a = "900000000000000001";
   const b = "900000000000000002";
   const c = "900000000000000003";
-  assertEquals(parseConfig(env({ COMMAND_GUILD_IDS: a })).commands.guildIds, [a]);
-  assertEquals(
+  assert.deepStrictEqual(parseConfig(env({ COMMAND_GUILD_IDS: a })).commands.guildIds, [a]);
+  assert.deepStrictEqual(
     parseConfig(env({ COMMAND_GUILD_IDS: ` ${a}, ${b} ,,${c},` })).commands.guildIds,
     [a, b, c],
   );
   // Takes precedence over DISCORD_GUILD_ID.
-  assertEquals(
+  assert.deepStrictEqual(
     parseConfig(env({ COMMAND_GUILD_IDS: b, DISCORD_GUILD_ID: a })).commands.guildIds,
     [b],
   );
-  assertEquals(parseConfig(env({ DISCORD_GUILD_ID: a })).commands.guildIds, [a]);
+  assert.deepStrictEqual(parseConfig(env({ DISCORD_GUILD_ID: a })).commands.guildIds, [a]);
   for (const bad of [`${a};${b}`, `${a},guild`, "123"]) {
-    assertEquals(configError(env({ COMMAND_GUILD_IDS: bad })).problems, [
+    assert.deepStrictEqual(configError(env({ COMMAND_GUILD_IDS: bad })).problems, [
       "COMMAND_GUILD_IDS must be a comma-separated list of Discord ids",
     ], bad);
   }
@@ -445,57 +483,96 @@ Deno.test("config: URLs must be http(s) and lose their trailing slashes", () => 
     SELF_URL: "https://bot.example.test/",
     ALERT_WEBHOOK_URL: "https://alerts.example.test/hook/",
   }));
-  assertEquals(c.discord.apiBase, "http://localhost:8787/api/v10");
-  assertEquals(c.ethos.apiBase, "https://ethos.example.test/api");
-  assertEquals(c.selfUrl, "https://bot.example.test");
-  assertEquals(c.ops.alertWebhookUrl, "https://alerts.example.test/hook");
+  assert.deepStrictEqual(c.discord.apiBase, "http://localhost:8787/api/v10");
+  assert.deepStrictEqual(c.ethos.apiBase, "https://ethos.example.test/api");
+  assert.deepStrictEqual(c.selfUrl, "https://bot.example.test");
+  assert.deepStrictEqual(c.ops.alertWebhookUrl, "https://alerts.example.test/hook");
   const err = configError(env({
     DISCORD_API_BASE: "discord.com/api",
     SELF_URL: "ftp://bot.example.test",
     ETHOS_API_BASE: "https://has space.example",
   }));
-  assertEquals(err.problems.sort(), [
+  assert.deepStrictEqual(err.problems.sort(), [
     "DISCORD_API_BASE must be an http(s) URL",
     "ETHOS_API_BASE must be an http(s) URL",
     "SELF_URL must be an http(s) URL",
   ]);
 });
 
-Deno.test("config: the configured secrets are registered for redaction", () => {
-  const token = "cfg-registered-token-1f2e3d4c5b6a";
-  const sync = "cfg-registered-sync-9a8b7c6d5e";
-  const signing = "cfg-registered-signing-0f1e2d3c";
-  const hook = "https://alerts.example.test/cfg-registered-hook-77aa";
-  parseConfig(env({
-    DISCORD_TOKEN: token,
-    SYNC_AUTH_TOKEN: sync,
-    SIGNING_SECRET: signing,
-    ALERT_WEBHOOK_URL: hook,
+Deno.test("config: configSecrets lists every secret the config holds, and only those", () => {
+  assert.deepStrictEqual(configSecrets(parseConfig(env())), [TOKEN]);
+  const c = parseConfig(env({
+    SYNC_AUTH_TOKEN: "cfg-listed-sync-0123456789",
+    SIGNING_SECRET: "cfg-listed-signing-0123456789",
+    SIGNING_SECRET_PREVIOUS: "cfg-listed-previous-0123456789",
+    ALERT_WEBHOOK_URL: "https://alerts.example.test/cfg-listed-hook/",
+    DISCORD_CLIENT_SECRET: "cfg-listed-client-secret",
+    SELF_URL: "https://bot.example.test",
   }));
-  const out = redactString(`t=${token} s=${sync} g=${signing} h=${hook}`);
-  assertEquals(out, "t=[redacted] s=[redacted] g=[redacted] h=[redacted]");
+  assert.deepStrictEqual(configSecrets(c), [
+    TOKEN,
+    "cfg-listed-sync-0123456789",
+    "cfg-listed-signing-0123456789",
+    "cfg-listed-previous-0123456789",
+    "https://alerts.example.test/cfg-listed-hook",
+    "cfg-listed-client-secret",
+  ]);
+});
+
+Deno.test("config: loadConfig registers the configured secrets for redaction", () => {
+  const secrets = {
+    DISCORD_TOKEN: "cfg-registered-token-1f2e3d4c5b6a",
+    SYNC_AUTH_TOKEN: "cfg-registered-sync-9a8b7c6d5e",
+    SIGNING_SECRET: "cfg-registered-signing-0f1e2d3c",
+    SIGNING_SECRET_PREVIOUS: "cfg-registered-previous-4b5c6d7e",
+    ALERT_WEBHOOK_URL: "https://alerts.example.test/cfg-registered-hook-77aa",
+    DISCORD_CLIENT_SECRET: "cfg-registered-client-secret-88bb",
+  };
+  const vars = env({ ...secrets, SELF_URL: "https://bot.example.test" });
+  const saved = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
+  try {
+    for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v!);
+    loadConfig();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, v);
+    }
+  }
+  for (const [name, value] of Object.entries(secrets)) {
+    assert.deepStrictEqual(redactString(`${name}=${value}`), `${name}=[redacted]`);
+  }
+});
+
+Deno.test("config: parseConfig registers nothing (it is pure)", () => {
+  const token = "cfg-parsed-only-token-3c4d5e6f7a8b";
+  parseConfig(env({ DISCORD_TOKEN: token }));
+  assert.deepStrictEqual(redactString(`t=${token}`), `t=${token}`);
 });
 
 Deno.test("config: a failed parse registers nothing", () => {
   const token = "cfg-unregistered-token-5e6f7a8b9c0d";
   configError({ DISCORD_TOKEN: token });
-  assertEquals(redactString(`t=${token}`), `t=${token}`);
+  assert.deepStrictEqual(redactString(`t=${token}`), `t=${token}`);
 });
 
-Deno.test("config: linked roles need SELF_URL; the client secret is redacted; the client id defaults", () => {
+Deno.test("config: linked roles need SELF_URL; the client secret is a secret; the client id defaults", () => {
   const off = parseConfig(env());
-  assertEquals(off.linkedRoles.clientSecret, undefined);
-  assertEquals(off.linkedRoles.clientId, off.discord.applicationId);
-  assertEquals(off.linkedRoles.authorizeUrl, "https://discord.com/oauth2/authorize");
+  assert.deepStrictEqual(off.linkedRoles.clientSecret, undefined);
+  assert.deepStrictEqual(off.linkedRoles.clientId, off.discord.applicationId);
+  assert.deepStrictEqual(off.linkedRoles.authorizeUrl, "https://discord.com/oauth2/authorize");
   const e = configError(env({ DISCORD_CLIENT_SECRET: "client-secret-value-1" }));
-  assertStringIncludes(e.message, "DISCORD_CLIENT_SECRET needs SELF_URL");
-  assert(!e.message.includes("client-secret-value-1"));
+  assert.match(e.message, /DISCORD_CLIENT_SECRET needs SELF_URL/);
+  assert.ok(!e.message.includes("client-secret-value-1"));
   const on = parseConfig(env({
     DISCORD_CLIENT_SECRET: "client-secret-value-2",
     SELF_URL: "https://bot.example.com/",
     DISCORD_CLIENT_ID: "100000000000000777",
   }));
-  assertEquals(on.linkedRoles.redirectUri, "https://bot.example.com/linked-role/callback");
-  assertEquals(on.linkedRoles.clientId, "100000000000000777");
-  assertEquals(redactString("secret=client-secret-value-2"), "secret=[redacted]");
+  assert.deepStrictEqual(
+    on.linkedRoles.redirectUri,
+    "https://bot.example.com/linked-role/callback",
+  );
+  assert.deepStrictEqual(on.linkedRoles.clientId, "100000000000000777");
+  assert.ok(configSecrets(on).includes("client-secret-value-2"));
 });

@@ -1,9 +1,10 @@
 /**
  * sync-helper.ts as a subprocess against the real bot (served over HTTP in this process) and the
- * emulator; plus its argument parsing and its terminal progress bar, called in-process.
+ * emulator; plus its terminal progress bar, called in-process. The sync CLI's parts are tested
+ * one by one in tests/cli/sync_test.ts.
  */
-import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
-import { main, parseArgs, UsageError } from "../sync-helper.ts";
+import assert from "node:assert/strict";
+import { main } from "../sync-helper.ts";
 import { GUILD, outOfSync, startFixture, TOKEN } from "./e2e/sync_helpers.ts";
 import { keys } from "../lib/kv/keys.ts";
 import { leaseName } from "../lib/jobs/store.ts";
@@ -22,72 +23,33 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("sync-helper: arguments", () => {
-  const a = parseArgs([
-    "start",
-    "--url",
-    "http://x.test:8000/",
-    "--chunk-size=30",
-    "--start-index",
-    "0",
-    "--dry-run",
-  ], {});
-  assertEquals([a.command, a.url, a.chunkSize, a.startIndex, a.dryRun], [
-    "start",
-    "http://x.test:8000",
-    30,
-    0,
-    true,
-  ]);
-  const b = parseArgs(["status", "--url=http://y.test"], {
-    SYNC_URL: "http://z.test",
-    SYNC_AUTH_TOKEN: "t",
-  });
-  assertEquals([b.url, b.token], ["http://y.test", "t"]);
-  assertEquals(parseArgs([], { SYNC_URL: "http://z.test" }).url, "http://z.test");
-  assertEquals(parseArgs([], {}).url, "http://localhost:8000");
-  for (
-    const bad of [["--chunk-size", "x"], ["--url"], ["--bogus"], ["a", "b"], ["--url", "ftp://x"], [
-      "--chunk-size=0",
-    ]]
-  ) {
-    let threw = false;
-    try {
-      parseArgs(bad, {});
-    } catch (e) {
-      threw = e instanceof UsageError;
-    }
-    assert(threw, `should refuse ${bad.join(" ")}`);
-  }
-});
-
 Deno.test("sync-helper: no arguments prints help; unknown commands are usage errors", async () => {
   const help = await cli([]);
-  assertEquals(help.code, 0);
-  assertStringIncludes(help.stdout, "Usage: sync-helper.ts <command>");
-  assertStringIncludes(help.stdout, "complete");
+  assert.deepStrictEqual(help.code, 0);
+  assert.match(help.stdout, /Usage: sync-helper\.ts <command>/);
+  assert.match(help.stdout, /complete/);
   const bad = await cli(["frobnicate"]);
-  assertEquals(bad.code, 2);
-  assertStringIncludes(bad.stderr, "unknown command");
+  assert.deepStrictEqual(bad.code, 2);
+  assert.match(bad.stderr, /unknown command/);
 });
 
 Deno.test("sync-helper: clear messages for an unreachable URL and a bad token", async () => {
   const port = freePort();
   const down = await cli(["status", "--url", `http://127.0.0.1:${port}`]);
-  assertEquals(down.code, 1);
-  assertStringIncludes(down.stderr, "cannot reach the bot");
+  assert.deepStrictEqual(down.code, 1);
+  assert.match(down.stderr, /cannot reach the bot/);
   const fx = await startFixture({ guilds: [{ members: 10 }] });
   try {
     const noToken = await cli(["status", "--url", fx.bot.url]);
-    assertEquals(noToken.code, 1);
-    assertStringIncludes(noToken.stderr, "unauthorized (401)");
-    assertStringIncludes(noToken.stderr, "--token");
+    assert.deepStrictEqual(noToken.code, 1);
+    assert.match(noToken.stderr, /unauthorized \(401\)/);
+    assert.match(noToken.stderr, /--token/);
     const wrong = await cli(["complete", "--url", fx.bot.url, "--token", "not-the-token-000000"]);
-    assertEquals(wrong.code, 1);
-    assertStringIncludes(wrong.stderr, "does not match");
+    assert.deepStrictEqual(wrong.code, 1);
+    assert.match(wrong.stderr, /does not match/);
     const ok = await cli(["status"], { SYNC_URL: fx.bot.url, SYNC_AUTH_TOKEN: TOKEN });
-    assertEquals(ok.code, 0);
-    assertStringIncludes(ok.stdout, "No sync has run yet");
+    assert.deepStrictEqual(ok.code, 0);
+    assert.match(ok.stdout, /No sync has run yet/);
   } finally {
     await fx.close();
   }
@@ -109,18 +71,18 @@ Deno.test("sync-helper: complete drives a run chunk by chunk to the end (plain l
       "--poll-ms",
       "50",
     ]);
-    assertEquals(r.code, 0, r.stderr + r.stdout);
-    assertStringIncludes(r.stdout, "started chunk 1 of run");
-    assertStringIncludes(r.stdout, "completed");
-    assert(!r.stdout.includes("\r"), "no terminal control codes when not a TTY");
-    assertEquals(outOfSync(fx.emu), []);
+    assert.deepStrictEqual(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /started chunk 1 of run/);
+    assert.match(r.stdout, /completed/);
+    assert.ok(!r.stdout.includes("\r"), "no terminal control codes when not a TTY");
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
     const st = await fx.bot.status();
-    assertEquals([st.state, st.chunkSize], ["completed", 60]);
-    assert(st.chunk >= 5);
+    assert.deepStrictEqual([st.state, st.chunkSize], ["completed", 60]);
+    assert.ok(st.chunk >= 5);
     const status = await cli(["status", "--url", fx.bot.url, "--token", TOKEN]);
-    assertStringIncludes(status.stdout, "completed");
+    assert.match(status.stdout, /completed/);
     const json = await cli(["status", "--json", "--url", fx.bot.url, "--token", TOKEN]);
-    assertEquals(JSON.parse(json.stdout).state, "completed");
+    assert.deepStrictEqual(JSON.parse(json.stdout).state, "completed");
   } finally {
     await fx.close();
   }
@@ -135,15 +97,15 @@ Deno.test("sync-helper: complete follows a running chunk and continues a run who
     const { bot } = fx;
     // A chunk already running: followed, not an error.
     const t = await bot.trigger({ chunkSize: 40 });
-    assertEquals(t.status, 202);
+    assert.deepStrictEqual(t.status, 202);
     const r = await cli(["complete", "--url", bot.url, "--token", TOKEN, "--poll-ms", "50"]);
-    assertEquals(r.code, 0, r.stderr + r.stdout);
-    assertStringIncludes(r.stdout, "following run");
-    assertEquals(outOfSync(fx.emu), []);
+    assert.deepStrictEqual(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /following run/);
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
 
     // A run whose chunk died: marked running, lease lapsed.
     const t2 = await bot.trigger({ startIndex: 0, chunkSize: 50 }, "?wait=true");
-    assertEquals(t2.body.state, "waiting");
+    assert.deepStrictEqual(t2.body.state, "waiting");
     const entry = await bot.kv.get<Record<string, unknown>>(keys.jobRun("sync", GUILD));
     await bot.kv.set(keys.jobRun("sync", GUILD), {
       ...entry.value,
@@ -156,10 +118,10 @@ Deno.test("sync-helper: complete follows a running chunk and continues a run who
       takenAt: 0,
     });
     const r2 = await cli(["complete", "--url", bot.url, "--token", TOKEN, "--poll-ms", "50"]);
-    assertEquals(r2.code, 0, r2.stderr + r2.stdout);
-    assertStringIncludes(r2.stdout, "its chunk died");
+    assert.deepStrictEqual(r2.code, 0, r2.stderr + r2.stdout);
+    assert.match(r2.stdout, /its chunk died/);
     const st = await bot.status();
-    assertEquals([st.state, st.runId], ["completed", t2.body.runId]);
+    assert.deepStrictEqual([st.state, st.runId], ["completed", t2.body.runId]);
   } finally {
     await fx.close();
   }
@@ -173,8 +135,8 @@ Deno.test("sync-helper: a failed run exits 1 with its error; start and stop", as
     const perms = botRole.permissions;
     botRole.permissions = "0";
     const r = await cli(["complete", "--url", fx.bot.url, "--token", TOKEN, "--poll-ms", "50"]);
-    assertEquals(r.code, 1);
-    assertStringIncludes(r.stderr, "failed: the bot lacks the Manage Roles permission");
+    assert.deepStrictEqual(r.code, 1);
+    assert.match(r.stderr, /failed: the bot lacks the Manage Roles permission/);
     botRole.permissions = perms;
     await fx.bot.kv.delete(["cache", "sync_context", GUILD]);
     const start = await cli([
@@ -188,14 +150,14 @@ Deno.test("sync-helper: a failed run exits 1 with its error; start and stop", as
       "--chunk-size",
       "10",
     ]);
-    assertEquals(start.code, 0, start.stderr);
-    assertStringIncludes(start.stdout, "started chunk 1");
+    assert.deepStrictEqual(start.code, 0, start.stderr);
+    assert.match(start.stdout, /started chunk 1/);
     await fx.bot.waitFor((p) => p.state === "waiting");
     const stop = await cli(["stop", "--url", fx.bot.url, "--token", TOKEN]);
-    assertEquals(stop.code, 0);
-    assertStringIncludes(stop.stdout, "stopped");
+    assert.deepStrictEqual(stop.code, 0);
+    assert.match(stop.stdout, /stopped/);
     const again = await cli(["stop", "--url", fx.bot.url, "--token", TOKEN]);
-    assertStringIncludes(again.stdout, "nothing to stop");
+    assert.match(again.stdout, /nothing to stop/);
   } finally {
     await fx.close();
   }
@@ -210,20 +172,18 @@ Deno.test("sync-helper: on a terminal, complete draws a live progress bar", asyn
     const lines: string[] = [];
     const code = await main(
       ["complete", "--url", fx.bot.url, "--token", TOKEN, "--chunk-size", "50", "--poll-ms", "30"],
-      {},
       {
-        tty: true,
+        env: () => undefined,
+        isTTY: true,
         write: (s) => (screen += s),
-        out: {
-          log: (l) => lines.push(l),
-          err: (l) => lines.push(l),
-        },
+        stdout: (l) => lines.push(l),
+        stderr: (l) => lines.push(l),
       },
     );
-    assertEquals(code, 0, lines.join("\n"));
-    assertStringIncludes(screen, "\r\x1b[2K[");
-    assert(/\[#+\.*\]/.test(screen), screen.slice(0, 200));
-    assert(lines.some((l) => l.includes("completed")));
+    assert.deepStrictEqual(code, 0, lines.join("\n"));
+    assert.ok(screen.includes("\r\x1b[2K["), screen);
+    assert.ok(/\[#+\.*\]/.test(screen), screen.slice(0, 200));
+    assert.ok(lines.some((l) => l.includes("completed")));
   } finally {
     await fx.close();
   }

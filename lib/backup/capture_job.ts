@@ -18,7 +18,6 @@ import type { AppDeps } from "../deps.ts";
 import type { ChunkContext, JobDefinition } from "../jobs/runner.ts";
 import { keys } from "../kv/keys.ts";
 import { deleteBlob, getJsonBlob, putJsonBlob } from "../kv/blob.ts";
-import { isEnabled } from "../ops/flags.ts";
 import { tryAppendAudit } from "../audit/mod.ts";
 import {
   assemble,
@@ -30,18 +29,12 @@ import {
 } from "./capture.ts";
 import { canonicalBytes, countsOf, memberSchema, type SnapMember } from "./model.ts";
 import { checkCreateAllowed, type Limits, saveBackup } from "./store.ts";
+import { backupPreflight, type BackupsOn } from "./preflight.ts";
 
 export const CAPTURE_KIND = "backup_capture";
 export const CAPTURE_CONTINUE_PATH = "/backups/jobs/capture/continue";
 /** Members per chunk unless the request says otherwise (ten pages). */
 export const CAPTURE_CHUNK_SIZE = 10_000;
-
-export class BackupDisabledError extends Error {
-  constructor(guildId: string) {
-    super(`backups are turned off for server ${guildId} (feature flag backups)`);
-    this.name = "BackupDisabledError";
-  }
-}
 
 export const captureCheckpointSchema = z.object({
   backupId: z.string(),
@@ -90,16 +83,16 @@ export function limitsOf(deps: AppDeps): Limits {
 
 /**
  * The capture job. `params` is given when starting a run (its first checkpoint is built from
- * them); continuations never need it.
+ * them); continuations never need it. Every chunk passes the backups preflight (preflight.ts).
  */
-export function captureJob(deps: AppDeps, params?: CaptureParams): JobDefinition {
+export function captureJob(deps: AppDeps, params?: CaptureParams): JobDefinition<BackupsOn> {
   const { kv, clock } = deps;
   return {
     kind: CAPTURE_KIND,
     continuePath: CAPTURE_CONTINUE_PATH,
+    preflight: (guildId) => backupPreflight(kv, guildId),
     async newRun(req) {
       if (!params) throw new Error("a backup capture starts from startCapture()");
-      if (!(await isEnabled(kv, req.key, "backups"))) throw new BackupDisabledError(req.key);
       await checkCreateAllowed(kv, req.key, limitsOf(deps), clock.now(), {
         cooldown: params.respectCooldown,
       });
@@ -123,13 +116,12 @@ export function captureJob(deps: AppDeps, params?: CaptureParams): JobDefinition
 
 async function runCaptureChunk(
   deps: AppDeps,
-  job: ChunkContext,
+  job: ChunkContext<BackupsOn>,
 ): Promise<{ finished: boolean; result?: CaptureResult }> {
   const { kv, rest } = deps;
   const guildId = job.run.key;
   const runId = job.run.runId;
   let cp = captureCheckpointSchema.parse(job.run.checkpoint);
-  if (!(await isEnabled(kv, guildId, "backups"))) throw new BackupDisabledError(guildId);
 
   let base: CaptureBase | null = null;
   if (cp.phase === "base") {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { keys } from "../kv/keys.ts";
+import { reason, ReasonRangeError } from "../i18n/reason.ts";
 
 export const MIN_HOURS = 1;
 export const MAX_HOURS = 168;
@@ -27,7 +28,10 @@ export async function getSchedule(kv: Deno.Kv, guildId: string): Promise<Schedul
   return parsed.success ? parsed.data : null;
 }
 
-/** Turns the schedule on (every `hours`, first run one interval from now) or off. */
+/**
+ * Turns the schedule on (every `hours`, first run one interval from now) or off. Hours out of
+ * range throw a RangeError with its Reason.
+ */
 export async function setSchedule(
   kv: Deno.Kv,
   guildId: string,
@@ -42,7 +46,9 @@ export async function setSchedule(
     const base = cur.success ? cur.data : null;
     const hours = change.enabled ? change.hours : base?.hours ?? 24;
     if (!Number.isInteger(hours) || hours < MIN_HOURS || hours > MAX_HOURS) {
-      throw new RangeError(`hours must be a whole number from ${MIN_HOURS} to ${MAX_HOURS}`);
+      throw new ReasonRangeError(
+        reason("reason.schedule_hours", { min: MIN_HOURS, max: MAX_HOURS }),
+      );
     }
     const next: Schedule = {
       enabled: change.enabled,

@@ -8,18 +8,16 @@ import type { JobProgress } from "../jobs/progress.ts";
 import {
   type JobDefinition,
   type JobEnv,
-  readProgress,
   requestStop,
   startChunk,
   type StartResult,
   type StopResult,
   watchdog,
 } from "../jobs/runner.ts";
-import { listRuns, readSnapshot } from "../jobs/store.ts";
-import { isEnabled } from "../ops/flags.ts";
+import { listRuns, readProgress, readSnapshot } from "../jobs/store.ts";
+import { getFlags } from "../ops/flags.ts";
 import { tryAppendAudit } from "../audit/mod.ts";
 import {
-  BackupDisabledError,
   CAPTURE_CHUNK_SIZE,
   CAPTURE_KIND,
   captureCheckpointSchema,
@@ -27,25 +25,20 @@ import {
   limitsOf,
   sweepCaptureWork,
 } from "./capture_job.ts";
-import {
-  RESTORE_CHUNK_SIZE,
-  RESTORE_KIND,
-  restoreCheckpointSchema,
-  restoreJob,
-  type RestoreReport,
-  restoreReport,
-} from "./restore_job.ts";
+import { RESTORE_CHUNK_SIZE, RESTORE_KIND, restoreJob } from "./restore_job.ts";
+import { restoreCheckpointSchema, type RestoreReport, restoreReport } from "./restore_run.ts";
+import { BackupDisabledError, backupPreflight, type BackupsOn, backupsOn } from "./preflight.ts";
 import { RESTORE_PARTS, type RestorePart } from "./restore_plan.ts";
 import {
   BackupCorruptError,
   backupGuilds,
-  makeRoomForScheduled,
   newBackupId,
-  pruneExpired,
   requireBackup,
   verifyBackup,
 } from "./store.ts";
+import { makeRoomForScheduled, pruneExpired } from "./retention.ts";
 import { claimDue, listSchedules, recordResult } from "./schedule.ts";
+import { type Reason, reason, ReasonError } from "../i18n/reason.ts";
 
 export { BackupDisabledError };
 export type JobKind = "capture" | "restore";
@@ -71,13 +64,9 @@ export function backupJobEnv(deps: AppDeps): JobEnv {
 /** The guild a request is about: the one it names, else the configured one. */
 export const backupGuildId = requestedGuild;
 
-export class BackupBusyError extends Error {
+export class BackupBusyError extends ReasonError {
   constructor(readonly kind: JobKind, readonly progress: JobProgress) {
-    super(
-      kind === "capture"
-        ? "a backup of this server is already being captured"
-        : "a restore is already running in this server (one at a time)",
-    );
+    super(reason(kind === "capture" ? "reason.backup_capturing" : "reason.backup_restoring"));
     this.name = "BackupBusyError";
   }
 }
@@ -91,8 +80,11 @@ export interface CaptureRequest {
   chunkSize?: number;
   /** Overrides the time box of each chunk (tests). */
   maxChunkMs?: number;
+  /** The backups preflight the caller ran already (its result): the start does not run it again. */
+  preflight?: BackupsOn;
 }
 
+/** A refusal's `reason` is its `why` in English (the logs and the HTTP API keep the sentence). */
 export type Started =
   | {
     status: "started";
@@ -100,23 +92,26 @@ export type Started =
     backupId?: string;
     start: StartResult & { status: "started" };
   }
-  | { status: "conflict" | "noop"; reason: string; progress: JobProgress };
+  | { status: "conflict" | "noop"; reason: string; why: Reason; progress: JobProgress };
 
 function started(r: StartResult, backupId?: string): Started {
-  if (r.status !== "started") return { status: r.status, reason: r.reason, progress: r.progress };
+  if (r.status !== "started") {
+    return { status: r.status, reason: r.reason, why: r.why, progress: r.progress };
+  }
   return { status: "started", runId: r.run.runId, backupId, start: r };
 }
 
 /**
  * Starts capturing a new backup. Throws BackupDisabledError (feature off), BackupBusyError (a
- * capture is running) and BackupLimitError (cooldown, cap).
+ * capture is running) and BackupLimitError (cooldown, cap). The first chunk reuses the preflight's
+ * result (the request's, else the one run here) rather than running it again.
  */
 export async function startCapture(
   deps: AppDeps,
   guildId: string,
   req: CaptureRequest,
 ): Promise<Started> {
-  if (!(await isEnabled(deps.kv, guildId, "backups"))) throw new BackupDisabledError(guildId);
+  const preflight = req.preflight ?? await backupPreflight(deps.kv, guildId);
   const env = backupJobEnv(deps);
   const progress = await readProgress(env, CAPTURE_KIND, guildId);
   if (ACTIVE.has(progress.state)) throw new BackupBusyError("capture", progress);
@@ -137,6 +132,7 @@ export async function startCapture(
     autoContinue: true,
     source: req.source,
     maxChunkMs: req.maxChunkMs,
+    preflight,
   });
   return started(r, backupId);
 }
@@ -155,6 +151,8 @@ export interface RestoreRequest {
   source: string;
   chunkSize?: number;
   maxChunkMs?: number;
+  /** As CaptureRequest.preflight. */
+  preflight?: BackupsOn;
 }
 
 /**
@@ -167,7 +165,7 @@ export async function startRestore(
   guildId: string,
   req: RestoreRequest,
 ): Promise<Started> {
-  if (!(await isEnabled(deps.kv, guildId, "backups"))) throw new BackupDisabledError(guildId);
+  const preflight = req.preflight ?? await backupPreflight(deps.kv, guildId);
   await requireBackup(deps.kv, guildId, req.backupId);
   const env = backupJobEnv(deps);
   const progress = await readProgress(env, RESTORE_KIND, guildId);
@@ -190,6 +188,7 @@ export async function startRestore(
     autoContinue: true,
     source: req.source,
     maxChunkMs: req.maxChunkMs,
+    preflight,
   });
   if (r.status === "started") {
     await tryAppendAudit(deps, {
@@ -202,8 +201,11 @@ export async function startRestore(
   return started(r);
 }
 
-/** The base job definition of a kind (continuations and the watchdog never start new runs). */
-function baseJob(deps: AppDeps, kind: JobKind): JobDefinition {
+/**
+ * The base job definition of a kind (continuations and the watchdog never start new runs). Their
+ * chunks run the preflight themselves.
+ */
+function baseJob(deps: AppDeps, kind: JobKind): JobDefinition<BackupsOn> {
   return kind === "capture" ? captureJob(deps) : restoreJob(deps);
 }
 
@@ -288,10 +290,9 @@ export async function runScheduledBackups(deps: AppDeps): Promise<Record<string,
   const waits: Promise<unknown>[] = [];
   for (const { guildId, schedule } of await listSchedules(deps.kv)) {
     if (!schedule.enabled || schedule.nextAt > now) continue;
-    if (
-      !(await isEnabled(deps.kv, guildId, "backups")) ||
-      !(await isEnabled(deps.kv, guildId, "scheduled_backups"))
-    ) {
+    // One read of the flags: the schedule's own, and the capture's preflight (passed on below).
+    const flags = await getFlags(deps.kv, guildId);
+    if (!flags.backups || !flags.scheduled_backups) {
       out[guildId] = "skipped: feature off";
       continue;
     }
@@ -311,6 +312,7 @@ export async function runScheduledBackups(deps: AppDeps): Promise<Record<string,
         authorId: "schedule",
         authorName: "schedule",
         source: "schedule",
+        preflight: backupsOn(guildId, flags),
       });
       if (r.status === "started") {
         result = `started ${r.backupId}`;

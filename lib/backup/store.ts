@@ -11,6 +11,10 @@
  *
  * Verify recomputes the SHA-256 of the decompressed canonical bytes against the index's checksum
  * (and the blob layer checks the compressed bytes first), so a flipped byte anywhere is caught.
+ * The errors carry their Reason (lib/i18n/reason.ts), so each edge says them in its reader's
+ * language. Retention (what is deleted on its own) is lib/backup/retention.ts, over these
+ * functions. Kept whole past 400 lines: every write commits against the same guild state entry,
+ * and splitting it would spread that one invariant over several files.
  */
 import { z } from "zod";
 import { keys } from "../kv/keys.ts";
@@ -18,10 +22,11 @@ import { BlobCorruptError, deleteBlob, getBlob, getBlobHead, putBlob } from "../
 import { listTyped } from "../kv/codec.ts";
 import { type Snapshot, snapshotSchema } from "./model.ts";
 import { sha256Hex } from "../canonical.ts";
+import { gunzip, gzip } from "./compression.ts";
+import { type Reason, reason, ReasonError, ReasonRangeError } from "../i18n/reason.ts";
 
 export const NOTE_MAX = 500;
 export const LABEL_MAX = 100;
-const DAY = 86_400_000;
 
 export const backupMetaSchema = z.object({
   id: z.string(),
@@ -59,53 +64,33 @@ export function newBackupId(now: number): string {
   return `${now.toString(36)}${rand}`;
 }
 
-export class BackupLimitError extends Error {
-  constructor(
-    readonly kind: "cooldown" | "cap",
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
+/** A new backup refused by the guild's cooldown or cap. */
+export class BackupLimitError extends ReasonError {
+  constructor(readonly kind: "cooldown" | "cap", why: Reason, readonly retryAfterMs?: number) {
+    super(why);
     this.name = "BackupLimitError";
   }
 }
 
-export class BackupNotFoundError extends Error {
+export class BackupNotFoundError extends ReasonError {
   constructor(readonly backupId: string) {
-    super(`no backup with id ${backupId} in this server`);
+    super(reason("reason.backup_not_found", { id: backupId }));
     this.name = "BackupNotFoundError";
   }
 }
 
-export class BackupPinnedError extends Error {
+export class BackupPinnedError extends ReasonError {
   constructor(readonly backupId: string) {
-    super(`backup ${backupId} is pinned: unpin it first`);
+    super(reason("reason.backup_pinned", { id: backupId }));
     this.name = "BackupPinnedError";
   }
 }
 
-export class BackupCorruptError extends Error {
+export class BackupCorruptError extends ReasonError {
   constructor(readonly backupId: string, detail: string) {
-    super(`backup ${backupId} failed verification: ${detail}`);
+    super(reason("reason.backup_corrupt", { id: backupId, detail }));
     this.name = "BackupCorruptError";
   }
-}
-
-// --- compression ----------------------------------------------------------------------------
-
-async function pipe(bytes: Uint8Array, stream: TransformStream<Uint8Array, Uint8Array>) {
-  const out = new Response(
-    new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream),
-  );
-  return new Uint8Array(await out.arrayBuffer());
-}
-
-export function gzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return pipe(bytes, new CompressionStream("gzip") as TransformStream<Uint8Array, Uint8Array>);
-}
-
-export function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return pipe(bytes, new DecompressionStream("gzip") as TransformStream<Uint8Array, Uint8Array>);
 }
 
 // --- limits ---------------------------------------------------------------------------------
@@ -138,22 +123,17 @@ export async function checkCreateAllowed(
   if (opts.cooldown && value.lastCreatedAt !== null && limits.cooldownS > 0) {
     const wait = value.lastCreatedAt + limits.cooldownS * 1000 - now;
     if (wait > 0) {
-      throw new BackupLimitError(
-        "cooldown",
-        `a backup was made less than ${limits.cooldownS} s ago; try again in ${
-          Math.ceil(wait / 1000)
-        } s`,
-        wait,
-      );
+      const why = reason("reason.backup_cooldown", {
+        cooldown: limits.cooldownS,
+        wait: Math.ceil(wait / 1000),
+      });
+      throw new BackupLimitError("cooldown", why, wait);
     }
   }
   const count = (await listBackups(kv, guildId)).length;
   if (count >= limits.maxPerGuild) {
-    throw new BackupLimitError(
-      "cap",
-      `this server has ${count} backups, the most allowed (${limits.maxPerGuild}); ` +
-        "delete or unpin old ones first",
-    );
+    const why = reason("reason.backup_cap", { count, max: limits.maxPerGuild });
+    throw new BackupLimitError("cap", why);
   }
 }
 
@@ -196,10 +176,8 @@ export async function saveBackup(
     const count = (await listBackups(kv, meta.guildId)).length;
     if (count >= limits.maxPerGuild) {
       await deleteBlob(kv, snapKey);
-      throw new BackupLimitError(
-        "cap",
-        `this server reached its cap of ${limits.maxPerGuild} backups while capturing`,
-      );
+      const why = reason("reason.backup_cap_capturing", { max: limits.maxPerGuild });
+      throw new BackupLimitError("cap", why);
     }
     const metaKey = keys.backupMeta(meta.guildId, meta.id);
     const res = await kv.atomic()
@@ -378,7 +356,10 @@ export function setPinned(
   return updateMeta(kv, guildId, backupId, (m) => ({ ...m, pinned }));
 }
 
-/** Sets (or with an empty text clears) the note; at most 500 characters. */
+/**
+ * Sets (or with an empty text clears) the note; at most 500 characters (past that, a RangeError
+ * with its Reason).
+ */
 export async function setNote(
   kv: Deno.Kv,
   guildId: string,
@@ -386,7 +367,9 @@ export async function setNote(
   note: string,
 ): Promise<BackupMeta> {
   const text = note.trim();
-  if (text.length > NOTE_MAX) throw new RangeError(`a note has at most ${NOTE_MAX} characters`);
+  if (text.length > NOTE_MAX) {
+    throw new ReasonRangeError(reason("reason.note_too_long", { max: NOTE_MAX }));
+  }
   return await updateMeta(kv, guildId, backupId, (m) => ({ ...m, note: text || null }));
 }
 
@@ -416,48 +399,4 @@ export async function deleteBackup(
     }
   }
   throw new Error("backup delete kept conflicting; try again");
-}
-
-/**
- * Retention: deletes unpinned backups older than `retentionDays` (0 keeps everything). Returns
- * the deleted ids.
- */
-export async function pruneExpired(
-  kv: Deno.Kv,
-  guildId: string,
-  retentionDays: number,
-  now: number,
-): Promise<string[]> {
-  if (retentionDays <= 0) return [];
-  const cutoff = now - retentionDays * DAY;
-  const deleted: string[] = [];
-  for (const m of await listBackups(kv, guildId)) {
-    if (m.pinned || m.createdAt >= cutoff) continue;
-    try {
-      await deleteBackup(kv, guildId, m.id);
-      deleted.push(m.id);
-    } catch (error) {
-      if (!(error instanceof BackupPinnedError || error instanceof BackupNotFoundError)) {
-        throw error;
-      }
-    }
-  }
-  return deleted;
-}
-
-/**
- * Makes room for a scheduled backup at the cap: deletes the oldest unpinned backup the schedule
- * made. Returns its id, or null when there is none (the scheduled run is then skipped).
- */
-export async function makeRoomForScheduled(
-  kv: Deno.Kv,
-  guildId: string,
-  maxPerGuild: number,
-): Promise<string | null> {
-  const all = await listBackups(kv, guildId);
-  if (all.length < maxPerGuild) return null;
-  const oldest = all.filter((m) => !m.pinned && m.source === "schedule").at(-1);
-  if (!oldest) return null;
-  await deleteBackup(kv, guildId, oldest.id);
-  return oldest.id;
 }

@@ -6,11 +6,12 @@
 import type { AppDeps } from "../deps.ts";
 import type { Clock } from "../clock.ts";
 import type { Hmac } from "../hmac.ts";
+import { type Reason, reasonOf } from "../i18n/reason.ts";
 import { captureLive } from "./capture.ts";
 import { type BackupDiff, diffSnapshots, diffSummary } from "./diff.ts";
 import { countsOf, type Snapshot, type SnapshotCounts } from "./model.ts";
 import { planStructure, type RestoreOptions } from "./restore_plan.ts";
-import { readLiveGuild } from "./restore_job.ts";
+import { readLiveGuild } from "./restore_live.ts";
 import {
   type BackupMeta,
   loadCanonical,
@@ -22,8 +23,10 @@ import {
 export interface BackupView {
   backup: BackupMeta;
   counts: SnapshotCounts | null;
-  /** Set when the stored data does not verify. */
+  /** Set when the stored data does not verify: the English sentence (the HTTP API shows it). */
   problem: string | null;
+  /** The problem's Reason, when it has one (the commands say it in the member's language). */
+  problemWhy?: Reason;
   storedParts: number | null;
 }
 
@@ -43,10 +46,12 @@ export async function backupView(
       storedParts: stored?.parts ?? null,
     };
   } catch (error) {
+    const why = error instanceof Error ? reasonOf(error) : undefined;
     return {
       backup: meta,
       counts: null,
       problem: error instanceof Error ? error.message : String(error),
+      ...(why ? { problemWhy: why } : {}),
       storedParts: stored?.parts ?? null,
     };
   }

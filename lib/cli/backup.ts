@@ -18,29 +18,33 @@
  *
  * Exit codes: 0 success; 1 the operation ran and failed (capture or restore failed or stopped, a
  * restore with failures, a checksum mismatch); 2 it could not run (usage, bot unreachable, 401,
- * HTTP error, refused: cooldown, cap, busy).
+ * HTTP error, refused: cooldown, cap, busy). What it prints is lib/cli/backup_render.ts.
  */
 import {
+  type Answer,
   type BaseIO,
+  callBot,
   type CallFailure,
   connection,
   DEFAULT_URL,
   defaultBaseIO,
-  errorField,
   NO_TOKEN,
-  notJson,
   parseArgs as parseOptions,
-  request,
   type Style,
   usageError,
 } from "./common.ts";
-import type { JobProgress } from "../jobs/progress.ts";
-import { formatDuration, fraction } from "../jobs/progress.ts";
+import {
+  bar,
+  bytes,
+  progressLine,
+  renderDiff,
+  renderList,
+  renderView,
+  reportLines,
+} from "./backup_render.ts";
 import type { BackupMeta, VerifyResult } from "../backup/store.ts";
 import type { JobStatus } from "../backup/service.ts";
-import type { RestoreReport } from "../backup/restore_job.ts";
-import type { DiffView } from "../backup/views.ts";
-import type { BackupView } from "../backup/views.ts";
+import type { BackupView, DiffView } from "../backup/views.ts";
 import { RESTORE_PARTS } from "../backup/restore_plan.ts";
 
 export interface BackupCliIO extends BaseIO {
@@ -126,184 +130,13 @@ function parseArgs(argv: string[]): Parsed {
   };
 }
 
-// --- formatting -------------------------------------------------------------------------------
-
-const time = (ms: number | null) =>
-  ms === null ? "-" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
-}
-
-// --- rendering --------------------------------------------------------------------------------
-
-export function renderList(guildId: string, list: BackupMeta[], s: Style): string {
-  if (list.length === 0) return `No backups of ${guildId} yet. Run \`backup create\`.`;
-  const rows = list.map((m) => [
-    m.id,
-    time(m.createdAt),
-    m.label.length > 40 ? m.label.slice(0, 39) + "…" : m.label,
-    m.authorName,
-    String(m.memberCount),
-    bytes(m.sizeCompressed),
-    m.pinned ? "pinned" : "",
-  ]);
-  const header = ["ID", "CREATED", "LABEL", "BY", "MEMBERS", "SIZE", ""];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  return [s.bold(line(header)), ...rows.map(line), s.dim(`${list.length} backups of ${guildId}`)]
-    .join("\n");
-}
-
-export function renderView(v: BackupView, s: Style): string {
-  const m = v.backup;
-  const lines = [
-    s.bold(`Backup ${m.id}`) + (m.pinned ? s.yellow("  (pinned)") : ""),
-    `  label     ${m.label}`,
-    `  created   ${time(m.createdAt)} by ${m.authorName} (${m.source})`,
-    `  size      ${bytes(m.sizeRaw)} raw, ${bytes(m.sizeCompressed)} compressed`,
-    `  checksum  ${m.checksum}`,
-  ];
-  if (m.note) lines.push(`  note      ${m.note}`);
-  if (v.counts) {
-    const c = v.counts;
-    lines.push(
-      `  contents  ${c.roles} roles, ${c.categories} categories, ${c.channels} channels, ` +
-        `${c.overwrites} overwrites, ${c.emojis} emojis, ${c.stickers} stickers`,
-      `  members   ${c.members} (${c.memberRoles} role assignments)`,
-    );
-  }
-  if (v.problem) lines.push(s.red(`  problem   ${v.problem}`));
-  return lines.join("\n");
-}
-
-export function renderDiff(v: DiffView, s: Style): string {
-  const name = (d: DiffView["from"]) => d.backupId ? `${d.backupId} (${d.label})` : d.label;
-  const lines = [s.bold(`Diff ${name(v.from)} → ${name(v.to)}`)];
-  const d = v.diff;
-  if (d.identical) {
-    lines.push(s.green("✔ No differences."));
-    return lines.join("\n");
-  }
-  for (const f of d.settings) {
-    lines.push(
-      `  ${s.yellow("~")} setting ${f.field}: ${JSON.stringify(f.from)} → ${JSON.stringify(f.to)}`,
-    );
-  }
-  const section = (label: string, sec: DiffView["diff"]["roles"]) => {
-    for (const x of sec.added) lines.push(`  ${s.green("+")} ${label} ${x.name} ${s.dim(x.id)}`);
-    for (const x of sec.removed) lines.push(`  ${s.red("-")} ${label} ${x.name} ${s.dim(x.id)}`);
-    for (const x of sec.changed) {
-      lines.push(
-        `  ${s.yellow("~")} ${label} ${x.name}: ` +
-          x.fields.map((f) => `${f.field} ${JSON.stringify(f.from)} → ${JSON.stringify(f.to)}`)
-            .join(", "),
-      );
-    }
-    const t = sec.totals;
-    const more = t.added + t.removed + t.changed - sec.added.length - sec.removed.length -
-      sec.changed.length;
-    if (more > 0) lines.push(s.dim(`    … ${more} more ${label} changes`));
-  };
-  section("role", d.roles);
-  section("channel", d.channels);
-  for (const o of d.overwrites.added) {
-    lines.push(`  ${s.green("+")} overwrite #${o.channelName} for ${o.targetName}`);
-  }
-  for (const o of d.overwrites.removed) {
-    lines.push(`  ${s.red("-")} overwrite #${o.channelName} for ${o.targetName}`);
-  }
-  for (const o of d.overwrites.changed) {
-    lines.push(
-      `  ${
-        s.yellow("~")
-      } overwrite #${o.channelName} for ${o.targetName}: allow ${o.from.allow} → ${o.allow}, deny ${o.from.deny} → ${o.deny}`,
-    );
-  }
-  section("emoji", d.emojis);
-  section("sticker", d.stickers);
-  if (d.members.compared) {
-    for (const m of d.members.changed.slice(0, 50)) {
-      const parts = [
-        ...m.added.map((r) => s.green(`+${r}`)),
-        ...m.removed.map((r) => s.red(`-${r}`)),
-      ];
-      lines.push(`  ${s.yellow("~")} member ${m.id}: ${parts.join(" ")}`);
-    }
-  }
-  lines.push("", ...v.summary.map((x) => s.bold(x)));
-  return lines.join("\n");
-}
-
-function reportLines(r: RestoreReport, s: Style): string[] {
-  const fmt = (o: Record<string, number>) =>
-    Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
-  const lines = [
-    `  created   ${fmt(r.created)}`,
-    `  skipped   ${fmt(r.skipped)}`,
-    `  members   ${fmt(r.members)}`,
-    `  failed    ${Object.keys(r.failed).length ? s.red(fmt(r.failed)) : "none"}`,
-  ];
-  for (const p of r.problems) lines.push(`    ${s.red("-")} ${p}`);
-  return lines;
-}
-
-function progressLine(kind: string, st: JobStatus): string {
-  const p = st.progress;
-  const f = fraction(p);
-  const of = p.total !== null ? `/${p.total}` : "";
-  const parts = [
-    `${kind}: ${p.state}`,
-    st.phase ? `phase ${st.phase}` : "",
-    `members ${p.processed}${of}${f !== null ? ` (${Math.floor(f * 100)}%)` : ""}`,
-    `chunk ${p.chunk}`,
-    p.ratePerSecond !== null ? `${p.ratePerSecond.toFixed(0)}/s` : "",
-    p.etaSeconds !== null && p.state !== "completed" ? `ETA ${formatDuration(p.etaSeconds)}` : "",
-  ];
-  return parts.filter(Boolean).join(" · ");
-}
-
-function bar(p: JobProgress, width = 30): string {
-  const f = fraction(p) ?? 0;
-  const n = Math.round(f * width);
-  return "█".repeat(n) + "░".repeat(width - n);
-}
-
-// --- HTTP ---------------------------------------------------------------------------------------
-
-type Answer =
-  | { ok: true; status: number; body: unknown; raw?: Uint8Array }
-  | (CallFailure & { body?: unknown });
-
-async function call(
-  io: BackupCliIO,
-  base: string,
-  token: string,
+/** The bot's API as the commands use it (see callBot; two minutes for an answer). */
+type Call = (
   method: string,
   path: string,
   body?: unknown,
-  opts: { raw?: boolean; timeoutMs?: number } = {},
-): Promise<Answer> {
-  const a = await request(io, base, token, method, path, body, {
-    timeoutMs: opts.timeoutMs ?? 120_000,
-    parse: !opts.raw,
-  });
-  if (!a.ok) return a;
-  if (!a.httpOk) {
-    const detail = errorField(a.json) ?? new TextDecoder().decode(a.raw.slice(0, 200));
-    return {
-      ok: false,
-      status: a.status,
-      message: `${detail} (HTTP ${a.status})`,
-      body: a.json,
-    };
-  }
-  if (opts.raw) return { ok: true, status: a.status, body: undefined, raw: a.raw };
-  if (a.json === undefined) return notJson(a.status, path);
-  return { ok: true, status: a.status, body: a.json };
-}
+  opts?: { raw?: boolean },
+) => Promise<Answer | CallFailure>;
 
 function defaultIO(): BackupCliIO {
   const encoder = new TextEncoder();
@@ -389,8 +222,8 @@ export async function runBackupCli(
     const str = params.toString();
     return str ? `?${str}` : "";
   };
-  const api = (method: string, path: string, body?: unknown, opts?: { raw?: boolean }) =>
-    call(io, base, token, method, path, body, opts);
+  const api: Call = (method, path, body, opts) =>
+    callBot(io, base, token, method, path, body, { timeoutMs: 120_000, raw: opts?.raw });
   const print = (value: unknown, text: string) =>
     io.stdout(o.json ? JSON.stringify(value, null, 2) : text);
 
@@ -433,10 +266,10 @@ export async function runBackupCli(
       const a = await api("GET", `/backups/${o.args[0]}/export${q()}`, undefined, { raw: true });
       if (!a.ok) return fail(a.message, a.status);
       if (o.out) {
-        await io.writeFile(o.out, a.raw!);
-        io.stderr(`wrote ${bytes(a.raw!.length)} to ${o.out}`);
+        await io.writeFile(o.out, a.raw);
+        io.stderr(`wrote ${bytes(a.raw.length)} to ${o.out}`);
       } else {
-        await io.writeBytes(a.raw!);
+        await io.writeBytes(a.raw);
       }
       return EXIT.ok;
     }
@@ -505,7 +338,7 @@ export async function runBackupCli(
 /** Polls the job's status until its run ends; draws a bar on a terminal, plain lines otherwise. */
 async function follow(
   io: BackupCliIO,
-  api: (method: string, path: string) => Promise<Answer>,
+  api: Call,
   query: string,
   runId: string,
   kind: string,

@@ -12,18 +12,16 @@
  */
 import {
   type BaseIO,
-  type CallFailure,
+  callBot,
   connection,
   DEFAULT_URL,
   defaultBaseIO,
-  errorField,
   NO_TOKEN,
-  notJson,
   parseArgs as parseOptions,
-  request,
   type Style,
   UsageError,
   usageError,
+  utcTime,
 } from "./common.ts";
 import type {
   CommandChange,
@@ -96,8 +94,6 @@ function parseArgs(args: string[]): Parsed {
 // --- formatting -----------------------------------------------------------------------------
 
 const short = (fp: string | null | undefined) => (fp ? fp.slice(0, 12) : "none");
-const time = (ms: number) =>
-  new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 const show = (v: unknown) => {
   const s = JSON.stringify(v);
   return s === undefined ? "undefined" : s.length > 120 ? `${s.slice(0, 117)}...` : s;
@@ -113,7 +109,7 @@ export function renderDiff(r: DiffReport, s: Style): string {
     `  code     ${short(r.fingerprint)}  (${r.counts.code} commands)`,
     `  discord  ${short(r.discordFingerprint)}  (${r.counts.discord} registered)`,
     `  synced   ${short(r.syncedFingerprint)}` +
-    (r.syncedAt !== null ? s.dim(`  at ${time(r.syncedAt)}`) : s.dim("  (no sync recorded)")),
+    (r.syncedAt !== null ? s.dim(`  at ${utcTime(r.syncedAt)}`) : s.dim("  (no sync recorded)")),
   ];
   if (r.inSync) {
     lines.push(s.green(`✔ In sync: ${r.diff.unchanged} commands match.`));
@@ -178,7 +174,7 @@ function resultDetail(r: ScopeResult): string {
     ].filter(Boolean);
     parts.push(kinds.length ? kinds.join(", ") : "no changes");
   }
-  if (r.cooldownUntil) parts.push(`cooldown until ${time(r.cooldownUntil)}`);
+  if (r.cooldownUntil) parts.push(`cooldown until ${utcTime(r.cooldownUntil)}`);
   if (r.error) parts.push(r.error);
   return parts.join("; ");
 }
@@ -225,7 +221,7 @@ export function renderSync(r: SyncReport, s: Style): string {
 export function renderLog(r: LogReport, s: Style): string {
   if (r.entries.length === 0) return "No sync attempts recorded yet.";
   const rows = r.entries.map((e: SyncLogEntry) => [
-    time(e.at),
+    utcTime(e.at),
     e.scope,
     e.outcome,
     String(e.calls),
@@ -243,29 +239,6 @@ export function renderLog(r: LogReport, s: Style): string {
     ...rows.map((row) => line(row, (i, t) => (i === 2 ? outcomeColor(row[2], s)(t) : t))),
     s.dim(`(${r.entries.length} newest of at most ${r.cap} kept; "!" = forced)`),
   ].join("\n");
-}
-
-// --- HTTP ------------------------------------------------------------------------------------
-
-type Answer = { ok: true; body: unknown } | CallFailure;
-
-async function call(
-  io: CliIO,
-  base: string,
-  token: string,
-  method: "GET" | "POST",
-  path: string,
-  body: unknown,
-  timeoutMs: number,
-): Promise<Answer> {
-  const a = await request(io, base, token, method, path, body, { timeoutMs });
-  if (!a.ok) return a;
-  if (!a.httpOk) {
-    const detail = errorField(a.json) ?? new TextDecoder().decode(a.raw).slice(0, 200);
-    return { ok: false, status: a.status, message: `HTTP ${a.status} from the bot: ${detail}` };
-  }
-  if (a.json === undefined) return notJson(a.status, path);
-  return { ok: true, body: a.json };
 }
 
 /** Runs the CLI; resolves to the exit code (see the module comment). */
@@ -302,7 +275,9 @@ export async function runCommandsCli(
 
   if (opts.sub === "diff") {
     const q = opts.guild ? `?guild=${opts.guild}` : "";
-    const a = await call(io, base, token, "GET", `/commands/diff${q}`, undefined, 60_000);
+    const a = await callBot(io, base, token, "GET", `/commands/diff${q}`, undefined, {
+      timeoutMs: 60_000,
+    });
     if (!a.ok) return fail(a.message, a.status);
     const report = a.body as DiffReport;
     io.stdout(opts.json ? JSON.stringify(report, null, 2) : renderDiff(report, s));
@@ -311,14 +286,18 @@ export async function runCommandsCli(
   if (opts.sub === "sync") {
     const body = opts.force ? { force: true } : {};
     // Long enough for the per-guild fallback's spacing.
-    const a = await call(io, base, token, "POST", "/commands/sync", body, 10 * 60_000);
+    const a = await callBot(io, base, token, "POST", "/commands/sync", body, {
+      timeoutMs: 10 * 60_000,
+    });
     if (!a.ok) return fail(a.message, a.status);
     const report = a.body as SyncReport;
     io.stdout(opts.json ? JSON.stringify(report, null, 2) : renderSync(report, s));
     return report.status === "ok" || report.status === "skipped" ? EXIT.ok : EXIT.failed;
   }
   const limit = opts.limit ? `?limit=${opts.limit}` : "";
-  const a = await call(io, base, token, "GET", `/commands/log${limit}`, undefined, 60_000);
+  const a = await callBot(io, base, token, "GET", `/commands/log${limit}`, undefined, {
+    timeoutMs: 60_000,
+  });
   if (!a.ok) return fail(a.message, a.status);
   const report = a.body as LogReport;
   io.stdout(opts.json ? JSON.stringify(report, null, 2) : renderLog(report, s));

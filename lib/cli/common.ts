@@ -1,7 +1,9 @@
 /**
- * What the operator CLIs (lib/cli/backup.ts, lib/cli/commands.ts) share: ANSI styling, option
- * parsing, the connection settings (--url/--token with their env fallbacks), the default IO and
- * the authenticated call to the bot's HTTP API with its messages for 401 and an unreachable bot.
+ * What the operator CLIs (sync-helper.ts and the lib/cli/ modules) share, so each reads its
+ * options and talks to the bot the same way: ANSI styling, the one option parser, the connection
+ * settings (--url/--token with their env fallbacks), the default IO, and the one authenticated
+ * call to the bot's HTTP API with its messages for an unreachable bot, a refused token, a wrong
+ * URL and an error answer.
  */
 import { type CliEnv, cliEnv } from "../config.ts";
 
@@ -52,7 +54,7 @@ export class UsageError extends Error {}
 export interface ArgSpec {
   /** Options besides --url and --token that take a value (`--name value` or `--name=value`). */
   valued: readonly string[];
-  /** Switches besides --json, --color and --no-color. */
+  /** Switches besides --json, --color and --no-color; `--name=true|false` also sets or clears one. */
   flags: readonly string[];
   /** Whether an empty value (`--name=`) is accepted. */
   allowEmpty: boolean;
@@ -96,7 +98,17 @@ export function parseArgs(argv: string[], spec: ArgSpec): ParsedArgs {
         out.values[name] = value;
         continue;
       }
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (eq >= 0) {
+        const value = arg.slice(eq + 1);
+        if (!flags.has(name) || (value !== "true" && value !== "false")) {
+          throw new UsageError(
+            flags.has(name) ? `--${name} takes true or false` : `--${name} takes no value`,
+          );
+        }
+        if (value === "true") out.flags.add(name);
+        else out.flags.delete(name);
+        continue;
+      }
       if (name === "json") out.json = true;
       else if (name === "color") out.color = true;
       else if (name === "no-color") out.color = false;
@@ -132,6 +144,23 @@ export interface Connection {
 }
 
 /**
+ * The bot's base URL: --url, else $SYNC_URL, else DEFAULT_URL (an empty $SYNC_URL counts as
+ * unset), without trailing slashes. Throws a UsageError unless it is an http(s) URL.
+ */
+export function baseUrl(url: string | undefined, env: BaseIO["env"]): string {
+  const base = (url ?? (env("SYNC_URL") || DEFAULT_URL)).replace(/\/+$/, "");
+  if (!/^https?:\/\/\S+$/.test(base)) {
+    throw new UsageError(`--url must be an http(s) URL, got ${base}`);
+  }
+  return base;
+}
+
+/** The operator token: --token, else $SYNC_AUTH_TOKEN (an empty one counts as unset). */
+export function operatorToken(token: string | undefined, env: BaseIO["env"]): string | undefined {
+  return token ?? (env("SYNC_AUTH_TOKEN") || undefined);
+}
+
+/**
  * The connection for the parsed options, or `{ usage }` (a usage message) when the base URL is
  * not http(s). `prefix` heads the error lines (`backup list`, `commands sync`).
  */
@@ -140,9 +169,13 @@ export function connection(
   opts: { url?: string; token?: string; json: boolean; color?: boolean },
   prefix: string,
 ): Connection | { usage: string } {
-  const base = (opts.url ?? io.env("SYNC_URL") ?? DEFAULT_URL).replace(/\/+$/, "");
-  if (!/^https?:\/\/\S+$/.test(base)) return { usage: `--url must be an http(s) URL, got ${base}` };
-  const token = opts.token ?? io.env("SYNC_AUTH_TOKEN");
+  let base: string;
+  try {
+    base = baseUrl(opts.url, io.env);
+  } catch (error) {
+    return { usage: (error as UsageError).message };
+  }
+  const token = operatorToken(opts.token, io.env);
   const color = opts.color ?? (io.isTTY && !io.env("NO_COLOR"));
   const s = style(!opts.json && color);
   const fail = (message: string, status?: number) => {
@@ -176,7 +209,7 @@ export function defaultBaseIO(): BaseIO {
 
 // --- HTTP ---------------------------------------------------------------------------------------
 
-/** The call did not get a usable answer: the bot was unreachable or refused the token. */
+/** The call did not get a usable answer (see `request` and `callBot` for which). */
 export interface CallFailure {
   ok: false;
   message: string;
@@ -195,14 +228,15 @@ export interface Reply {
 }
 
 /**
- * Sends `method path` to the bot with the bearer token (and `body` as JSON when given), waiting
- * at most `timeoutMs` for the whole answer. The body is parsed as JSON unless `parse` is false and
- * the status is 2xx.
+ * Sends `method path` to the bot with the bearer token when there is one (and `body` as JSON when
+ * given), waiting at most `timeoutMs` for the whole answer. The body is parsed as JSON unless
+ * `parse` is false and the status is 2xx. Fails when the bot is unreachable or answers 401; every
+ * other answer is the caller's to read.
  */
 export async function request(
   io: BaseIO,
   base: string,
-  token: string,
+  token: string | undefined,
   method: string,
   path: string,
   body: unknown,
@@ -217,7 +251,7 @@ export async function request(
       res = await io.fetch(`${base}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${token}`,
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -244,13 +278,7 @@ export async function request(
       }
     }
     if (res.status === 401) {
-      const detail = errorField(json) ?? "unauthorised";
-      return {
-        ok: false,
-        status: 401,
-        message: `the bot refused the token (401: ${detail}). Pass --token or set ` +
-          "SYNC_AUTH_TOKEN to the bot's SYNC_AUTH_TOKEN.",
-      };
+      return { ok: false, status: 401, message: unauthorized(errorField(json), token) };
     }
     return { ok: true, status: res.status, httpOk: res.ok, raw, json };
   } finally {
@@ -258,12 +286,76 @@ export async function request(
   }
 }
 
-/** The `error` field of an error answer's JSON, when there is one. */
-export function errorField(json: unknown): string | undefined {
-  return (json as { error?: string } | undefined)?.error;
+/** The message for a 401: what the bot said, and what to fix (it depends on whether a token went). */
+function unauthorized(detail: string | undefined, token: string | undefined): string {
+  return `unauthorized (401): ${detail ?? "bad token"}. ` +
+    (token === undefined
+      ? "Pass --token or set SYNC_AUTH_TOKEN to the bot's SYNC_AUTH_TOKEN."
+      : "The token does not match the bot's SYNC_AUTH_TOKEN (check --token or SYNC_AUTH_TOKEN).");
 }
 
-/** The failure for a 2xx answer to `path` that is not JSON. */
-export function notJson(status: number, path: string): CallFailure {
-  return { ok: false, status, message: `the bot answered ${path} without JSON` };
+/** The `error` field of an error answer's JSON, when there is one. */
+export function errorField(json: unknown): string | undefined {
+  const error = (json as { error?: unknown } | undefined)?.error;
+  return typeof error === "string" ? error : undefined;
+}
+
+/**
+ * The failure for an answer that is not 2xx: the bot's own error, or for a 404 on a path the bot
+ * does not know (no error of its own, or its router's "not found") a hint that --url is wrong.
+ */
+export function errorAnswer(base: string, path: string, reply: Reply): CallFailure {
+  const detail = errorField(reply.json);
+  if (reply.status === 404 && (detail === undefined || detail === "not found")) {
+    return {
+      ok: false,
+      status: 404,
+      message: `${base}${path} answered 404: is this the bot's URL?`,
+    };
+  }
+  const text = detail ?? new TextDecoder().decode(reply.raw.slice(0, 200));
+  return { ok: false, status: reply.status, message: `the bot answered ${reply.status}: ${text}` };
+}
+
+/** A 2xx answer: its JSON (`body`), and its bytes. */
+export interface Answer {
+  ok: true;
+  status: number;
+  body: unknown;
+  raw: Uint8Array;
+}
+
+/**
+ * `request` for an answer that is only of use when it succeeds: any status but 2xx is a failure
+ * (see `errorAnswer`), and so is a 2xx answer that is not JSON, unless `raw` (then `body` is
+ * undefined and the bytes are the answer).
+ */
+export async function callBot(
+  io: BaseIO,
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body: unknown,
+  opts: { timeoutMs: number; raw?: boolean },
+): Promise<Answer | CallFailure> {
+  const a = await request(io, base, token, method, path, body, {
+    timeoutMs: opts.timeoutMs,
+    parse: !opts.raw,
+  });
+  if (!a.ok) return a;
+  if (!a.httpOk) return errorAnswer(base, path, a);
+  if (!opts.raw && a.json === undefined) {
+    return { ok: false, status: a.status, message: `the bot answered ${path} without JSON` };
+  }
+  return { ok: true, status: a.status, body: a.json, raw: a.raw };
+}
+
+// --- formatting ---------------------------------------------------------------------------------
+
+/** A time as `YYYY-MM-DD HH:MM:SS UTC`; "-" for none. */
+export function utcTime(ms: number | null): string {
+  return ms === null
+    ? "-"
+    : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }

@@ -5,15 +5,15 @@
  */
 import {
   type BaseIO,
+  callBot,
   connection,
   DEFAULT_URL,
   defaultBaseIO,
-  errorField,
   NO_TOKEN,
   parseArgs,
-  request,
   UsageError,
   usageError,
+  utcTime,
 } from "./common.ts";
 import type { RegisterResult } from "../linked_roles/metadata.ts";
 import type { LinkedRolesStatus } from "../linked_roles/status.ts";
@@ -30,9 +30,6 @@ Options:
   --json          print the API's JSON answer
   --color, --no-color
   -h, --help`;
-
-const time = (ms: number) =>
-  new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 
 export async function runLinkedRolesCli(
   args: string[],
@@ -82,21 +79,20 @@ export async function runLinkedRolesCli(
   const [method, path, body] = sub === "register"
     ? ["POST", "/linked-roles/register", force ? { force: true } : {}]
     : ["GET", "/linked-roles/status", undefined];
-  const r = await request(io, base, token, method, path, body, { timeoutMs: 60_000 });
+  const r = await callBot(io, base, token, method, path, body, { timeoutMs: 60_000 });
   if (!r.ok) return fail(r.message, r.status);
-  if (!r.httpOk) {
-    return fail(`${path} answered ${r.status}: ${errorField(r.json) ?? "error"}`, r.status);
-  }
   if (p.json) {
-    io.stdout(JSON.stringify(r.json, null, 2));
+    io.stdout(JSON.stringify(r.body, null, 2));
     return 0;
   }
   if (sub === "register") {
-    const rr = r.json as RegisterResult;
+    const rr = r.body as RegisterResult;
     io.stdout(
       rr.status === "unchanged"
         ? s.green(
-          `✔ Unchanged: the records registered at ${time(rr.registeredAt)} are current (no call).`,
+          `✔ Unchanged: the records registered at ${
+            utcTime(rr.registeredAt)
+          } are current (no call).`,
         )
         : s.green(
           `✔ Registered ${rr.records.length} records: ${rr.records.map((x) => x.key).join(", ")}.`,
@@ -104,7 +100,7 @@ export async function runLinkedRolesCli(
     );
     return 0;
   }
-  const st = r.json as LinkedRolesStatus;
+  const st = r.body as LinkedRolesStatus;
   io.stdout([
     s.bold("Linked roles"),
     `  connect routes   ${
@@ -114,7 +110,7 @@ export async function runLinkedRolesCli(
     `  redirect URI     ${st.redirectUri ?? "-"}`,
     `  records          ${
       st.registered
-        ? `registered ${time(st.registered.at)}${
+        ? `registered ${utcTime(st.registered.at)}${
           st.registered.current ? "" : s.yellow(" (outdated: run register)")
         }`
         : s.yellow("never registered (run register)")

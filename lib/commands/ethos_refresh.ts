@@ -7,7 +7,8 @@ import { syncGuildOf } from "./ethos_sync_status.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { refreshMember } from "../sync/refresh.ts";
 import { SyncConfigError } from "../sync/context.ts";
-import { described, formatCount, t, translateReason } from "../i18n/mod.ts";
+import { described, formatCount, t } from "../i18n/mod.ts";
+import { explain } from "../i18n/reason.ts";
 
 export const ethosRefresh = defineCommand({
   name: "ethos_refresh",
@@ -17,7 +18,6 @@ export const ethosRefresh = defineCommand({
   handler: async (ctx) => {
     const lang = ctx.language;
     const guildId = syncGuildOf(ctx);
-    if (!guildId) return ctx.ephemeral(t(lang, "ethos_sync.other_guild"));
     if (!(await isEnabled(ctx.deps.kv, guildId, "self_refresh"))) {
       return ctx.ephemeral(t(lang, "ethos_refresh.disabled"));
     }
@@ -28,7 +28,7 @@ export const ethosRefresh = defineCommand({
       } catch (error) {
         if (error instanceof SyncConfigError) {
           await f.editOriginal(
-            t(lang, "ethos_refresh.not_set_up", { reason: translateReason(lang, error.message) }),
+            t(lang, "ethos_refresh.not_set_up", { reason: explain(lang, error) }),
           );
           return;
         }

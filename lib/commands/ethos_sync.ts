@@ -15,8 +15,8 @@ import {
   isMessageKey,
   type Language,
   t,
-  translateReason,
 } from "../i18n/mod.ts";
+import { explain } from "../i18n/reason.ts";
 
 /** The progress in one line (the job runner's summary line, in the member's language). */
 function summary(p: JobProgress, language: Language): string {
@@ -54,7 +54,6 @@ export const ethosSync = defineCommand({
   handler: (ctx) => {
     const lang = ctx.language;
     const guildId = syncGuildOf(ctx);
-    if (!guildId) return ctx.ephemeral(t(lang, "ethos_sync.other_guild"));
     return ctx.defer(async (f) => {
       let r;
       try {
@@ -66,7 +65,7 @@ export const ethosSync = defineCommand({
       } catch (error) {
         if (error instanceof SyncConfigError || error instanceof SyncDisabledError) {
           await f.editOriginal(
-            t(lang, "ethos_sync.cannot_start", { reason: translateReason(lang, error.message) }),
+            t(lang, "ethos_sync.cannot_start", { reason: explain(lang, error) }),
           );
           return;
         }
@@ -93,7 +92,7 @@ export const ethosSync = defineCommand({
         });
       } else {
         await f.editOriginal(
-          t(lang, "ethos_sync.nothing_started", { reason: translateReason(lang, r.reason) }),
+          t(lang, "ethos_sync.nothing_started", { reason: explain(lang, r) }),
         );
       }
     }, { ephemeral: true });

@@ -22,7 +22,7 @@ import {
   progressBar,
   total,
 } from "../jobs/progress.ts";
-import { stopSync, syncGuildId, syncStatus } from "../sync/service.ts";
+import { stopSync, syncStatus } from "../sync/service.ts";
 import {
   described,
   formatCount,
@@ -31,8 +31,8 @@ import {
   isMessageKey,
   type Language,
   t,
-  translateReason,
 } from "../i18n/mod.ts";
+import { explain } from "../i18n/reason.ts";
 
 const COLORS: Record<string, number> = {
   running: 0x1565c0,
@@ -135,7 +135,7 @@ export function statusEmbed(p: JobProgress, language: Language, note?: string): 
     if (p.lastError) {
       fields.push({
         name: t(language, "ethos_sync.last_error"),
-        value: translateReason(language, p.lastError).slice(0, 1000),
+        value: explain(language, { reason: p.lastError, why: p.lastErrorWhy }).slice(0, 1000),
       });
     }
     if (p.warnings.length) {
@@ -194,9 +194,12 @@ async function statusMessage(
   return { embeds: [statusEmbed(p, language, note)], components: [buttons] };
 }
 
-/** The guild a sync command is about: the one it runs in (each server syncs its own). */
-function guildOf(ctx: InteractionContext): string | null {
-  return ctx.guildId ?? syncGuildId(ctx.deps) ?? null;
+/**
+ * The guild a sync command is about: the one it runs in (each server syncs its own). The sync
+ * commands are server-only: the dispatcher answers a DM before a handler runs.
+ */
+function guildOf(ctx: InteractionContext): string {
+  return ctx.guildId!;
 }
 
 export const ethosSyncStatus = defineCommand({
@@ -206,7 +209,6 @@ export const ethosSyncStatus = defineCommand({
   publicComponents: true,
   handler: async (ctx) => {
     const guildId = guildOf(ctx);
-    if (!guildId) return ctx.ephemeral(t(ctx.language, "ethos_sync.other_guild"));
     return ctx.ephemeral(await statusMessage(ctx, guildId));
   },
   components: {
@@ -218,7 +220,7 @@ export const ethosSyncStatus = defineCommand({
       const r = await stopSync(ctx.deps, ctx.state, `user:${ctx.user.id}`);
       const note = r.status === "noop"
         ? t(ctx.language, "ethos_sync.stop_noop_note", {
-          reason: translateReason(ctx.language, r.reason),
+          reason: explain(ctx.language, r),
         })
         : t(ctx.language, "ethos_sync.stop_requested", { user: ctx.user.id });
       return ctx.update(await statusMessage(ctx, ctx.state, note));

@@ -2,7 +2,8 @@
 import { defineCommand } from "../interactions/define.ts";
 import { statusEmbed, syncGuildOf } from "./ethos_sync_status.ts";
 import { stopSync } from "../sync/service.ts";
-import { described, t, translateReason } from "../i18n/mod.ts";
+import { described, t } from "../i18n/mod.ts";
+import { explain } from "../i18n/reason.ts";
 
 export const ethosSyncStop = defineCommand({
   name: "ethos_sync_stop",
@@ -12,10 +13,9 @@ export const ethosSyncStop = defineCommand({
   handler: async (ctx) => {
     const lang = ctx.language;
     const guildId = syncGuildOf(ctx);
-    if (!guildId) return ctx.ephemeral(t(lang, "ethos_sync.other_guild"));
     const r = await stopSync(ctx.deps, guildId, `user:${ctx.user.id}`);
     const text = r.status === "noop"
-      ? t(lang, "ethos_sync_stop.noop", { reason: translateReason(lang, r.reason) })
+      ? t(lang, "ethos_sync_stop.noop", { reason: explain(lang, r) })
       : r.status === "stopping"
       ? t(lang, "ethos_sync_stop.stopping")
       : t(lang, "ethos_sync_stop.stopped");

@@ -1,8 +1,9 @@
 /**
  * Thin, typed wrappers over `RestClient` for the Discord routes the bot uses. Types come from
  * discord-api-types; every write that Discord records in the guild audit log takes a required
- * `reason` (sent as X-Audit-Log-Reason). Interaction webhook routes authenticate with the
- * interaction token in the path, so they go with `auth: false` and skip the global limit.
+ * `reason` (sent as X-Audit-Log-Reason). The interaction webhook routes (follow-ups, the original
+ * response) are the command framework's, in interactions/followup.ts; reading a scope's
+ * registered commands is the manifest engine's.
  */
 import type {
   APIApplicationCommand,
@@ -10,7 +11,6 @@ import type {
   APIEmoji,
   APIGuild,
   APIGuildMember,
-  APIMessage,
   APIRole,
   APISticker,
   APIUser,
@@ -19,10 +19,8 @@ import type {
   RESTPatchAPIChannelJSONBody,
   RESTPatchAPIGuildRoleJSONBody,
   RESTPatchAPIGuildRolePositionsJSONBody,
-  RESTPatchAPIInteractionOriginalResponseJSONBody,
   RESTPostAPIGuildChannelJSONBody,
   RESTPostAPIGuildRoleJSONBody,
-  RESTPostAPIInteractionFollowupJSONBody,
   RESTPutAPIApplicationCommandsJSONBody,
   RESTPutAPIApplicationGuildCommandsJSONBody,
   RESTPutAPIChannelPermissionJSONBody,
@@ -262,14 +260,17 @@ const commandsPath = (appId: string, guildId?: string) =>
     ? `/applications/${seg(appId)}/guilds/${seg(guildId)}/commands`
     : `/applications/${seg(appId)}/commands`;
 
-/** Global commands, or one guild's commands when `guildId` is given. */
+/** The registered command set (global, or one guild's), localisations included. */
 export function getCommands(
   rest: RestClient,
   appId: string,
   guildId?: string,
   opts: CallOptions = {},
 ): Promise<APIApplicationCommand[]> {
-  return rest.get<APIApplicationCommand[]>(commandsPath(appId, guildId), opts);
+  return rest.get<APIApplicationCommand[]>(commandsPath(appId, guildId), {
+    ...opts,
+    query: { with_localizations: true },
+  });
 }
 
 /** Replaces the whole command set (global, or one guild's). PUT: safe to retry. */
@@ -284,41 +285,4 @@ export function bulkOverwriteCommands(
     ...opts,
     body: commands,
   });
-}
-
-// --- interaction webhooks (token in the path, no bot auth) ---------------------------------------
-
-const webhookPath = (appId: string, token: string) => `/webhooks/${seg(appId)}/${seg(token)}`;
-
-export function createFollowup(
-  rest: RestClient,
-  appId: string,
-  token: string,
-  body: RESTPostAPIInteractionFollowupJSONBody,
-  opts: CallOptions = {},
-): Promise<APIMessage> {
-  return rest.post<APIMessage>(webhookPath(appId, token), { ...opts, body, auth: false });
-}
-
-export function editOriginal(
-  rest: RestClient,
-  appId: string,
-  token: string,
-  body: RESTPatchAPIInteractionOriginalResponseJSONBody,
-  opts: CallOptions = {},
-): Promise<APIMessage> {
-  return rest.patch<APIMessage>(`${webhookPath(appId, token)}/messages/@original`, {
-    ...opts,
-    body,
-    auth: false,
-  });
-}
-
-export async function deleteOriginal(
-  rest: RestClient,
-  appId: string,
-  token: string,
-  opts: CallOptions = {},
-): Promise<void> {
-  await rest.delete(`${webhookPath(appId, token)}/messages/@original`, { ...opts, auth: false });
 }

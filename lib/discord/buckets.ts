@@ -27,24 +27,16 @@
  *
  * Responses update the window they belong to (tickets carry a generation number, so a late answer
  * from an earlier window cannot refill the current one) and wake the loop.
+ *
+ * Kept whole at over 400 lines: the queue, its dispatch loop and the window accounting (local or
+ * reserved in KV) are one state machine whose every step reads and writes the same bucket state.
  */
 import type { Clock } from "../clock.ts";
 import type { GlobalGate } from "./global_limiter.ts";
 import type { InvalidRequestGuard } from "./invalid_guard.ts";
+import type { RateLimitInfo } from "./response.ts";
 import type { ReserveResult, SharedState } from "./shared_state.ts";
-
-/** Rate-limit facts read from one response's headers. */
-export interface RateLimitInfo {
-  bucket?: string;
-  limit?: number;
-  remaining?: number;
-  /** From `X-RateLimit-Reset-After` (or `Reset` against the `Date` header). */
-  resetAfterMs?: number;
-  scope?: string;
-  global: boolean;
-  /** From the `Retry-After` header (seconds → ms). */
-  retryAfterMs?: number;
-}
+import { Waker } from "./waker.ts";
 
 export interface Ticket {
   bucket: Bucket;
@@ -85,38 +77,6 @@ export interface BucketHost {
 }
 
 const RECHECK = -1;
-
-/** A sleep that a response (or close) can cut short. A wake with nobody waiting is remembered. */
-class Waker {
-  #wake: (() => void) | null = null;
-  #pending = false;
-  constructor(private readonly clock: Clock) {}
-
-  async wait(ms: number): Promise<void> {
-    if (this.#pending) {
-      this.#pending = false;
-      return;
-    }
-    if (ms <= 0) return;
-    const ctl = new AbortController();
-    const woken = new Promise<void>((resolve) => (this.#wake = resolve));
-    try {
-      if (Number.isFinite(ms)) {
-        await Promise.race([this.clock.sleep(ms, ctl.signal).catch(() => {}), woken]);
-      } else {
-        await woken;
-      }
-    } finally {
-      this.#wake = null;
-      ctl.abort();
-    }
-  }
-
-  wake(): void {
-    if (this.#wake) this.#wake();
-    else this.#pending = true;
-  }
-}
 
 export class Bucket {
   /** `hash:major` once the hash is known, else the route key. */
@@ -441,8 +401,8 @@ export class Bucket {
         const head = this.queue[0];
         if (!head) break;
         if (!head.exempt) {
-          // A window's send-by time bounds the wait for a global slot; a past or absent one does not
-          // (the checks below decide that window).
+          // A window's send-by time bounds the wait for a global slot; a past or absent one does
+          // not (the checks below decide that window).
           const deadline =
             !this.unlimited && this.sendBy !== undefined && this.sendBy > host.clock.now()
               ? this.sendBy
@@ -501,7 +461,7 @@ export class Bucket {
     return out;
   }
 
-  /** 0: send now; > 0: wait that long (Infinity: until woken); RECHECK: state changed, look again. */
+  /** 0: send now; > 0: wait that long (Infinity: until woken); RECHECK: state changed, recheck. */
   async #room(now: number): Promise<number> {
     if (now < this.pausedUntil) return this.pausedUntil - now;
     if (this.unlimited) return 0;
@@ -519,7 +479,7 @@ export class Bucket {
     return this.#localRoom(now);
   }
 
-  /** Requests of this queue that could go back to back now: a batching hint for the global limit. */
+  /** Requests of this queue that could go back to back now: a batching hint for the global gate. */
   #ready(): number {
     let queued = 0;
     for (const e of this.queue) {

@@ -14,8 +14,9 @@
  * - A client alone on the timeline (nobody else claimed in the last two seconds) books the whole
  *   horizon at once and sends anywhere in it, spaced like the timeline: one claim per 200 ms
  *   however its requests come. Another client then waits at most the horizon for the timeline.
- * - With others, claims follow demand: each caller (a bucket queue) says how many requests it could send back to
- *   back, and a claim covers what the callers want beyond the slots held (at most `maxBatch`).
+ * - With others, claims follow demand: each caller (a bucket queue) says how many requests it
+ *   could send back to back, and a claim covers what the callers want beyond the slots held (at
+ *   most `maxBatch`).
  *   Consecutive slots are a few ms apart at high rates, so a client claims only for requests
  *   that are ready to use them; while more are ready than held, the next claim starts as soon as
  *   a slot is taken, so its round trip hides behind the slots still held. An idle client holds
@@ -31,10 +32,20 @@
  *   problems are never fatal.
  * - Pauses (a global 429, or one another isolate published) are held by the in-memory limiter and
  *   apply to both paths.
+ *
+ * The record and how a claim books it are plain functions in global_timeline.ts; this module holds
+ * the client's side: its slot pool or booked range, the claims' KV rounds, the fallback.
  */
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/log.ts";
 import { type GlobalGate, GlobalLimiter } from "./global_limiter.ts";
+import {
+  planClaim,
+  TIMELINE_KEY,
+  TIMELINE_TTL_MS,
+  timelineView,
+  withoutClaimant,
+} from "./global_timeline.ts";
 
 export interface GlobalBudgetOptions {
   perSecond: number;
@@ -75,18 +86,6 @@ export interface GlobalBudgetStats {
   fallback: boolean;
 }
 
-interface Timeline {
-  tat: number;
-  /** Client id -> when it last claimed (epoch ms). */
-  claimants: Record<string, number>;
-}
-
-const KEY: Deno.KvKey = ["rest", "global", "timeline"];
-/** A claimant counts as active this long after its last claim. */
-const ACTIVE_MS = 2_000;
-/** A timeline further ahead than this is a skewed or broken writer's: start afresh. */
-const MAX_AHEAD_MS = 30_000;
-const RECORD_TTL_MS = 60_000;
 const MAX_CLAIM_TRIES = 8;
 
 export class SharedGlobalLimiter implements GlobalGate {
@@ -278,14 +277,12 @@ export class SharedGlobalLimiter implements GlobalGate {
     try {
       for (let i = 0; i < MAX_CLAIM_TRIES; i++) {
         this.#stats.ops++;
-        const entry = await this.kv.get<Timeline>(KEY);
-        const rec = entry.value;
-        if (!isTimeline(rec) || !(this.#id in rec.claimants)) return;
-        const claimants = { ...rec.claimants };
-        delete claimants[this.#id];
+        const entry = await this.kv.get(TIMELINE_KEY);
+        const next = withoutClaimant(entry.value, this.#id);
+        if (!next) return;
         this.#stats.ops++;
         const res = await this.kv.atomic().check(entry)
-          .set(KEY, { tat: rec.tat, claimants }, { expireIn: RECORD_TTL_MS }).commit();
+          .set(TIMELINE_KEY, next, { expireIn: TIMELINE_TTL_MS }).commit();
         if (res.ok) return;
       }
     } catch (err) {
@@ -319,37 +316,24 @@ export class SharedGlobalLimiter implements GlobalGate {
       for (let attempt = 0; attempt < MAX_CLAIM_TRIES;) {
         const t0 = this.#clock.now();
         this.#stats.ops++;
-        const entry = await this.kv.get<Timeline>(KEY);
-        const now = this.#clock.now();
-        const rec = isTimeline(entry.value) && entry.value.tat < now + MAX_AHEAD_MS
-          ? entry.value
-          : { tat: 0, claimants: {} };
-        // Booked further ahead than a request should wait (a bucket's window could end before
-        // its slot comes): claim once the timeline is back within the horizon.
-        const horizon = Math.max(this.#horizonMs, this.#leadMs + this.intervalMs);
-        if (rec.tat > now + horizon) {
-          await this.#clock.sleep(rec.tat - horizon - now + Math.random() * this.intervalMs);
+        const entry = await this.kv.get(TIMELINE_KEY);
+        const plan = planClaim(entry.value, this.#clock.now(), {
+          id: this.#id,
+          want,
+          intervalMs: this.intervalMs,
+          horizonMs: this.#horizonMs,
+          leadMs: this.#leadMs,
+        });
+        if (plan.kind === "wait") {
+          await this.#clock.sleep(plan.ms + Math.random() * this.intervalMs);
           continue;
         }
-        const start = Math.max(now + this.#leadMs, rec.tat);
-        const claimants: Record<string, number> = { [this.#id]: now };
-        for (const [id, at] of Object.entries(rec.claimants)) {
-          if (id !== this.#id && at > now - ACTIVE_MS) claimants[id] = at;
-        }
-        // Alone: book the whole horizon as one range (a claim per 200 ms, not per request); with
+        // Alone: the whole horizon as one range (a claim per 200 ms, not per request); with
         // others, consecutive slots for the requests ready now.
-        const alone = Object.keys(claimants).length === 1;
-        const n = alone
-          ? Math.max(1, Math.floor((start + horizon - start) / this.intervalMs))
-          : Math.max(
-            1,
-            Math.min(want, Math.floor((now + horizon - start) / this.intervalMs)),
-          );
+        const { start, n, alone, next } = plan;
         this.#stats.ops++;
         const res = await this.kv.atomic().check(entry)
-          .set(KEY, { tat: start + n * this.intervalMs, claimants }, {
-            expireIn: RECORD_TTL_MS,
-          })
+          .set(TIMELINE_KEY, next, { expireIn: TIMELINE_TTL_MS })
           .commit();
         // The claim's round trip decides how far ahead the next one starts.
         const rtt = this.#clock.now() - t0;
@@ -362,7 +346,7 @@ export class SharedGlobalLimiter implements GlobalGate {
           attempt++;
           continue;
         }
-        this.#active = Object.keys(claimants).length;
+        this.#active = Object.keys(next.claimants).length;
         const end = start + n * this.intervalMs;
         this.#seenTat = end;
         if (alone) {
@@ -406,25 +390,11 @@ export class SharedGlobalLimiter implements GlobalGate {
   }
 }
 
-function isTimeline(v: unknown): v is Timeline {
-  if (typeof v !== "object" || v === null) return false;
-  const r = v as Timeline;
-  return typeof r.tat === "number" && Number.isFinite(r.tat) && typeof r.claimants === "object" &&
-    r.claimants !== null;
-}
-
 /** What the timeline shows now: clients that claimed in the last two seconds, and how far ahead
  * of now its slots are booked (0 when idle). For the status page. */
 export async function readGlobalBudget(
   kv: Deno.Kv,
   now: number,
 ): Promise<{ clients: number; bookedAheadMs: number }> {
-  const rec = (await kv.get<Timeline>(KEY)).value;
-  if (!isTimeline(rec)) return { clients: 0, bookedAheadMs: 0 };
-  return {
-    clients:
-      Object.values(rec.claimants).filter((at) => typeof at === "number" && at > now - ACTIVE_MS)
-        .length,
-    bookedAheadMs: Math.max(0, Math.round(rec.tat - now)),
-  };
+  return timelineView((await kv.get(TIMELINE_KEY)).value, now);
 }

@@ -73,7 +73,7 @@ export class InvalidRequestGuard {
   }
 
   #trip(now: number): void {
-    // Find the time at which the count falls below the limit: drop the oldest seconds until it does.
+    // Find when the count falls below the limit: drop the oldest seconds until it does.
     let remaining = this.#total;
     let until = now;
     for (let i = this.#head; i < this.#slots.length && remaining >= this.limit; i++) {

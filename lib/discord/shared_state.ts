@@ -25,35 +25,38 @@
  *
  * Any KV error disables sharing for a short while (the client falls back to its in-memory view);
  * KV problems are never fatal.
+ *
+ * What each change makes of a record is decided in shared_records.ts; this module does the KV
+ * rounds. Kept whole at a little over 400 lines: every operation is one round of the same
+ * protocol, sharing its failure cooldown, its counters and the tracking of pending writes.
  */
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/log.ts";
+import {
+  isLearned,
+  isRecord,
+  type LearnedLimit,
+  mergeLearned,
+  type Observation,
+  reserve,
+  type SharedRecord,
+  UNLIMITED_MS,
+  unlimitedRecord,
+  untilOf,
+  type WindowAsk,
+  type WindowTiming,
+  withAnchor,
+  withExactReset,
+  withLate,
+  withPause,
+  withProbe,
+} from "./shared_records.ts";
 
-export interface SharedRecord {
-  limit: number;
-  remaining: number;
-  resetAt: number;
-  /** No slot is granted from this time on (absent in records written before it existed). */
-  sendBy?: number;
-  /** Requests sent too late for this window, and the first one's send time: the next window's. */
-  late?: number;
-  lateFrom?: number;
-  windowMs: number;
-  provisional: boolean;
-  windowId: string;
-  probing?: boolean;
-  unlimited?: boolean;
-}
-
-export interface ReserveInput {
+export interface ReserveInput extends WindowAsk {
   id: string;
   template: string;
   /** Whether the caller already knows the template's bucket hash (then no route lookup). */
   hashKnown: boolean;
-  want: number;
-  /** Locally learned limit/window, used to open a new window; 0 when unknown. */
-  limit: number;
-  windowMs: number;
 }
 
 export interface Pauses {
@@ -69,21 +72,6 @@ export type ReserveResult =
     | { kind: "contended" }
     | { kind: "grant"; granted: number; probe: boolean; opened: boolean; record: SharedRecord }
   );
-
-export interface Observation {
-  limit: number;
-  remaining: number;
-  resetAt: number;
-  sendBy: number;
-  windowMs: number;
-}
-
-/** A route's bucket limit as learned from Discord's headers; `at`: when it was stored. */
-export interface LearnedLimit {
-  limit: number;
-  windowMs: number;
-  at: number;
-}
 
 export interface SharedStateOptions {
   clock: Clock;
@@ -113,10 +101,8 @@ const LEARNED_REFRESH_MS = 3_600_000;
 export class SharedState {
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #probeTtlMs: number;
-  readonly #slackMs: number;
+  readonly #timing: WindowTiming;
   readonly #cooldownMs: number;
-  readonly #marginMs: number;
   readonly #random: () => number;
   #disabledUntil = 0;
   #lastWarn = -Infinity;
@@ -130,10 +116,12 @@ export class SharedState {
   constructor(private readonly kv: Deno.Kv, options: SharedStateOptions) {
     this.#clock = options.clock;
     this.#log = options.log;
-    this.#probeTtlMs = options.probeTtlMs ?? 2_000;
-    this.#slackMs = options.provisionalSlackMs ?? 250;
+    this.#timing = {
+      probeTtlMs: options.probeTtlMs ?? 2_000,
+      slackMs: options.provisionalSlackMs ?? 250,
+      marginMs: options.marginMs ?? 10,
+    };
     this.#cooldownMs = options.cooldownMs ?? 30_000;
-    this.#marginMs = options.marginMs ?? 10;
     this.#random = options.random ?? Math.random;
   }
 
@@ -176,7 +164,7 @@ export class SharedState {
 
   /** Added to provisional window ends (ms). */
   get provisionalSlackMs(): number {
-    return this.#slackMs;
+    return this.#timing.slackMs;
   }
 
   /**
@@ -186,14 +174,7 @@ export class SharedState {
    */
   anchorWindow(id: string, windowId: string, resetAt: number): Promise<void> {
     return this.#track(
-      this.#updateBucket(
-        id,
-        "anchor window",
-        (rec) =>
-          !rec || rec.windowId !== windowId || !rec.provisional || rec.resetAt >= resetAt
-            ? null
-            : { ...rec, resetAt },
-      ),
+      this.#updateBucket(id, "anchor window", (rec) => withAnchor(rec, windowId, resetAt)),
     );
   }
 
@@ -283,53 +264,19 @@ export class SharedState {
         const entry = entries[0] as Deno.KvEntryMaybe<SharedRecord>;
         const rec = isRecord(entry.value) ? entry.value : null;
         const now = this.#clock.now();
-        let next: SharedRecord;
-        let granted: number;
-        let probe = false;
-        let opened = false;
-        if (rec?.unlimited && rec.resetAt > now) return { ...pauses, kind: "unlimited" };
-        if (!rec || now >= rec.resetAt) {
-          opened = true;
-          // Late requests of the window that ended opened this one, as early as the first was sent.
-          const carried = rec && !rec.probing && !rec.unlimited ? rec.late ?? 0 : 0;
-          const openedAt = carried > 0 ? Math.min(now, rec?.lateFrom ?? now) : now;
-          const limit = input.limit > 0
-            ? input.limit
-            : rec && !rec.probing && !rec.unlimited && rec.limit > 0
-            ? rec.limit
-            : 0;
-          if (limit <= 0) {
-            probe = true;
-            granted = 1;
-            next = {
-              limit: 0,
-              remaining: 0,
-              resetAt: now + this.#probeTtlMs,
-              windowMs: 0,
-              provisional: true,
-              windowId: this.#newId(),
-              probing: true,
-            };
-          } else {
-            const windowMs = Math.max(input.windowMs, rec?.windowMs ?? 0) || 1_000;
-            const slots = Math.max(0, limit - carried);
-            granted = Math.min(input.want, slots);
-            next = {
-              limit,
-              remaining: slots - granted,
-              resetAt: now + windowMs + this.#slackMs,
-              sendBy: openedAt + windowMs - this.#marginMs,
-              windowMs,
-              provisional: true,
-              windowId: this.#newId(),
-            };
-          }
-        } else if (rec.probing || rec.remaining <= 0 || now >= (rec.sendBy ?? Infinity)) {
-          return { ...pauses, kind: "grant", granted: 0, probe: false, opened: false, record: rec };
-        } else {
-          granted = Math.min(input.want, rec.remaining);
-          next = { ...rec, remaining: rec.remaining - granted };
+        const step = reserve(rec, input, now, this.#timing, () => this.#newId());
+        if (step.kind === "unlimited") return { ...pauses, kind: "unlimited" };
+        if (step.kind === "wait") {
+          return {
+            ...pauses,
+            kind: "grant",
+            granted: 0,
+            probe: false,
+            opened: false,
+            record: step.record,
+          };
         }
+        const { next, granted, probe, opened } = step;
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(bucketKey(input.id), next, {
           expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
@@ -357,28 +304,7 @@ export class SharedState {
         const entry = await this.kv.get<SharedRecord>(bucketKey(toId));
         const rec = isRecord(entry.value) ? entry.value : null;
         const now = this.#clock.now();
-        let next: SharedRecord;
-        if (rec && !rec.probing && !rec.unlimited && rec.resetAt > now) {
-          next = {
-            ...rec,
-            limit: obs.limit,
-            remaining: Math.max(0, Math.min(rec.remaining, obs.remaining)),
-            resetAt: rec.provisional ? obs.resetAt : Math.min(rec.resetAt, obs.resetAt),
-            sendBy: Math.min(rec.sendBy ?? Infinity, obs.sendBy),
-            windowMs: Math.max(rec.windowMs, obs.windowMs),
-            provisional: false,
-          };
-        } else {
-          next = {
-            limit: obs.limit,
-            remaining: Math.max(0, obs.remaining),
-            resetAt: obs.resetAt,
-            sendBy: obs.sendBy,
-            windowMs: Math.max(obs.windowMs, rec?.windowMs ?? 0),
-            provisional: false,
-            windowId: this.#newId(),
-          };
-        }
+        const next = withProbe(rec, obs, now, () => this.#newId());
         const op = this.kv.atomic().check(entry).set(bucketKey(toId), next, {
           expireIn: Math.ceil(Math.max(0, next.resetAt - now)) + GC_MS,
         });
@@ -426,13 +352,7 @@ export class SharedState {
     return this.#updateBucket(
       id,
       "publish reset",
-      (rec) =>
-        !rec || rec.windowId !== windowId || !rec.provisional ? null : {
-          ...rec,
-          resetAt: Math.min(rec.resetAt, resetAt),
-          sendBy: Math.min(rec.sendBy ?? Infinity, sendBy),
-          provisional: false,
-        },
+      (rec) => withExactReset(rec, windowId, resetAt, sendBy),
     );
   }
 
@@ -442,9 +362,7 @@ export class SharedState {
         this.ops++;
         const entry = await this.kv.get<LearnedLimit>(learnedKey(template));
         const cur = isLearned(entry.value) ? entry.value : null;
-        const value = cur && cur.limit === next.limit
-          ? { ...next, windowMs: Math.max(cur.windowMs, next.windowMs) }
-          : next;
+        const value = mergeLearned(cur, next);
         this.ops++;
         const res = await this.kv.atomic().check(entry).set(learnedKey(template), value, {
           expireIn: LEARNED_TTL_MS,
@@ -460,44 +378,23 @@ export class SharedState {
   }
 
   #noteLateImpl(id: string, windowId: string, sentAt: number): Promise<void> {
-    return this.#updateBucket(id, "note late", (rec, now) => {
-      if (!rec || rec.probing || rec.unlimited) return null;
-      return rec.windowId === windowId || now >= rec.resetAt
-        ? { ...rec, late: (rec.late ?? 0) + 1, lateFrom: Math.min(rec.lateFrom ?? sentAt, sentAt) }
-        : { ...rec, remaining: Math.max(0, rec.remaining - 1) };
-    });
+    return this.#updateBucket(id, "note late", (rec, now) => withLate(rec, windowId, sentAt, now));
   }
 
   #pauseBucketImpl(id: string, until: number, limit: number, windowMs: number): Promise<void> {
-    return this.#updateBucket(id, "pause bucket", (rec, now) => {
-      const live = rec && !rec.probing && rec.resetAt > now;
-      return {
-        ...(live ? rec : {}),
-        limit: live ? rec.limit : Math.max(1, limit),
-        remaining: 0,
-        resetAt: Math.max(live ? rec.resetAt : 0, until),
-        windowMs: Math.max(rec?.windowMs ?? 0, windowMs),
-        provisional: false,
-        windowId: live ? rec.windowId : this.#newId(),
-      };
-    });
+    return this.#updateBucket(
+      id,
+      "pause bucket",
+      (rec, now) => withPause(rec, until, limit, windowMs, now, () => this.#newId()),
+    );
   }
 
   async #publishUnlimitedImpl(fromId: string): Promise<void> {
     if (!this.available) return;
-    const now = this.#clock.now();
-    const rec: SharedRecord = {
-      limit: 0,
-      remaining: 0,
-      resetAt: now + 600_000,
-      windowMs: 0,
-      provisional: false,
-      windowId: this.#newId(),
-      unlimited: true,
-    };
+    const rec = unlimitedRecord(this.#clock.now(), () => this.#newId());
     try {
       this.ops++;
-      await this.kv.set(bucketKey(fromId), rec, { expireIn: 600_000 + GC_MS });
+      await this.kv.set(bucketKey(fromId), rec, { expireIn: UNLIMITED_MS + GC_MS });
     } catch (err) {
       this.#fail("publish unlimited", err);
     }
@@ -539,21 +436,4 @@ export class SharedState {
       });
     }
   }
-}
-
-function untilOf(value: unknown): number {
-  const until = (value as { until?: unknown } | null)?.until;
-  return typeof until === "number" ? until : 0;
-}
-
-function isLearned(value: unknown): value is LearnedLimit {
-  const v = value as LearnedLimit | null;
-  return !!v && typeof v === "object" && typeof v.limit === "number" && v.limit > 0 &&
-    typeof v.windowMs === "number" && v.windowMs > 0 && typeof v.at === "number";
-}
-
-function isRecord(value: unknown): value is SharedRecord {
-  const v = value as SharedRecord | null;
-  return !!v && typeof v === "object" && typeof v.remaining === "number" &&
-    typeof v.resetAt === "number" && typeof v.windowId === "string";
 }

@@ -5,8 +5,7 @@
  */
 import type { APIRole } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
-import { getGuild, getMember, getRoles } from "../discord/api.ts";
-import { botUserId } from "../discord/bot_user.ts";
+import { readGuildRoles } from "../discord/guild_roles.ts";
 import { compareRoles, type Hierarchy, hierarchy } from "../sync/rule.ts";
 import type { Slot } from "./setup.ts";
 
@@ -19,13 +18,12 @@ export interface ServerRoles {
 }
 
 export async function readServerRoles(deps: AppDeps, guildId: string): Promise<ServerRoles> {
-  const botId = await botUserId(deps.kv, deps.rest, deps.config.discord.applicationId);
-  const [guild, roles, bot] = await Promise.all([
-    getGuild(deps.rest, guildId),
-    getRoles(deps.rest, guildId),
-    getMember(deps.rest, guildId, botId),
-  ]);
-  const h = hierarchy(guildId, roles, bot.roles, guild.owner_id === botId);
+  const { roles, botRoles, botIsOwner } = await readGuildRoles(
+    deps,
+    deps.config.discord.applicationId,
+    guildId,
+  );
+  const h = hierarchy(guildId, roles, botRoles, botIsOwner);
   const byId = new Map(roles.map((r) => [r.id, r]));
   return { roles, byId, hierarchy: h, botTop: byId.get(h.botTopRole) };
 }

@@ -4,6 +4,7 @@
  * Link tokens and session tokens are signed with different keys (purposes "status-link" and
  * "session"): neither works as the other.
  */
+import { generateCookie } from "hono/cookie";
 import type { Hmac } from "../hmac.ts";
 
 export const LINK_TTL_MS = 60 * 60_000;
@@ -50,15 +51,20 @@ export async function exchangeLink(
   if (!link.ok) return null;
   const session = await token(sessionKey, SESSION, link.expiresAt);
   const maxAge = Math.floor((link.expiresAt - now) / 1000);
-  return `${COOKIE}=${session}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${
-    secure ? "; Secure" : ""
-  }`;
+  return generateCookie(COOKIE, session, {
+    path: "/",
+    maxAge,
+    httpOnly: true,
+    sameSite: "Strict",
+    secure,
+  });
 }
 
 /**
  * Every value of cookie `name` in the Cookie header, in order (RFC 6265 section 5.4: a browser may
  * send several cookies of one name, from different paths or domains, and an attacker on a sibling
- * domain can plant one). Values in double quotes are unquoted.
+ * domain can plant one). Values in double quotes are unquoted. Hono's `getCookie` keeps only the
+ * first of a name, which a planted cookie could shadow, hence this reader.
  */
 export function readCookies(req: Request, name: string): string[] {
   const values: string[] = [];

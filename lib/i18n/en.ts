@@ -1,4 +1,7 @@
-/** English: the complete catalogue, and the keys every other language must have. */
+/**
+ * English: the complete catalogue, and the keys every other language must have. Kept whole past
+ * 400 lines: it is one flat table that translators read side by side with es.ts, line for line.
+ */
 export const en = {
   "ethos.unavailable": "Ethos is not answering, try again in a minute.",
   "lookup.bot": "Bots have no Ethos profile.",
@@ -85,8 +88,8 @@ export const en = {
   "option.max_length": "Option `{option}` must have at most {max} characters",
   "option.format": "Option `{option}` is not a valid Discord id",
 
-  // The sentences lower layers explain refusals with, exactly as they write them in English
-  // (see translateReason in mod.ts).
+  // Why something was refused, as the lower layers say it (lib/i18n/reason.ts): their English
+  // text is made from these entries, so a key names exactly one sentence.
   "reason.no_run": "no run",
   "reason.run_completed": "the run is completed",
   "reason.run_failed": "the run is failed",
@@ -106,9 +109,14 @@ export const en = {
     "the unfinished run is a dry run: continue it as it is, or pass startIndex 0 to start a new one",
   "reason.pending_not_dry":
     "the unfinished run is not a dry run: continue it as it is, or pass startIndex 0 to start a new one",
-  "reason.sync_no_verified_role": "role sync is not configured: VERIFIED_ROLE_ID is not set",
+  "reason.sync_inactive":
+    "role sync is stopped here: the bot was removed from this server or lost access; re-invite it and run /ethos_setup view",
+  "reason.sync_bot_gone":
+    "the bot is no longer in this server (or cannot see it): re-invite it and run /ethos_setup view there",
+  "reason.sync_no_verified_role":
+    "role sync is not configured: choose the verified role (or none) with /ethos_setup verified (or set VERIFIED_ROLE_ID)",
   "reason.sync_no_tiers":
-    "role sync is not configured: set ETHOS_ROLE_* (or ETHOS_TIERS) for at least one tier",
+    "role sync is not configured: map the level roles with /ethos_setup (or set ETHOS_ROLE_* or ETHOS_TIERS)",
   "reason.sync_no_manage_roles": "the bot lacks the Manage Roles permission in this server",
   "reason.sync_disabled": "role sync is turned off for server {guild} (feature flag role_sync)",
   "reason.backup_disabled": "backups are turned off for server {guild} (feature flag backups)",
@@ -179,7 +187,6 @@ export const en = {
   "cmd.ethos_sync_status.description": "Show the progress of the Ethos role sync",
   "cmd.ethos_sync_stop.description":
     "Stop the Ethos role sync after its current batch (resume with /ethos_sync)",
-  "ethos_sync.other_guild": "The Ethos role sync is configured for another server.",
   "ethos_sync.cannot_start": "The role sync cannot start: {reason}.",
   "ethos_sync.started": "Started run `{run}`{dry}. Follow it with `/ethos_sync_status`.",
   "ethos_sync.started_chunk":

@@ -1,4 +1,7 @@
-/** Spanish: complete, checked against English by tests/i18n/catalogue_test.ts. */
+/**
+ * Spanish: complete, checked against English by tests/i18n/catalogue_test.ts. Kept whole past 400
+ * lines: it is one flat table that mirrors en.ts line for line.
+ */
 import type { MessageKey } from "./en.ts";
 
 export const es: Record<MessageKey, string> = {
@@ -105,10 +108,14 @@ export const es: Record<MessageKey, string> = {
     "la ejecución sin terminar es una simulación: continúala tal cual o pasa startIndex 0 para empezar una nueva",
   "reason.pending_not_dry":
     "la ejecución sin terminar no es una simulación: continúala tal cual o pasa startIndex 0 para empezar una nueva",
+  "reason.sync_inactive":
+    "la sincronización de roles está detenida aquí: el bot fue expulsado de este servidor o perdió el acceso; vuelve a invitarlo y ejecuta /ethos_setup view",
+  "reason.sync_bot_gone":
+    "el bot ya no está en este servidor (o no puede verlo): vuelve a invitarlo y ejecuta /ethos_setup view allí",
   "reason.sync_no_verified_role":
-    "la sincronización de roles no está configurada: falta VERIFIED_ROLE_ID",
+    "la sincronización de roles no está configurada: elige el rol verificado (o ninguno) con /ethos_setup verified (o define VERIFIED_ROLE_ID)",
   "reason.sync_no_tiers":
-    "la sincronización de roles no está configurada: define ETHOS_ROLE_* (o ETHOS_TIERS) para al menos un nivel",
+    "la sincronización de roles no está configurada: asigna los roles de nivel con /ethos_setup (o define ETHOS_ROLE_* o ETHOS_TIERS)",
   "reason.sync_no_manage_roles": "al bot le falta el permiso Manage Roles en este servidor",
   "reason.sync_disabled":
     "la sincronización de roles está desactivada en el servidor {guild} (función role_sync)",
@@ -181,8 +188,6 @@ export const es: Record<MessageKey, string> = {
   "cmd.ethos_sync_status.description": "Muestra el progreso de la sincronización de roles de Ethos",
   "cmd.ethos_sync_stop.description":
     "Detiene la sincronización de roles tras el lote actual (se reanuda con /ethos_sync)",
-  "ethos_sync.other_guild":
-    "La sincronización de roles de Ethos está configurada para otro servidor.",
   "ethos_sync.cannot_start": "La sincronización de roles no puede empezar: {reason}.",
   "ethos_sync.started": "Se inició la ejecución `{run}`{dry}. Síguela con `/ethos_sync_status`.",
   "ethos_sync.started_chunk":

@@ -126,33 +126,3 @@ export function localized(
   const locale = DISCORD_LOCALES[language][0];
   return (Object.hasOwn(map, locale) ? map[locale] : null) ?? fallback;
 }
-
-let reasons: { pattern: RegExp; names: string[]; key: MessageKey }[] | undefined;
-
-/**
- * The job runner, the backup store and the sync setup explain refusals in English sentences that
- * the logs and the HTTP API also carry. Each known sentence is a `reason.` entry whose English text
- * is exactly that sentence; this renders the one `text` matches in `language` (its placeholders
- * carried over) and returns any other text as it is.
- */
-export function translateReason(language: Language, text: string): string {
-  if (language === "en") return text;
-  reasons ??= (Object.keys(en) as MessageKey[])
-    .filter((key) => key.startsWith("reason."))
-    .map((key) => {
-      const names: string[] = [];
-      const source = en[key].split(/\{(\w+)\}/).map((part, i) => {
-        if (i % 2 === 0) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        names.push(part);
-        return "(.+?)";
-      }).join("");
-      return { pattern: new RegExp(`^${source}$`, "s"), names, key };
-    })
-    // Fixed sentences before templates: "the run is completed" before "the run is {state}".
-    .sort((a, b) => a.names.length - b.names.length);
-  for (const { pattern, names, key } of reasons) {
-    const m = pattern.exec(text);
-    if (m) return t(language, key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]])));
-  }
-  return text;
-}

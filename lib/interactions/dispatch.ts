@@ -2,43 +2,45 @@
  * Dispatch by interaction type. Every path ends in a response: unknown commands, refusals, bad
  * options and throwing handlers get an ephemeral message, never a 5xx; a handler slower than the
  * deadline is acknowledged in time and its answer delivered as an edit.
+ *
+ * This module routes by type and builds each handler's context; who is asking is read in
+ * caller.ts, the deadline in deadline.ts, autocomplete in autocomplete.ts, the failure reply in
+ * trace.ts.
  */
 import {
-  type APIApplicationCommandAutocompleteInteraction,
   type APIApplicationCommandInteraction,
-  type APIApplicationCommandInteractionDataOption,
   type APIChatInputApplicationCommandInteraction,
   type APIInteraction,
   type APIInteractionResponse,
-  type APIInteractionResponseChannelMessageWithSource,
   type APIMessageComponentInteraction,
   type APIModalSubmitInteraction,
-  ApplicationCommandOptionType,
   ComponentType,
   InteractionResponseType,
   InteractionType,
 } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
 import type { Registry } from "./registry.ts";
-import { type Command, OptionError, own, parseOptions, resolveInvocation } from "./define.ts";
+import { type Command, parseOptions, resolveInvocation } from "./define.ts";
 import type { CustomIds } from "./custom_id.ts";
 import type { SigningKeys } from "../signing_keys.ts";
 import type {
-  AutocompleteContext,
   CommandContext,
   ComponentContext,
   InteractionContext,
   ModalContext,
 } from "./context.ts";
-import { createFollowup, type Followup } from "./followup.ts";
+import type { Followup } from "./followup.ts";
 import * as reply from "./reply.ts";
-import { isAdministrator, permissionRefusal } from "./permissions.ts";
 import type { ResponseRecorder } from "./idempotency.ts";
 import { admit, type GateRequest } from "./gate.ts";
-import { DiscordApiError } from "../discord/errors.ts";
-import { type Language, languageOf, t } from "../i18n/mod.ts";
+import { t } from "../i18n/mod.ts";
+import { autocomplete } from "./autocomplete.ts";
+import { allowListFor, bitsRefusal, languageOfInteraction, userOf } from "./caller.ts";
+import { type DeadlineApp, followupFor, withDeadline } from "./deadline.ts";
+import { isInteractionResponse } from "./response_check.ts";
+import { failure, type Outcome, type Trace } from "./trace.ts";
 
-export interface InteractionApp {
+export interface InteractionApp extends DeadlineApp {
   deps: AppDeps;
   registry: Registry;
   customIds: CustomIds;
@@ -46,21 +48,7 @@ export interface InteractionApp {
   keys: SigningKeys;
   /** Writes the responses kept for duplicate deliveries, batched. */
   recorder: ResponseRecorder;
-  /** After this long a handler is acknowledged with a deferred response (Discord allows 3 s). */
-  deadlineMs?: number;
 }
-
-export type Outcome =
-  | "pong"
-  | "autocomplete"
-  | "ok"
-  | "refused"
-  | "duplicate"
-  | "unknown"
-  | "expired"
-  | "invalid_options"
-  | "error"
-  | "degraded";
 
 export interface Dispatched {
   response: APIInteractionResponse;
@@ -70,20 +58,6 @@ export interface Dispatched {
   outcome: Outcome;
 }
 
-/** What one dispatch accumulates on its way: deferred work, the outcome, the reply language. */
-interface Trace {
-  after: (() => Promise<void>)[];
-  outcome: Outcome;
-  language: Language;
-}
-
-/** The member's language, else the guild's (set once per interaction, read by every reply). */
-function languageOfInteraction(interaction: APIInteraction): Language {
-  const i = interaction as { locale?: string; guild_locale?: string };
-  return languageOf(i.locale, i.guild_locale);
-}
-
-const DEFAULT_DEADLINE_MS = 2_500;
 const CUSTOM_ID_TTL_MS = 15 * 60_000;
 
 export async function dispatch(
@@ -101,7 +75,7 @@ export async function dispatch(
   try {
     response = await route(app, interaction, trace);
   } catch (error) {
-    response = failure(app, interaction, error, trace.language, trace);
+    response = failure(app.deps.log, interaction, error, trace.language, trace);
   }
   return { response, after: trace.after, outcome: trace.outcome };
 }
@@ -159,132 +133,6 @@ async function run(
   return response;
 }
 
-const RESPONSE_TYPES = new Set<number>([
-  InteractionResponseType.ChannelMessageWithSource,
-  InteractionResponseType.DeferredChannelMessageWithSource,
-  InteractionResponseType.DeferredMessageUpdate,
-  InteractionResponseType.UpdateMessage,
-  InteractionResponseType.ApplicationCommandAutocompleteResult,
-  InteractionResponseType.Modal,
-]);
-
-/** A plain object of a response type a handler may return, with plain-object data if any. */
-function isInteractionResponse(value: unknown): value is APIInteractionResponse {
-  if (!isPlainObject(value)) return false;
-  const { type, data } = value as { type?: unknown; data?: unknown };
-  return typeof type === "number" && RESPONSE_TYPES.has(type) &&
-    (data === undefined || isPlainObject(data));
-}
-
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function userOf(interaction: APIInteraction) {
-  return interaction.member?.user ?? interaction.user!;
-}
-
-/** The allow-list part of a gate request, when the command is restricted for this member. */
-function allowListFor(interaction: APIInteraction, command: Command): GateRequest["allowList"] {
-  const have = BigInt(interaction.member?.permissions ?? "0");
-  if (!command.restricted || !interaction.guild_id || isAdministrator(have)) return undefined;
-  return {
-    guildId: interaction.guild_id,
-    command: command.name,
-    memberRoles: interaction.member?.roles ?? [],
-  };
-}
-
-function bitsRefusal(
-  interaction: APIInteraction,
-  command: Command,
-  language: Language,
-  extra = 0n,
-): string | null {
-  return permissionRefusal(
-    BigInt(interaction.member?.permissions ?? "0"),
-    command.permissions | extra,
-    command.name,
-    language,
-  );
-}
-
-function failure(
-  app: InteractionApp,
-  interaction: APIInteraction,
-  error: unknown,
-  language: Language,
-  trace?: Trace,
-): APIInteractionResponseChannelMessageWithSource {
-  if (error instanceof OptionError) {
-    if (trace) trace.outcome = "invalid_options";
-    return reply.ephemeral(error.text(language));
-  }
-  if (trace) trace.outcome = "error";
-  app.deps.log.error("interaction handler failed", { interaction: interaction.id, error });
-  return reply.ephemeral(t(language, "interaction.failed", { ref: interaction.id }));
-}
-
-async function withDeadline(
-  app: InteractionApp,
-  interaction: APIInteraction,
-  trace: Trace,
-  run: () => Promise<APIInteractionResponse>,
-): Promise<APIInteractionResponse> {
-  const work = run().catch((error) => failure(app, interaction, error, trace.language, trace));
-  const late = Symbol("late");
-  let cancel = () => {};
-  const deadline = new Promise<typeof late>((resolve) => {
-    cancel = app.deps.clock.after(app.deadlineMs ?? DEFAULT_DEADLINE_MS, () => resolve(late));
-  });
-  const first = await Promise.race([work, deadline]);
-  cancel();
-  if (first !== late) return first as APIInteractionResponse;
-  app.deps.log.warn("handler exceeded the response deadline; deferring", {
-    interaction: interaction.id,
-  });
-  const followup = followupFor(app, interaction);
-  trace.after.push(async () => {
-    const answer = await work;
-    if (
-      answer.type === InteractionResponseType.ChannelMessageWithSource ||
-      answer.type === InteractionResponseType.UpdateMessage
-    ) {
-      await followup.editOriginal(answer.data ?? {});
-    } else if (answer.type === InteractionResponseType.Modal) {
-      await followup.editOriginal(t(trace.language, "interaction.modal_too_slow"));
-    }
-  });
-  return interaction.type === InteractionType.MessageComponent
-    ? reply.deferredUpdate()
-    : reply.deferred(true);
-}
-
-function followupFor(app: InteractionApp, interaction: APIInteraction): Followup {
-  const followup = createFollowup(app.deps.rest, interaction.application_id, interaction.token);
-  // The original message exists only once Discord has processed our response: retry briefly.
-  const retrying = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A) => {
-    for (let attempt = 0;; attempt++) {
-      try {
-        return await fn(...a);
-      } catch (error) {
-        const unknownYet = error instanceof DiscordApiError &&
-          (error.code === 10015 || error.code === 10008);
-        if (!unknownYet || attempt >= 3) throw error;
-        await app.deps.clock.sleep(500 * (attempt + 1));
-      }
-    }
-  };
-  return {
-    send: retrying(followup.send),
-    editOriginal: retrying(followup.editOriginal),
-    deleteOriginal: retrying(followup.deleteOriginal),
-    edit: retrying(followup.edit),
-  };
-}
-
 /** The shared part of every context, and the queue its deferred work goes to. */
 function baseContext<I extends APIInteraction>(
   app: InteractionApp,
@@ -292,7 +140,7 @@ function baseContext<I extends APIInteraction>(
   command: Command,
   trace: Trace,
 ): { ctx: InteractionContext<I>; defer: (work: (f: Followup) => Promise<void>) => void } {
-  const user = interaction.member?.user ?? interaction.user!;
+  const user = userOf(interaction);
   const log = app.deps.log.child({ interaction: interaction.id, command: command.name });
   const followup = followupFor(app, interaction);
   const defer = (work: (f: Followup) => Promise<void>) => {
@@ -301,7 +149,9 @@ function baseContext<I extends APIInteraction>(
         await work(followup);
       } catch (error) {
         log.error("deferred work failed", { error });
-        await followup.editOriginal(failure(app, interaction, error, trace.language).data ?? {})
+        await followup.editOriginal(
+          failure(app.deps.log, interaction, error, trace.language).data ?? {},
+        )
           .catch(() => {});
       }
     });
@@ -378,7 +228,7 @@ async function command(
   }
   // Bad options have no side effects: refused before the gate spends a cooldown use.
   const options = parseOptions(invocation.leaf, invocation.raw);
-  const user = interaction.member?.user ?? interaction.user!;
+  const user = userOf(interaction);
   const admission = await gate(app, {
     interactionId: interaction.id,
     userId: userOf(interaction).id,
@@ -489,62 +339,4 @@ async function modalSubmit(
     update: (input) => reply.update(input),
   };
   return await run(app, interaction, trace, found.command, () => found.handler(ctx));
-}
-
-function flattenOptions(
-  options: APIApplicationCommandInteractionDataOption[] = [],
-): APIApplicationCommandInteractionDataOption[] {
-  const first = options[0];
-  if (
-    first && (first.type === ApplicationCommandOptionType.Subcommand ||
-      first.type === ApplicationCommandOptionType.SubcommandGroup)
-  ) return flattenOptions(first.options);
-  return options;
-}
-
-async function autocomplete(
-  app: InteractionApp,
-  interaction: APIApplicationCommandAutocompleteInteraction,
-): Promise<APIInteractionResponse> {
-  const none = reply.autocompleteResult([]);
-  const language = languageOfInteraction(interaction);
-  try {
-    const cmd = app.registry.get(interaction.data.name);
-    const invocation = cmd && resolveInvocation(cmd, interaction.data.options);
-    if (!cmd || !invocation) return none;
-    const raw = flattenOptions(interaction.data.options);
-    const focused = raw.find((o) => "focused" in o && o.focused);
-    const spec = focused && own(invocation.leaf.options, focused.name);
-    if (!focused || !spec?.autocomplete) return none;
-    // Suggestions show data (backup labels and ids): the command's own gates apply, and a refusal
-    // is an empty list.
-    if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) return none;
-    if (bitsRefusal(interaction, cmd, language, invocation.leaf.permissions)) return none;
-    const allowList = allowListFor(interaction, cmd);
-    if (allowList) {
-      const admission = await admit(app.deps.kv, {
-        interactionId: interaction.id,
-        userId: userOf(interaction).id,
-        now: app.deps.clock.now(),
-        claim: false,
-        allowList,
-        language,
-      });
-      if (admission.kind !== "admitted") return none;
-    }
-    const ctx: AutocompleteContext = {
-      deps: app.deps,
-      registry: app.registry,
-      guildId: interaction.guild_id,
-      user: userOf(interaction),
-      permissions: BigInt(interaction.member?.permissions ?? "0"),
-      language,
-      options: Object.fromEntries(raw.map((o) => [o.name, "value" in o ? o.value : undefined])),
-    };
-    const value = "value" in focused ? String(focused.value) : "";
-    return reply.autocompleteResult(await spec.autocomplete(ctx, value));
-  } catch (error) {
-    app.deps.log.warn("autocomplete failed", { interaction: interaction.id, error });
-    return none;
-  }
 }

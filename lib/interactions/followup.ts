@@ -1,6 +1,6 @@
 /**
  * Follow-up messages and edits of the original response, through the interaction webhook routes
- * (no bot token; exempt from the global rate limit).
+ * (no bot token; exempt from the global rate limit). The bot's only wrappers of these routes.
  */
 import type { APIMessage } from "discord-api-types/v10";
 import type { RestClient } from "../discord/rest.ts";

@@ -4,6 +4,7 @@
  * and the status page render it, and sync-helper.ts imports these types and helpers (this module
  * has no I/O, so the CLI can share it without running anything of the bot).
  */
+import type { Reason } from "../i18n/reason.ts";
 
 export const JOB_STATES = [
   "idle",
@@ -53,6 +54,8 @@ export interface JobProgress {
   /** The chunk lease: live while a chunk runs; a dead lease on a running run means it died. */
   lease: { live: boolean; expiresAt: string } | null;
   lastError: string | null;
+  /** Why the last error happened, when the error said (members read it in their language). */
+  lastErrorWhy?: Reason;
   warnings: string[];
   /** Dry runs: a sample of what would change. */
   sample: unknown[];

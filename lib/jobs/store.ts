@@ -4,8 +4,10 @@
  * own key so an operator can ask for a stop without holding the chunk's lease.
  */
 import { z } from "zod";
+import type { Clock } from "../clock.ts";
 import { keys } from "../kv/keys.ts";
 import { YIELDING } from "../kv/lease.ts";
+import { isReason, type Reason } from "../i18n/reason.ts";
 import { idleProgress, type JobProgress, type JobState } from "./progress.ts";
 
 export const runRecordSchema = z.object({
@@ -32,6 +34,8 @@ export const runRecordSchema = z.object({
   activeMs: z.number().nonnegative(),
   autoContinue: z.boolean(),
   lastError: z.string().nullable(),
+  /** Why lastError happened, when the error said; one whose key left the catalogue reads as none. */
+  lastErrorWhy: z.custom<Reason>(isReason).optional().catch(undefined),
   warnings: z.array(z.string()),
   sample: z.array(z.unknown()),
   /** Job-specific position (cursor, skip count, cached context); validated by the job. */
@@ -39,6 +43,19 @@ export const runRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 export type RunState = RunRecord["state"];
+
+const UNFINISHED: ReadonlySet<RunState> = new Set([
+  "running",
+  "waiting",
+  "stopping",
+  "stopped",
+  "failed",
+]);
+
+/** Whether a run in this state can still be continued (a completed one cannot). */
+export function isUnfinished(state: RunState): boolean {
+  return UNFINISHED.has(state);
+}
 
 export const stopSchema = z.object({ runId: z.string(), at: z.number(), by: z.string() });
 export type StopRequest = z.infer<typeof stopSchema>;
@@ -126,9 +143,19 @@ export function toProgress(
     stopRequested,
     lease: snap.lease ? { live, expiresAt: new Date(snap.lease.expiresAt).toISOString() } : null,
     lastError: rec.lastError,
+    ...(rec.lastErrorWhy ? { lastErrorWhy: rec.lastErrorWhy } : {}),
     warnings: [...rec.warnings],
     sample: [...rec.sample],
   };
+}
+
+/** The public progress of the job as it is now. */
+export async function readProgress(
+  env: { kv: Deno.Kv; clock: Clock },
+  kind: string,
+  key: string,
+): Promise<JobProgress> {
+  return toProgress(kind, key, await readSnapshot(env.kv, kind, key), env.clock.now());
 }
 
 /** Every run record of a kind (for the watchdog). */

@@ -9,6 +9,7 @@
  *    stored (sealed). Every failure is an outcome the page explains with a 4xx status, and leaves
  *    no token stored; the metadata is only ever pushed with the token of the user it describes.
  */
+import { generateCookie } from "hono/cookie";
 import type { AppDeps } from "../deps.ts";
 import { profilesFor } from "../ethos/service.ts";
 import type { EthosProfile } from "../ethos/profile.ts";
@@ -35,6 +36,13 @@ import {
 
 export const STATE_COOKIE = "ethos_linked_role_state";
 export const PLATFORM_NAME = "Ethos";
+// Lax, not Strict: the browser comes back from Discord's authorize page, another site.
+const STATE_COOKIE_OPTIONS = {
+  path: "/linked-role",
+  maxAge: STATE_TTL_MS / 1000,
+  httpOnly: true,
+  sameSite: "Lax",
+} as const;
 
 export function linkedRolesEnabled(deps: Pick<AppDeps, "config">): boolean {
   return !!deps.config.linkedRoles.clientSecret && !!deps.config.linkedRoles.redirectUri;
@@ -47,15 +55,15 @@ export async function beginConnect(
   const secure = deps.config.linkedRoles.redirectUri!.startsWith("https:");
   return {
     location: authorizeUrl(deps.config, state),
-    cookie: `${STATE_COOKIE}=${state}; Path=/linked-role; Max-Age=${
-      STATE_TTL_MS / 1000
-    }; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`,
+    cookie: generateCookie(STATE_COOKIE, state, { ...STATE_COOKIE_OPTIONS, secure }),
   };
 }
 
 /** The cookie that ends the state once the callback ran (whatever its outcome). */
-export const CLEAR_STATE_COOKIE =
-  `${STATE_COOKIE}=; Path=/linked-role; Max-Age=0; HttpOnly; SameSite=Lax`;
+export const CLEAR_STATE_COOKIE = generateCookie(STATE_COOKIE, "", {
+  ...STATE_COOKIE_OPTIONS,
+  maxAge: 0,
+});
 
 export interface CallbackInput {
   code?: string;

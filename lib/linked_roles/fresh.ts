@@ -74,7 +74,8 @@ export async function applyLinkedBacklog(
       if (clock.now() >= o.deadline) return; // the time box: left for the next pass
       const s = standings.get(q.userId);
       if (s === undefined) return; // unconfirmed: next pass
-      const out = await pushLinked(deps, keys, q.userId, s?.standing ?? null, r, s?.name);
+      // A confirmed "no profile" (null) clears the Ethos name too, as connecting does.
+      const out = await pushLinked(deps, keys, q.userId, s?.standing ?? null, r, s ? s.name : null);
       if (out === "busy" || out === "failed") return;
       if ((await completeQueued(kv, LINKED_QUEUE, q)) !== "done") return;
       if (out === "pushed" || out === "unchanged") {

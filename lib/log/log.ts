@@ -55,12 +55,5 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
   };
 }
 
-/** Drops everything; for tests that do not look at logs. */
+/** Drops everything: the default of clients given no logger, and for tests that ignore logs. */
 export const silentLogger: Logger = createLogger({ sink: () => {} });
-
-/** Collects parsed lines in memory, for tests that assert on logs. */
-export function memoryLogger(level: LogLevel = "debug"): Logger & { lines: LogFields[] } {
-  const lines: LogFields[] = [];
-  const logger = createLogger({ level, sink: (line) => lines.push(JSON.parse(line)) });
-  return Object.assign(logger, { lines });
-}

@@ -1,11 +1,13 @@
 /**
- * Command manifest: canonical form and fingerprint (canonical.ts), diff (diff.ts), sync and drift
- * check (sync.ts), KV state and sync log (store.ts). The entry points call these one-liners.
+ * Command manifest: canonical form and fingerprint (canonical.ts), diff (diff.ts), sync (sync.ts),
+ * drift check (drift.ts), sync on start (start.ts), KV state and sync log (store.ts). The entry
+ * points call these one-liners.
  */
 import type { AppDeps } from "../deps.ts";
 import type { Registry } from "../interactions/registry.ts";
 import { manifestEnv } from "./env.ts";
-import { checkCommandDrift, type DriftCheck, syncCommandsOnStart } from "./sync.ts";
+import { checkCommandDrift, type DriftCheck } from "./drift.ts";
+import { syncCommandsOnStart } from "./start.ts";
 import type { SyncReport } from "./types.ts";
 import { summarizeDiff } from "./diff.ts";
 import { raiseAlert } from "../ops/alerts.ts";
@@ -21,15 +23,10 @@ export {
   type ManifestTuning,
   setCommandRest,
 } from "./env.ts";
-export {
-  checkCommandDrift,
-  diffCommands,
-  type DriftCheck,
-  guildScope,
-  syncCommands,
-  syncCommandsOnStart,
-  targetScope,
-} from "./sync.ts";
+export { checkCommandDrift, type DriftCheck } from "./drift.ts";
+export { guildScope, targetScope } from "./scope.ts";
+export { syncCommandsOnStart } from "./start.ts";
+export { diffCommands, syncCommands } from "./sync.ts";
 export { LOG_CAP, readLog } from "./store.ts";
 
 type AppLike = { deps: AppDeps; registry: Registry };

@@ -10,7 +10,8 @@ import {
   readLog,
   type SyncedRecord,
 } from "./store.ts";
-import { diffCommands, targetScope } from "./sync.ts";
+import { targetScope } from "./scope.ts";
+import { diffCommands } from "./sync.ts";
 import type { DiffReport, ScopeKey, SyncLogEntry } from "./types.ts";
 
 export interface CommandStatus {

@@ -5,16 +5,16 @@
  * run and refreshed every few minutes (kept in the run's checkpoint and in a short KV cache for
  * /ethos_refresh), so chunks do not spend calls re-reading it.
  */
-import { botUserId } from "../discord/bot_user.ts";
 import { type EffectiveSetup, effectiveSetup, getSetup } from "../guilds/setup.ts";
 import { z } from "zod";
 import type { APIRole } from "discord-api-types/v10";
 import type { Config } from "../config.ts";
 import type { RestClient } from "../discord/rest.ts";
-import { getGuild, getMember, getRoles } from "../discord/api.ts";
+import { readGuildRoles } from "../discord/guild_roles.ts";
 import { keys } from "../kv/keys.ts";
 import type { Clock } from "../clock.ts";
 import { hierarchy, managedRoles, type SyncRules } from "./rule.ts";
+import { type Reason, reason, ReasonError } from "../i18n/reason.ts";
 
 export const CONTEXT_TTL_MS = 10 * 60_000;
 
@@ -30,9 +30,10 @@ export const guildContextSchema = z.object({
 });
 export type GuildContext = z.infer<typeof guildContextSchema>;
 
-export class SyncConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+/** Why a guild cannot sync: its message is the Reason in English, for the logs and the API. */
+export class SyncConfigError extends ReasonError {
+  constructor(why: Reason) {
+    super(why);
     this.name = "SyncConfigError";
   }
 }
@@ -42,20 +43,10 @@ export class SyncConfigError extends Error {
  * DISCORD_GUILD_ID, /ethos_setup for the rest), or a SyncConfigError naming what is missing.
  */
 export function rulesFromSetup(config: Config, setup: EffectiveSetup): SyncRules {
-  if (!setup.active) {
-    throw new SyncConfigError(
-      "role sync is stopped here: the bot was removed from this server or lost access; re-invite it and run /ethos_setup view",
-    );
-  }
-  if (setup.tiers.length === 0) {
-    throw new SyncConfigError(
-      "role sync is not configured: map the level roles with /ethos_setup (or set ETHOS_ROLE_* or ETHOS_TIERS)",
-    );
-  }
+  if (!setup.active) throw new SyncConfigError(reason("reason.sync_inactive"));
+  if (setup.tiers.length === 0) throw new SyncConfigError(reason("reason.sync_no_tiers"));
   if (!setup.verifiedRoleId && !setup.verifiedNone) {
-    throw new SyncConfigError(
-      "role sync is not configured: choose the verified role (or none) with /ethos_setup verified (or set VERIFIED_ROLE_ID)",
-    );
+    throw new SyncConfigError(reason("reason.sync_no_verified_role"));
   }
   return {
     verifiedRoleId: setup.verifiedRoleId,
@@ -84,13 +75,13 @@ export async function loadGuildContext(
   rules: SyncRules,
   signal?: AbortSignal,
 ): Promise<GuildContext> {
-  const botId = await botUserId(deps.kv, deps.rest, config.discord.applicationId, signal);
-  const [guild, roles, bot] = await Promise.all([
-    getGuild(deps.rest, guildId, { withCounts: true, signal }),
-    getRoles(deps.rest, guildId, { signal }),
-    getMember(deps.rest, guildId, botId, { signal }),
-  ]);
-  const h = hierarchy(guildId, roles, bot.roles, guild.owner_id === botId);
+  const { guild, roles, botUserId, botRoles, botIsOwner } = await readGuildRoles(
+    deps,
+    config.discord.applicationId,
+    guildId,
+    { withCounts: true, signal },
+  );
+  const h = hierarchy(guildId, roles, botRoles, botIsOwner);
   const byId = new Map<string, APIRole>(roles.map((r) => [r.id, r]));
   const managed = managedRoles(rules);
   const roleNames: Record<string, string> = {};
@@ -117,7 +108,7 @@ export async function loadGuildContext(
   if (!h.canManageRoles) warnings.push("The bot lacks the Manage Roles permission.");
   return {
     guildId,
-    botUserId: botId,
+    botUserId,
     manageable: [...h.manageable].filter((id) => managed.has(id)).sort(),
     canManageRoles: h.canManageRoles,
     memberCount: typeof guild.approximate_member_count === "number"

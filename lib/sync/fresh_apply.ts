@@ -10,17 +10,24 @@
  *   call for a changed user who is not in the guild, and none to read a member who is. Only an
  *   unknown one (no index yet, too old, rules changed) is read, once.
  * - Scores are read fresh from Ethos (and cached), and the rule and the diff are the full sync's.
- *   Writes are single-role PUT/DELETE: they touch only their role, so they need no fresh read of
- *   the member (a PATCH sends every role and would; see engine.ts), and the REST client paces them
- *   in the guild's role bucket and the bot's shared global budget like every other call.
+ *   Writes are single-role PUT/DELETE through the member-role writer (discord/member_roles.ts):
+ *   they touch only their role, so they need no fresh read of the member (a PATCH sends every
+ *   role and would; see chunk_writer.ts), and the REST client paces them in the guild's role
+ *   bucket and the bot's shared global budget like every other call.
  * - A member's entry leaves the backlog only after their roles are right (written, or found
  *   right), checked against the entry read, so an update queued meanwhile stays. What the pass
  *   cannot do in its time box stays for the next pass; a member whose score is unavailable or
  *   whose write Discord failed stays too.
  */
 import type { AppDeps } from "../deps.ts";
-import { addMemberRole, getMember, removeMemberRole } from "../discord/api.ts";
-import { DiscordApiError, isUnknownMember } from "../discord/errors.ts";
+import { getMember } from "../discord/api.ts";
+import { isUnknownMember } from "../discord/errors.ts";
+import {
+  rolesAfter,
+  sendRoleCall,
+  singleRoleCalls,
+  type WriteOutcome,
+} from "../discord/member_roles.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { YieldingLease } from "../kv/lease.ts";
 import { leaseName } from "../jobs/store.ts";
@@ -31,7 +38,6 @@ import { resolveScores } from "./scores.ts";
 import { Pacer } from "./lanes.ts";
 import { pool } from "../pool.ts";
 import {
-  applyDiff,
   diff,
   managedHeld,
   managedRoles,
@@ -258,23 +264,16 @@ class GuildApply {
     let roles = m.roles;
     if (target.kind === "target") {
       const d = diff(m.roles, target.roles, this.#managed, this.manageable);
-      const calls = [
-        ...d.add.map((role) => () => addMemberRole(rest, this.guildId, q.userId, role, REASON)),
-        ...d.remove.map((role) => () =>
-          removeMemberRole(rest, this.guildId, q.userId, role, REASON)
-        ),
-      ];
-      try {
-        for (const call of calls) {
-          await this.#pacer.acquire(NEVER);
-          await call();
-          this.r.calls++;
-        }
-      } catch (error) {
-        return await this.#writeError(q, error);
+      const calls = singleRoleCalls(d);
+      const to = { rest, guildId: this.guildId, userId: q.userId, reason: REASON };
+      for (const call of calls) {
+        await this.#pacer.acquire(NEVER);
+        const outcome = await sendRoleCall(to, call, m.roles, d);
+        if (outcome.kind !== "done") return await this.#writeError(q, outcome);
+        this.r.calls++;
       }
       if (calls.length) this.r.written++;
-      roles = applyDiff(m.roles, d);
+      roles = rolesAfter(m.roles, d);
     }
     this.#note(q.userId, m.bot, roles);
     const key = freshKeys.backlog(this.guildId, q.userId);
@@ -287,19 +286,20 @@ class GuildApply {
     }
   }
 
-  async #writeError(q: Queued, error: unknown): Promise<void> {
+  async #writeError(q: Queued, outcome: Exclude<WriteOutcome, { kind: "done" }>): Promise<void> {
     const { kv } = this.deps;
     this.#notes.set(q.userId, null);
-    if (isUnknownMember(error)) {
+    if (outcome.kind === "gone") {
       this.#notes.set(q.userId, "absent");
       if ((await completeQueued(kv, this.guildId, q)) === "done") this.r.notMember++;
-    } else if (error instanceof DiscordApiError && error.status < 500 && error.status !== 429) {
+    } else if (outcome.kind === "refused") {
       // Refused for good (a permission, a role gone): the next full sync settles the member.
       this.r.refused++;
-      this.#log.warn("fresh: write refused", { userId: q.userId, error: error.message });
+      this.#log.warn("fresh: write refused", { userId: q.userId, error: outcome.error.message });
       await completeQueued(kv, this.guildId, q);
     } else {
-      this.#fail("write", error);
+      // Failing (5xx, 429 after retries), or cut short (the client closed): the backlog waits.
+      this.#fail("write", outcome.error);
     }
   }
 

@@ -1,17 +1,23 @@
 /**
  * One member's roles, synced now (/ethos_refresh): a fresh read of the member, a fresh score
- * (single lookup, bypassing the cache, which it then updates), the rule, and the fewest writes:
- * one role call for a single change, else one PATCH computed from the read a moment before.
+ * (single lookup, bypassing the cache, which it then updates), the rule, and the fewest writes
+ * through the member-role writer (discord/member_roles.ts): one role call for a single change,
+ * else one PATCH computed from the read a moment before.
  */
 import { indexedRoles, noteMembers, rolesKeyOf } from "./member_index.ts";
 import { EthosProfileClient } from "../ethos/profile.ts";
 import type { AppDeps } from "../deps.ts";
-import { addMemberRole, getMember, modifyMemberRoles, removeMemberRole } from "../discord/api.ts";
+import { getMember } from "../discord/api.ts";
 import { isUnknownMember } from "../discord/errors.ts";
+import {
+  callsFor,
+  changeCount,
+  cheapestRoute,
+  rolesAfter,
+  sendRoleCall,
+} from "../discord/member_roles.ts";
 import { cachedGuildContext, rulesFor } from "./context.ts";
 import {
-  applyDiff,
-  changeCount,
   diff,
   isVerified,
   managedRoles,
@@ -77,15 +83,17 @@ export async function refreshMember(
   const d = diff(member.roles, target.roles, managedRoles(rules), new Set(ctx.manageable));
   const reason = "Ethos role refresh requested by the member";
   const k = changeCount(d);
-  if (k === 1) {
-    if (d.add.length) await addMemberRole(deps.rest, guildId, userId, d.add[0], reason);
-    else await removeMemberRole(deps.rest, guildId, userId, d.remove[0], reason);
-  } else if (k > 1) {
-    await modifyMemberRoles(deps.rest, guildId, userId, applyDiff(member.roles, d), reason);
+  if (k > 0) {
+    // The PATCH is computed from the read a moment before; a refusal reaches the caller as is.
+    const to = { rest: deps.rest, guildId, userId, reason };
+    for (const call of callsFor(d, cheapestRoute(d))) {
+      const outcome = await sendRoleCall(to, call, member.roles, d);
+      if (outcome.kind !== "done") throw outcome.error;
+    }
   }
   // The freshness pass writes from the member index: it learns what this refresh left.
   const relevant = indexedRoles(rules);
-  const now = applyDiff(member.roles, d).filter((r) => relevant.has(r));
+  const now = rolesAfter(member.roles, d).filter((r) => relevant.has(r));
   await noteMembers(deps.kv, guildId, new Map([[userId, now]]), rolesKeyOf(relevant));
   const name = (id: string) => ctx.roleNames[id] ?? id;
   return {

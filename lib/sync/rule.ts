@@ -180,6 +180,7 @@ export interface Blocked {
   reason: "role_above_bot";
 }
 
+/** A change as the member-role writer (discord/member_roles.ts) counts, applies and sends it. */
 export interface RoleDiff {
   add: string[];
   remove: string[];
@@ -213,19 +214,6 @@ export function diff(
   out.add.sort();
   out.remove.sort();
   out.blocked.sort((a, b) => a.roleId < b.roleId ? -1 : a.roleId > b.roleId ? 1 : 0);
-  return out;
-}
-
-/** Number of single-role calls the diff needs. */
-export function changeCount(d: RoleDiff): number {
-  return d.add.length + d.remove.length;
-}
-
-/** The full role list to PATCH: `current` with the diff applied, other roles untouched. */
-export function applyDiff(current: readonly string[], d: RoleDiff): string[] {
-  const remove = new Set(d.remove);
-  const out = current.filter((r) => !remove.has(r));
-  for (const r of d.add) if (!out.includes(r)) out.push(r);
   return out;
 }
 

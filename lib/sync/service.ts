@@ -7,17 +7,17 @@ import { isGuildGone, markGuildGone } from "../guilds/gone.ts";
 import { configuredGuilds, effectiveSetup, getSetup, type Schedule } from "../guilds/setup.ts";
 import { runSummary } from "./summary.ts";
 import { createMessage } from "../discord/api.ts";
-import { listRuns } from "../jobs/store.ts";
+import { listRuns, readProgress } from "../jobs/store.ts";
 import { ethosClientFor } from "../ethos/service.ts";
 import { type AppDeps, jobEnvOf, requestedGuild } from "../deps.ts";
 import { isEnabled } from "../ops/flags.ts";
+import { reason, ReasonError } from "../i18n/reason.ts";
 import { keys } from "../kv/keys.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import {
   type ChunkResult,
   type JobDefinition,
   type JobEnv,
-  readProgress,
   requestStop,
   startChunk,
   type StartRequest,
@@ -28,7 +28,9 @@ import {
 import { EthosClient } from "../ethos/client.ts";
 import { ScoreCache } from "./score_cache.ts";
 import { CONTEXT_TTL_MS, loadGuildContext, rulesFor, SyncConfigError } from "./context.ts";
-import { type ChunkStats, type PlannedChange, syncCheckpointSchema, SyncChunk } from "./engine.ts";
+import type { SyncRules } from "./rule.ts";
+import { SyncChunk } from "./engine.ts";
+import { type ChunkStats, type PlannedChange, syncCheckpointSchema } from "./chunk_model.ts";
 
 export const SYNC_KIND = "sync";
 export const SYNC_CONTINUE_PATH = "/trigger-sync";
@@ -39,9 +41,10 @@ const WATERMARK_OVERLAP_MS = 5 * 60_000;
 
 export { SyncConfigError };
 
-export class SyncDisabledError extends Error {
+/** The guild turned role sync off (its role_sync flag). */
+export class SyncDisabledError extends ReasonError {
   constructor(guildId: string) {
-    super(`role sync is turned off for server ${guildId} (feature flag role_sync)`);
+    super(reason("reason.sync_disabled", { guild: guildId }));
     this.name = "SyncDisabledError";
   }
 }
@@ -50,7 +53,7 @@ export interface SyncServices {
   ethos: EthosClient;
   cache: ScoreCache;
   env: JobEnv;
-  job: JobDefinition;
+  job: JobDefinition<SyncRules>;
 }
 
 const services = new WeakMap<AppDeps, SyncServices>();
@@ -82,11 +85,26 @@ export interface SyncChunkOutput {
   planned?: PlannedChange[];
 }
 
-function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache): JobDefinition {
+/**
+ * What every sync chunk checks before it works: the guild's rules (SyncConfigError when the sync
+ * is not configured) and its role_sync flag (SyncDisabledError). Returns the rules.
+ */
+async function syncPreflight(deps: AppDeps, guildId: string): Promise<SyncRules> {
+  const rules = await rulesFor(deps, guildId);
+  if (!(await isEnabled(deps.kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
+  return rules;
+}
+
+function syncJobDefinition(
+  deps: AppDeps,
+  ethos: EthosClient,
+  cache: ScoreCache,
+): JobDefinition<SyncRules> {
   const { config, kv, clock } = deps;
   return {
     kind: SYNC_KIND,
     continuePath: SYNC_CONTINUE_PATH,
+    preflight: (guildId) => syncPreflight(deps, guildId),
     async newRun(req, skip) {
       const mode = req.mode === "incremental" ? "incremental" : "full";
       let inc = null;
@@ -103,8 +121,7 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
     async runChunk(job) {
       const guildId = job.run.key;
       let cp = syncCheckpointSchema.parse(job.run.checkpoint);
-      const rules = await rulesFor(deps, guildId);
-      if (!(await isEnabled(kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
+      const rules = job.preflight;
       let gctx = cp.ctx;
       if (!gctx || clock.now() - gctx.at > CONTEXT_TTL_MS) {
         try {
@@ -112,9 +129,7 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
         } catch (error) {
           if (!isGuildGone(error)) throw error;
           await markGuildGone(deps, guildId, error);
-          throw new SyncConfigError(
-            "the bot is no longer in this server (or cannot see it): re-invite it and run /ethos_setup view there",
-          );
+          throw new SyncConfigError(reason("reason.sync_bot_gone"));
         }
         cp = { ...cp, ctx: gctx };
         await job.checkpoint({
@@ -125,7 +140,7 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
         });
       }
       if (!gctx.canManageRoles) {
-        throw new SyncConfigError("the bot lacks the Manage Roles permission in this server");
+        throw new SyncConfigError(reason("reason.sync_no_manage_roles"));
       }
       const chunk = new SyncChunk(job, { ...deps, ethos, cache }, {
         rules,
@@ -156,21 +171,27 @@ function syncJobDefinition(deps: AppDeps, ethos: EthosClient, cache: ScoreCache)
 /** The guild a request is about: the one it names, else the environment's. */
 export const syncGuildId = requestedGuild;
 
-export type TriggerInput = Omit<StartRequest, "key" | "source"> & { source?: string };
+export type TriggerInput = Omit<StartRequest, "key" | "source" | "preflight"> & { source?: string };
 
 /**
- * Starts (or continues) a chunk for the guild. Throws SyncConfigError when the sync is not
- * configured and SyncDisabledError when the guild turned it off.
+ * Starts (or continues) a chunk for the guild: what the route, the command and the crons call.
+ * Throws SyncConfigError when the sync is not configured and SyncDisabledError when the guild
+ * turned it off: the preflight runs here, before the chunk, so its refusal reaches the caller, and
+ * the chunk reuses its result rather than running it again.
  */
 export async function triggerSync(
   deps: AppDeps,
   guildId: string,
   input: TriggerInput,
 ): Promise<StartResult> {
-  await rulesFor(deps, guildId);
-  if (!(await isEnabled(deps.kv, guildId, "role_sync"))) throw new SyncDisabledError(guildId);
+  const preflight = await syncPreflight(deps, guildId);
   const s = syncServices(deps);
-  return await startChunk(s.env, s.job, { ...input, key: guildId, source: input.source ?? "http" });
+  return await startChunk(s.env, s.job, {
+    ...input,
+    key: guildId,
+    source: input.source ?? "http",
+    preflight,
+  });
 }
 
 export async function syncStatus(deps: AppDeps, guildId: string): Promise<JobProgress> {

@@ -1,5 +1,5 @@
-import { assertEquals } from "../_assert.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import assert from "node:assert/strict";
+import { ManualClock } from "../_clock.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import {
   appendAudit,
@@ -31,19 +31,22 @@ Deno.test("audit: entries chain by hash; pages read newest first", async () => {
       action: "backup.create",
       detail: { backupId: "x" },
     });
-    assertEquals(first.seq, 1);
-    assertEquals(first.prev, GENESIS);
+    assert.deepStrictEqual(first.seq, 1);
+    assert.deepStrictEqual(first.prev, GENESIS);
     clock.advance(1000);
     const second = await appendAudit(deps, { guildId: G, actor: "cron", action: "backup.prune" });
-    assertEquals(second.prev, first.hash);
-    assertEquals(second.actor, { id: "cron" });
+    assert.deepStrictEqual(second.prev, first.hash);
+    assert.deepStrictEqual(second.actor, { id: "cron" });
     const page = await readAudit(kv, G, { limit: 10 });
-    assertEquals(page.entries.map((e) => e.seq), [2, 1]);
-    assertEquals(page.head, 2);
-    assertEquals((await readAudit(kv, G, { beforeSeq: 2, limit: 10 })).entries.map((e) => e.seq), [
-      1,
-    ]);
-    assertEquals(await verifyAudit(kv, G), {
+    assert.deepStrictEqual(page.entries.map((e) => e.seq), [2, 1]);
+    assert.deepStrictEqual(page.head, 2);
+    assert.deepStrictEqual(
+      (await readAudit(kv, G, { beforeSeq: 2, limit: 10 })).entries.map((e) => e.seq),
+      [
+        1,
+      ],
+    );
+    assert.deepStrictEqual(await verifyAudit(kv, G), {
       ok: true,
       count: 2,
       head: 2,
@@ -52,7 +55,7 @@ Deno.test("audit: entries chain by hash; pages read newest first", async () => {
     });
     // Actions without a guild go to the global chain.
     await appendAudit(deps, { actor: "http", action: "commands.sync" });
-    assertEquals((await auditChains(kv)).sort(), [G, "global"]);
+    assert.deepStrictEqual((await auditChains(kv)).sort(), [G, "global"]);
   });
 });
 
@@ -65,13 +68,13 @@ Deno.test("audit: concurrent appends never fork the chain", async () => {
         (_, i) => appendAudit(deps, { guildId: G, actor: String(i), action: "test.concurrent" }),
       ),
     );
-    assertEquals(
+    assert.deepStrictEqual(
       entries.map((e) => e.seq).sort((a, b) => a - b),
       Array.from({ length: 25 }, (_, i) => i + 1),
     );
     const v = await verifyAudit(kv, G);
-    assertEquals(v.ok, true);
-    assertEquals(v.count, 25);
+    assert.deepStrictEqual(v.ok, true);
+    assert.deepStrictEqual(v.count, 25);
   });
 });
 
@@ -86,26 +89,26 @@ Deno.test("audit: an edited, removed or appended-behind-the-head entry is detect
 
     await kv.set(key, { ...original, detail: { i: 99 } });
     const edited = await verifyAudit(kv, G);
-    assertEquals([edited.ok, edited.brokenAt], [false, 3]);
-    assertEquals(edited.reason, "entry was modified (hash mismatch)");
+    assert.deepStrictEqual([edited.ok, edited.brokenAt], [false, 3]);
+    assert.deepStrictEqual(edited.reason, "entry was modified (hash mismatch)");
 
     // Re-hashing the edited entry does not help: the next entry's link breaks.
     const { entryHash } = await import("../../lib/audit/mod.ts");
     const forged = { ...original, detail: { i: 99 } };
     await kv.set(key, { ...forged, hash: await entryHash(forged) });
-    assertEquals((await verifyAudit(kv, G)).brokenAt, 4);
+    assert.deepStrictEqual((await verifyAudit(kv, G)).brokenAt, 4);
 
     await kv.set(key, original);
-    assertEquals((await verifyAudit(kv, G)).ok, true);
+    assert.deepStrictEqual((await verifyAudit(kv, G)).ok, true);
     await kv.delete(key);
     const removed = await verifyAudit(kv, G);
-    assertEquals([removed.ok, removed.brokenAt], [false, 3]);
+    assert.deepStrictEqual([removed.ok, removed.brokenAt], [false, 3]);
     await kv.set(key, original);
 
     // The newest entry removed: the head no longer matches.
     await kv.delete(keys.auditEntry(G, 5));
     const truncated = await verifyAudit(kv, G);
-    assertEquals(truncated.ok, false);
+    assert.deepStrictEqual(truncated.ok, false);
   });
 });
 
@@ -117,13 +120,13 @@ Deno.test("audit: retention drops old entries and the rest still verifies from t
     }
     clock.advance(40 * 86_400_000);
     await appendAudit(deps, { guildId: G, actor: "1", action: "new" });
-    assertEquals(await pruneAudit(kv, G, 30, clock.now()), 6);
+    assert.deepStrictEqual(await pruneAudit(kv, G, 30, clock.now()), 6);
     const v = await verifyAudit(kv, G);
-    assertEquals(v, { ok: true, count: 1, head: 7, brokenAt: null, reason: null });
-    assertEquals((await readAudit(kv, G)).first, 7);
+    assert.deepStrictEqual(v, { ok: true, count: 1, head: 7, brokenAt: null, reason: null });
+    assert.deepStrictEqual((await readAudit(kv, G)).first, 7);
     // The newest entry is never dropped, however old.
     clock.advance(100 * 86_400_000);
-    assertEquals(await pruneAudit(kv, G, 30, clock.now()), 0);
-    assertEquals(await pruneAudit(kv, G, 0, clock.now()), 0);
+    assert.deepStrictEqual(await pruneAudit(kv, G, 30, clock.now()), 0);
+    assert.deepStrictEqual(await pruneAudit(kv, G, 0, clock.now()), 0);
   });
 });

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertNotEquals, assertRejects } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { GUILD, startFixture } from "./_fixture.ts";
 import { startCapture } from "../../lib/backup/service.ts";
 import {
@@ -19,54 +19,54 @@ Deno.test("capture: a backup holds settings, roles, channels, overwrites, emojis
   try {
     const { emu, bot } = fx;
     const r = await startCapture(bot.deps, GUILD, { ...who, label: "first" });
-    assertEquals(r.status, "started");
+    assert.deepStrictEqual(r.status, "started");
     const done = await bot.waitJob("capture");
-    assertEquals(done.progress.state, "completed", JSON.stringify(done.progress));
+    assert.deepStrictEqual(done.progress.state, "completed", JSON.stringify(done.progress));
     const id = done.backupId!;
     const meta = (await getBackup(bot.kv, GUILD, id))!;
-    assertEquals(meta.label, "first");
+    assert.deepStrictEqual(meta.label, "first");
     const g = emu.state.guild(GUILD);
     const humans = [...g.members.values()].filter((m) => !m.bot);
-    assertEquals(meta.memberCount, humans.length);
-    assertEquals(meta.roleCount, g.roles.size);
-    assertEquals(meta.channelCount, g.channels.size);
-    assert(meta.sizeCompressed < meta.sizeRaw, "compressed");
+    assert.deepStrictEqual(meta.memberCount, humans.length);
+    assert.deepStrictEqual(meta.roleCount, g.roles.size);
+    assert.deepStrictEqual(meta.channelCount, g.channels.size);
+    assert.ok(meta.sizeCompressed < meta.sizeRaw, "compressed");
 
     const { snapshot } = await loadSnapshot(bot.kv, GUILD, id);
-    assertEquals(await checksumOf(snapshot), meta.checksum);
-    assertEquals(snapshot.guild.verification_level, g.settings.verification_level);
-    assertEquals(snapshot.guild.system_channel_id, g.systemChannelId);
-    assertEquals(snapshot.emojis.length, g.emojis.length);
-    assertEquals(snapshot.stickers.length, g.stickers.length);
+    assert.deepStrictEqual(await checksumOf(snapshot), meta.checksum);
+    assert.deepStrictEqual(snapshot.guild.verification_level, g.settings.verification_level);
+    assert.deepStrictEqual(snapshot.guild.system_channel_id, g.systemChannelId);
+    assert.deepStrictEqual(snapshot.emojis.length, g.emojis.length);
+    assert.deepStrictEqual(snapshot.stickers.length, g.stickers.length);
     const lounge = snapshot.channels.find((c) => c.name === "verified-lounge")!;
-    assertEquals(lounge.permission_overwrites.length, 3);
+    assert.deepStrictEqual(lounge.permission_overwrites.length, 3);
     // Members: non-bot only, without managed roles or @everyone, in id order.
     const managed = new Set([...g.roles.values()].filter((x) => x.managed).map((x) => x.id));
     for (const m of snapshot.members) {
       const live = g.members.get(m.id)!;
-      assert(!live.bot);
-      assertEquals(m.roles, live.roles.filter((x) => !managed.has(x)).sort());
+      assert.ok(!live.bot);
+      assert.deepStrictEqual(m.roles, live.roles.filter((x) => !managed.has(x)).sort());
     }
     // The bot's own settings are in it.
-    assertEquals(snapshot.bot.flags.backups, true);
+    assert.deepStrictEqual(snapshot.bot.flags.backups, true);
 
     const ok = await verifyBackup(bot.kv, GUILD, id);
-    assertEquals(ok.ok, true);
-    assertEquals(ok.actual, meta.checksum);
+    assert.deepStrictEqual(ok.ok, true);
+    assert.deepStrictEqual(ok.actual, meta.checksum);
 
     // Capturing the unchanged guild again gives the same checksum (no time or id inside).
     emu.resetRateLimits();
     const again = await startCapture(bot.deps, GUILD, { ...who, source: "schedule" });
-    assertEquals(again.status, "started");
+    assert.deepStrictEqual(again.status, "started");
     const second = await bot.waitJob("capture");
     const meta2 = (await getBackup(bot.kv, GUILD, second.backupId!))!;
-    assertNotEquals(meta2.id, meta.id);
-    assertEquals(meta2.checksum, meta.checksum);
-    assertEquals((await listBackups(bot.kv, GUILD)).length, 2);
+    assert.notDeepStrictEqual(meta2.id, meta.id);
+    assert.deepStrictEqual(meta2.checksum, meta.checksum);
+    assert.deepStrictEqual((await listBackups(bot.kv, GUILD)).length, 2);
 
     const audit = await readAudit(bot.kv, GUILD, { limit: 10 });
-    assertEquals(audit.entries.map((e) => e.action), ["backup.create", "backup.create"]);
-    assertEquals((await verifyAudit(bot.kv, GUILD)).ok, true);
+    assert.deepStrictEqual(audit.entries.map((e) => e.action), ["backup.create", "backup.create"]);
+    assert.deepStrictEqual((await verifyAudit(bot.kv, GUILD)).ok, true);
   } finally {
     await fx.close();
   }
@@ -78,7 +78,7 @@ Deno.test("verify: one flipped byte in the stored data fails verification", asyn
     const { bot } = fx;
     await startCapture(bot.deps, GUILD, who);
     const id = (await bot.waitJob("capture")).backupId!;
-    assertEquals((await verifyBackup(bot.kv, GUILD, id)).ok, true);
+    assert.deepStrictEqual((await verifyBackup(bot.kv, GUILD, id)).ok, true);
     // Flip one byte of the first stored part.
     const prefix = keys.blob("part", ...keys.backupSnapshot(GUILD, id));
     let flipped = false;
@@ -89,11 +89,11 @@ Deno.test("verify: one flipped byte in the stored data fails verification", asyn
       flipped = true;
       break;
     }
-    assert(flipped);
+    assert.ok(flipped);
     const bad = await verifyBackup(bot.kv, GUILD, id);
-    assertEquals(bad.ok, false);
-    assert(/checksum|corrupt/.test(bad.detail), bad.detail);
-    await assertRejects(() => loadSnapshot(bot.kv, GUILD, id), BackupCorruptError);
+    assert.deepStrictEqual(bad.ok, false);
+    assert.ok(/checksum|corrupt/.test(bad.detail), bad.detail);
+    await assert.rejects(() => loadSnapshot(bot.kv, GUILD, id), BackupCorruptError);
   } finally {
     await fx.close();
   }

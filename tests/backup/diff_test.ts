@@ -1,4 +1,4 @@
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { diffSnapshots, diffSummary } from "../../lib/backup/diff.ts";
 import type { Snapshot } from "../../lib/backup/model.ts";
 import { sampleSnapshot } from "./_sample.ts";
@@ -12,8 +12,8 @@ function edit(s: Snapshot, f: (x: Snapshot) => void): Snapshot {
 Deno.test("diff: identical snapshots", () => {
   const s = sampleSnapshot();
   const d = diffSnapshots(s, structuredClone(s));
-  assertEquals(d.identical, true);
-  assertEquals(diffSummary(d), ["No differences."]);
+  assert.deepStrictEqual(d.identical, true);
+  assert.deepStrictEqual(diffSummary(d), ["No differences."]);
 });
 
 Deno.test("diff: roles, channels, overwrites, settings and member roles added, removed, changed", () => {
@@ -35,30 +35,36 @@ Deno.test("diff: roles, channels, overwrites, settings and member roles added, r
     ];
   });
   const d = diffSnapshots(a, b);
-  assertEquals(d.identical, false);
-  assertEquals(d.settings, [{ field: "verification_level", from: 1, to: 3 }]);
-  assertEquals(d.roles.added.map((r) => r.name), ["New"]);
-  assertEquals(d.roles.removed.map((r) => r.name), ["Members"]);
-  assertEquals(d.roles.changed, [{
+  assert.deepStrictEqual(d.identical, false);
+  assert.deepStrictEqual(d.settings, [{ field: "verification_level", from: 1, to: 3 }]);
+  assert.deepStrictEqual(d.roles.added.map((r) => r.name), ["New"]);
+  assert.deepStrictEqual(d.roles.removed.map((r) => r.name), ["Members"]);
+  assert.deepStrictEqual(d.roles.changed, [{
     id: "300000000000000002",
     name: "Mods",
     fields: [{ field: "permissions", from: "0", to: "8" }],
   }]);
-  assertEquals(d.channels.added.map((c) => c.name), ["Voice"]);
-  assertEquals(d.channels.changed[0].fields, [{ field: "topic", from: "hi", to: "changed" }]);
-  assertEquals(d.overwrites.added.map((o) => o.targetName), ["member 900000000000000002"]);
-  assertEquals(d.overwrites.removed.map((o) => o.targetName), ["@everyone"]);
-  assertEquals(d.overwrites.changed.map((o) => [o.targetName, o.from.allow, o.allow]), [
+  assert.deepStrictEqual(d.channels.added.map((c) => c.name), ["Voice"]);
+  assert.deepStrictEqual(d.channels.changed[0].fields, [{
+    field: "topic",
+    from: "hi",
+    to: "changed",
+  }]);
+  assert.deepStrictEqual(d.overwrites.added.map((o) => o.targetName), [
+    "member 900000000000000002",
+  ]);
+  assert.deepStrictEqual(d.overwrites.removed.map((o) => o.targetName), ["@everyone"]);
+  assert.deepStrictEqual(d.overwrites.changed.map((o) => [o.targetName, o.from.allow, o.allow]), [
     ["Mods", "1024", "3072"],
   ]);
-  assertEquals(d.members.joined, 1);
-  assertEquals(d.members.left, 1);
-  assertEquals(d.members.changed, [{
+  assert.deepStrictEqual(d.members.joined, 1);
+  assert.deepStrictEqual(d.members.left, 1);
+  assert.deepStrictEqual(d.members.changed, [{
     id: "900000000000000002",
     added: ["300000000000000009"],
     removed: ["300000000000000001"],
   }]);
-  assertEquals(diffSummary(d), [
+  assert.deepStrictEqual(diffSummary(d), [
     "Settings: verification_level changed",
     "Roles: +1 added, -1 removed, ~1 changed",
     "Channels: +1 added, -0 removed, ~1 changed",
@@ -75,8 +81,11 @@ Deno.test("diff: lists are cut at the limit, totals stay exact; members can be l
     }
   });
   const d = diffSnapshots(a, b, { limit: 5, membersCompared: false });
-  assertEquals(d.roles.added.length, 5);
-  assertEquals(d.roles.totals.added, 30);
-  assertEquals(d.members.compared, false);
-  assertEquals(diffSummary(d).at(-1), "Member roles: not compared (guild too large to list live)");
+  assert.deepStrictEqual(d.roles.added.length, 5);
+  assert.deepStrictEqual(d.roles.totals.added, 30);
+  assert.deepStrictEqual(d.members.compared, false);
+  assert.deepStrictEqual(
+    diffSummary(d).at(-1),
+    "Member roles: not compared (guild too large to list live)",
+  );
 });

@@ -1,4 +1,4 @@
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   assignableRoles,
   channelCreateBody,
@@ -52,12 +52,12 @@ Deno.test("plan: nothing to do when the live guild matches the backup", () => {
     parts: [...RESTORE_PARTS],
     rewind: false,
   });
-  assertEquals(plan.createRoles, []);
-  assertEquals(plan.createCategories, []);
-  assertEquals(plan.createChannels, []);
-  assertEquals(plan.overwriteFixes, []);
-  assertEquals(plan.settings, null);
-  assertEquals(plan.reparent, 0);
+  assert.deepStrictEqual(plan.createRoles, []);
+  assert.deepStrictEqual(plan.createCategories, []);
+  assert.deepStrictEqual(plan.createChannels, []);
+  assert.deepStrictEqual(plan.overwriteFixes, []);
+  assert.deepStrictEqual(plan.settings, null);
+  assert.deepStrictEqual(plan.reparent, 0);
 });
 
 Deno.test("plan: deleted roles and channels are created; a re-created copy is matched by name", () => {
@@ -67,22 +67,22 @@ Deno.test("plan: deleted roles and channels are created; a re-created copy is ma
   live.channels = live.channels.filter((c) => c.name !== "general");
   live.guild.verification_level = 0;
   const plan = planStructure(s, live, { parts: [...RESTORE_PARTS], rewind: false });
-  assertEquals(plan.createRoles.map((r) => r.name), ["Mods"]);
-  assertEquals(plan.createChannels.map((c) => c.name), ["general"]);
-  assertEquals(plan.settings, { verification_level: 1 });
+  assert.deepStrictEqual(plan.createRoles.map((r) => r.name), ["Mods"]);
+  assert.deepStrictEqual(plan.createChannels.map((c) => c.name), ["general"]);
+  assert.deepStrictEqual(plan.settings, { verification_level: 1 });
   // Only the parts asked for.
   const rolesOnly = planStructure(s, live, { parts: ["roles"], rewind: false });
-  assertEquals(rolesOnly.createChannels, []);
-  assertEquals(rolesOnly.settings, null);
+  assert.deepStrictEqual(rolesOnly.createChannels, []);
+  assert.deepStrictEqual(rolesOnly.settings, null);
 
   // A previous restore created "Mods" with a new id: matched, not created again.
   live.roles.push(role("300000000000000050", "Mods", 1));
   const map = matchRoles(s.roles, live);
-  assertEquals(map.get("300000000000000002"), "300000000000000050");
-  assertEquals(missingRoles(s, map), []);
+  assert.deepStrictEqual(map.get("300000000000000002"), "300000000000000050");
+  assert.deepStrictEqual(missingRoles(s, map), []);
   // Same for a channel of the same name, type and parent.
   live.channels.push({ ...s.channels[0], id: "400000000000000050", permission_overwrites: [] });
-  assertEquals(matchChannels(s, live).get("400000000000000003"), "400000000000000050");
+  assert.deepStrictEqual(matchChannels(s, live).get("400000000000000003"), "400000000000000050");
 });
 
 Deno.test("plan: overwrites are remapped to live role ids; unknown roles drop; members stay", () => {
@@ -93,12 +93,12 @@ Deno.test("plan: overwrites are remapped to live role ids; unknown roles drop; m
     { id: "77", type: 1, allow: "1", deny: "0" },
     { id: G, type: 0, allow: "0", deny: "1" },
   ], map);
-  assertEquals(mapped.map((o) => o.id), ["11", "77", G]);
-  assertEquals(dropped, 1);
+  assert.deepStrictEqual(mapped.map((o) => o.id), ["11", "77", G]);
+  assert.deepStrictEqual(dropped, 1);
   const body = channelCreateBody(sampleSnapshot().channels[0], "999", mapped);
-  assertEquals(body.parent_id, "999");
-  assertEquals(body.topic, "hi");
-  assertEquals((body.permission_overwrites as unknown[]).length, 3);
+  assert.deepStrictEqual(body.parent_id, "999");
+  assert.deepStrictEqual(body.topic, "hi");
+  assert.deepStrictEqual((body.permission_overwrites as unknown[]).length, 3);
 });
 
 Deno.test("plan: created roles move just above their backed-up neighbour, below the bot", () => {
@@ -118,29 +118,29 @@ Deno.test("plan: created roles move just above their backed-up neighbour, below 
   const map = matchRoles(s.roles, live);
   const moves = roleMoves(s, live, map, new Set(["300000000000000060"]));
   // Backup order: Members(1) < Mods(2) < Top(3).
-  assertEquals(moves, [
+  assert.deepStrictEqual(moves, [
     { id: "300000000000000001", position: 1 },
     { id: "300000000000000060", position: 2 },
   ]);
-  assertEquals(roleMoves(s, live, map, new Set()), []);
+  assert.deepStrictEqual(roleMoves(s, live, map, new Set()), []);
 });
 
 Deno.test("plan: member changes add missing assignable roles; rewind removes gained ones", () => {
   const live = liveOf();
   const assignable = assignableRoles(live);
-  assertEquals([...assignable].sort(), ["300000000000000001", "300000000000000002"]);
+  assert.deepStrictEqual([...assignable].sort(), ["300000000000000001", "300000000000000002"]);
   const map = new Map([["300000000000000001", "300000000000000001"], [
     "300000000000000002",
     "300000000000000002",
   ]]);
   const backedUp = { id: "9", roles: ["300000000000000001"] };
   const current = ["300000000000000002", "300000000000000099"];
-  assertEquals(memberChange(backedUp, current, map, assignable, false), {
+  assert.deepStrictEqual(memberChange(backedUp, current, map, assignable, false), {
     add: ["300000000000000001"],
     remove: [],
   });
   // Rewind takes the gained "Mods", never the managed bot role.
-  assertEquals(memberChange(backedUp, current, map, assignable, true), {
+  assert.deepStrictEqual(memberChange(backedUp, current, map, assignable, true), {
     add: ["300000000000000001"],
     remove: ["300000000000000002"],
   });
@@ -152,12 +152,12 @@ Deno.test("plan: settings patch maps channel settings; orphaned channels go back
   live.guild.system_channel_id = null;
   live.guild.afk_timeout = 60;
   const channelMap = matchChannels(s, live);
-  assertEquals(settingsPatch(s.guild, live.guild, channelMap), {
+  assert.deepStrictEqual(settingsPatch(s.guild, live.guild, channelMap), {
     afk_timeout: 300,
     system_channel_id: "400000000000000003",
   });
   live.channels = live.channels.map((c) => c.name === "Text" ? c : { ...c, parent_id: null });
-  assertEquals(
+  assert.deepStrictEqual(
     orphanedChannels(s, live, matchChannels(s, live)).map((o) => [o.channel.name, o.parentLiveId]),
     [["general", "400000000000000001"]],
   );

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { type Fixture, GUILD, startFixture } from "./_fixture.ts";
 import { startCapture, startRestore } from "../../lib/backup/service.ts";
 import type { Emulator } from "../emulator/server.ts";
@@ -8,9 +8,9 @@ const actor = { actorId: "300000000000000001", actorName: "tester", source: "tes
 
 async function backup(fx: Fixture): Promise<string> {
   const r = await startCapture(fx.bot.deps, GUILD, who);
-  assertEquals(r.status, "started");
+  assert.deepStrictEqual(r.status, "started");
   const s = await fx.bot.waitJob("capture");
-  assertEquals(s.progress.state, "completed", JSON.stringify(s.progress));
+  assert.deepStrictEqual(s.progress.state, "completed", JSON.stringify(s.progress));
   return s.backupId!;
 }
 
@@ -60,7 +60,7 @@ Deno.test("restore: deleted roles, categories and channels come back; overwrites
     rules.permission_overwrites.push({ id: role1, type: 0, allow: "1024", deny: "0" });
     const before = structure(emu);
     const holders = [...g.members.values()].filter((m) => m.roles.includes(role1)).length;
-    assert(holders > 3, `role 1 holders: ${holders}`);
+    assert.ok(holders > 3, `role 1 holders: ${holders}`);
     const id = await backup(fx);
 
     // The rogue moderator: two roles, a category (its channels lose their parent) and two
@@ -74,48 +74,48 @@ Deno.test("restore: deleted roles, categories and channels come back; overwrites
       emu.state.deleteChannel([...g.channels.values()].find((c) => c.name === name)!.id);
     }
     g.settings.verification_level = 0;
-    assert(JSON.stringify(structure(emu)) !== JSON.stringify(before));
+    assert.ok(JSON.stringify(structure(emu)) !== JSON.stringify(before));
     emu.stats.reset();
 
     const r = await startRestore(bot.deps, GUILD, { backupId: id, ...actor });
-    assertEquals(r.status, "started");
+    assert.deepStrictEqual(r.status, "started");
     const done = await bot.waitJob("restore");
-    assertEquals(done.progress.state, "completed", JSON.stringify(done.progress));
+    assert.deepStrictEqual(done.progress.state, "completed", JSON.stringify(done.progress));
     const report = done.report!;
-    assertEquals(report.created.roles, 2);
-    assertEquals(report.created.categories, 1);
-    assertEquals(report.created.channels, 2);
+    assert.deepStrictEqual(report.created.roles, 2);
+    assert.deepStrictEqual(report.created.categories, 1);
+    assert.deepStrictEqual(report.created.channels, 2);
     // "staff" denies View Channel to @everyone and has no overwrite for the bot: the bot cannot
     // see it, so it cannot move it back under its category. Reported, not hidden.
-    assertEquals(report.failed, { channels: 1 }, JSON.stringify(report.problems));
-    assertEquals(report.problems, ["moving #staff back: 403 50001 Missing Access"]);
-    assert((report.members.changed ?? 0) > 0);
+    assert.deepStrictEqual(report.failed, { channels: 1 }, JSON.stringify(report.problems));
+    assert.deepStrictEqual(report.problems, ["moving #staff back: 403 50001 Missing Access"]);
+    assert.ok((report.members.changed ?? 0) > 0);
 
     const after = structure(emu);
-    assertEquals(after.roles, before.roles);
+    assert.deepStrictEqual(after.roles, before.roles);
     // Every channel is back: settings, parent (orphaned channels go back under the re-created
     // category) and overwrites by role name.
     const staffless = (list: typeof before.channels) =>
       list.map((c) => c.name === "staff" ? { ...c, parent: "(hidden from the bot)" } : c);
-    assertEquals(staffless(after.channels), staffless(before.channels));
-    assertEquals(report.created.parent_links, 3);
-    assertEquals(after.members, before.members);
-    assertEquals(g.settings.verification_level, 1);
+    assert.deepStrictEqual(staffless(after.channels), staffless(before.channels));
+    assert.deepStrictEqual(report.created.parent_links, 3);
+    assert.deepStrictEqual(after.members, before.members);
+    assert.deepStrictEqual(g.settings.verification_level, 1);
 
     // Overwrites point at the new role ids.
     const newVerified = [...g.roles.values()].find((x) => x.name === "Ethos Verified")!;
-    assert(newVerified.id !== verified);
+    assert.ok(newVerified.id !== verified);
     const lounge = [...g.channels.values()].find((c) => c.name === "verified-lounge")!;
-    assert(lounge.permission_overwrites.some((o) => o.id === newVerified.id));
+    assert.ok(lounge.permission_overwrites.some((o) => o.id === newVerified.id));
     // Never deleted anything.
-    assertEquals(emu.stats.writes.filter((w) => w.method === "DELETE"), []);
+    assert.deepStrictEqual(emu.stats.writes.filter((w) => w.method === "DELETE"), []);
 
     // A second restore finds everything in place: no creates, no member writes.
     emu.stats.reset();
     await startRestore(bot.deps, GUILD, { backupId: id, ...actor });
     const again = await bot.waitJob("restore");
-    assertEquals(again.report!.created, {});
-    assertEquals(emu.stats.writes, []);
+    assert.deepStrictEqual(again.report!.created, {});
+    assert.deepStrictEqual(emu.stats.writes, []);
   } finally {
     await fx.close();
   }
@@ -137,9 +137,9 @@ Deno.test("restore: rewind also removes roles gained since the backup; without i
     // Without rewind: the lost role comes back, gained roles stay.
     await startRestore(bot.deps, GUILD, { backupId: id, parts: ["members"], ...actor });
     const plain = await bot.waitJob("restore");
-    assertEquals(plain.report!.members.changed, 1);
-    assert(emu.state.memberRoles(GUILD, lost.id)!.includes(r1));
-    for (const m of gained) assert(emu.state.memberRoles(GUILD, m.id)!.includes(r2));
+    assert.deepStrictEqual(plain.report!.members.changed, 1);
+    assert.ok(emu.state.memberRoles(GUILD, lost.id)!.includes(r1));
+    for (const m of gained) assert.ok(emu.state.memberRoles(GUILD, m.id)!.includes(r2));
 
     // With rewind: the gained roles go too.
     await startRestore(bot.deps, GUILD, {
@@ -149,11 +149,11 @@ Deno.test("restore: rewind also removes roles gained since the backup; without i
       ...actor,
     });
     const rewound = await bot.waitJob("restore");
-    assertEquals(rewound.report!.members.changed, gained.length);
-    assertEquals(rewound.report!.members.roles_removed, gained.length);
-    for (const m of gained) assert(!emu.state.memberRoles(GUILD, m.id)!.includes(r2));
+    assert.deepStrictEqual(rewound.report!.members.changed, gained.length);
+    assert.deepStrictEqual(rewound.report!.members.roles_removed, gained.length);
+    for (const m of gained) assert.ok(!emu.state.memberRoles(GUILD, m.id)!.includes(r2));
     // Managed roles are never touched.
-    assertEquals(
+    assert.deepStrictEqual(
       emu.stats.writes.filter((w) => /roles\/\d+$/.test(w.path) && w.path.includes(g.managedRole!)),
       [],
     );

@@ -8,7 +8,7 @@
  * after a SIGKILL. Instance B opens the same KV file with its clock 90 s ahead (A's lease has
  * lapsed), its watchdog finds the dead run and continues it.
  */
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { GUILD, offsetClock, startBot } from "./_fixture.ts";
 import { startEmulator } from "../emulator/server.ts";
 import { backupWatchdog, startCapture, startRestore } from "../../lib/backup/service.ts";
@@ -81,11 +81,11 @@ Deno.test("capture: 20,000 members in chunks, killed mid-run and resumed elsewhe
       chunkSize: 5_000,
       label: "resumed",
     });
-    assertEquals(started.status, "started");
+    assert.deepStrictEqual(started.status, "started");
     const backupId = started.status === "started" ? started.backupId! : "";
     // Chunk 1 ends after 5 pages; chunk 2 continues in-process and is killed on its way.
     for (let i = 0; i < 1500 && !state.killed; i++) await new Promise((r) => setTimeout(r, 20));
-    assert(state.killed, "A was not killed");
+    assert.ok(state.killed, "A was not killed");
     await a.settle();
     await a.close().catch(() => {});
 
@@ -94,18 +94,18 @@ Deno.test("capture: 20,000 members in chunks, killed mid-run and resumed elsewhe
     const b = await startBot(emu, { kv: kvB, clock: offsetClock(90_000), env });
     try {
       const before = await b.kv.get<{ state: string; checkpoint: { pages: number } }>(runKey);
-      assertEquals(before.value?.state, "running", "A died with the run marked running");
-      assertEquals(before.value?.checkpoint.pages, 8);
+      assert.deepStrictEqual(before.value?.state, "running", "A died with the run marked running");
+      assert.deepStrictEqual(before.value?.checkpoint.pages, 8);
       const acted = await backupWatchdog(b.deps);
-      assertEquals(acted, [GUILD]);
+      assert.deepStrictEqual(acted, [GUILD]);
       const resumed = await b.waitJob("capture", 60_000);
-      assertEquals(resumed.progress.state, "completed", JSON.stringify(resumed.progress));
-      assertEquals(resumed.backupId, backupId);
-      assert(resumed.progress.chunk >= 3, `chunks: ${resumed.progress.chunk}`);
+      assert.deepStrictEqual(resumed.progress.state, "completed", JSON.stringify(resumed.progress));
+      assert.deepStrictEqual(resumed.backupId, backupId);
+      assert.ok(resumed.progress.chunk >= 3, `chunks: ${resumed.progress.chunk}`);
       const meta = (await getBackup(b.kv, GUILD, backupId))!;
       const humans = [...emu.state.guild(GUILD).members.values()].filter((m) => !m.bot).length;
-      assertEquals(meta.memberCount, humans);
-      assertEquals((await verifyBackup(b.kv, GUILD, backupId)).ok, true);
+      assert.deepStrictEqual(meta.memberCount, humans);
+      assert.deepStrictEqual((await verifyBackup(b.kv, GUILD, backupId)).ok, true);
 
       // An uninterrupted capture of the same guild.
       const clean = await startCapture(b.deps, GUILD, {
@@ -114,19 +114,19 @@ Deno.test("capture: 20,000 members in chunks, killed mid-run and resumed elsewhe
         source: "test",
         chunkSize: 5_000,
       });
-      assertEquals(clean.status, "started");
+      assert.deepStrictEqual(clean.status, "started");
       const done = await b.waitJob("capture", 60_000);
-      assertEquals(done.progress.state, "completed");
-      assert(done.progress.chunk >= 4, `chunks: ${done.progress.chunk}`);
+      assert.deepStrictEqual(done.progress.state, "completed");
+      assert.ok(done.progress.chunk >= 4, `chunks: ${done.progress.chunk}`);
       const meta2 = (await getBackup(b.kv, GUILD, done.backupId!))!;
-      assertEquals(meta2.checksum, meta.checksum);
-      assertEquals((await listBackups(b.kv, GUILD)).length, 2);
+      assert.deepStrictEqual(meta2.checksum, meta.checksum);
+      assert.deepStrictEqual((await listBackups(b.kv, GUILD)).length, 2);
       // No work data is left behind.
       const leftovers = [];
       for await (const e of b.kv.list({ prefix: keys.blob("head", "backup", "work") })) {
         leftovers.push(e.key);
       }
-      assertEquals(leftovers, []);
+      assert.deepStrictEqual(leftovers, []);
     } finally {
       await b.close();
       kvB.close();
@@ -175,23 +175,23 @@ Deno.test("restore: killed right after creating a role, resumed elsewhere, creat
     // The killed chunk's promise rejects (its KV is gone); nobody else waits for it.
     if (r.status === "started") a.deps.waitUntil(r.start.done);
     for (let i = 0; i < 1500 && !state.killed; i++) await new Promise((r) => setTimeout(r, 10));
-    assert(state.killed, "A was not killed");
+    assert.ok(state.killed, "A was not killed");
     await a.settle();
     await a.close().catch(() => {});
-    assertEquals(emu.stats.writesTo("POST /guilds/:guild/roles").length, 1);
+    assert.deepStrictEqual(emu.stats.writesTo("POST /guilds/:guild/roles").length, 1);
 
     const kvB = await Deno.openKv(path);
     const b = await startBot(emu, { kv: kvB, clock: offsetClock(90_000) });
     try {
-      assertEquals(await backupWatchdog(b.deps), [GUILD]);
+      assert.deepStrictEqual(await backupWatchdog(b.deps), [GUILD]);
       const done = await b.waitJob("restore");
-      assertEquals(done.progress.state, "completed", JSON.stringify(done.progress));
+      assert.deepStrictEqual(done.progress.state, "completed", JSON.stringify(done.progress));
       // One more role created (the second), none twice; the channel once; members back.
-      assertEquals(emu.stats.writesTo("POST /guilds/:guild/roles").length, 2);
-      assertEquals(emu.stats.writesTo("POST /guilds/:guild/channels").length, 1);
-      assertEquals([...g.roles.values()].map((r) => r.name).sort(), names);
+      assert.deepStrictEqual(emu.stats.writesTo("POST /guilds/:guild/roles").length, 2);
+      assert.deepStrictEqual(emu.stats.writesTo("POST /guilds/:guild/channels").length, 1);
+      assert.deepStrictEqual([...g.roles.values()].map((r) => r.name).sort(), names);
       const back = [...g.roles.values()].find((r) => r.name === "Role 1")!;
-      for (const h of holders) assert(emu.state.memberRoles(GUILD, h)!.includes(back.id));
+      for (const h of holders) assert.ok(emu.state.memberRoles(GUILD, h)!.includes(back.id));
     } finally {
       await b.close();
       kvB.close();

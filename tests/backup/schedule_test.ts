@@ -3,7 +3,7 @@
  * hours, due times in plain UTC milliseconds, the atomic claim of a due run (one winner, no burst
  * after an outage), results, and entries of the wrong shape.
  */
-import { assertEquals, assertRejects } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { keys } from "../../lib/kv/keys.ts";
 import {
   claimDue,
@@ -24,7 +24,7 @@ const T0 = Date.UTC(2026, 0, 1, 12);
 
 Deno.test("schedule: none until set; enabling sets the first run one interval from now", async () => {
   await withKv(async (kv) => {
-    assertEquals(await getSchedule(kv, G), null);
+    assert.deepStrictEqual(await getSchedule(kv, G), null);
     const s = await setSchedule(kv, G, { enabled: true, hours: 6 }, "310000000000000001", T0);
     const want: Schedule = {
       enabled: true,
@@ -35,9 +35,9 @@ Deno.test("schedule: none until set; enabling sets the first run one interval fr
       updatedBy: "310000000000000001",
       updatedAt: T0,
     };
-    assertEquals(s, want);
-    assertEquals(await getSchedule(kv, G), want);
-    assertEquals(await getSchedule(kv, G2), null, "per guild");
+    assert.deepStrictEqual(s, want);
+    assert.deepStrictEqual(await getSchedule(kv, G), want);
+    assert.deepStrictEqual(await getSchedule(kv, G2), null, "per guild");
   });
 });
 
@@ -46,26 +46,28 @@ Deno.test("schedule: due times are whole hours of UTC milliseconds (no daylight 
     // 29 March 2026: clocks go forward in Europe. 24 h later is still 00:30 UTC the next day.
     const at = Date.UTC(2026, 2, 29, 0, 30);
     const day = await setSchedule(kv, G, { enabled: true, hours: 24 }, "1", at);
-    assertEquals(new Date(day.nextAt).toISOString(), "2026-03-30T00:30:00.000Z");
+    assert.deepStrictEqual(new Date(day.nextAt).toISOString(), "2026-03-30T00:30:00.000Z");
     // The longest interval: a week to the millisecond, across the change of month.
     const week = await setSchedule(kv, G, { enabled: true, hours: MAX_HOURS }, "1", at + 7);
-    assertEquals(week.nextAt, at + 7 + 7 * 24 * HOUR);
-    assertEquals(new Date(week.nextAt).toISOString(), "2026-04-05T00:30:00.007Z");
+    assert.deepStrictEqual(week.nextAt, at + 7 + 7 * 24 * HOUR);
+    assert.deepStrictEqual(new Date(week.nextAt).toISOString(), "2026-04-05T00:30:00.007Z");
   });
 });
 
 Deno.test("schedule: hours must be a whole number from 1 to 168; a refused change stores nothing", async () => {
   await withKv(async (kv) => {
     for (const hours of [0, -1, MAX_HOURS + 1, 1.5, NaN, Infinity]) {
-      await assertRejects(
+      await assert.rejects(
         () => setSchedule(kv, G, { enabled: true, hours }, "1", T0),
-        RangeError,
-        "whole number from 1 to 168",
+        (e) => e instanceof RangeError && e.message.includes("whole number from 1 to 168"),
       );
     }
-    assertEquals(await getSchedule(kv, G), null);
-    assertEquals((await setSchedule(kv, G, { enabled: true, hours: MIN_HOURS }, "1", T0)).hours, 1);
-    assertEquals(
+    assert.deepStrictEqual(await getSchedule(kv, G), null);
+    assert.deepStrictEqual(
+      (await setSchedule(kv, G, { enabled: true, hours: MIN_HOURS }, "1", T0)).hours,
+      1,
+    );
+    assert.deepStrictEqual(
       (await setSchedule(kv, G, { enabled: true, hours: MAX_HOURS }, "1", T0)).hours,
       168,
     );
@@ -75,10 +77,10 @@ Deno.test("schedule: hours must be a whole number from 1 to 168; a refused chang
 Deno.test("schedule: disabling keeps the interval, next time and history; re-enabling restarts from now", async () => {
   await withKv(async (kv) => {
     await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
-    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR), true);
+    assert.deepStrictEqual(await claimDue(kv, G, T0 + 6 * HOUR), true);
     await recordResult(kv, G, "created abc");
     const off = await setSchedule(kv, G, { enabled: false }, "2", T0 + 7 * HOUR);
-    assertEquals(off, {
+    assert.deepStrictEqual(off, {
       enabled: false,
       hours: 6,
       nextAt: T0 + 12 * HOUR,
@@ -88,20 +90,24 @@ Deno.test("schedule: disabling keeps the interval, next time and history; re-ena
       updatedAt: T0 + 7 * HOUR,
     });
     // Disabled: never claimed, however late.
-    assertEquals(await claimDue(kv, G, T0 + 100 * HOUR), false);
-    assertEquals((await getSchedule(kv, G))!.lastRunAt, T0 + 6 * HOUR);
+    assert.deepStrictEqual(await claimDue(kv, G, T0 + 100 * HOUR), false);
+    assert.deepStrictEqual((await getSchedule(kv, G))!.lastRunAt, T0 + 6 * HOUR);
 
     const on = await setSchedule(kv, G, { enabled: true, hours: 2 }, "3", T0 + 100 * HOUR);
-    assertEquals(on.nextAt, T0 + 102 * HOUR, "one new interval from now, not the old next time");
-    assertEquals(on.lastResult, "created abc");
-    assertEquals(on.lastRunAt, T0 + 6 * HOUR);
+    assert.deepStrictEqual(
+      on.nextAt,
+      T0 + 102 * HOUR,
+      "one new interval from now, not the old next time",
+    );
+    assert.deepStrictEqual(on.lastResult, "created abc");
+    assert.deepStrictEqual(on.lastRunAt, T0 + 6 * HOUR);
   });
 });
 
 Deno.test("schedule: disabling a guild that never had a schedule stores an off schedule of 24 h", async () => {
   await withKv(async (kv) => {
     const s = await setSchedule(kv, G, { enabled: false }, "1", T0);
-    assertEquals(s, {
+    assert.deepStrictEqual(s, {
       enabled: false,
       hours: 24,
       nextAt: T0,
@@ -110,21 +116,25 @@ Deno.test("schedule: disabling a guild that never had a schedule stores an off s
       updatedBy: "1",
       updatedAt: T0,
     });
-    assertEquals(await claimDue(kv, G, T0), false);
+    assert.deepStrictEqual(await claimDue(kv, G, T0), false);
   });
 });
 
 Deno.test("schedule: a run is claimed once it is due, from exactly its time, and moves the next one", async () => {
   await withKv(async (kv) => {
-    assertEquals(await claimDue(kv, G, T0), false, "no schedule");
+    assert.deepStrictEqual(await claimDue(kv, G, T0), false, "no schedule");
     await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
-    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR - 1), false, "one millisecond early");
-    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR), true);
+    assert.deepStrictEqual(
+      await claimDue(kv, G, T0 + 6 * HOUR - 1),
+      false,
+      "one millisecond early",
+    );
+    assert.deepStrictEqual(await claimDue(kv, G, T0 + 6 * HOUR), true);
     const s = (await getSchedule(kv, G))!;
-    assertEquals(s.lastRunAt, T0 + 6 * HOUR);
-    assertEquals(s.nextAt, T0 + 12 * HOUR);
-    assertEquals(s.updatedAt, T0, "a claim is not a settings change");
-    assertEquals(await claimDue(kv, G, T0 + 6 * HOUR), false, "claimed: not due again");
+    assert.deepStrictEqual(s.lastRunAt, T0 + 6 * HOUR);
+    assert.deepStrictEqual(s.nextAt, T0 + 12 * HOUR);
+    assert.deepStrictEqual(s.updatedAt, T0, "a claim is not a settings change");
+    assert.deepStrictEqual(await claimDue(kv, G, T0 + 6 * HOUR), false, "claimed: not due again");
   });
 });
 
@@ -132,11 +142,11 @@ Deno.test("schedule: after a long outage one run is claimed and the next is one 
   await withKv(async (kv) => {
     await setSchedule(kv, G, { enabled: true, hours: 1 }, "1", T0);
     const late = T0 + 10 * 24 * HOUR + 123; // 240 runs missed
-    assertEquals(await claimDue(kv, G, late), true);
-    assertEquals(await claimDue(kv, G, late), false, "no burst of missed runs");
-    assertEquals(await claimDue(kv, G, late + HOUR - 1), false);
-    assertEquals((await getSchedule(kv, G))!.nextAt, late + HOUR);
-    assertEquals(await claimDue(kv, G, late + HOUR), true);
+    assert.deepStrictEqual(await claimDue(kv, G, late), true);
+    assert.deepStrictEqual(await claimDue(kv, G, late), false, "no burst of missed runs");
+    assert.deepStrictEqual(await claimDue(kv, G, late + HOUR - 1), false);
+    assert.deepStrictEqual((await getSchedule(kv, G))!.nextAt, late + HOUR);
+    assert.deepStrictEqual(await claimDue(kv, G, late + HOUR), true);
   });
 });
 
@@ -145,20 +155,23 @@ Deno.test("schedule: of callers claiming the same due run at once, exactly one w
     await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
     const now = T0 + 6 * HOUR;
     const wins = await Promise.all(Array.from({ length: 5 }, () => claimDue(kv, G, now)));
-    assertEquals(wins.filter(Boolean).length, 1);
-    assertEquals((await getSchedule(kv, G))!.nextAt, now + 6 * HOUR);
+    assert.deepStrictEqual(wins.filter(Boolean).length, 1);
+    assert.deepStrictEqual((await getSchedule(kv, G))!.nextAt, now + 6 * HOUR);
   });
 });
 
 Deno.test("schedule: a result is recorded (200 characters at most), and only on a schedule", async () => {
   await withKv(async (kv) => {
     await recordResult(kv, G, "created x");
-    assertEquals(await getSchedule(kv, G), null, "no schedule: nothing is created");
+    assert.deepStrictEqual(await getSchedule(kv, G), null, "no schedule: nothing is created");
     const before = await setSchedule(kv, G, { enabled: true, hours: 6 }, "1", T0);
     await recordResult(kv, G, "skipped: feature off");
-    assertEquals(await getSchedule(kv, G), { ...before, lastResult: "skipped: feature off" });
+    assert.deepStrictEqual(await getSchedule(kv, G), {
+      ...before,
+      lastResult: "skipped: feature off",
+    });
     await recordResult(kv, G, "e".repeat(500));
-    assertEquals((await getSchedule(kv, G))!.lastResult, "e".repeat(200));
+    assert.deepStrictEqual((await getSchedule(kv, G))!.lastResult, "e".repeat(200));
   });
 });
 
@@ -179,17 +192,17 @@ Deno.test("schedule: entries of the wrong shape read as none, are never claimed 
     await setSchedule(kv, G2, { enabled: false }, "1", T0);
 
     for (const id of ids) {
-      assertEquals(await getSchedule(kv, id), null);
-      assertEquals(await claimDue(kv, id, T0 + 100 * HOUR), false);
+      assert.deepStrictEqual(await getSchedule(kv, id), null);
+      assert.deepStrictEqual(await claimDue(kv, id, T0 + 100 * HOUR), false);
     }
     // recordResult leaves them as they are.
     await recordResult(kv, ids[0], "x");
-    assertEquals((await kv.get(keys.backupSchedule(ids[0]))).value, bad[0]);
+    assert.deepStrictEqual((await kv.get(keys.backupSchedule(ids[0]))).value, bad[0]);
 
     const listed = await listSchedules(kv);
-    assertEquals(listed.map((l) => l.guildId).sort(), [G, G2]);
-    assertEquals(listed.find((l) => l.guildId === G)!.schedule, good);
-    assertEquals(listed.find((l) => l.guildId === G2)!.schedule.enabled, false);
+    assert.deepStrictEqual(listed.map((l) => l.guildId).sort(), [G, G2]);
+    assert.deepStrictEqual(listed.find((l) => l.guildId === G)!.schedule, good);
+    assert.deepStrictEqual(listed.find((l) => l.guildId === G2)!.schedule.enabled, false);
   });
 });
 
@@ -198,8 +211,8 @@ Deno.test("schedule: a bad stored entry is replaced by the next valid change", a
     await kv.set(keys.backupSchedule(G), { enabled: true, hours: "six" });
     // Disabling falls back to the defaults, as for a guild with no schedule.
     const off = await setSchedule(kv, G, { enabled: false }, "1", T0);
-    assertEquals([off.hours, off.nextAt, off.lastRunAt], [24, T0, null]);
-    assertEquals(await getSchedule(kv, G), off);
+    assert.deepStrictEqual([off.hours, off.nextAt, off.lastRunAt], [24, T0, null]);
+    assert.deepStrictEqual(await getSchedule(kv, G), off);
   });
 });
 
@@ -213,8 +226,8 @@ Deno.test("schedule: enabling again with the same interval keeps the run due; a 
       "310000000000000002",
       T0 + 5 * HOUR,
     );
-    assertEquals(again.nextAt, T0 + 6 * HOUR, "not postponed to 11 h");
-    assertEquals(again.updatedBy, "310000000000000002");
+    assert.deepStrictEqual(again.nextAt, T0 + 6 * HOUR, "not postponed to 11 h");
+    assert.deepStrictEqual(again.updatedBy, "310000000000000002");
     const changed = await setSchedule(
       kv,
       G,
@@ -222,6 +235,6 @@ Deno.test("schedule: enabling again with the same interval keeps the run due; a 
       "310000000000000002",
       T0 + 5 * HOUR,
     );
-    assertEquals(changed.nextAt, T0 + 17 * HOUR);
+    assert.deepStrictEqual(changed.nextAt, T0 + 17 * HOUR);
   });
 });

@@ -3,7 +3,7 @@
  * rotation at the cap), retention, one restore per guild at a time, the backups feature flag,
  * and the operator routes failing closed.
  */
-import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { GUILD, offsetClock, startBot, startFixture, TOKEN } from "./_fixture.ts";
 import { startEmulator } from "../emulator/server.ts";
 import {
@@ -32,21 +32,21 @@ Deno.test("schedule: due guilds get a backup; flags respected; rotation at the c
   try {
     const deps = bot.deps;
     await setSchedule(deps.kv, GUILD, { enabled: true, hours: 6 }, "1", clock.now());
-    assertEquals(await runScheduledBackups(deps), {}, "not due yet");
+    assert.deepStrictEqual(await runScheduledBackups(deps), {}, "not due yet");
 
     clock.shift(6 * HOUR + 1);
     const first = await runScheduledBackups(deps);
-    assert(first[GUILD].startsWith("started "), JSON.stringify(first));
+    assert.ok(first[GUILD].startsWith("started "), JSON.stringify(first));
     await bot.waitJob("capture");
-    assertEquals((await listBackups(deps.kv, GUILD)).map((m) => m.source), ["schedule"]);
+    assert.deepStrictEqual((await listBackups(deps.kv, GUILD)).map((m) => m.source), ["schedule"]);
     const s = (await getSchedule(deps.kv, GUILD))!;
-    assertEquals(s.nextAt, clock.now() - (clock.now() - s.lastRunAt!) + 6 * HOUR);
-    assertEquals(await runScheduledBackups(deps), {}, "claimed: not due again");
+    assert.deepStrictEqual(s.nextAt, clock.now() - (clock.now() - s.lastRunAt!) + 6 * HOUR);
+    assert.deepStrictEqual(await runScheduledBackups(deps), {}, "claimed: not due again");
 
     // scheduled_backups off: skipped, and the schedule is not consumed.
     clock.shift(6 * HOUR);
     await setFlag(deps.kv, GUILD, "scheduled_backups", false);
-    assertEquals(await runScheduledBackups(deps), { [GUILD]: "skipped: feature off" });
+    assert.deepStrictEqual(await runScheduledBackups(deps), { [GUILD]: "skipped: feature off" });
     await setFlag(deps.kv, GUILD, "scheduled_backups", true);
     await runScheduledBackups(deps);
     await bot.waitJob("capture");
@@ -58,16 +58,16 @@ Deno.test("schedule: due guilds get a backup; flags respected; rotation at the c
     await runScheduledBackups(deps);
     await bot.waitJob("capture");
     const ids = (await listBackups(deps.kv, GUILD)).map((m) => m.id);
-    assertEquals(ids.length, 2);
-    assert(ids.includes(newest.id) && !ids.includes(oldest.id));
+    assert.deepStrictEqual(ids.length, 2);
+    assert.ok(ids.includes(newest.id) && !ids.includes(oldest.id));
     const actions = (await readAudit(deps.kv, GUILD, { limit: 20 })).entries.map((e) => e.action);
-    assert(actions.includes("backup.delete"));
+    assert.ok(actions.includes("backup.delete"));
 
     // Retention (7 days): the unpinned one goes after a week, the pinned one stays.
     clock.shift(8 * 24 * HOUR);
     const pruned = await backupRetention(deps);
-    assertEquals(pruned[GUILD].length, 1);
-    assertEquals((await listBackups(deps.kv, GUILD)).map((m) => m.id), [newest.id]);
+    assert.deepStrictEqual(pruned[GUILD].length, 1);
+    assert.deepStrictEqual((await listBackups(deps.kv, GUILD)).map((m) => m.id), [newest.id]);
   } finally {
     await bot.close();
     await emu.close();
@@ -90,8 +90,8 @@ Deno.test("jobs: one restore per guild at a time; the backups flag turns capture
       actorName: "t",
       source: "test",
     });
-    assertEquals(first.status, "started");
-    await assertRejects(
+    assert.deepStrictEqual(first.status, "started");
+    await assert.rejects(
       () =>
         startRestore(bot.deps, GUILD, {
           backupId: id,
@@ -102,20 +102,20 @@ Deno.test("jobs: one restore per guild at a time; the backups flag turns capture
       BackupBusyError,
     );
     const res = await bot.request("POST", `/backups/${id}/restore`, {});
-    assertEquals(res.status, 409);
+    assert.deepStrictEqual(res.status, 409);
     await res.body?.cancel();
     // The operator stops it; it ends "stopped" after its in-flight request.
     const stop = await bot.json("POST", "/backups/jobs/restore/stop", {});
-    assertEquals(stop.status, 200);
-    assertEquals(stop.body.status, "stopping");
+    assert.deepStrictEqual(stop.status, 200);
+    assert.deepStrictEqual(stop.body.status, "stopping");
     fx.emu.setFaults({ latencyMs: 0 });
     const stopped = await bot.waitJob("restore", 120_000);
-    assertEquals(stopped.progress.state, "stopped");
+    assert.deepStrictEqual(stopped.progress.state, "stopped");
 
     await setFlag(bot.deps.kv, GUILD, "backups", false);
-    await assertRejects(() => startCapture(bot.deps, GUILD, who), BackupDisabledError);
+    await assert.rejects(() => startCapture(bot.deps, GUILD, who), BackupDisabledError);
     const off = await bot.request("POST", "/backups", {});
-    assertEquals(off.status, 403);
+    assert.deepStrictEqual(off.status, 403);
     await off.body?.cancel();
   } finally {
     await fx.close();
@@ -135,23 +135,23 @@ Deno.test("routes: bearer required, constant-time compared, fail closed without 
       ]]
     ) {
       const none = await bot.request(method, path, undefined, null);
-      assertEquals(none.status, 401);
+      assert.deepStrictEqual(none.status, 401);
       await none.body?.cancel();
       const wrong = await bot.request(method, path, undefined, TOKEN + "x");
-      assertEquals(wrong.status, 401);
+      assert.deepStrictEqual(wrong.status, 401);
       await wrong.body?.cancel();
       const off = await closed.request(method, path, undefined, TOKEN);
-      assertEquals(off.status, 401);
-      assertEquals((await off.json()).error.includes("SYNC_AUTH_TOKEN is not set"), true);
+      assert.deepStrictEqual(off.status, 401);
+      assert.deepStrictEqual((await off.json()).error.includes("SYNC_AUTH_TOKEN is not set"), true);
     }
     const ok = await bot.json("GET", "/backups");
-    assertEquals(ok.status, 200);
-    assertEquals(ok.body.backups, []);
-    assertEquals((await bot.json("GET", "/backups?guild=nope")).status, 400);
-    assertEquals((await bot.json("GET", "/backups/zzzzzzzz")).status, 404);
-    assertEquals((await bot.json("POST", "/backups", { bogus: 1 })).status, 400);
+    assert.deepStrictEqual(ok.status, 200);
+    assert.deepStrictEqual(ok.body.backups, []);
+    assert.deepStrictEqual((await bot.json("GET", "/backups?guild=nope")).status, 400);
+    assert.deepStrictEqual((await bot.json("GET", "/backups/zzzzzzzz")).status, 404);
+    assert.deepStrictEqual((await bot.json("POST", "/backups", { bogus: 1 })).status, 400);
     const cont = await bot.json("POST", "/backups/jobs/capture/continue", { runId: "none" });
-    assertEquals(cont.body.started, false);
+    assert.deepStrictEqual(cont.body.started, false);
   } finally {
     await closed.close();
     await fx.close();

@@ -3,11 +3,11 @@
  * (and a backup that fails verification), diffs of two backups, the export file, restore previews
  * against a fake live guild, and the signed, expiring download links.
  */
-import { assertEquals, assertRejects } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { sampleSnapshot } from "./_sample.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock } from "../_clock.ts";
 import type { AppDeps } from "../../lib/deps.ts";
-import { testConfig } from "../../lib/config.ts";
+import { testConfig } from "../_config.ts";
 import { createHmac } from "../../lib/hmac.ts";
 import { sha256Hex } from "../../lib/canonical.ts";
 import { keys } from "../../lib/kv/keys.ts";
@@ -80,13 +80,13 @@ Deno.test("views: a backup's details carry its index entry, counts and stored pa
   await withKv(async (kv) => {
     const meta = await save(kv, "aaaaaaaa", sampleSnapshot());
     const v = await backupView(depsOn(kv), G, "aaaaaaaa");
-    assertEquals(v.backup, meta);
-    assertEquals(v.counts, countsOf(sampleSnapshot()));
-    assertEquals(v.counts!.categories, 1);
-    assertEquals(v.counts!.overwrites, 2);
-    assertEquals(v.counts!.memberRoles, 2);
-    assertEquals(v.problem, null);
-    assertEquals(v.storedParts, 1);
+    assert.deepStrictEqual(v.backup, meta);
+    assert.deepStrictEqual(v.counts, countsOf(sampleSnapshot()));
+    assert.deepStrictEqual(v.counts!.categories, 1);
+    assert.deepStrictEqual(v.counts!.overwrites, 2);
+    assert.deepStrictEqual(v.counts!.memberRoles, 2);
+    assert.deepStrictEqual(v.problem, null);
+    assert.deepStrictEqual(v.storedParts, 1);
   });
 });
 
@@ -96,10 +96,10 @@ Deno.test("views: a backup that fails verification is shown with its problem, no
     const tampered = { ...meta, checksum: "0".repeat(64) };
     await kv.set(keys.backupMeta(G, meta.id), tampered);
     const v = await backupView(depsOn(kv), G, meta.id);
-    assertEquals(v.backup, tampered);
-    assertEquals(v.counts, null);
-    assertEquals(v.problem, "backup aaaaaaaa failed verification: checksum mismatch");
-    assertEquals(v.storedParts, 1, "the stored data is still there");
+    assert.deepStrictEqual(v.backup, tampered);
+    assert.deepStrictEqual(v.counts, null);
+    assert.deepStrictEqual(v.problem, "backup aaaaaaaa failed verification: checksum mismatch");
+    assert.deepStrictEqual(v.storedParts, 1, "the stored data is still there");
   });
 });
 
@@ -107,13 +107,13 @@ Deno.test("views: an unknown backup, or one of another guild, is not found", asy
   await withKv(async (kv) => {
     await save(kv, "aaaaaaaa", sampleSnapshot());
     const deps = depsOn(kv);
-    await assertRejects(() => backupView(deps, G, "bbbbbbbb"), BackupNotFoundError);
-    await assertRejects(
+    await assert.rejects(() => backupView(deps, G, "bbbbbbbb"), BackupNotFoundError);
+    await assert.rejects(
       () => backupView(deps, "200000000000000009", "aaaaaaaa"),
       BackupNotFoundError,
     );
-    await assertRejects(() => exportBackup(deps, G, "bbbbbbbb"), BackupNotFoundError);
-    await assertRejects(() => diffBackup(deps, G, "aaaaaaaa", "bbbbbbbb"), BackupNotFoundError);
+    await assert.rejects(() => exportBackup(deps, G, "bbbbbbbb"), BackupNotFoundError);
+    await assert.rejects(() => diffBackup(deps, G, "aaaaaaaa", "bbbbbbbb"), BackupNotFoundError);
   });
 });
 
@@ -130,24 +130,32 @@ Deno.test("views: a diff of two backups names both sides and summarises the chan
     const a = await save(kv, "aaaaaaaa", before, T0);
     const b = await save(kv, "bbbbbbbb", after, T0 + 60_000);
     const v = await diffBackup(depsOn(kv), G, a.id, b.id);
-    assertEquals(v.from, { backupId: "aaaaaaaa", label: "label aaaaaaaa", createdAt: T0 });
-    assertEquals(v.to, { backupId: "bbbbbbbb", label: "label bbbbbbbb", createdAt: T0 + 60_000 });
+    assert.deepStrictEqual(v.from, {
+      backupId: "aaaaaaaa",
+      label: "label aaaaaaaa",
+      createdAt: T0,
+    });
+    assert.deepStrictEqual(v.to, {
+      backupId: "bbbbbbbb",
+      label: "label bbbbbbbb",
+      createdAt: T0 + 60_000,
+    });
     // The snapshots as stored (normalised) give the same diff as the originals.
-    assertEquals(v.diff, diffSnapshots(before, after));
-    assertEquals(v.summary, diffSummary(v.diff));
-    assertEquals(v.diff.identical, false);
-    assertEquals(v.diff.roles.totals, { added: 0, removed: 0, changed: 1 });
-    assertEquals(v.diff.channels.totals.added, 1);
-    assertEquals(v.diff.members.totals.changed, 1);
+    assert.deepStrictEqual(v.diff, diffSnapshots(before, after));
+    assert.deepStrictEqual(v.summary, diffSummary(v.diff));
+    assert.deepStrictEqual(v.diff.identical, false);
+    assert.deepStrictEqual(v.diff.roles.totals, { added: 0, removed: 0, changed: 1 });
+    assert.deepStrictEqual(v.diff.channels.totals.added, 1);
+    assert.deepStrictEqual(v.diff.members.totals.changed, 1);
 
     // The other way round: the same changes seen from the other side.
     const back = await diffBackup(depsOn(kv), G, b.id, a.id);
-    assertEquals(back.diff.channels.totals.removed, 1);
+    assert.deepStrictEqual(back.diff.channels.totals.removed, 1);
 
     // A backup against itself.
     const same = await diffBackup(depsOn(kv), G, a.id, a.id);
-    assertEquals(same.diff.identical, true);
-    assertEquals(same.summary, ["No differences."]);
+    assert.deepStrictEqual(same.diff.identical, true);
+    assert.deepStrictEqual(same.summary, ["No differences."]);
   });
 });
 
@@ -159,8 +167,8 @@ Deno.test("views: the diff limit caps the changes listed, not the totals", async
     await save(kv, "aaaaaaaa", before);
     await save(kv, "bbbbbbbb", after);
     const v = await diffBackup(depsOn(kv), G, "aaaaaaaa", "bbbbbbbb", { limit: 1 });
-    assertEquals(v.diff.roles.totals.changed, 3);
-    assertEquals(v.diff.roles.changed.length, 1);
+    assert.deepStrictEqual(v.diff.roles.totals.changed, 3);
+    assert.deepStrictEqual(v.diff.roles.changed.length, 1);
   });
 });
 
@@ -171,20 +179,20 @@ Deno.test("views: the export file wraps the verified canonical bytes, which re-h
   await withKv(async (kv) => {
     const meta = await save(kv, "aaaaaaaa", sampleSnapshot());
     const { bytes, filename } = await exportBackup(depsOn(kv), G, meta.id);
-    assertEquals(filename, `backup-${G}-aaaaaaaa.json`);
+    assert.deepStrictEqual(filename, `backup-${G}-aaaaaaaa.json`);
     const file = JSON.parse(new TextDecoder().decode(bytes));
-    assertEquals(Object.keys(file), ["backup", "format", "snapshot"]);
-    assertEquals(file.backup, meta);
-    assertEquals(file.format, "discord-guild-backup");
-    assertEquals(file.snapshot, normalizeSnapshot(sampleSnapshot()));
+    assert.deepStrictEqual(Object.keys(file), ["backup", "format", "snapshot"]);
+    assert.deepStrictEqual(file.backup, meta);
+    assert.deepStrictEqual(file.format, "discord-guild-backup");
+    assert.deepStrictEqual(file.snapshot, normalizeSnapshot(sampleSnapshot()));
     // The snapshot is embedded byte for byte: everything between the head and the closing brace.
     const head = new TextEncoder().encode(
       `{"backup":${JSON.stringify(meta)},"format":"discord-guild-backup","snapshot":`,
     );
     const inner = bytes.subarray(head.length, bytes.length - 1);
-    assertEquals(inner, canonicalBytes(sampleSnapshot()));
-    assertEquals(await sha256Hex(inner), meta.checksum);
-    assertEquals(bytes[bytes.length - 1], 0x7d);
+    assert.deepStrictEqual(inner, canonicalBytes(sampleSnapshot()));
+    assert.deepStrictEqual(await sha256Hex(inner), meta.checksum);
+    assert.deepStrictEqual(bytes[bytes.length - 1], 0x7d);
   });
 });
 
@@ -192,7 +200,10 @@ Deno.test("views: a backup whose data does not verify is not exported", async ()
   await withKv(async (kv) => {
     const meta = await save(kv, "aaaaaaaa", sampleSnapshot());
     await kv.set(keys.backupMeta(G, meta.id), { ...meta, checksum: "f".repeat(64) });
-    await assertRejects(() => exportBackup(depsOn(kv), G, meta.id), Error, "checksum mismatch");
+    await assert.rejects(
+      () => exportBackup(depsOn(kv), G, meta.id),
+      (e) => e instanceof Error && e.message.includes("checksum mismatch"),
+    );
   });
 });
 
@@ -229,7 +240,7 @@ Deno.test("views: a restore preview counts what would be created against the liv
       parts: ["roles", "categories", "channels", "members", "settings"],
       rewind: false,
     });
-    assertEquals(all, {
+    assert.deepStrictEqual(all, {
       roles: 1,
       managedRolesSkipped: 0,
       categories: 0,
@@ -245,7 +256,7 @@ Deno.test("views: a restore preview counts what would be created against the liv
       parts: ["roles"],
       rewind: false,
     });
-    assertEquals(rolesOnly, {
+    assert.deepStrictEqual(rolesOnly, {
       roles: 1,
       managedRolesSkipped: 0,
       categories: 0,
@@ -276,17 +287,17 @@ Deno.test("views: an export link expires on a whole second, at SELF_URL or local
       "abcdefgh",
     );
     const exp = Math.ceil((T0 + 1_234 + EXPORT_LINK_TTL_MS) / 1000);
-    assertEquals(local.expiresAt, exp * 1000, "rounded up to the second");
+    assert.deepStrictEqual(local.expiresAt, exp * 1000, "rounded up to the second");
     const url = new URL(local.url);
-    assertEquals(url.origin, "http://localhost:9123");
-    assertEquals(url.pathname, `/backups/download/${G}/abcdefgh`);
-    assertEquals(url.searchParams.get("exp"), String(exp));
+    assert.deepStrictEqual(url.origin, "http://localhost:9123");
+    assert.deepStrictEqual(url.pathname, `/backups/download/${G}/abcdefgh`);
+    assert.deepStrictEqual(url.searchParams.get("exp"), String(exp));
 
     const deps = depsOn(kv, clock, { SELF_URL: "https://bot.example/" });
     const served = await createExportLink(deps, signer, G, "abcdefgh", 60_000);
-    assertEquals(new URL(served.url).origin, "https://bot.example");
-    assertEquals(served.url.startsWith("https://bot.example/backups/download/"), true);
-    assertEquals(served.expiresAt, T0 + 1_234 + 60_000 + 766);
+    assert.deepStrictEqual(new URL(served.url).origin, "https://bot.example");
+    assert.deepStrictEqual(served.url.startsWith("https://bot.example/backups/download/"), true);
+    assert.deepStrictEqual(served.expiresAt, T0 + 1_234 + 60_000 + 766);
   });
 });
 
@@ -302,34 +313,43 @@ Deno.test("views: an export link verifies until it expires, and only for its gui
     const invalid = { ok: false, status: 401, error: "invalid link" };
     const expired = { ok: false, status: 410, error: "this link has expired" };
 
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", exp, sig), ok);
+    assert.deepStrictEqual(await verifyExportLink(signer, clock, G, "abcdefgh", exp, sig), ok);
     // Another backup, another guild, a moved expiry, a changed signature: invalid.
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgi", exp, sig), invalid);
-    assertEquals(
+    assert.deepStrictEqual(await verifyExportLink(signer, clock, G, "abcdefgi", exp, sig), invalid);
+    assert.deepStrictEqual(
       await verifyExportLink(signer, clock, "200000000000000002", "abcdefgh", exp, sig),
       invalid,
     );
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", exp + 3600, sig), invalid);
-    assertEquals(
+    assert.deepStrictEqual(
+      await verifyExportLink(signer, clock, G, "abcdefgh", exp + 3600, sig),
+      invalid,
+    );
+    assert.deepStrictEqual(
       await verifyExportLink(signer, clock, G, "abcdefgh", exp, sig.slice(1) + "A"),
       invalid,
     );
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", exp, ""), invalid);
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", exp + 0.5, sig), invalid);
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", NaN, sig), invalid);
+    assert.deepStrictEqual(await verifyExportLink(signer, clock, G, "abcdefgh", exp, ""), invalid);
+    assert.deepStrictEqual(
+      await verifyExportLink(signer, clock, G, "abcdefgh", exp + 0.5, sig),
+      invalid,
+    );
+    assert.deepStrictEqual(await verifyExportLink(signer, clock, G, "abcdefgh", NaN, sig), invalid);
     // Another key: invalid.
-    assertEquals(
+    assert.deepStrictEqual(
       await verifyExportLink(createHmac(key(2)), clock, G, "abcdefgh", exp, sig),
       invalid,
     );
 
     // Valid up to the last millisecond before the expiry; expired from it on.
     clock.set(exp * 1000 - 1);
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", exp, sig), ok);
+    assert.deepStrictEqual(await verifyExportLink(signer, clock, G, "abcdefgh", exp, sig), ok);
     clock.set(exp * 1000);
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", exp, sig), expired);
+    assert.deepStrictEqual(await verifyExportLink(signer, clock, G, "abcdefgh", exp, sig), expired);
     // A forged link to an expired time is invalid before it is expired.
-    assertEquals(await verifyExportLink(signer, clock, G, "abcdefgh", exp - 1, sig), invalid);
+    assert.deepStrictEqual(
+      await verifyExportLink(signer, clock, G, "abcdefgh", exp - 1, sig),
+      invalid,
+    );
   });
 });
 
@@ -342,17 +362,19 @@ Deno.test("views: during a key rotation, links signed with the previous key stil
     const exp = Number(url.searchParams.get("exp"));
     const sig = url.searchParams.get("sig")!;
     const rotated = createHmac(key(2), key(1));
-    assertEquals(await verifyExportLink(rotated, clock, G, "abcdefgh", exp, sig), { ok: true });
+    assert.deepStrictEqual(await verifyExportLink(rotated, clock, G, "abcdefgh", exp, sig), {
+      ok: true,
+    });
     // New links are signed with the new key only.
     const fresh = await createExportLink(depsOn(kv, clock), rotated, G, "abcdefgh");
     const freshUrl = new URL(fresh.url);
     const freshExp = Number(freshUrl.searchParams.get("exp"));
     const freshSig = freshUrl.searchParams.get("sig")!;
-    assertEquals(
+    assert.deepStrictEqual(
       (await verifyExportLink(old, clock, G, "abcdefgh", freshExp, freshSig)).ok,
       false,
     );
-    assertEquals(
+    assert.deepStrictEqual(
       await verifyExportLink(createHmac(key(2)), clock, G, "abcdefgh", freshExp, freshSig),
       { ok: true },
     );

@@ -2,7 +2,7 @@
  * The backup CLI against the real bot, served over HTTP, backed by the emulator: the CLI only
  * speaks HTTP, so this is the whole path an operator uses.
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { type Fixture, GUILD, startFixture, TOKEN } from "../backup/_fixture.ts";
 import { type BackupCliIO, runBackupCli } from "../../lib/cli/backup.ts";
 import { keys } from "../../lib/kv/keys.ts";
@@ -51,53 +51,54 @@ Deno.test("cli: create, list, view, verify, diff, export, restore; exit codes", 
     const g = emu.state.guild(GUILD);
 
     const created = await cli(fx, ["create", "--label", "before cleanup"]);
-    assertEquals(created.code, 0, created.err.join("\n"));
+    assert.deepStrictEqual(created.code, 0, created.err.join("\n"));
     const id = created.out.at(-1)!;
-    assertMatch(id, /^[a-z0-9]{6,24}$/);
-    assert(created.err.some((l) => l.startsWith("capture: completed")), created.err.join("\n"));
-    assert(!created.err.join("").includes("\x1b["), "plain output when not a terminal");
+    assert.match(id, /^[a-z0-9]{6,24}$/);
+    assert.ok(created.err.some((l) => l.startsWith("capture: completed")), created.err.join("\n"));
+    assert.ok(!created.err.join("").includes("\x1b["), "plain output when not a terminal");
 
     // Cooldown: a second create right away is refused (exit 2).
     const refused = await cli(fx, ["create"]);
-    assertEquals(refused.code, 2);
-    assertStringIncludes(refused.err.join("\n"), "try again in");
+    assert.deepStrictEqual(refused.code, 2);
+    assert.match(refused.err.join("\n"), /try again in/);
 
     const list = await cli(fx, ["list"]);
-    assertEquals(list.code, 0);
-    assertStringIncludes(list.out.join("\n"), id);
-    assertStringIncludes(list.out.join("\n"), "before cleanup");
+    assert.deepStrictEqual(list.code, 0);
+    const listed = list.out.join("\n");
+    assert.ok(listed.includes(id), listed);
+    assert.match(listed, /before cleanup/);
 
     const view = await cli(fx, ["view", id, "--json"]);
-    assertEquals(view.code, 0);
+    assert.deepStrictEqual(view.code, 0);
     const parsed = JSON.parse(view.out.join("\n"));
-    assertEquals(parsed.backup.id, id);
-    assertEquals(parsed.counts.roles, g.roles.size);
+    assert.deepStrictEqual(parsed.backup.id, id);
+    assert.deepStrictEqual(parsed.counts.roles, g.roles.size);
 
     const verify = await cli(fx, ["verify", id]);
-    assertEquals(verify.code, 0);
-    assertStringIncludes(verify.out.join("\n"), "checksum matches");
+    assert.deepStrictEqual(verify.code, 0);
+    assert.match(verify.out.join("\n"), /checksum matches/);
 
     // The rogue moderator, then a diff against live and a restore.
     const role = g.extraRoles[0];
     const holders = [...g.members.values()].filter((m) => m.roles.includes(role)).map((m) => m.id);
-    assert(holders.length > 0);
+    assert.ok(holders.length > 0);
     emu.state.deleteRole(GUILD, role);
     const general = [...g.channels.values()].find((c) => c.name === "general")!;
     emu.state.deleteChannel(general.id);
     const diff = await cli(fx, ["diff", id]);
-    assertEquals(diff.code, 0);
+    assert.deepStrictEqual(diff.code, 0);
     const text = diff.out.join("\n");
-    assertStringIncludes(text, "- role Role 1");
-    assertStringIncludes(text, "- channel general");
-    assertStringIncludes(text, `Member roles: ${holders.length} members changed`);
+    assert.match(text, /- role Role 1/);
+    assert.match(text, /- channel general/);
+    assert.ok(text.includes(`Member roles: ${holders.length} members changed`), text);
 
     const restore = await cli(fx, ["restore", id]);
-    assertEquals(restore.code, 0, restore.out.join("\n") + restore.err.join("\n"));
-    assertStringIncludes(restore.out.join("\n"), "✔ restore completed");
-    assertStringIncludes(restore.out.join("\n"), "roles 1");
+    assert.deepStrictEqual(restore.code, 0, restore.out.join("\n") + restore.err.join("\n"));
+    assert.match(restore.out.join("\n"), /✔ restore completed/);
+    assert.match(restore.out.join("\n"), /roles 1/);
     const newRole = [...g.roles.values()].find((r) => r.name === "Role 1")!;
-    for (const h of holders) assert(emu.state.memberRoles(GUILD, h)!.includes(newRole.id));
-    assert([...g.channels.values()].some((c) => c.name === "general"));
+    for (const h of holders) assert.ok(emu.state.memberRoles(GUILD, h)!.includes(newRole.id));
+    assert.ok([...g.channels.values()].some((c) => c.name === "general"));
 
     // Restore with --only and --rewind, JSON output: a role gained since the backup goes.
     const r2 = g.extraRoles[1];
@@ -106,35 +107,36 @@ Deno.test("cli: create, list, view, verify, diff, export, restore; exit codes", 
     )!;
     emu.state.setMemberRoles(GUILD, gainer.id, [...gainer.roles, r2]);
     const plain = await cli(fx, ["restore", id, "--only", "members"]);
-    assertEquals(plain.code, 0);
-    assert(emu.state.memberRoles(GUILD, gainer.id)!.includes(r2), "kept without --rewind");
+    assert.deepStrictEqual(plain.code, 0);
+    assert.ok(emu.state.memberRoles(GUILD, gainer.id)!.includes(r2), "kept without --rewind");
     const only = await cli(fx, ["restore", id, "--only", "members", "--rewind", "--json"]);
-    assertEquals(only.code, 0);
+    assert.deepStrictEqual(only.code, 0);
     const status = JSON.parse(only.out.join("\n"));
-    assertEquals(status.report.parts, ["members"]);
-    assertEquals(status.report.rewind, true);
-    assertEquals(status.report.members.roles_removed, 1);
-    assert(!emu.state.memberRoles(GUILD, gainer.id)!.includes(r2), "removed with --rewind");
+    assert.deepStrictEqual(status.report.parts, ["members"]);
+    assert.deepStrictEqual(status.report.rewind, true);
+    assert.deepStrictEqual(status.report.members.roles_removed, 1);
+    assert.ok(!emu.state.memberRoles(GUILD, gainer.id)!.includes(r2), "removed with --rewind");
 
     // Export: the snapshot's canonical bytes re-hash to the checksum.
     const exported = await cli(fx, ["export", id]);
-    assertEquals(exported.code, 0);
+    assert.deepStrictEqual(exported.code, 0);
     const file = JSON.parse(new TextDecoder().decode(exported.raw[0]));
-    assertEquals(file.backup.id, id);
+    assert.deepStrictEqual(file.backup.id, id);
     const text2 = new TextDecoder().decode(exported.raw[0]);
     const snap = text2.slice(text2.indexOf(`"snapshot":`) + 11, -1);
-    assertEquals(await sha256Hex(new TextEncoder().encode(snap)), file.backup.checksum);
+    assert.deepStrictEqual(await sha256Hex(new TextEncoder().encode(snap)), file.backup.checksum);
 
     // Two backups diff (the second after the restore).
     emu.resetRateLimits();
     await bot.kv.set(keys.backupGuild(GUILD), { seq: 99, lastCreatedAt: 0 });
     const second = await cli(fx, ["create", "--json"]);
-    assertEquals(second.code, 0, second.err.join("\n"));
+    assert.deepStrictEqual(second.code, 0, second.err.join("\n"));
     const id2 = second.out.at(-1)!;
-    assertEquals(JSON.parse(second.out[0]).progress.state, "completed");
+    assert.deepStrictEqual(JSON.parse(second.out[0]).progress.state, "completed");
     const two = await cli(fx, ["diff", id, id2]);
-    assertEquals(two.code, 0);
-    assertStringIncludes(two.out.join("\n"), `Diff ${id}`);
+    assert.deepStrictEqual(two.code, 0);
+    const diffed = two.out.join("\n");
+    assert.ok(diffed.includes(`Diff ${id}`), diffed);
 
     // A flipped byte: verify exits 1.
     for await (
@@ -148,21 +150,21 @@ Deno.test("cli: create, list, view, verify, diff, export, restore; exit codes", 
       break;
     }
     const bad = await cli(fx, ["verify", id]);
-    assertEquals(bad.code, 1);
-    assertStringIncludes(bad.out.join("\n"), "✖");
+    assert.deepStrictEqual(bad.code, 1);
+    assert.match(bad.out.join("\n"), /✖/);
 
     // Refusals and usage: exit 2.
     const noToken = await cli(fx, ["list"], { env: { SYNC_URL: bot.url } });
-    assertEquals(noToken.code, 2);
+    assert.deepStrictEqual(noToken.code, 2);
     const wrong = await cli(fx, ["list", "--token", "wrong-token-0123456789"], {
       env: { SYNC_URL: bot.url },
     });
-    assertEquals(wrong.code, 2);
-    assertStringIncludes(wrong.err.join("\n"), "401");
-    assertEquals((await cli(fx, ["restore"])).code, 2);
-    assertEquals((await cli(fx, ["restore", id, "--only", "bogus"])).code, 2);
-    assertEquals((await cli(fx, ["view", "zzzzzzzz"])).code, 2);
-    assertEquals((await cli(fx, ["frobnicate"])).code, 2);
+    assert.deepStrictEqual(wrong.code, 2);
+    assert.match(wrong.err.join("\n"), /401/);
+    assert.deepStrictEqual((await cli(fx, ["restore"])).code, 2);
+    assert.deepStrictEqual((await cli(fx, ["restore", id, "--only", "bogus"])).code, 2);
+    assert.deepStrictEqual((await cli(fx, ["view", "zzzzzzzz"])).code, 2);
+    assert.deepStrictEqual((await cli(fx, ["frobnicate"])).code, 2);
   } finally {
     await fx.close();
   }
@@ -172,9 +174,9 @@ Deno.test("cli: a terminal gets a redrawn progress bar", async () => {
   const fx = await startFixture({ guilds: [{ members: 20 }] }, { serve: true });
   try {
     const run = await cli(fx, ["create", "--no-color"], { tty: true });
-    assertEquals(run.code, 0, run.err.join("\n"));
-    assert(run.written.some((w) => w.startsWith("\r") && w.includes("capture: completed")));
-    assertEquals(run.err.filter((l) => l.startsWith("capture:")), []);
+    assert.deepStrictEqual(run.code, 0, run.err.join("\n"));
+    assert.ok(run.written.some((w) => w.startsWith("\r") && w.includes("capture: completed")));
+    assert.deepStrictEqual(run.err.filter((l) => l.startsWith("capture:")), []);
   } finally {
     await fx.close();
   }

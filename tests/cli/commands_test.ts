@@ -2,7 +2,7 @@
  * The commands CLI against the real bot handler, served over HTTP, backed by the emulator: the CLI
  * only speaks HTTP, so this is the whole path an operator uses.
  */
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../_harness.ts";
 import { type CliIO, runCommandsCli } from "../../lib/cli/commands.ts";
 import { setCommandRest } from "../../lib/manifest/env.ts";
@@ -62,66 +62,66 @@ async function withBot(fn: (bot: Bot) => Promise<void>): Promise<void> {
 Deno.test("cli: diff shows drift (exit 1), sync applies it (exit 0), then diff is clean", async () => {
   await withBot(async ({ cli, emu }) => {
     const drift = await cli(["diff"]);
-    assertEquals(drift.code, 1);
-    assertStringIncludes(drift.out, "Command manifest · scope global");
-    assertStringIncludes(drift.out, "✖ Drift:");
-    assertStringIncludes(drift.out, "+ /help");
-    assertStringIncludes(drift.out, "Run `commands sync` to apply.");
-    assert(!drift.out.includes("\x1b["), "plain output when not a terminal");
+    assert.deepStrictEqual(drift.code, 1);
+    assert.match(drift.out, /Command manifest · scope global/);
+    assert.match(drift.out, /✖ Drift:/);
+    assert.match(drift.out, /\+ \/help/);
+    assert.match(drift.out, /Run `commands sync` to apply\./);
+    assert.ok(!drift.out.includes("\x1b["), "plain output when not a terminal");
 
     const sync = await cli(["sync"]);
-    assertEquals(sync.code, 0, sync.out + sync.err);
-    assertStringIncludes(sync.out, "✔ ok");
-    assertStringIncludes(sync.out, "global: synced");
-    assertEquals(emu.stats.requests[PUT_GLOBAL], 1);
+    assert.deepStrictEqual(sync.code, 0, sync.out + sync.err);
+    assert.match(sync.out, /✔ ok/);
+    assert.match(sync.out, /global: synced/);
+    assert.deepStrictEqual(emu.stats.requests[PUT_GLOBAL], 1);
 
     const again = await cli(["sync"]);
-    assertEquals(again.code, 0);
-    assertStringIncludes(again.out, "• skipped");
-    assertStringIncludes(again.out, "unchanged");
-    assertEquals(emu.stats.requests[PUT_GLOBAL], 1);
+    assert.deepStrictEqual(again.code, 0);
+    assert.match(again.out, /• skipped/);
+    assert.match(again.out, /unchanged/);
+    assert.deepStrictEqual(emu.stats.requests[PUT_GLOBAL], 1);
 
     const clean = await cli(["diff"]);
-    assertEquals(clean.code, 0);
-    assertStringIncludes(clean.out, "✔ In sync");
+    assert.deepStrictEqual(clean.code, 0);
+    assert.match(clean.out, /✔ In sync/);
 
     const log = await cli(["log", "--limit", "5"]);
-    assertEquals(log.code, 0);
-    assertStringIncludes(log.out, "RESULT");
-    assertStringIncludes(log.out, "synced");
-    assertStringIncludes(log.out, "unchanged");
+    assert.deepStrictEqual(log.code, 0);
+    assert.match(log.out, /RESULT/);
+    assert.match(log.out, /synced/);
+    assert.match(log.out, /unchanged/);
   });
 });
 
 Deno.test("cli: a field changed on Discord's side is shown with both values; --force fixes it", async () => {
   await withBot(async ({ cli, emu }) => {
-    assertEquals((await cli(["sync"])).code, 0);
+    assert.deepStrictEqual((await cli(["sync"])).code, 0);
     const help = emu.state.commandList().find((c) => c.name === "help")!;
     emu.state.commands.edit("global", help.id, { description: "Edited by hand" });
     const diff = await cli(["diff"]);
-    assertEquals(diff.code, 1);
-    assertStringIncludes(diff.out, "~ /help");
-    assertStringIncludes(diff.out, 'discord: "Edited by hand"');
-    assertStringIncludes(diff.out, 'code:    "Show what this bot can do, by category"');
-    assertStringIncludes(diff.out, "commands sync --force");
+    assert.deepStrictEqual(diff.code, 1);
+    assert.match(diff.out, /~ \/help/);
+    assert.match(diff.out, /discord: "Edited by hand"/);
+    assert.match(diff.out, /code: {4}"Show what this bot can do, by category"/);
+    assert.match(diff.out, /commands sync --force/);
     const forced = await cli(["sync", "--force", "--json"]);
-    assertEquals(forced.code, 0);
-    assertEquals(JSON.parse(forced.out).results[0].outcome, "synced");
-    assertEquals((await cli(["diff"])).code, 0);
+    assert.deepStrictEqual(forced.code, 0);
+    assert.deepStrictEqual(JSON.parse(forced.out).results[0].outcome, "synced");
+    assert.deepStrictEqual((await cli(["diff"])).code, 0);
   });
 });
 
 Deno.test("cli: --json prints the API's answer", async () => {
   await withBot(async ({ cli }) => {
     const diff = await cli(["diff", "--json"]);
-    assertEquals(diff.code, 1);
+    assert.deepStrictEqual(diff.code, 1);
     const body = JSON.parse(diff.out);
-    assertEquals(body.inSync, false);
-    assertEquals(body.scope, "global");
+    assert.deepStrictEqual(body.inSync, false);
+    assert.deepStrictEqual(body.scope, "global");
     const sync = JSON.parse((await cli(["sync", "--json"])).out);
-    assertEquals(sync.status, "ok");
+    assert.deepStrictEqual(sync.status, "ok");
     const log = JSON.parse((await cli(["log", "--json"])).out);
-    assertEquals(log.entries.length, 1);
+    assert.deepStrictEqual(log.entries.length, 1);
   });
 });
 
@@ -129,32 +129,32 @@ Deno.test("cli: a failed sync exits 1", async () => {
   await withBot(async ({ cli, emu }) => {
     emu.state.force429({ route: PUT_GLOBAL, scope: "user", retryAfter: 3600 });
     const res = await cli(["sync"]);
-    assertEquals(res.code, 1);
-    assertStringIncludes(res.out, "✖ failed");
-    assertStringIncludes(res.out, "rate_limited");
+    assert.deepStrictEqual(res.code, 1);
+    assert.match(res.out, /✖ failed/);
+    assert.match(res.out, /rate_limited/);
     const skipped = await cli(["sync"]);
-    assertEquals(skipped.code, 0, "a cooldown skip is not a failure");
-    assertStringIncludes(skipped.out, "cooldown until");
+    assert.deepStrictEqual(skipped.code, 0, "a cooldown skip is not a failure");
+    assert.match(skipped.out, /cooldown until/);
   });
 });
 
 Deno.test("cli: 401, unreachable bot and bad usage exit 2 with a clear message", async () => {
   await withBot(async ({ cli, url }) => {
     const denied = await cli(["diff", "--token", "wrong-token-0123456789", "--url", url]);
-    assertEquals(denied.code, 2);
-    assertStringIncludes(denied.err, "401");
-    assertStringIncludes(denied.err, "SYNC_AUTH_TOKEN");
+    assert.deepStrictEqual(denied.code, 2);
+    assert.match(denied.err, /401/);
+    assert.match(denied.err, /SYNC_AUTH_TOKEN/);
     const deniedJson = await cli(["diff", "--json", "--token=wrong-token-0123456789"]);
-    assertEquals(deniedJson.code, 2);
-    assertEquals(JSON.parse(deniedJson.out).status, 401);
+    assert.deepStrictEqual(deniedJson.code, 2);
+    assert.deepStrictEqual(JSON.parse(deniedJson.out).status, 401);
 
     const closed = await cli(["sync", "--url=http://127.0.0.1:9"]);
-    assertEquals(closed.code, 2);
-    assertStringIncludes(closed.err, "cannot reach the bot at http://127.0.0.1:9");
+    assert.deepStrictEqual(closed.code, 2);
+    assert.ok(closed.err.includes("cannot reach the bot at http://127.0.0.1:9"), closed.err);
 
     const noToken = await cli(["diff"], { env: { SYNC_URL: url } });
-    assertEquals(noToken.code, 2);
-    assertStringIncludes(noToken.err, "no operator token");
+    assert.deepStrictEqual(noToken.code, 2);
+    assert.match(noToken.err, /no operator token/);
 
     for (
       const args of [[], ["nope"], ["diff", "--bogus"], ["diff", "--url"], ["log", "--force"], [
@@ -164,22 +164,23 @@ Deno.test("cli: 401, unreachable bot and bad usage exit 2 with a clear message",
       ]]
     ) {
       const r = await cli(args);
-      assertEquals(r.code, 2, args.join(" "));
-      assertStringIncludes(r.err, "Usage: commands");
+      assert.deepStrictEqual(r.code, 2, args.join(" "));
+      assert.match(r.err, /Usage: commands/);
     }
     const help = await cli(["--help"]);
-    assertEquals(help.code, 0);
-    assertStringIncludes(help.out, "exit 0 in sync, 1 drift");
+    assert.deepStrictEqual(help.code, 0);
+    assert.match(help.out, /exit 0 in sync, 1 drift/);
   });
 });
 
 Deno.test("cli: colour on a terminal, none with NO_COLOR or --no-color", async () => {
   await withBot(async ({ cli, url }) => {
     const env = { SYNC_URL: url, SYNC_AUTH_TOKEN: TOKEN };
-    assertStringIncludes((await cli(["diff"], { tty: true, env })).out, "\x1b[31m");
+    const colored = (await cli(["diff"], { tty: true, env })).out;
+    assert.ok(colored.includes("\x1b[31m"), colored);
     const noColor = await cli(["diff"], { tty: true, env: { ...env, NO_COLOR: "1" } });
-    assert(!noColor.out.includes("\x1b["));
-    assert(!(await cli(["diff", "--no-color"], { tty: true, env })).out.includes("\x1b["));
-    assert((await cli(["diff", "--color"], { env })).out.includes("\x1b["));
+    assert.ok(!noColor.out.includes("\x1b["));
+    assert.ok(!(await cli(["diff", "--no-color"], { tty: true, env })).out.includes("\x1b["));
+    assert.ok((await cli(["diff", "--color"], { env })).out.includes("\x1b["));
   });
 });

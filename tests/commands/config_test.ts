@@ -1,5 +1,5 @@
 import { InteractionResponseType, PermissionFlagsBits } from "discord-api-types/v10";
-import { assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   autocompleteInteraction,
   commandInteraction,
@@ -40,18 +40,18 @@ Deno.test("/config sets and clears a command's role allow-list, and toggles feat
     const refused = await post(
       commandInteraction("config", rawOptions({ command: "guarded", role: ROLE })),
     );
-    assertStringIncludes(refused.data.content, "Manage Server");
+    assert.match(refused.data.content, /Manage Server/);
 
     const set = await post(
       commandInteraction("config", rawOptions({ command: "guarded", role: `<@&${ROLE}>` }), admin),
     );
-    assertStringIncludes(set.data.content, `limited to <@&${ROLE}>`);
-    assertEquals(await getAllowedRoles(t.deps.kv, GUILD_ID, "guarded"), [ROLE]);
+    assert.ok(set.data.content.includes(`limited to <@&${ROLE}>`), set.data.content);
+    assert.deepStrictEqual(await getAllowedRoles(t.deps.kv, GUILD_ID, "guarded"), [ROLE]);
 
     const blocked = await post(
       commandInteraction("guarded", [], { permissions: PermissionFlagsBits.ManageRoles }),
     );
-    assertStringIncludes(blocked.data.content, "limited to members with");
+    assert.match(blocked.data.content, /limited to members with/);
 
     const unknown = await post(
       commandInteraction(
@@ -60,27 +60,27 @@ Deno.test("/config sets and clears a command's role allow-list, and toggles feat
         admin,
       ),
     );
-    assertStringIncludes(unknown.data.content, "no role with id");
+    assert.match(unknown.data.content, /no role with id/);
 
     const cleared = await post(
       commandInteraction("config", rawOptions({ command: "guarded", role: "none" }), admin),
     );
-    assertStringIncludes(cleared.data.content, "Cleared");
-    assertEquals(await getAllowedRoles(t.deps.kv, GUILD_ID, "guarded"), []);
+    assert.match(cleared.data.content, /Cleared/);
+    assert.deepStrictEqual(await getAllowedRoles(t.deps.kv, GUILD_ID, "guarded"), []);
 
     const notRestricted = await post(
       commandInteraction("config", rawOptions({ command: "help", role: ROLE }), admin),
     );
-    assertStringIncludes(notRestricted.data.content, "not a command that can be restricted");
+    assert.match(notRestricted.data.content, /not a command that can be restricted/);
 
     const off = await post(
       commandInteraction("config", rawOptions({ feature: "backups", enabled: false }), admin),
     );
-    assertStringIncludes(off.data.content, "`backups` is now off");
-    assertEquals((await getFlags(t.deps.kv, GUILD_ID)).backups, false);
+    assert.match(off.data.content, /`backups` is now off/);
+    assert.deepStrictEqual((await getFlags(t.deps.kv, GUILD_ID)).backups, false);
 
     const overview = await post(commandInteraction("config", [], admin));
-    assertStringIncludes(overview.data.content, "`backups`: off");
+    assert.match(overview.data.content, /`backups`: off/);
   } finally {
     await t.close();
   }
@@ -95,8 +95,8 @@ Deno.test("/config autocomplete lists restricted commands and the guild's roles 
     const cmd = await (await t.post(autocompleteInteraction("config", [
       { name: "command", type: 3, value: "gua", focused: true },
     ], { permissions: PermissionFlagsBits.ManageGuild }))).json();
-    assertEquals(cmd.type, InteractionResponseType.ApplicationCommandAutocompleteResult);
-    assertEquals(cmd.data.choices, [{ name: "/guarded", value: "guarded" }]);
+    assert.deepStrictEqual(cmd.type, InteractionResponseType.ApplicationCommandAutocompleteResult);
+    assert.deepStrictEqual(cmd.data.choices, [{ name: "/guarded", value: "guarded" }]);
     const roleOptions = [
       { name: "command", type: 3, value: "guarded" },
       { name: "role", type: 3, value: "mod", focused: true },
@@ -104,10 +104,13 @@ Deno.test("/config autocomplete lists restricted commands and the guild's roles 
     const role = await (await t.post(autocompleteInteraction("config", roleOptions, {
       permissions: PermissionFlagsBits.ManageGuild,
     }))).json();
-    assertEquals(role.data.choices.map((c: { value: string }) => c.value), ["none", ROLE]);
+    assert.deepStrictEqual(role.data.choices.map((c: { value: string }) => c.value), [
+      "none",
+      ROLE,
+    ]);
     // Without Manage Server the command is refused, and so are its suggestions.
     const refused = await (await t.post(autocompleteInteraction("config", roleOptions))).json();
-    assertEquals(refused.data.choices, []);
+    assert.deepStrictEqual(refused.data.choices, []);
   } finally {
     await t.close();
   }

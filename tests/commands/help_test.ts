@@ -1,5 +1,5 @@
 import { ComponentType, InteractionResponseType, MessageFlags } from "discord-api-types/v10";
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { commandInteraction, componentInteraction, createTestApp } from "../_harness.ts";
 import { defineCommand } from "../../lib/interactions/define.ts";
 import { help, HELP_PAGE_SIZE } from "../../lib/commands/help.ts";
@@ -44,36 +44,39 @@ Deno.test("/help: select menu of categories and paging buttons, usable only by t
   try {
     const post = async (p: unknown) => (await (await t.post(p)).json()) as Msg;
     const first = await post(commandInteraction("help"));
-    assertEquals(first.type, InteractionResponseType.ChannelMessageWithSource);
-    assertEquals(first.data.embeds[0].title, "Help: Alpha");
-    assertEquals(first.data.embeds[0].footer.text, "Page 1 of 2 · 7 commands");
+    assert.deepStrictEqual(first.type, InteractionResponseType.ChannelMessageWithSource);
+    assert.deepStrictEqual(first.data.embeds[0].title, "Help: Alpha");
+    assert.deepStrictEqual(first.data.embeds[0].footer.text, "Page 1 of 2 · 7 commands");
     const [menuRow, buttonRow] = first.data.components;
     const menu = menuRow.components[0];
-    assertEquals(menu.type, ComponentType.StringSelect);
-    assertEquals(menu.options!.map((o) => o.label), ["Alpha", "Beta", "General"]);
+    assert.deepStrictEqual(menu.type, ComponentType.StringSelect);
+    assert.deepStrictEqual(menu.options!.map((o) => o.label), ["Alpha", "Beta", "General"]);
     const [prev, next] = buttonRow.components;
-    assertEquals(prev.disabled, true);
-    assertEquals(next.disabled, false);
+    assert.deepStrictEqual(prev.disabled, true);
+    assert.deepStrictEqual(next.disabled, false);
 
     // Next page.
     const page2 = await post(componentInteraction(next.custom_id));
-    assertEquals(page2.type, InteractionResponseType.UpdateMessage);
-    assertEquals(page2.data.embeds[0].footer.text, "Page 2 of 2 · 7 commands");
-    assertStringIncludes(page2.data.embeds[0].description, `/alpha${HELP_PAGE_SIZE}`);
-    assertEquals(page2.data.components[1].components[1].disabled, true);
+    assert.deepStrictEqual(page2.type, InteractionResponseType.UpdateMessage);
+    assert.deepStrictEqual(page2.data.embeds[0].footer.text, "Page 2 of 2 · 7 commands");
+    assert.ok(
+      page2.data.embeds[0].description.includes(`/alpha${HELP_PAGE_SIZE}`),
+      page2.data.embeds[0].description,
+    );
+    assert.deepStrictEqual(page2.data.components[1].components[1].disabled, true);
 
     // Choose another category from the menu.
     const beta = await post(componentInteraction(menu.custom_id, { values: ["1"] }));
-    assertEquals(beta.data.embeds[0].title, "Help: Beta");
-    assertStringIncludes(beta.data.embeds[0].description, "Beta one");
+    assert.deepStrictEqual(beta.data.embeds[0].title, "Help: Beta");
+    assert.match(beta.data.embeds[0].description, /Beta one/);
 
     // Somebody else cannot drive the invoker's menu.
     const intruder = await post(
       componentInteraction(next.custom_id, { userId: "300000000000000099" }),
     );
-    assertEquals(intruder.type, InteractionResponseType.ChannelMessageWithSource);
-    assert(((intruder.data.flags ?? 0) & MessageFlags.Ephemeral) !== 0);
-    assertStringIncludes(intruder.data.content!, "Only the person who ran /help");
+    assert.deepStrictEqual(intruder.type, InteractionResponseType.ChannelMessageWithSource);
+    assert.ok(((intruder.data.flags ?? 0) & MessageFlags.Ephemeral) !== 0);
+    assert.match(intruder.data.content!, /Only the person who ran \/help/);
   } finally {
     await t.close();
   }

@@ -6,7 +6,7 @@
  */
 import { setImmediate } from "node:timers";
 import type { Clock } from "../../lib/clock.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock } from "../_clock.ts";
 
 export interface BucketRule {
   /** Matches "METHOD /path" (path without the API base or query). */

@@ -3,9 +3,10 @@
  * clock and real KV; the assertions are invariants that hold however late the timers fire (a
  * late slot is dropped, never sent), plus "no stall" bounds far above any slot wait.
  */
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { systemClock } from "../../lib/clock.ts";
-import { memoryLogger, silentLogger } from "../../lib/log/log.ts";
+import { silentLogger } from "../../lib/log/log.ts";
+import { memoryLogger } from "../_log.ts";
 import { SharedGlobalLimiter } from "../../lib/discord/global_budget.ts";
 import { RestClient } from "../../lib/discord/rest.ts";
 import { startEmulator, uniformLimits } from "../emulator/server.ts";
@@ -48,16 +49,16 @@ Deno.test("global budget: four clients on one KV stay under the limit together",
   const clients = [0, 1, 2, 3].map((i) => limiter(kv, 100, `c${i}`));
   const runs = await Promise.all(clients.map((c) => send(c, 40)));
   const all = runs.flat();
-  assertEquals(all.length, 160);
+  assert.deepStrictEqual(all.length, 160);
   // 100 per 1,020 ms on the timeline: never more than 100 in any second, whoever sent them.
   const peak = maxInWindow(all, 1000);
-  assert(peak <= 100, `peak ${peak} in one second`);
+  assert.ok(peak <= 100, `peak ${peak} in one second`);
   // Each got a fair part while all four were claiming.
   for (const c of clients) {
     const s = c.stats();
-    assert(s.claims > 0 && s.slots >= 40, JSON.stringify(s));
+    assert.ok(s.claims > 0 && s.slots >= 40, JSON.stringify(s));
   }
-  assertEquals(Math.max(...clients.map((c) => c.stats().active)), 4);
+  assert.deepStrictEqual(Math.max(...clients.map((c) => c.stats().active)), 4);
   for (const c of clients) await c.close();
 });
 
@@ -66,13 +67,13 @@ Deno.test("global budget: one client alone gets the whole limit and reports it",
   const l = limiter(kv, 200);
   const t0 = systemClock.now();
   const times = await send(l, 100, 4);
-  assertEquals(times.length, 100);
-  assert(maxInWindow(times, 1000) <= 200);
-  assertEquals(l.share(), 200);
+  assert.deepStrictEqual(times.length, 100);
+  assert.ok(maxInWindow(times, 1000) <= 200);
+  assert.deepStrictEqual(l.share(), 200);
   // Batches follow demand: far fewer claims than sends once the rate is known.
-  assert(l.stats().claims < 60, JSON.stringify(l.stats()));
+  assert.ok(l.stats().claims < 60, JSON.stringify(l.stats()));
   // 100 sends at 200/s take about half a second; a stall (a lease to wait out) would not.
-  assert(systemClock.now() - t0 < 5_000);
+  assert.ok(systemClock.now() - t0 < 5_000);
   await l.close();
 });
 
@@ -87,12 +88,12 @@ Deno.test("global budget: the next chunk's client goes on from the timeline, no 
   const firstOfB = systemClock.now();
   const second = [firstOfB, ...(await send(b, 59, 4))];
   // A left the claimant list: B counts itself alone and plans with the whole limit.
-  assertEquals(b.share(), 100);
+  assert.deepStrictEqual(b.share(), 100);
   // B starts where A's slots end (at most a batch ahead), not after any lease or timeout.
-  assert(firstOfB - closedAt < 1_000, `B waited ${firstOfB - closedAt} ms`);
+  assert.ok(firstOfB - closedAt < 1_000, `B waited ${firstOfB - closedAt} ms`);
   // Across the handover no second holds more than the limit.
   const peak = maxInWindow([...first, ...second], 1000);
-  assert(peak <= 100, `peak ${peak} across the handover`);
+  assert.ok(peak <= 100, `peak ${peak} across the handover`);
   await b.close();
 });
 
@@ -102,11 +103,11 @@ Deno.test("global budget: share() counts the clients claiming now", async () => 
   const b = limiter(kv, 50, "b");
   await Promise.all([send(a, 10, 2), send(b, 10, 2)]);
   await send(a, 3, 1);
-  assertEquals(a.share(), 25);
+  assert.deepStrictEqual(a.share(), 25);
   await b.close();
   // Past the slots a still holds (at most a batch), its next claim sees it is alone.
   await send(a, 12, 1);
-  assertEquals(a.share(), 50);
+  assert.deepStrictEqual(a.share(), 50);
   await a.close();
 });
 
@@ -129,13 +130,13 @@ Deno.test("global budget: a KV failure falls back to local pacing at the last sh
   await send(l, 5, 1);
   broken = true;
   const times = await send(l, 30, 3);
-  assertEquals(times.length, 30);
-  assert(maxInWindow(times, 1000) <= 100);
+  assert.deepStrictEqual(times.length, 30);
+  assert.ok(maxInWindow(times, 1000) <= 100);
   const s = l.stats();
-  assert(s.fallback && s.errors === 1, JSON.stringify(s));
+  assert.ok(s.fallback && s.errors === 1, JSON.stringify(s));
   const warns = log.lines.filter((r) => r.level === "warn");
-  assertEquals(warns.length, 1);
-  assert(!JSON.stringify(warns).includes("token"));
+  assert.deepStrictEqual(warns.length, 1);
+  assert.ok(!JSON.stringify(warns).includes("token"));
 });
 
 Deno.test("global budget: a paused client sends nothing until the pause ends", async () => {
@@ -144,7 +145,7 @@ Deno.test("global budget: a paused client sends nothing until the pause ends", a
   const until = systemClock.now() + 150;
   l.pause(until);
   await l.acquire();
-  assert(systemClock.now() >= until);
+  assert.ok(systemClock.now() >= until);
   await l.close();
 });
 
@@ -164,9 +165,9 @@ Deno.test("global budget: three REST clients on one KV against one global limit:
         );
       }
     }));
-    assertEquals(emu.stats.rateLimited.global, 0);
-    assertEquals(emu.stats.totalRequests, 180);
-    for (const c of clients) assert((c.stats().globalBudget?.claims ?? 0) > 0);
+    assert.deepStrictEqual(emu.stats.rateLimited.global, 0);
+    assert.deepStrictEqual(emu.stats.totalRequests, 180);
+    for (const c of clients) assert.ok((c.stats().globalBudget?.claims ?? 0) > 0);
   } finally {
     for (const c of clients) await c.close();
     await emu.close();
@@ -178,15 +179,15 @@ Deno.test("global budget: a bucket window closing before the booked timeline is 
   const l = limiter(kv, 100);
   // A window shorter than any claim's round trip: the claim is made, its slot comes after the
   // window, so the caller is refused and the slot kept.
-  assertEquals(await l.acquire(undefined, 1, systemClock.now() + 0.01), false);
-  assertEquals(l.stats().claims, 1);
+  assert.deepStrictEqual(await l.acquire(undefined, 1, systemClock.now() + 0.01), false);
+  assert.deepStrictEqual(l.stats().claims, 1);
   // The caller's next window (any that reaches the slot) gets it: no new claim, no starvation.
-  assertEquals(await l.acquire(undefined, 1, systemClock.now() + 1000), true);
-  assertEquals(l.stats().claims, 1);
+  assert.deepStrictEqual(await l.acquire(undefined, 1, systemClock.now() + 1000), true);
+  assert.deepStrictEqual(l.stats().claims, 1);
   // The timeline is booked past a window that ends at once: refused, nothing claimed.
-  assertEquals(await l.acquire(undefined, 1, systemClock.now() - 1000), false);
-  assertEquals(l.stats().claims, 1);
+  assert.deepStrictEqual(await l.acquire(undefined, 1, systemClock.now() - 1000), false);
+  assert.deepStrictEqual(l.stats().claims, 1);
   // Without a deadline the next slot comes.
-  assertEquals(await l.acquire(), true);
+  assert.deepStrictEqual(await l.acquire(), true);
   await l.close();
 });

@@ -3,8 +3,9 @@
  * second) so the runs are short; assertions are about counts and final state, plus lower bounds
  * on waits that the client itself enforces (never upper bounds on elapsed time).
  */
-import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
-import { memoryLogger } from "../../lib/log/log.ts";
+import assert from "node:assert/strict";
+import type { APIApplicationCommand } from "discord-api-types/v10";
+import { memoryLogger } from "../_log.ts";
 import { RestClient, type RestClientOptions } from "../../lib/discord/rest.ts";
 import {
   isMissingPermissions,
@@ -14,6 +15,7 @@ import {
   RestPausedError,
 } from "../../lib/discord/errors.ts";
 import * as api from "../../lib/discord/api.ts";
+import { createFollowup } from "../../lib/interactions/followup.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.ts";
 import { caught } from "./_fake_discord.ts";
 
@@ -64,10 +66,10 @@ Deno.test("emulator: pages through 5,000 members with zero 429s", async () => {
       for (const m of page) seen.push(m.user.id);
     }
     const expected = emu.state.guild(GUILD).members.page("0", 100_000).map((m) => m.id);
-    assert(expected.length >= 5000);
-    assertEquals(seen, expected);
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
-    assertEquals(
+    assert.ok(expected.length >= 5000);
+    assert.deepStrictEqual(seen, expected);
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.deepStrictEqual(
       emu.stats.requests["GET /guilds/:guild/members"],
       Math.ceil((expected.length + 1) / 1000),
     );
@@ -82,21 +84,23 @@ Deno.test("emulator: 500 writes through a bucket of 10 per second with zero 429s
     const rest = client();
     const roles = emu.state.guild(GUILD).ethosRoles!;
     const targets = humans(emu, 500);
-    assertEquals(targets.length, 500);
+    assert.deepStrictEqual(targets.length, 500);
     await Promise.all(
       targets.map((id, i) =>
         api.modifyMemberRoles(rest, GUILD, id, [i % 2 ? roles.neutral : roles.reputable], "bench")
       ),
     );
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
-    assertEquals(emu.stats.statuses[429], undefined);
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.deepStrictEqual(emu.stats.statuses[429], undefined);
     const writes = emu.stats.writesTo(MEMBER_PATCH);
-    assertEquals(writes.length, 500);
-    assert(writes.every((w) => w.reason === "bench"));
+    assert.deepStrictEqual(writes.length, 500);
+    assert.ok(writes.every((w) => w.reason === "bench"));
     targets.forEach((id, i) =>
-      assertEquals(emu.state.memberRoles(GUILD, id), [i % 2 ? roles.neutral : roles.reputable])
+      assert.deepStrictEqual(emu.state.memberRoles(GUILD, id), [
+        i % 2 ? roles.neutral : roles.reputable,
+      ])
     );
-    assertEquals(rest.stats().rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.deepStrictEqual(rest.stats().rateLimited, { user: 0, global: 0, shared: 0 });
   });
 });
 
@@ -139,15 +143,18 @@ Deno.test("emulator: waits out a forced per-route 429, then the write lands once
     const [a] = humans(emu, 1);
     emu.state.force429({ route: MEMBER_PATCH, scope: "user", retryAfter: 0.8 });
     await api.modifyMemberRoles(rest, GUILD, a, [roles.neutral], "forced");
-    assertEquals(emu.stats.rateLimited.user, 1);
+    assert.deepStrictEqual(emu.stats.rateLimited.user, 1);
     const writes = emu.stats.writesTo(MEMBER_PATCH);
-    assertEquals(writes.length, 1);
-    assertEquals(timed.log.map((c) => c.status), [429, 200]);
-    assert(timed.log[1].sentAt >= timed.log[0].answeredAt + 800, "retried only after retry_after");
-    assertEquals(emu.state.memberRoles(GUILD, a), [roles.neutral]);
+    assert.deepStrictEqual(writes.length, 1);
+    assert.deepStrictEqual(timed.log.map((c) => c.status), [429, 200]);
+    assert.ok(
+      timed.log[1].sentAt >= timed.log[0].answeredAt + 800,
+      "retried only after retry_after",
+    );
+    assert.deepStrictEqual(emu.state.memberRoles(GUILD, a), [roles.neutral]);
     const s = rest.stats();
-    assertEquals(s.rateLimited.user, 1);
-    assertEquals(s.retries, 1);
+    assert.deepStrictEqual(s.rateLimited.user, 1);
+    assert.deepStrictEqual(s.retries, 1);
   });
 });
 
@@ -168,20 +175,23 @@ Deno.test("emulator: a forced global 429 pauses other routes too, but not intera
     }
     const limited = timed.log.find((c) => c.status === 429)!;
     const roles = api.getRoles(rest, GUILD);
-    const followup = api.createFollowup(rest, emu.applicationId, token, { content: "hi" });
+    const followup = createFollowup(rest, emu.applicationId, token).send({ content: "hi" });
     const [g, r, f] = await Promise.all([guild, roles, followup]);
-    assertEquals(g.id, GUILD);
-    assertEquals(r.map((role) => role.id), emu.state.guild(GUILD).sortedRoles().map((x) => x.id));
-    assertEquals(f.content, "hi");
+    assert.deepStrictEqual(g.id, GUILD);
+    assert.deepStrictEqual(
+      r.map((role) => role.id),
+      emu.state.guild(GUILD).sortedRoles().map((x) => x.id),
+    );
+    assert.deepStrictEqual(f.content, "hi");
     const sent = (method: string, re: RegExp) =>
       timed.log.filter((c) => c.method === method && re.test(c.path)).map((c) => c.sentAt);
     const pauseEnd = limited.answeredAt + 1000;
-    assert(sent("GET", /^\/guilds\/\d+\/roles$/)[0] >= pauseEnd, "roles waited");
-    assert(sent("GET", /^\/guilds\/\d+$/)[1] >= pauseEnd, "the retry waited");
+    assert.ok(sent("GET", /^\/guilds\/\d+\/roles$/)[0] >= pauseEnd, "roles waited");
+    assert.ok(sent("GET", /^\/guilds\/\d+$/)[1] >= pauseEnd, "the retry waited");
     // The follow-up is exempt: it went out while the others were still held back.
-    assert(sent("POST", /^\/webhooks\//)[0] < sent("GET", /^\/guilds\/\d+\/roles$/)[0]);
-    assertEquals(emu.stats.rateLimited.global, 1);
-    assertEquals(rest.stats().rateLimited.global, 1);
+    assert.ok(sent("POST", /^\/webhooks\//)[0] < sent("GET", /^\/guilds\/\d+\/roles$/)[0]);
+    assert.deepStrictEqual(emu.stats.rateLimited.global, 1);
+    assert.deepStrictEqual(rest.stats().rateLimited.global, 1);
   });
 });
 
@@ -201,16 +211,16 @@ Deno.test("emulator: retries injected 5xx and ends with the right state", async 
           : api.addMemberRole(rest, GUILD, id, roles.questionable, "5xx test")
       ),
     );
-    assert(emu.stats.faults > 5, `faults ${emu.stats.faults}`);
+    assert.ok(emu.stats.faults > 5, `faults ${emu.stats.faults}`);
     const s = rest.stats();
-    assertEquals(s.serverErrors, emu.stats.faults);
-    assertEquals(s.retries, emu.stats.faults);
+    assert.deepStrictEqual(s.serverErrors, emu.stats.faults);
+    assert.deepStrictEqual(s.retries, emu.stats.faults);
     targets.forEach((id, i) => {
       const held = emu.state.memberRoles(GUILD, id)!;
-      if (i % 2) assertEquals(held, [roles.exemplary]);
-      else assert(held.includes(roles.questionable));
+      if (i % 2) assert.deepStrictEqual(held, [roles.exemplary]);
+      else assert.ok(held.includes(roles.questionable));
     });
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
   });
 });
 
@@ -230,20 +240,20 @@ Deno.test("emulator: the invalid-request guard trips on a flood of 403s and paus
     );
     const forbidden = results.filter(isMissingPermissions).length;
     const paused = results.filter((e) => e instanceof RestPausedError).length;
-    assertEquals(forbidden + paused, 30);
-    assert(forbidden >= 10 && forbidden <= 10 + 3, `403s: ${forbidden}`);
-    assertEquals(emu.stats.invalidRequests, forbidden);
+    assert.deepStrictEqual(forbidden + paused, 30);
+    assert.ok(forbidden >= 10 && forbidden <= 10 + 3, `403s: ${forbidden}`);
+    assert.deepStrictEqual(emu.stats.invalidRequests, forbidden);
     const s = rest.stats();
-    assert(s.invalidRequests.pausedUntil !== null);
-    assertEquals(
+    assert.ok(s.invalidRequests.pausedUntil !== null);
+    assert.deepStrictEqual(
       log.lines.filter((l) => String(l.msg).startsWith("invalid-request guard")).length,
       1,
     );
     // A patient request waits for the window to slide, then goes through.
     const me = await api.getCurrentUser(rest);
-    assertEquals(me.id, emu.botUserId);
-    assert(Date.now() >= s.invalidRequests.pausedUntil!);
-    assertEquals(emu.stats.bannedRequests, 0);
+    assert.deepStrictEqual(me.id, emu.botUserId);
+    assert.ok(Date.now() >= s.invalidRequests.pausedUntil!);
+    assert.deepStrictEqual(emu.stats.bannedRequests, 0);
   });
 });
 
@@ -253,18 +263,18 @@ Deno.test("emulator: typed errors for unknown member, unknown role, missing perm
     const g = emu.state.guild(GUILD);
     const [a] = humans(emu, 1);
     const unknownMember = await caught(api.getMember(rest, GUILD, "399999999999999999"));
-    assert(isUnknownMember(unknownMember), String(unknownMember));
-    assertEquals(unknownMember.status, 404);
+    assert.ok(isUnknownMember(unknownMember), String(unknownMember));
+    assert.deepStrictEqual(unknownMember.status, 404);
     const unknownRole = await caught(
       api.addMemberRole(rest, GUILD, a, "399999999999999998", "test"),
     );
-    assert(isUnknownRole(unknownRole), String(unknownRole));
+    assert.ok(isUnknownRole(unknownRole), String(unknownRole));
     const forbidden = await caught(api.addMemberRole(rest, GUILD, a, g.aboveBotRole!, "test"));
-    assert(isMissingPermissions(forbidden), String(forbidden));
-    assertEquals(forbidden.status, 403);
+    assert.ok(isMissingPermissions(forbidden), String(forbidden));
+    assert.deepStrictEqual(forbidden.status, 403);
     const noGuild = await caught(api.getGuild(rest, "299999999999999999"));
-    assert(isUnknownGuild(noGuild), String(noGuild));
-    assert(!String(forbidden.message).includes(emu.token));
+    assert.ok(isUnknownGuild(noGuild), String(noGuild));
+    assert.ok(!String(forbidden.message).includes(emu.token));
   });
 });
 
@@ -276,18 +286,22 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
 
     // The bot user (sync reads its id once to find its own member and roles).
     const me = await api.getCurrentUser(rest);
-    assertEquals([me.id, me.username, me.bot], [emu.botUserId, "Ethos Bot", true]);
+    assert.deepStrictEqual([me.id, me.username, me.bot], [emu.botUserId, "Ethos Bot", true]);
 
     // The guild: owner (hierarchy), roles, emojis, stickers; member counts only when asked.
     const guild = await api.getGuild(rest, GUILD, { withCounts: true });
-    assertEquals([guild.id, guild.name, guild.owner_id], [GUILD, "Emulated Guild 1", g.ownerId]);
-    assertEquals(guild.approximate_member_count, 14); // 10 people, 3 other bots and the bot
-    assertEquals(guild.approximate_presence_count, 4);
-    assertEquals(guild.roles.map((r) => r.id), g.sortedRoles().map((r) => r.id));
-    assertEquals(guild.emojis.map((e) => e.name), ["ethos", "verified_check", "party"]);
-    assertEquals(guild.stickers?.map((s) => s.name), ["wave"]);
+    assert.deepStrictEqual([guild.id, guild.name, guild.owner_id], [
+      GUILD,
+      "Emulated Guild 1",
+      g.ownerId,
+    ]);
+    assert.deepStrictEqual(guild.approximate_member_count, 14); // 10 people, 3 other bots and the bot
+    assert.deepStrictEqual(guild.approximate_presence_count, 4);
+    assert.deepStrictEqual(guild.roles.map((r) => r.id), g.sortedRoles().map((r) => r.id));
+    assert.deepStrictEqual(guild.emojis.map((e) => e.name), ["ethos", "verified_check", "party"]);
+    assert.deepStrictEqual(guild.stickers?.map((s) => s.name), ["wave"]);
     const plain = await api.getGuild(rest, GUILD);
-    assertEquals(plain.approximate_member_count, undefined);
+    assert.deepStrictEqual(plain.approximate_member_count, undefined);
 
     // Roles, lowest first, with the fields the hierarchy checks read.
     const seeded = [
@@ -307,35 +321,44 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
       "Admin",
     ];
     const before = await api.getRoles(rest, GUILD);
-    assertEquals(before.map((r) => r.name), seeded);
-    assertEquals(before.map((r) => r.position), seeded.map((_, i) => i));
-    assertEquals(before[0].id, GUILD);
-    assertEquals(before.find((r) => r.name === "Neutral")!.id, ethos.neutral);
+    assert.deepStrictEqual(before.map((r) => r.name), seeded);
+    assert.deepStrictEqual(before.map((r) => r.position), seeded.map((_, i) => i));
+    assert.deepStrictEqual(before[0].id, GUILD);
+    assert.deepStrictEqual(before.find((r) => r.name === "Neutral")!.id, ethos.neutral);
     const botRole = before.find((r) => r.id === g.botRole)!;
-    assertEquals([botRole.name, botRole.managed, botRole.tags?.bot_id], [
+    assert.deepStrictEqual([botRole.name, botRole.managed, botRole.tags?.bot_id], [
       "Ethos Bot",
       true,
       emu.botUserId,
     ]);
-    assertEquals(before.filter((r) => r.managed).map((r) => r.name), ["Helper Bot", "Ethos Bot"]);
+    assert.deepStrictEqual(before.filter((r) => r.managed).map((r) => r.name), [
+      "Helper Bot",
+      "Ethos Bot",
+    ]);
 
     const role = await api.createRole(rest, GUILD, { name: "Ethos Test" }, "create role");
-    assertEquals([role.name, role.permissions, role.managed, role.position], [
+    assert.deepStrictEqual([role.name, role.permissions, role.managed, role.position], [
       "Ethos Test",
       "0",
       false,
       1,
     ]);
-    assert(!before.some((r) => r.id === role.id), "a new id");
+    assert.ok(!before.some((r) => r.id === role.id), "a new id");
     const edited = await api.modifyRole(rest, GUILD, role.id, { name: "Ethos Test 2" }, "rename");
-    assertEquals([edited.id, edited.name], [role.id, "Ethos Test 2"]);
+    assert.deepStrictEqual([edited.id, edited.name], [role.id, "Ethos Test 2"]);
     const after = await api.getRoles(rest, GUILD);
-    assertEquals(after.length, seeded.length + 1);
-    assertEquals(after.filter((r) => r.id === role.id).map((r) => r.name), ["Ethos Test 2"]);
+    assert.deepStrictEqual(after.length, seeded.length + 1);
+    assert.deepStrictEqual(after.filter((r) => r.id === role.id).map((r) => r.name), [
+      "Ethos Test 2",
+    ]);
 
     // Channels by position (ties in creation order); the new one goes last with its overwrite.
     const channel = await api.createChannel(rest, GUILD, { name: "ethos", type: 0 }, "channel");
-    assertEquals([channel.name, channel.type, (channel as { guild_id?: string }).guild_id], [
+    assert.deepStrictEqual([
+      channel.name,
+      channel.type,
+      (channel as { guild_id?: string }).guild_id,
+    ], [
       "ethos",
       0,
       GUILD,
@@ -346,14 +369,14 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
       { name: "ethos-2" },
       "rename channel",
     );
-    assertEquals([renamed.id, renamed.name], [channel.id, "ethos-2"]);
+    assert.deepStrictEqual([renamed.id, renamed.name], [channel.id, "ethos-2"]);
     await api.editChannelPermission(rest, channel.id, role.id, {
       type: 0,
       allow: "1024",
       deny: "0",
     }, "perm");
     const channels = await api.getChannels(rest, GUILD);
-    assertEquals(channels.map((c) => c.name), [
+    assert.deepStrictEqual(channels.map((c) => c.name), [
       "Information",
       "welcome",
       "rules",
@@ -369,22 +392,22 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
       "ethos-2",
     ]);
     const mine = channels.at(-1)!;
-    assertEquals(mine.id, channel.id);
-    assertEquals((mine as { permission_overwrites?: unknown }).permission_overwrites, [
+    assert.deepStrictEqual(mine.id, channel.id);
+    assert.deepStrictEqual((mine as { permission_overwrites?: unknown }).permission_overwrites, [
       { id: role.id, type: 0, allow: "1024", deny: "0" },
     ]);
 
     // Emojis and stickers, in the shapes a backup keeps.
     const emojis = await api.getEmojis(rest, GUILD);
-    assertEquals(emojis, g.emojis);
-    assertEquals(emojis.map((e) => [e.name, e.animated]), [
+    assert.deepStrictEqual(emojis, g.emojis);
+    assert.deepStrictEqual(emojis.map((e) => [e.name, e.animated]), [
       ["ethos", false],
       ["verified_check", false],
       ["party", true],
     ]);
     const stickers = await api.getStickers(rest, GUILD);
-    assertEquals(stickers, g.stickers);
-    assertEquals(stickers.map((s) => [s.name, s.tags, s.description, s.format_type]), [
+    assert.deepStrictEqual(stickers, g.stickers);
+    assert.deepStrictEqual(stickers.map((s) => [s.name, s.tags, s.description, s.format_type]), [
       ["wave", "wave", "A friendly wave", 1],
     ]);
 
@@ -392,20 +415,33 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
     const [a] = humans(emu, 1);
     await api.addMemberRole(rest, GUILD, a, role.id, "add");
     const held = await api.getMember(rest, GUILD, a);
-    assertEquals([held.user.id, held.roles], [a, [role.id]]);
+    assert.deepStrictEqual([held.user.id, held.roles], [a, [role.id]]);
     await api.removeMemberRole(rest, GUILD, a, role.id, "remove");
-    assertEquals((await api.getMember(rest, GUILD, a)).roles, []);
+    assert.deepStrictEqual((await api.getMember(rest, GUILD, a)).roles, []);
 
     // Commands of the guild scope.
     const cmds = await api.bulkOverwriteCommands(rest, emu.applicationId, [
       { name: "ethos", description: "Ethos score", type: 1 },
     ], GUILD);
-    assertEquals(cmds.map((c) => [c.name, c.description, c.type, c.application_id, c.guild_id]), [
-      ["ethos", "Ethos score", 1, emu.applicationId, GUILD],
-    ]);
-    const listed = await api.getCommands(rest, emu.applicationId, GUILD);
-    assertEquals(listed.map((c) => [c.id, c.name]), [[cmds[0].id, "ethos"]]);
-    assertEquals(await api.getCommands(rest, emu.applicationId), [], "no global commands");
+    assert.deepStrictEqual(
+      cmds.map((c) => [c.name, c.description, c.type, c.application_id, c.guild_id]),
+      [
+        ["ethos", "Ethos score", 1, emu.applicationId, GUILD],
+      ],
+    );
+    const commands = (guild?: string) =>
+      rest.get<APIApplicationCommand[]>(
+        guild
+          ? `/applications/${emu.applicationId}/guilds/${guild}/commands`
+          : `/applications/${emu.applicationId}/commands`,
+      );
+    const listed = await commands(GUILD);
+    assert.deepStrictEqual(listed.map((c) => [c.id, c.name]), [[cmds[0].id, "ethos"]]);
+    assert.deepStrictEqual(
+      await commands(),
+      [],
+      "no global commands",
+    );
 
     // The interaction webhook: edit the deferred original, follow up, delete the original.
     const token = "interaction-token-0123456789abcdefghijklmnop";
@@ -414,25 +450,26 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
       auth: false,
       body: { type: 5 },
     });
-    const original = await api.editOriginal(rest, emu.applicationId, token, { content: "done" });
-    assertEquals([original.content, original.author.id], ["done", emu.botUserId]);
-    const follow = await api.createFollowup(rest, emu.applicationId, token, { content: "more" });
-    assertEquals(follow.content, "more");
-    assert(follow.id !== original.id, "a follow-up is a new message");
-    await api.deleteOriginal(rest, emu.applicationId, token);
+    const webhook = createFollowup(rest, emu.applicationId, token);
+    const original = await webhook.editOriginal({ content: "done" });
+    assert.deepStrictEqual([original.content, original.author.id], ["done", emu.botUserId]);
+    const follow = await webhook.send({ content: "more" });
+    assert.deepStrictEqual(follow.content, "more");
+    assert.ok(follow.id !== original.id, "a follow-up is a new message");
+    await webhook.deleteOriginal();
     const record = emu.state.interactions.get(token)!;
-    assertEquals(
+    assert.deepStrictEqual(
       record.messages.map((m) => [m.id, m.content, m.deleted ?? false]),
       [[original.id, "done", true], [follow.id, "more", false]],
     );
     const gone = await caught(
       rest.get(`/webhooks/${emu.applicationId}/${token}/messages/@original`, { auth: false }),
     );
-    assertEquals((gone as { status?: number }).status, 404);
+    assert.deepStrictEqual((gone as { status?: number }).status, 404);
 
     // Every guild write carried its audit-log reason, in the order they were made.
     const guildWrites = emu.stats.writes.filter((w) => !w.route.includes("/applications/"));
-    assertEquals(guildWrites.map((w) => [w.route, w.reason]), [
+    assert.deepStrictEqual(guildWrites.map((w) => [w.route, w.reason]), [
       ["POST /guilds/:guild/roles", "create role"],
       ["PATCH /guilds/:guild/roles/:role", "rename"],
       ["POST /guilds/:guild/channels", "channel"],
@@ -441,7 +478,7 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
       ["PUT /guilds/:guild/members/:user/roles/:role", "add"],
       ["DELETE /guilds/:guild/members/:user/roles/:role", "remove"],
     ]);
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
   });
 });
 
@@ -463,14 +500,16 @@ async function twoClients(withKv: boolean): Promise<{ limited: number; writes: n
           api.modifyMemberRoles(i % 2 ? a : b, GUILD, id, [roles.untrusted], "kv")
         ),
       );
-      for (const id of targets) assertEquals(emu.state.memberRoles(GUILD, id), [roles.untrusted]);
+      for (const id of targets) {
+        assert.deepStrictEqual(emu.state.memberRoles(GUILD, id), [roles.untrusted]);
+      }
       result = {
         limited: emu.stats.rateLimited.user,
         writes: emu.stats.writesTo(MEMBER_PATCH).length,
       };
       if (withKv) {
-        assert(a.stats().shared!.ops > 0 && b.stats().shared!.ops > 0);
-        assertEquals(a.stats().shared!.errors, 0);
+        assert.ok(a.stats().shared!.ops > 0 && b.stats().shared!.ops > 0);
+        assert.deepStrictEqual(a.stats().shared!.errors, 0);
       }
     });
   } finally {
@@ -481,12 +520,12 @@ async function twoClients(withKv: boolean): Promise<{ limited: number; writes: n
 
 Deno.test("emulator: two clients sharing bucket state through KV do not overrun the bucket", async () => {
   const shared = await twoClients(true);
-  assertEquals(shared.writes, 80);
-  assertEquals(shared.limited, 0);
+  assert.deepStrictEqual(shared.writes, 80);
+  assert.deepStrictEqual(shared.limited, 0);
   // Control: the same load without KV does overrun it (each client believes it owns the bucket).
   const alone = await twoClients(false);
-  assertEquals(alone.writes, 80);
-  assert(alone.limited > 0, "without shared state the two clients collide");
+  assert.deepStrictEqual(alone.writes, 80);
+  assert.ok(alone.limited > 0, "without shared state the two clients collide");
 });
 
 Deno.test("emulator: KV failure is not fatal (falls back to memory)", async () => {
@@ -504,13 +543,13 @@ Deno.test("emulator: KV failure is not fatal (falls back to memory)", async () =
         api.modifyMemberRoles(rest, GUILD, id, [roles.neutral], "kv down")
       ),
     );
-    assertEquals(emu.stats.writesTo(MEMBER_PATCH).length, 20);
-    assert(rest.stats().shared!.errors >= 1);
-    assertEquals(
+    assert.deepStrictEqual(emu.stats.writesTo(MEMBER_PATCH).length, 20);
+    assert.ok(rest.stats().shared!.errors >= 1);
+    assert.deepStrictEqual(
       log.lines.filter((l) => String(l.msg).includes("shared rate-limit state")).length,
       1,
     );
-    assertInstanceOf(rest, RestClient);
+    assert.ok(rest instanceof RestClient);
   });
 });
 
@@ -526,17 +565,17 @@ Deno.test("emulator: a new client over the same KV knows the limits an earlier o
       const patch = ["PATCH", `/guilds/${GUILD}/members/${id}`] as const;
       const role = ["PUT", `/guilds/${GUILD}/members/${id}/roles/${roles.neutral}`] as const;
       const first = client({ kv });
-      assertEquals(await first.learnedLimits(...patch), null);
+      assert.deepStrictEqual(await first.learnedLimits(...patch), null);
       await api.modifyMemberRoles(first, GUILD, id, [roles.untrusted], "learn");
       await api.removeMemberRole(first, GUILD, id, roles.untrusted, "learn");
       await first.close();
       // A new client (a new isolate, the next chunk) before its first request on the routes.
       const next = client({ kv });
-      assertEquals(next.bucketInfo(...patch), null);
-      assertEquals(await next.learnedLimits(...patch), { limit: 7, windowMs: 700 });
-      assertEquals(await next.learnedLimits(...role), { limit: 3, windowMs: 900 });
+      assert.deepStrictEqual(next.bucketInfo(...patch), null);
+      assert.deepStrictEqual(await next.learnedLimits(...patch), { limit: 7, windowMs: 700 });
+      assert.deepStrictEqual(await next.learnedLimits(...role), { limit: 3, windowMs: 900 });
       // Without KV nothing outlives the client.
-      assertEquals(await client().learnedLimits(...patch), null);
+      assert.deepStrictEqual(await client().learnedLimits(...patch), null);
     });
   } finally {
     kv.close();

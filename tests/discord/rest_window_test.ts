@@ -5,8 +5,8 @@
  * makes the next window's refill one request too many, with in-memory and with shared (KV) state.
  * Fake fetch and manual clock: the latencies and stalls are exact.
  */
-import { assertEquals } from "../_assert.ts";
-import { memoryLogger } from "../../lib/log/log.ts";
+import assert from "node:assert/strict";
+import { memoryLogger } from "../_log.ts";
 import { RestClient } from "../../lib/discord/rest.ts";
 import { FakeDiscord, ManualClock, tick } from "./_fake_discord.ts";
 
@@ -127,8 +127,8 @@ for (const shared of [false, true]) {
       // Four slots left in a window Discord closed at t0 + 1010; six writes come at t0 + 1100.
       await s.runTo(1100);
       await s.run(Promise.all([1, 2, 3, 4, 5, 6].map(s.patch)));
-      assertEquals(s.fake.total429, 0);
-      assertEquals(s.fake.accepted.get(`members:guilds/${G}`)!.length, 7);
+      assert.deepStrictEqual(s.fake.total429, 0);
+      assert.deepStrictEqual(s.fake.accepted.get(`members:guilds/${G}`)!.length, 7);
     } finally {
       await s.close();
     }
@@ -144,8 +144,8 @@ for (const shared of [false, true]) {
       // Five more just before the client's reset: the next window has room for four of them.
       await s.runTo(1028);
       await s.run(Promise.all([2, 3, 4, 5, 6].map(s.patch)));
-      assertEquals(s.fake.total429, 0);
-      assertEquals(s.fake.accepted.get(`members:guilds/${G}`)!.length, 7);
+      assert.deepStrictEqual(s.fake.total429, 0);
+      assert.deepStrictEqual(s.fake.accepted.get(`members:guilds/${G}`)!.length, 7);
     } finally {
       await s.close();
     }
@@ -160,8 +160,8 @@ for (const shared of [false, true]) {
       const late = s.patch(1);
       await s.runTo(1040);
       await s.run(Promise.all([late, ...[2, 3, 4, 5, 6].map(s.patch)]));
-      assertEquals(s.fake.total429, 0);
-      assertEquals(s.fake.accepted.get(`members:guilds/${G}`)!.length, 7);
+      assert.deepStrictEqual(s.fake.total429, 0);
+      assert.deepStrictEqual(s.fake.accepted.get(`members:guilds/${G}`)!.length, 7);
     } finally {
       await s.close();
     }

@@ -9,7 +9,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { hasChromium, launchChromium } from "./_chromium.ts";
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { GUILD, startBot, type TestBot } from "./sync_helpers.ts";
 import { type Emulator, startEmulator } from "../emulator/server.ts";
 import { linkedKeys } from "../../lib/linked_roles/store.ts";
@@ -41,8 +41,8 @@ async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
   let browser: Browser | null = null;
   try {
     const reg = await bot.request("POST", "/linked-roles/register", {});
-    assertEquals(reg.status, 200);
-    assertEquals((await reg.json()).status, "registered");
+    assert.deepStrictEqual(reg.status, 200);
+    assert.deepStrictEqual((await reg.json()).status, "registered");
     const callbackUrl = `${bot.url}/linked-role/callback`;
     // Only the bot's callback is registered: the emulator refuses any other redirect_uri.
     emu.state.oauth.redirectUris.add(callbackUrl);
@@ -59,7 +59,7 @@ async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
 function scoredMember(emu: Emulator): string {
   const members = [...emu.state.guild(GUILD).members.values()].filter((m) => !m.bot);
   const scored = members.find((m) => emu.state.score(m.id) !== undefined);
-  assert(scored, "the seed has a member with an Ethos score");
+  assert.ok(scored, "the seed has a member with an Ethos score");
   return scored.id;
 }
 
@@ -92,14 +92,18 @@ function watch(page: Page, allowed: string[]) {
     urls,
     check() {
       const foreign = [...origins].filter((o) => !allowed.includes(o));
-      assertEquals(foreign, [], `requests only to the bot and the emulator: ${urls.join(", ")}`);
+      assert.deepStrictEqual(
+        foreign,
+        [],
+        `requests only to the bot and the emulator: ${urls.join(", ")}`,
+      );
       const unexpected = errors.filter(({ text, url }) => {
         const status = loadFailed.exec(text)?.[1];
         // Chromium reports every 4xx document this way: the test asserts those statuses itself.
         if (status && documents.has(`${url} ${status}`)) return false;
         return true;
       });
-      assertEquals(unexpected, [], "no console errors");
+      assert.deepStrictEqual(unexpected, [], "no console errors");
     },
   };
 }
@@ -112,9 +116,21 @@ async function stateCookie(context: BrowserContext) {
 }
 
 async function nothingStored(f: Fixture, userId: string) {
-  assertEquals(f.emu.state.roleConnections.connection(userId), undefined, "no role connection");
-  assertEquals(f.emu.stats.roleConnectionPutsBy(userId).length, 0, "no role connection PUT");
-  assertEquals((await f.bot.kv.get(linkedKeys.user(userId))).value, null, "no linked record");
+  assert.deepStrictEqual(
+    f.emu.state.roleConnections.connection(userId),
+    undefined,
+    "no role connection",
+  );
+  assert.deepStrictEqual(
+    f.emu.stats.roleConnectionPutsBy(userId).length,
+    0,
+    "no role connection PUT",
+  );
+  assert.deepStrictEqual(
+    (await f.bot.kv.get(linkedKeys.user(userId))).value,
+    null,
+    "no linked record",
+  );
 }
 
 Deno.test({
@@ -149,92 +165,98 @@ Deno.test({
       });
 
       const res = await page.goto(`${bot.url}/linked-role`);
-      assert(res, "a response");
-      assertEquals(res.status(), 200);
+      assert.ok(res, "a response");
+      assert.deepStrictEqual(res.status(), 200);
       await cdp.send("Fetch.disable");
       const landed = new URL(page.url());
-      assertEquals(`${landed.origin}${landed.pathname}`, callbackUrl);
+      assert.deepStrictEqual(`${landed.origin}${landed.pathname}`, callbackUrl);
 
       // The redirect chain the browser followed: /linked-role 302 -> authorize 302 -> callback.
       const authReq = res.request().redirectedFrom();
-      assert(authReq, "the callback was reached by a redirect");
+      assert.ok(authReq, "the callback was reached by a redirect");
       const startReq = authReq.redirectedFrom();
-      assert(startReq, "the authorize page was reached by a redirect");
-      assertEquals(startReq.url(), `${bot.url}/linked-role`);
-      assertEquals((await startReq.response())?.status(), 302);
-      assertEquals(startReq.redirectedFrom(), null);
+      assert.ok(startReq, "the authorize page was reached by a redirect");
+      assert.deepStrictEqual(startReq.url(), `${bot.url}/linked-role`);
+      assert.deepStrictEqual((await startReq.response())?.status(), 302);
+      assert.deepStrictEqual(startReq.redirectedFrom(), null);
       const auth = new URL(authReq.url());
-      assertEquals(`${auth.origin}${auth.pathname}`, emu.oauthAuthorizeUrl);
-      assertEquals((await authReq.response())?.status(), 302);
-      assertEquals(auth.searchParams.get("response_type"), "code");
-      assertEquals(auth.searchParams.get("scope"), "identify role_connections.write");
-      assertEquals(auth.searchParams.get("redirect_uri"), callbackUrl);
-      assertEquals(auth.searchParams.get("client_id"), emu.applicationId);
+      assert.deepStrictEqual(`${auth.origin}${auth.pathname}`, emu.oauthAuthorizeUrl);
+      assert.deepStrictEqual((await authReq.response())?.status(), 302);
+      assert.deepStrictEqual(auth.searchParams.get("response_type"), "code");
+      assert.deepStrictEqual(auth.searchParams.get("scope"), "identify role_connections.write");
+      assert.deepStrictEqual(auth.searchParams.get("redirect_uri"), callbackUrl);
+      assert.deepStrictEqual(auth.searchParams.get("client_id"), emu.applicationId);
       const state = auth.searchParams.get("state");
-      assert(state && /^[A-Za-z0-9_-]{16,64}$/.test(state), `a state: ${state}`);
+      assert.ok(state && /^[A-Za-z0-9_-]{16,64}$/.test(state), `a state: ${state}`);
       // The emulator saw the same request and approved it; the browser came back with its state.
-      assertEquals(emu.state.oauth.authorizeLog.map((a) => a.outcome), ["code"]);
-      assertEquals(emu.state.oauth.authorizeLog[0].query.state, state);
-      assertEquals(landed.searchParams.get("state"), state);
-      assert(landed.searchParams.get("code"), "a code");
+      assert.deepStrictEqual(emu.state.oauth.authorizeLog.map((a) => a.outcome), ["code"]);
+      assert.deepStrictEqual(emu.state.oauth.authorizeLog[0].query.state, state);
+      assert.deepStrictEqual(landed.searchParams.get("state"), state);
+      assert.ok(landed.searchParams.get("code"), "a code");
 
       // The state cookie while the flow ran: HttpOnly, Lax, /linked-role, holding the state.
-      assert(cookieAtCallback, "the state cookie was set by /linked-role");
-      assertEquals(cookieAtCallback.value, state);
-      assertEquals(cookieAtCallback.httpOnly, true);
-      assertEquals(cookieAtCallback.sameSite, "Lax");
-      assertEquals(cookieAtCallback.path, "/linked-role");
-      assertEquals(cookieAtCallback.secure, false); // plain http on loopback
-      assertEquals((await res.request().allHeaders())["cookie"], `${STATE_COOKIE}=${state}`);
+      assert.ok(cookieAtCallback, "the state cookie was set by /linked-role");
+      assert.deepStrictEqual(cookieAtCallback.value, state);
+      assert.deepStrictEqual(cookieAtCallback.httpOnly, true);
+      assert.deepStrictEqual(cookieAtCallback.sameSite, "Lax");
+      assert.deepStrictEqual(cookieAtCallback.path, "/linked-role");
+      assert.deepStrictEqual(cookieAtCallback.secure, false); // plain http on loopback
+      assert.deepStrictEqual(
+        (await res.request().allHeaders())["cookie"],
+        `${STATE_COOKIE}=${state}`,
+      );
       // ... and the callback cleared it.
-      assertEquals(await stateCookie(context), undefined);
+      assert.deepStrictEqual(await stateCookie(context), undefined);
 
       // What the page shows is what Discord now holds for the user.
       const conn = emu.state.roleConnections.connection(userId);
-      assert(conn, "a role connection for the user");
-      assertEquals(conn.platform_name, "Ethos");
+      assert.ok(conn, "a role connection for the user");
+      assert.deepStrictEqual(conn.platform_name, "Ethos");
       const m = conn.metadata;
       const score = emu.state.score(userId)!;
-      assertEquals(m.score, String(score));
-      assertEquals(await page.title(), "Ethos linked to Discord");
-      assertEquals(await text(page, "h1"), "Ethos is linked to Discord");
-      assert(await page.isVisible("h1"));
-      assertEquals(await text(page, "[data-key=score]"), String(score));
+      assert.deepStrictEqual(m.score, String(score));
+      assert.deepStrictEqual(await page.title(), "Ethos linked to Discord");
+      assert.deepStrictEqual(await text(page, "h1"), "Ethos is linked to Discord");
+      assert.ok(await page.isVisible("h1"));
+      assert.deepStrictEqual(await text(page, "[data-key=score]"), String(score));
       const levelName = LEVELS[Number(m.level)]?.[0];
-      assert(levelName, `a known level: ${m.level}`);
-      assertEquals(await text(page, "[data-key=level]"), `${m.level} (${levelName})`);
-      assertEquals(await text(page, "[data-key=validator]"), m.validator === "1" ? "yes" : "no");
-      assertEquals(await text(page, "[data-key=human]"), m.human === "1" ? "yes" : "no");
+      assert.ok(levelName, `a known level: ${m.level}`);
+      assert.deepStrictEqual(await text(page, "[data-key=level]"), `${m.level} (${levelName})`);
+      assert.deepStrictEqual(
+        await text(page, "[data-key=validator]"),
+        m.validator === "1" ? "yes" : "no",
+      );
+      assert.deepStrictEqual(await text(page, "[data-key=human]"), m.human === "1" ? "yes" : "no");
       const body = await page.innerText("body");
-      assertStringIncludes(body, "go back to Discord");
-      assert(await page.isVisible("text=go back to Discord"));
-      assertEquals(emu.stats.roleConnectionPutsBy(userId).length, 1);
-      assert((await bot.kv.get(linkedKeys.user(userId))).value !== null, "the link is stored");
+      assert.match(body, /go back to Discord/);
+      assert.ok(await page.isVisible("text=go back to Discord"));
+      assert.deepStrictEqual(emu.stats.roleConnectionPutsBy(userId).length, 1);
+      assert.ok((await bot.kv.get(linkedKeys.user(userId))).value !== null, "the link is stored");
 
       if (Deno.env.get("WRITE_SCREENSHOTS") === "1") {
         const shot = await page.screenshot({ fullPage: true });
-        assert(shot.length > 5_000, "a real screenshot");
+        assert.ok(shot.length > 5_000, "a real screenshot");
         await Deno.writeFile(SCREENSHOT, shot);
       }
 
       // Replay: the same callback URL again is the "expired" page, and nothing more is pushed.
       const replay = await page.goto(page.url());
-      assertEquals(replay?.status(), 400);
-      assertEquals(await text(page, "h1"), "This link has expired");
-      assert(await page.isVisible("a.button[href='/linked-role']"), "a way to start again");
-      assertEquals(emu.stats.roleConnectionPuts.map((p) => p.userId), [userId]);
-      assertEquals(emu.stats.roleConnectionPuts.length, 1);
+      assert.deepStrictEqual(replay?.status(), 400);
+      assert.deepStrictEqual(await text(page, "h1"), "This link has expired");
+      assert.ok(await page.isVisible("a.button[href='/linked-role']"), "a way to start again");
+      assert.deepStrictEqual(emu.stats.roleConnectionPuts.map((p) => p.userId), [userId]);
+      assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, 1);
       // Going back in history lands on the same refused page, not on the success again.
       await page.goto("about:blank");
       const back = await page.goBack();
-      assertEquals(back?.status(), 400);
-      assertEquals(await text(page, "h1"), "This link has expired");
-      assertEquals(emu.stats.roleConnectionPuts.length, 1);
-      assertEquals(emu.stats.oauth.tokenExchanges, 1);
+      assert.deepStrictEqual(back?.status(), 400);
+      assert.deepStrictEqual(await text(page, "h1"), "This link has expired");
+      assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, 1);
+      assert.deepStrictEqual(emu.stats.oauth.tokenExchanges, 1);
 
       // The watcher saw the whole flow: the bot's pages and the emulator's authorize page.
-      assert(watcher.urls.some((u) => u.startsWith(emu.oauthAuthorizeUrl)));
-      assert(watcher.urls.some((u) => u.startsWith(callbackUrl)));
+      assert.ok(watcher.urls.some((u) => u.startsWith(emu.oauthAuthorizeUrl)));
+      assert.ok(watcher.urls.some((u) => u.startsWith(callbackUrl)));
       watcher.check();
       await context.close();
     });
@@ -258,19 +280,19 @@ Deno.test({
       const watcher = watch(page, [bot.url, emu.url]);
 
       const res = await page.goto(`${bot.url}/linked-role`);
-      assertEquals(res?.status(), 400);
+      assert.deepStrictEqual(res?.status(), 400);
       const landed = new URL(page.url());
-      assertEquals(`${landed.origin}${landed.pathname}`, callbackUrl);
-      assertEquals(landed.searchParams.get("error"), "access_denied");
-      assertEquals(landed.searchParams.get("code"), null);
-      assertEquals(emu.state.oauth.authorizeLog.map((a) => a.outcome), ["access_denied"]);
-      assertEquals(await text(page, "h1"), "Not linked");
-      assertStringIncludes(await page.innerText("body"), "You cancelled");
-      assertEquals(await stateCookie(context), undefined, "the state cookie is cleared");
+      assert.deepStrictEqual(`${landed.origin}${landed.pathname}`, callbackUrl);
+      assert.deepStrictEqual(landed.searchParams.get("error"), "access_denied");
+      assert.deepStrictEqual(landed.searchParams.get("code"), null);
+      assert.deepStrictEqual(emu.state.oauth.authorizeLog.map((a) => a.outcome), ["access_denied"]);
+      assert.deepStrictEqual(await text(page, "h1"), "Not linked");
+      assert.match(await page.innerText("body"), /You cancelled/);
+      assert.deepStrictEqual(await stateCookie(context), undefined, "the state cookie is cleared");
 
       await nothingStored(f, userId);
-      assertEquals(emu.stats.roleConnectionPuts.length, 0);
-      assertEquals(emu.stats.oauth.tokenExchanges, 0);
+      assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, 0);
+      assert.deepStrictEqual(emu.stats.oauth.tokenExchanges, 0);
       watcher.check();
       await context.close();
     });
@@ -290,10 +312,10 @@ Deno.test({
       // Someone else starts the flow (their cookie stays with them) and hands over the link.
       const start = await fetch(`${bot.url}/linked-role`, { redirect: "manual" });
       await start.body?.cancel();
-      assertEquals(start.status, 302);
-      assert(start.headers.get("set-cookie")?.startsWith(`${STATE_COOKIE}=`));
+      assert.deepStrictEqual(start.status, 302);
+      assert.ok(start.headers.get("set-cookie")?.startsWith(`${STATE_COOKIE}=`));
       const authorize = start.headers.get("location")!;
-      assert(authorize.startsWith(emu.oauthAuthorizeUrl), authorize);
+      assert.ok(authorize.startsWith(emu.oauthAuthorizeUrl), authorize);
 
       emu.state.oauth.approveAs(userId);
       const context = await browser.newContext();
@@ -301,18 +323,18 @@ Deno.test({
       const watcher = watch(page, [bot.url, emu.url]);
       // The browser opens the authorize link; Discord approves and sends it to the callback.
       const res = await page.goto(authorize);
-      assertEquals(res?.status(), 400);
-      assertEquals((await res?.request().redirectedFrom()?.response())?.status(), 302);
+      assert.deepStrictEqual(res?.status(), 400);
+      assert.deepStrictEqual((await res?.request().redirectedFrom()?.response())?.status(), 302);
       const landed = new URL(page.url());
-      assertEquals(`${landed.origin}${landed.pathname}`, callbackUrl);
-      assert(landed.searchParams.get("code"), "Discord's code reached the callback");
-      assertEquals(await text(page, "h1"), "This link has expired");
-      assertStringIncludes(await page.innerText("body"), "did not start here");
-      assertEquals(await stateCookie(context), undefined);
+      assert.deepStrictEqual(`${landed.origin}${landed.pathname}`, callbackUrl);
+      assert.ok(landed.searchParams.get("code"), "Discord's code reached the callback");
+      assert.deepStrictEqual(await text(page, "h1"), "This link has expired");
+      assert.match(await page.innerText("body"), /did not start here/);
+      assert.deepStrictEqual(await stateCookie(context), undefined);
 
       await nothingStored(f, userId);
-      assertEquals(emu.stats.roleConnectionPuts.length, 0);
-      assertEquals(emu.stats.oauth.tokenExchanges, 0, "the code was never exchanged");
+      assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, 0);
+      assert.deepStrictEqual(emu.stats.oauth.tokenExchanges, 0, "the code was never exchanged");
       watcher.check();
       await context.close();
     });

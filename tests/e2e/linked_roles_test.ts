@@ -4,7 +4,7 @@
  * authorize page to the callback, which pushes the user's Ethos metadata with their own token and
  * keeps the tokens sealed. Every bad input is a 4xx page that stores nothing and pushes nothing.
  */
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { GUILD, startBot, type TestBot } from "./sync_helpers.ts";
 import { type Emulator, startEmulator } from "../emulator/server.ts";
 import { linkedKeys, linkedUserSchema } from "../../lib/linked_roles/store.ts";
@@ -45,7 +45,7 @@ function users(emu: Emulator) {
 async function begin(bot: TestBot) {
   const res = await fetch(`${bot.url}/linked-role`, { redirect: "manual" });
   await res.body?.cancel();
-  assertEquals(res.status, 302);
+  assert.deepStrictEqual(res.status, 302);
   const location = new URL(res.headers.get("location")!);
   const cookie = res.headers.get("set-cookie")!;
   return { location, cookie: cookie.split(";")[0], setCookie: cookie };
@@ -56,7 +56,7 @@ async function authorize(emu: Emulator, location: URL, userId: string): Promise<
   emu.state.oauth.approveAs(userId);
   const res = await fetch(location, { redirect: "manual" });
   await res.body?.cancel();
-  assertEquals(res.status, 302);
+  assert.deepStrictEqual(res.status, 302);
   return new URL(res.headers.get("location")!);
 }
 
@@ -69,30 +69,32 @@ Deno.test("linked roles: the records are registered once; the same records make 
   const { emu, bot, close } = await setup();
   try {
     const first = await bot.request("POST", "/linked-roles/register", {});
-    assertEquals(first.status, 200);
+    assert.deepStrictEqual(first.status, 200);
     const r = await first.json();
-    assertEquals(r.status, "registered");
-    assertEquals(emu.state.roleConnections.metadata().map((m) => m.key), [...METADATA_KEYS]);
-    assertEquals(emu.state.roleConnections.metadata().map((m) => m.type), [2, 2, 7, 7]);
+    assert.deepStrictEqual(r.status, "registered");
+    assert.deepStrictEqual(emu.state.roleConnections.metadata().map((m) => m.key), [
+      ...METADATA_KEYS,
+    ]);
+    assert.deepStrictEqual(emu.state.roleConnections.metadata().map((m) => m.type), [2, 2, 7, 7]);
     emu.stats.reset();
     const again = await (await bot.request("POST", "/linked-roles/register", {})).json();
-    assertEquals(again.status, "unchanged");
-    assertEquals(emu.stats.totalRequests, 0);
+    assert.deepStrictEqual(again.status, "unchanged");
+    assert.deepStrictEqual(emu.stats.totalRequests, 0);
     const forced = await (await bot.request("POST", "/linked-roles/register", { force: true }))
       .json();
-    assertEquals(forced.status, "registered");
-    assertEquals(emu.stats.totalRequests, 1);
+    assert.deepStrictEqual(forced.status, "registered");
+    assert.deepStrictEqual(emu.stats.totalRequests, 1);
     const bad = await bot.request("POST", "/linked-roles/register", { force: "yes" });
-    assertEquals(bad.status, 400);
+    assert.deepStrictEqual(bad.status, 400);
     await bad.body?.cancel();
     const anon = await bot.request("POST", "/linked-roles/register", {}, null);
-    assertEquals(anon.status, 401);
+    assert.deepStrictEqual(anon.status, 401);
     await anon.body?.cancel();
     const status = await (await bot.request("GET", "/linked-roles/status")).json();
-    assertEquals(status.enabled, true);
-    assertEquals(status.redirectUri, `${bot.url}/linked-role/callback`);
-    assertEquals(status.registered.current, true);
-    assertEquals(status.linkedUsers, 0);
+    assert.deepStrictEqual(status.enabled, true);
+    assert.deepStrictEqual(status.redirectUri, `${bot.url}/linked-role/callback`);
+    assert.deepStrictEqual(status.registered.current, true);
+    assert.deepStrictEqual(status.linkedUsers, 0);
   } finally {
     await close();
   }
@@ -104,32 +106,41 @@ Deno.test("linked roles: connecting pushes the user's Ethos metadata and keeps t
     await bot.request("POST", "/linked-roles/register", {}).then((r) => r.body?.cancel());
     const { scored } = users(emu);
     const { location, cookie, setCookie } = await begin(bot);
-    assertStringIncludes(setCookie, "HttpOnly");
-    assertStringIncludes(setCookie, "SameSite=Lax");
-    assertEquals(location.searchParams.get("scope"), "identify role_connections.write");
-    assertEquals(location.searchParams.get("redirect_uri"), `${bot.url}/linked-role/callback`);
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Lax/);
+    assert.deepStrictEqual(location.searchParams.get("scope"), "identify role_connections.write");
+    assert.deepStrictEqual(
+      location.searchParams.get("redirect_uri"),
+      `${bot.url}/linked-role/callback`,
+    );
     const back = await authorize(emu, location, scored);
     const page = await callback(back, cookie);
-    assertEquals(page.status, 200, page.html);
+    assert.deepStrictEqual(page.status, 200, page.html);
     const score = emu.state.score(scored)!;
-    assertStringIncludes(page.html, `data-key="score">${score}<`);
+    assert.ok(page.html.includes(`data-key="score">${score}<`), page.html);
     // Discord now holds the metadata, set with the user's own token.
     const conn = emu.state.roleConnections.connection(scored)!;
-    assertEquals(conn.platform_name, "Ethos");
-    assertEquals(conn.metadata.score, String(score));
-    assert(["0", "1"].includes(conn.metadata.validator));
-    assertEquals(emu.stats.roleConnectionPuts.map((p) => p.userId), [scored]);
+    assert.deepStrictEqual(conn.platform_name, "Ethos");
+    assert.deepStrictEqual(conn.metadata.score, String(score));
+    assert.ok(["0", "1"].includes(conn.metadata.validator));
+    assert.deepStrictEqual(emu.stats.roleConnectionPuts.map((p) => p.userId), [scored]);
     // Stored sealed: no raw token in KV, and it opens only for its user.
     const raw = (await bot.kv.get(linkedKeys.user(scored))).value;
     const rec = linkedUserSchema.parse(raw);
     const grant = emu.state.oauth.grants(scored).at(-1)!;
-    assert(!JSON.stringify(raw).includes(grant.refreshToken), "the refresh token is sealed");
-    assertEquals(await open(bot.app.keys.tokenBox, scored, rec.refresh), grant.refreshToken);
-    assertEquals(await open(bot.app.keys.tokenBox, "300000000000000999", rec.refresh), null);
+    assert.ok(!JSON.stringify(raw).includes(grant.refreshToken), "the refresh token is sealed");
+    assert.deepStrictEqual(
+      await open(bot.app.keys.tokenBox, scored, rec.refresh),
+      grant.refreshToken,
+    );
+    assert.deepStrictEqual(
+      await open(bot.app.keys.tokenBox, "300000000000000999", rec.refresh),
+      null,
+    );
     // The state is good once: the same callback again is refused and changes nothing.
     const replay = await callback(back, cookie);
-    assertEquals(replay.status, 400);
-    assertEquals(emu.stats.roleConnectionPuts.length, 1);
+    assert.deepStrictEqual(replay.status, 400);
+    assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, 1);
   } finally {
     await close();
   }
@@ -143,9 +154,9 @@ Deno.test("linked roles: a user without an Ethos profile gets score 0 and how to
     emu.state.addUser({ id: nobody, username: "nobody" });
     const { location, cookie } = await begin(bot);
     const page = await callback(await authorize(emu, location, nobody), cookie);
-    assertEquals(page.status, 200);
-    assertStringIncludes(page.html, "has no Ethos profile yet");
-    assertEquals(emu.state.roleConnections.connection(nobody)!.metadata, {
+    assert.deepStrictEqual(page.status, 200);
+    assert.match(page.html, /has no Ethos profile yet/);
+    assert.deepStrictEqual(emu.state.roleConnections.connection(nobody)!.metadata, {
       score: "0",
       level: "0",
       validator: "0",
@@ -162,42 +173,42 @@ Deno.test("linked roles: forged, replayed, cookieless, denied and reused-code ca
     await bot.request("POST", "/linked-roles/register", {}).then((r) => r.body?.cancel());
     const { scored } = users(emu);
     const nothingStored = async () =>
-      assertEquals((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
+      assert.deepStrictEqual((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
 
     // A state that never came from here, with a cookie of its own (forged).
     const a = await begin(bot);
     const forged = new URL(`${bot.url}/linked-role/callback?code=x&state=forgedstate0123456789`);
-    assertEquals(
+    assert.deepStrictEqual(
       (await callback(forged, "ethos_linked_role_state=forgedstate0123456789")).status,
       400,
     );
     // A real state with another browser's cookie (mismatch), and with no cookie.
     const back = await authorize(emu, a.location, scored);
-    assertEquals(
+    assert.deepStrictEqual(
       (await callback(back, "ethos_linked_role_state=someone-elses-state-01")).status,
       400,
     );
-    assertEquals((await callback(back)).status, 400);
+    assert.deepStrictEqual((await callback(back)).status, 400);
     // Denied on Discord's page.
     const d = await begin(bot);
     const denied = new URL(`${bot.url}/linked-role/callback`);
     denied.searchParams.set("error", "access_denied");
     denied.searchParams.set("state", d.location.searchParams.get("state")!);
     const deniedPage = await callback(denied, d.cookie);
-    assertEquals(deniedPage.status, 400);
-    assertStringIncludes(deniedPage.html, "You cancelled");
+    assert.deepStrictEqual(deniedPage.status, 400);
+    assert.match(deniedPage.html, /You cancelled/);
     // A code already used: its first use succeeded; a new state with the same code is refused.
     const ok = await callback(back, a.cookie);
-    assertEquals(ok.status, 200);
+    assert.deepStrictEqual(ok.status, 200);
     await bot.kv.delete(linkedKeys.user(scored));
     const b = await begin(bot);
     const reuse = new URL(back);
     reuse.searchParams.set("state", b.location.searchParams.get("state")!);
     const used = await callback(reuse, b.cookie);
-    assertEquals(used.status, 400);
-    assertStringIncludes(used.html, "already used");
+    assert.deepStrictEqual(used.status, 400);
+    assert.match(used.html, /already used/);
     await nothingStored();
-    assertEquals(emu.stats.roleConnectionPuts.length, 1);
+    assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, 1);
   } finally {
     await close();
   }
@@ -211,8 +222,8 @@ Deno.test("linked roles: Ethos or Discord failing mid-flow is a 424 page; nothin
     emu.state.ethos.failing = true;
     const a = await begin(bot);
     const page = await callback(await authorize(emu, a.location, scored), a.cookie);
-    assertEquals(page.status, 424);
-    assertStringIncludes(page.html, "Ethos did not answer");
+    assert.deepStrictEqual(page.status, 424);
+    assert.match(page.html, /Ethos did not answer/);
     emu.state.ethos.failing = false;
     // Discord failing after the code exchange (reading the user).
     const b = await begin(bot);
@@ -220,9 +231,9 @@ Deno.test("linked roles: Ethos or Discord failing mid-flow is a 424 page; nothin
     emu.setFaults({ errorRate: 1 });
     const failed = await callback(back, b.cookie);
     emu.setFaults({ errorRate: 0 });
-    assertEquals(failed.status, 424);
-    assertEquals((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
-    assertEquals(emu.stats.roleConnectionPuts.length, 0);
+    assert.deepStrictEqual(failed.status, 424);
+    assert.deepStrictEqual((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
+    assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, 0);
   } finally {
     await close();
   }
@@ -235,7 +246,7 @@ Deno.test("linked roles: without DISCORD_CLIENT_SECRET the connect routes are 40
     for (const path of ["/linked-role", "/linked-role/callback?code=x&state=y"]) {
       const res = await fetch(`${bot.url}${path}`, { redirect: "manual" });
       await res.body?.cancel();
-      assertEquals(res.status, 404, path);
+      assert.deepStrictEqual(res.status, 404, path);
     }
   } finally {
     await bot.close();
@@ -247,7 +258,7 @@ Deno.test("linked roles: without DISCORD_CLIENT_SECRET the connect routes are 40
 async function connect(emu: Emulator, bot: TestBot, userId: string): Promise<void> {
   const { location, cookie } = await begin(bot);
   const page = await callback(await authorize(emu, location, userId), cookie);
-  assertEquals(page.status, 200, page.html);
+  assert.deepStrictEqual(page.status, 200, page.html);
 }
 
 Deno.test("linked roles: a score change reaches a linked user's metadata in the next freshness pass", async () => {
@@ -265,15 +276,18 @@ Deno.test("linked roles: a score change reaches a linked user's metadata in the 
     emu.state.setScore("300000000000000888", 1500, Date.now());
     const pass =
       (await freshnessPass(bot.deps, { linked: linkedRolesStage(bot.deps, tokenKeys) }))!;
-    assertEquals(pass.linked?.applied, 1);
-    assertEquals(pass.linked?.notLinked, 1);
-    assertEquals(emu.stats.roleConnectionPuts.length, before + 1);
-    assertEquals(emu.state.roleConnections.connection(scored)!.metadata.score, String(newScore));
+    assert.deepStrictEqual(pass.linked?.applied, 1);
+    assert.deepStrictEqual(pass.linked?.notLinked, 1);
+    assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, before + 1);
+    assert.deepStrictEqual(
+      emu.state.roleConnections.connection(scored)!.metadata.score,
+      String(newScore),
+    );
     // Nothing new: no push.
     const again =
       (await freshnessPass(bot.deps, { linked: linkedRolesStage(bot.deps, tokenKeys) }))!;
-    assertEquals(again.linked?.applied, 0);
-    assertEquals(emu.stats.roleConnectionPuts.length, before + 1);
+    assert.deepStrictEqual(again.linked?.applied, 0);
+    assert.deepStrictEqual(emu.stats.roleConnectionPuts.length, before + 1);
   } finally {
     await close();
   }
@@ -294,11 +308,11 @@ Deno.test("linked roles: an expired token is refreshed before the push; a revoke
       validator: false,
       human: true,
     }, counters);
-    assertEquals(out, "pushed");
-    assertEquals(counters.refreshes, 1);
-    assertEquals(emu.state.roleConnections.connection(scored)!.metadata.score, "2222");
+    assert.deepStrictEqual(out, "pushed");
+    assert.deepStrictEqual(counters.refreshes, 1);
+    assert.deepStrictEqual(emu.state.roleConnections.connection(scored)!.metadata.score, "2222");
     const rec = linkedUserSchema.parse((await bot.kv.get(linkedKeys.user(scored))).value);
-    assertEquals(
+    assert.deepStrictEqual(
       await open(keys, scored, rec.refresh),
       emu.state.oauth.grants(scored).at(-1)!.refreshToken,
       "the rotated refresh token is stored",
@@ -310,15 +324,15 @@ Deno.test("linked roles: an expired token is refreshed before the push; a revoke
       validator: false,
       human: false,
     }, counters);
-    assertEquals(gone, "unlinked");
-    assertEquals((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
+    assert.deepStrictEqual(gone, "unlinked");
+    assert.deepStrictEqual((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
     // Two pushes at once for one user: one waits its turn (busy), never a racing refresh.
     await connect(emu, bot, scored);
     const both = await Promise.all([
       pushLinked(bot.deps, keys, scored, { score: 1500, validator: false, human: false }),
       pushLinked(bot.deps, keys, scored, { score: 1500, validator: false, human: false }),
     ]);
-    assertEquals(both.sort(), ["busy", "pushed"]);
+    assert.deepStrictEqual(both.sort(), ["busy", "pushed"]);
   } finally {
     await close();
   }
@@ -332,20 +346,20 @@ Deno.test("linked roles: /privacy delete clears the metadata on Discord, revokes
     await connect(emu, bot, scored);
     await connect(emu, bot, scored); // connecting again counts once
     const linkedNow = await (await bot.request("GET", "/linked-roles/status")).json();
-    assertEquals(linkedNow.linkedUsers, 1);
+    assert.deepStrictEqual(linkedNow.linkedUsers, 1);
     const view = await viewMemberData(bot.deps, GUILD, scored, privacySources);
     const linked = view.find((v) => v.name === "Ethos linked role connection")!;
-    assertEquals(linked.items.length, 2);
+    assert.deepStrictEqual(linked.items.length, 2);
     const report = await deleteMemberData(bot.deps, GUILD, scored, privacySources);
-    assertEquals(
+    assert.deepStrictEqual(
       report.deleted.find((d) => d.name === "Ethos linked role connection")?.count,
       1,
     );
-    assertEquals(emu.state.roleConnections.connection(scored)?.metadata ?? {}, {});
-    assertEquals(emu.state.oauth.grants(scored).length, 0, "the grant is revoked");
-    assertEquals((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
+    assert.deepStrictEqual(emu.state.roleConnections.connection(scored)?.metadata ?? {}, {});
+    assert.deepStrictEqual(emu.state.oauth.grants(scored).length, 0, "the grant is revoked");
+    assert.deepStrictEqual((await bot.kv.get(linkedKeys.user(scored))).versionstamp, null);
     const status = await (await bot.request("GET", "/linked-roles/status")).json();
-    assertEquals(status.linkedUsers, 0);
+    assert.deepStrictEqual(status.linkedUsers, 0);
   } finally {
     await close();
   }

@@ -4,7 +4,7 @@
  * figures it shows must match GET /sync-status. Also writes the README's screenshot.
  */
 import { hasChromium, launchChromium } from "./_chromium.ts";
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { startFixture, TOKEN } from "./sync_helpers.ts";
 
 const installed = hasChromium("status page browser test");
@@ -22,16 +22,16 @@ Deno.test({
     const browser = await launchChromium();
     try {
       const started = await f.bot.trigger({ startIndex: 0, chunkSize: 10_000 });
-      assertEquals(started.status, 202);
+      assert.deepStrictEqual(started.status, 202);
       const linkRes = await f.bot.request("POST", "/status-link", undefined, TOKEN);
       const { url } = await linkRes.json();
-      assert(url.startsWith(`${f.bot.url}/status/login?t=`), url);
+      assert.ok(url.startsWith(`${f.bot.url}/status/login?t=`), url);
 
       // Without a session: 401, in the browser and for a plain request.
       const stranger = await browser.newPage();
       const denied = await stranger.goto(`${f.bot.url}/status`);
-      assertEquals(denied?.status(), 401);
-      assertStringIncludes(await stranger.title(), "sign-in needed");
+      assert.deepStrictEqual(denied?.status(), 401);
+      assert.match(await stranger.title(), /sign-in needed/);
       await stranger.close();
 
       const context = await browser.newContext({ viewport: { width: 1200, height: 1800 } });
@@ -40,9 +40,9 @@ Deno.test({
       await page.waitForURL(`${f.bot.url}/status`);
       const cookies = await context.cookies();
       const session = cookies.find((c) => c.name === "status_session");
-      assert(session?.httpOnly, "HttpOnly session cookie");
-      assertEquals(session?.sameSite, "Strict");
-      assert(!page.url().includes("t="), "no token left in the URL");
+      assert.ok(session?.httpOnly, "HttpOnly session cookie");
+      assert.deepStrictEqual(session?.sameSite, "Strict");
+      assert.ok(!page.url().includes("t="), "no token left in the URL");
 
       // During the run: the page's count lies between two status reads around it.
       await f.bot.waitFor((p) => p.state === "running" && p.processed > 0, 30_000);
@@ -50,11 +50,11 @@ Deno.test({
       await page.reload();
       const during = num(await page.textContent("#sync-processed"));
       const after = await f.bot.status();
-      assert(
+      assert.ok(
         before.processed <= during && during <= after.processed,
         `${before.processed} <= ${during} <= ${after.processed}`,
       );
-      assertEquals(await page.textContent("#sync-run"), before.runId);
+      assert.deepStrictEqual(await page.textContent("#sync-run"), before.runId);
 
       // After the run: every figure equals the route's, and the page refreshed itself.
       const done = await f.bot.waitFor((p) => p.state === "completed", 120_000);
@@ -72,15 +72,15 @@ Deno.test({
       const sum = (prefix: string) =>
         Object.entries(done.counters).filter(([k]) => k === prefix || k.startsWith(`${prefix}.`))
           .reduce((n, [, v]) => n + v, 0);
-      assertEquals(num(await page.textContent("#sync-processed")), done.processed);
-      assertEquals(num(await page.textContent("#sync-total")), done.total ?? 0);
-      assertEquals(num(await page.textContent("#sync-changed")), sum("changed"));
-      assertEquals(num(await page.textContent("#sync-unchanged")), sum("unchanged"));
-      assertEquals(num(await page.textContent("#sync-skipped")), sum("skipped"));
-      assertEquals(num(await page.textContent("#sync-chunk")), done.chunk);
-      assertEquals(await page.getAttribute("#sync-bar", "value"), String(done.processed));
+      assert.deepStrictEqual(num(await page.textContent("#sync-processed")), done.processed);
+      assert.deepStrictEqual(num(await page.textContent("#sync-total")), done.total ?? 0);
+      assert.deepStrictEqual(num(await page.textContent("#sync-changed")), sum("changed"));
+      assert.deepStrictEqual(num(await page.textContent("#sync-unchanged")), sum("unchanged"));
+      assert.deepStrictEqual(num(await page.textContent("#sync-skipped")), sum("skipped"));
+      assert.deepStrictEqual(num(await page.textContent("#sync-chunk")), done.chunk);
+      assert.deepStrictEqual(await page.getAttribute("#sync-bar", "value"), String(done.processed));
       // The finished run is listed, and the page has its sections and landmarks.
-      assertStringIncludes(await page.textContent("table") ?? "", "completed");
+      assert.match(await page.textContent("table") ?? "", /completed/);
       for (
         const h of [
           "Role sync",
@@ -90,12 +90,12 @@ Deno.test({
           "Recent alerts",
         ]
       ) {
-        assert(await page.isVisible(`h2:text("${h}")`), h);
+        assert.ok(await page.isVisible(`h2:text("${h}")`), h);
       }
       const shot = await page.screenshot({ fullPage: true });
       const out = Deno.env.get("STATUS_SCREENSHOT");
       if (out) await Deno.writeFile(out, shot);
-      assert(shot.length > 10_000, "a real screenshot");
+      assert.ok(shot.length > 10_000, "a real screenshot");
       await context.close();
     } finally {
       await browser.close();

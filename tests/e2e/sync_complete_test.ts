@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { membersNeedingChange, outOfSync, startFixture, writesByMember } from "./sync_helpers.ts";
 
 Deno.test("sync: a complete run, chunks forced small and self-chained, ends in sync", async () => {
@@ -8,19 +8,19 @@ Deno.test("sync: a complete run, chunks forced small and self-chained, ends in s
   try {
     const { emu, bot } = fx;
     const needed = membersNeedingChange(emu);
-    assert(needed > 50, `the seed should leave members out of sync (${needed})`);
+    assert.ok(needed > 50, `the seed should leave members out of sync (${needed})`);
     const res = await bot.trigger({});
-    assertEquals(res.status, 202, JSON.stringify(res.body));
+    assert.deepStrictEqual(res.status, 202, JSON.stringify(res.body));
     const done = await bot.waitFor();
     await bot.settle();
-    assertEquals(outOfSync(emu), []);
-    assert(done.chunk >= 8, `chunks: ${done.chunk}`);
-    assertEquals(done.processed, emu.state.guild("200000000000000001").members.size);
-    assertEquals(done.counters["changed"], needed);
-    assertEquals(emu.stats.noopRoleWrites(), []);
+    assert.deepStrictEqual(outOfSync(emu), []);
+    assert.ok(done.chunk >= 8, `chunks: ${done.chunk}`);
+    assert.deepStrictEqual(done.processed, emu.state.guild("200000000000000001").members.size);
+    assert.deepStrictEqual(done.counters["changed"], needed);
+    assert.deepStrictEqual(emu.stats.noopRoleWrites(), []);
     const perMember = writesByMember(emu);
-    assertEquals(perMember.size, needed);
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.deepStrictEqual(perMember.size, needed);
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
   } finally {
     await fx.close();
   }

@@ -5,7 +5,7 @@
  * chunk takes the backlog itself, a chunk starting meanwhile gets the guild, and failures leave
  * the backlog for the next pass.
  */
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { GUILD, outOfSync, startFixture } from "./sync_helpers.ts";
 import type { Emulator } from "../emulator/server.ts";
 import { freshGauges, freshnessPass, freshReport } from "../../lib/sync/fresh_pass.ts";
@@ -43,10 +43,13 @@ async function synced(members = 120) {
     env: { SYNC_CHUNK_SIZE: "1000" },
   });
   const r = await fx.bot.trigger({ startIndex: 0 }, "?wait=true");
-  assertEquals(r.status, 200);
+  assert.deepStrictEqual(r.status, 200);
   await fx.bot.waitFor();
-  assertEquals(outOfSync(fx.emu), []);
-  assert((await fx.bot.deps.kv.get(indexKeys.meta(GUILD))).value, "the full run built the index");
+  assert.deepStrictEqual(outOfSync(fx.emu), []);
+  assert.ok(
+    (await fx.bot.deps.kv.get(indexKeys.meta(GUILD))).value,
+    "the full run built the index",
+  );
   await freshnessPass(fx.bot.deps);
   fx.emu.stats.reset();
   return fx;
@@ -71,39 +74,39 @@ Deno.test("fresh: a score change reaches the roles in the next pass, with role w
     changeScores(fx.emu, ids);
     // A user in no guild: queued, dropped by the index, no Discord call.
     fx.emu.state.setScore("900000000000000001", 1500, Date.now());
-    assertEquals(outOfSync(fx.emu).length, 5);
+    assert.deepStrictEqual(outOfSync(fx.emu).length, 5);
     const pass = (await freshnessPass(fx.bot.deps))!;
-    assertEquals(outOfSync(fx.emu), []);
-    assert(!("error" in pass.intake) && pass.intake.queued === 6, JSON.stringify(pass.intake));
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
+    assert.ok(!("error" in pass.intake) && pass.intake.queued === 6, JSON.stringify(pass.intake));
     const g = pass.guilds.find((x) => x.guildId === GUILD)!;
-    assertEquals([g.applied, g.written, g.notMember, g.reads, g.left], [5, 5, 1, 0, 0]);
+    assert.deepStrictEqual([g.applied, g.written, g.notMember, g.reads, g.left], [5, 5, 1, 0, 0]);
     // Each change moves one tier role: one DELETE and one PUT. No member read, none listed: the
     // only reads are the guild's context (guild, roles, the bot's own member), loaded once per
     // 10 minutes by the first pass with something to write.
-    assertEquals(routes(fx.emu), [
+    assert.deepStrictEqual(routes(fx.emu), [
       "DELETE /guilds/:guild/members/:user/roles/:role",
       "GET /guilds/:guild",
       "GET /guilds/:guild/members/:user",
       "GET /guilds/:guild/roles",
       "PUT /guilds/:guild/members/:user/roles/:role",
     ]);
-    assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], 1);
-    assertEquals(fx.emu.stats.totalRequests, 10 + 3);
-    assertEquals(g.calls, 10);
-    assertEquals((await backlogTimes(fx.bot.deps.kv, GUILD)).length, 0);
+    assert.deepStrictEqual(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], 1);
+    assert.deepStrictEqual(fx.emu.stats.totalRequests, 10 + 3);
+    assert.deepStrictEqual(g.calls, 10);
+    assert.deepStrictEqual((await backlogTimes(fx.bot.deps.kv, GUILD)).length, 0);
     const lags = await readLags(fx.bot.deps.kv, Date.now(), 5);
-    assertEquals(lags.all.n, 5);
-    assert(lags.all.max! < 60, `lag ${lags.all.max}`);
+    assert.deepStrictEqual(lags.all.n, 5);
+    assert.ok(lags.all.max! < 60, `lag ${lags.all.max}`);
     // The index now holds the new roles: the next change of the same member needs no read either.
     changeScores(fx.emu, ids.slice(0, 1));
     fx.emu.stats.reset();
     await freshnessPass(fx.bot.deps);
-    assertEquals(outOfSync(fx.emu), []);
-    assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], undefined);
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
+    assert.deepStrictEqual(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], undefined);
     // Nothing applied twice: a pass with no new update makes no call.
     fx.emu.stats.reset();
     await freshnessPass(fx.bot.deps);
-    assertEquals(fx.emu.stats.totalRequests, 0);
+    assert.deepStrictEqual(fx.emu.stats.totalRequests, 0);
     // /metrics: updates applied (this isolate's counter), last lag and backlog (from KV).
     const metrics = new Metrics();
     const deps = { ...fx.bot.deps, metrics };
@@ -113,15 +116,15 @@ Deno.test("fresh: a score change reaches the roles in the next pass, with role w
       gaugeText(freshGauges(await freshReport(deps), Date.now()));
     const value = (name: string) => {
       const line = text.split("\n").find((l) => l.startsWith(name));
-      assert(line, `${name} missing:\n${text}`);
+      assert.ok(line, `${name} missing:\n${text}`);
       return Number(line.split(" ").at(-1));
     };
-    assertEquals(value(`ethos_fresh_updates_applied_total{guild="${GUILD}"}`), 2);
-    assertEquals(value(`ethos_fresh_discord_calls_total{kind="write"}`), 4);
-    assertEquals(value(`ethos_fresh_backlog{guild="${GUILD}"}`), 0);
+    assert.deepStrictEqual(value(`ethos_fresh_updates_applied_total{guild="${GUILD}"}`), 2);
+    assert.deepStrictEqual(value(`ethos_fresh_discord_calls_total{kind="write"}`), 4);
+    assert.deepStrictEqual(value(`ethos_fresh_backlog{guild="${GUILD}"}`), 0);
     const lag = value("ethos_fresh_last_lag_seconds");
-    assert(lag >= 0 && lag < 60, String(lag));
-    assert(value("ethos_fresh_feed_age_seconds") < 60);
+    assert.ok(lag >= 0 && lag < 60, String(lag));
+    assert.ok(value("ethos_fresh_feed_age_seconds") < 60);
   } finally {
     await fx.close();
   }
@@ -134,10 +137,10 @@ Deno.test("fresh: without an index a changed member costs one read", async () =>
     const ids = verifiedScored(fx.emu, 3);
     changeScores(fx.emu, ids);
     const g = (await freshnessPass(fx.bot.deps))!.guilds[0];
-    assertEquals(outOfSync(fx.emu), []);
-    assertEquals([g.applied, g.reads], [3, 3]);
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
+    assert.deepStrictEqual([g.applied, g.reads], [3, 3]);
     // The three members, and the bot's own member for the guild's context.
-    assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], 3 + 1);
+    assert.deepStrictEqual(fx.emu.stats.requests["GET /guilds/:guild/members/:user"], 3 + 1);
   } finally {
     await fx.close();
   }
@@ -152,18 +155,18 @@ Deno.test("fresh: a guild whose chunk runs is left to the chunk, which takes the
     // A chunk holds the guild: the pass queues the updates and leaves the guild alone.
     await holdAsChunk(kv);
     const pass = (await freshnessPass(fx.bot.deps))!;
-    assertEquals(pass.guilds[0].ran, false);
-    assertEquals((await backlogTimes(kv, GUILD)).length, 4);
-    assertEquals(fx.emu.stats.writes.length, 0);
+    assert.deepStrictEqual(pass.guilds[0].ran, false);
+    assert.deepStrictEqual((await backlogTimes(kv, GUILD)).length, 4);
+    assert.deepStrictEqual(fx.emu.stats.writes.length, 0);
     await kv.delete(keys.lease(leaseName(SYNC_KIND, GUILD)));
     // The guild's next chunk (here a full run) takes the backlog between its pages.
     await fx.bot.trigger({ startIndex: 0 }, "?wait=true");
     const done = await fx.bot.waitFor();
-    assertEquals(outOfSync(fx.emu), []);
-    assertEquals((await backlogTimes(kv, GUILD)).length, 0);
-    assert((done.counters["fresh.changed"] ?? 0) >= 1, JSON.stringify(done.counters));
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
+    assert.deepStrictEqual((await backlogTimes(kv, GUILD)).length, 0);
+    assert.ok((done.counters["fresh.changed"] ?? 0) >= 1, JSON.stringify(done.counters));
     // Backlog entries are no members of the run: its count is the guild's.
-    assertEquals(done.processed, fx.emu.state.guild(GUILD).members.size);
+    assert.deepStrictEqual(done.processed, fx.emu.state.guild(GUILD).members.size);
   } finally {
     await fx.close();
   }
@@ -180,17 +183,17 @@ Deno.test("fresh: a chunk starting while the pass writes the guild gets it withi
       15_000,
       fx.bot.deps.clock,
     );
-    assert(held);
+    assert.ok(held);
     const started = triggerSync(fx.bot.deps, GUILD, { startIndex: 0, source: "test" });
     // The holder sees the request at its next commit and gives the guild back.
     for (let i = 0; i < 200 && !held.lost; i++) {
       await new Promise((r) => setTimeout(r, 10));
       await held.commit(() => {});
     }
-    assert(held.lost);
+    assert.ok(held.lost);
     await held.release();
     const r = await started;
-    assertEquals(r.status, "started");
+    assert.deepStrictEqual(r.status, "started");
     if (r.status === "started") await r.done;
     // A pass meanwhile leaves the guild alone.
     const { ethos, cache } = syncServices(fx.bot.deps);
@@ -201,7 +204,7 @@ Deno.test("fresh: a chunk starting while the pass writes the guild gets it withi
       deadline: Date.now() + 5_000,
       jobKind: SYNC_KIND,
     });
-    assertEquals(skipped.ran, false);
+    assert.deepStrictEqual(skipped.ran, false);
   } finally {
     await fx.close();
   }
@@ -216,22 +219,25 @@ Deno.test("fresh: Ethos or Discord failing leaves the backlog for the next pass;
     // The feed answers 503: the cursor stays, nothing is queued, the next pass reads it again.
     fx.emu.state.ethos.failPaths.add("/score/updates");
     const failed = (await freshnessPass(fx.bot.deps))!;
-    assert("error" in failed.intake);
-    assertEquals((await backlogTimes(kv, GUILD)).length, 0);
+    assert.ok("error" in failed.intake);
+    assert.deepStrictEqual((await backlogTimes(kv, GUILD)).length, 0);
     fx.emu.state.ethos.failPaths.clear();
     // Discord fails every call: the members stay queued.
     fx.emu.setFaults({ errorRate: 1 });
     const stuck = (await freshnessPass(fx.bot.deps))!;
-    assert(!("error" in stuck.intake) && stuck.intake.queued === 3, JSON.stringify(stuck.intake));
-    assertEquals(stuck.guilds.reduce((n, g) => n + g.applied, 0), 0);
-    assertEquals((await backlogTimes(kv, GUILD)).length, 3);
+    assert.ok(
+      !("error" in stuck.intake) && stuck.intake.queued === 3,
+      JSON.stringify(stuck.intake),
+    );
+    assert.deepStrictEqual(stuck.guilds.reduce((n, g) => n + g.applied, 0), 0);
+    assert.deepStrictEqual((await backlogTimes(kv, GUILD)).length, 3);
     fx.emu.setFaults({ errorRate: 0 });
     const ok = (await freshnessPass(fx.bot.deps))!;
-    assertEquals(ok.guilds[0].applied, 3);
-    assertEquals(outOfSync(fx.emu), []);
-    assertEquals((await kv.get(freshKeys.lastPass())).versionstamp !== null, true);
+    assert.deepStrictEqual(ok.guilds[0].applied, 3);
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
+    assert.deepStrictEqual((await kv.get(freshKeys.lastPass())).versionstamp !== null, true);
     const report = await freshReport(fx.bot.deps);
-    assertEquals(report.backlog, [{ guildId: GUILD, count: 0, oldestAgeS: null }]);
+    assert.deepStrictEqual(report.backlog, [{ guildId: GUILD, count: 0, oldestAgeS: null }]);
   } finally {
     await fx.close();
   }
@@ -249,12 +255,12 @@ Deno.test("fresh: an update waiting past 5 minutes raises the lag alert", async 
     await holdAsChunk(kv);
     await freshnessPass(fx.bot.deps);
     const report = await freshReport(fx.bot.deps);
-    assert(report.lag15.p95! >= 600, JSON.stringify(report.lag15));
+    assert.ok(report.lag15.p95! >= 600, JSON.stringify(report.lag15));
     const alerts = [];
     for await (const e of kv.list<{ cause: string }>({ prefix: ["alerts"] })) {
       alerts.push(e.value.cause);
     }
-    assertEquals(alerts, ["fresh_lag"]);
+    assert.deepStrictEqual(alerts, ["fresh_lag"]);
   } finally {
     await fx.close();
   }
@@ -266,22 +272,22 @@ Deno.test("fresh: the hourly incremental run reads no member for updates the pas
     const ids = verifiedScored(fx.emu, 3);
     changeScores(fx.emu, ids);
     await freshnessPass(fx.bot.deps);
-    assertEquals(outOfSync(fx.emu), []);
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
     fx.emu.stats.reset();
     const r = await fx.bot.trigger({ mode: "incremental", startIndex: 0 }, "?wait=true");
-    assertEquals(r.status, 200);
+    assert.deepStrictEqual(r.status, 200);
     const done = await fx.bot.waitFor();
-    assertEquals(done.counters["skipped.fresh_pass"], 3);
+    assert.deepStrictEqual(done.counters["skipped.fresh_pass"], 3);
     // No member read (the one GET the emulator saw is the run's setup: the bot's own member).
-    assertEquals(done.counters["calls.member"] ?? 0, 0);
-    assertEquals(fx.emu.stats.requests["GET /guilds/:guild/members/:user"] ?? 0, 1);
-    assertEquals(fx.emu.stats.writes.length, 0);
+    assert.deepStrictEqual(done.counters["calls.member"] ?? 0, 0);
+    assert.deepStrictEqual(fx.emu.stats.requests["GET /guilds/:guild/members/:user"] ?? 0, 1);
+    assert.deepStrictEqual(fx.emu.stats.writes.length, 0);
     // The run left the index as the pass noted it: the members' next change needs no read.
     changeScores(fx.emu, ids);
     fx.emu.stats.reset();
     const again = (await freshnessPass(fx.bot.deps))!;
-    assertEquals([again.guilds[0].applied, again.guilds[0].reads], [3, 0]);
-    assertEquals(outOfSync(fx.emu), []);
+    assert.deepStrictEqual([again.guilds[0].applied, again.guilds[0].reads], [3, 0]);
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
   } finally {
     await fx.close();
   }
@@ -294,14 +300,14 @@ Deno.test("fresh: what a pass's time box cannot write stays queued for the next 
     changeScores(fx.emu, ids);
     // A time box already over: the updates are taken in, no member is started.
     const short = (await freshnessPass(fx.bot.deps, { budgetMs: 0 }))!;
-    assertEquals(short.guilds[0].applied, 0);
-    assertEquals(short.guilds[0].left, 4);
-    assertEquals(fx.emu.stats.writes.length, 0);
+    assert.deepStrictEqual(short.guilds[0].applied, 0);
+    assert.deepStrictEqual(short.guilds[0].left, 4);
+    assert.deepStrictEqual(fx.emu.stats.writes.length, 0);
     const report = await freshReport(fx.bot.deps);
-    assertEquals(report.backlog[0].count, 4);
+    assert.deepStrictEqual(report.backlog[0].count, 4);
     const next = (await freshnessPass(fx.bot.deps))!;
-    assertEquals([next.guilds[0].applied, next.guilds[0].left], [4, 0]);
-    assertEquals(outOfSync(fx.emu), []);
+    assert.deepStrictEqual([next.guilds[0].applied, next.guilds[0].left], [4, 0]);
+    assert.deepStrictEqual(outOfSync(fx.emu), []);
   } finally {
     await fx.close();
   }

@@ -5,7 +5,7 @@
  * /ethos_sync in a guild syncs that guild.
  */
 import { PermissionFlagsBits } from "discord-api-types/v10";
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { GUILD, outOfSync, startFixture, TOKEN } from "./sync_helpers.ts";
 import { pollUntil } from "../_bot.ts";
 import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
@@ -30,21 +30,21 @@ async function twoGuilds(env: Record<string, string> = {}) {
 Deno.test("guilds e2e: a guild set up in Discord syncs by its own setup, status and stop by ?guild=", async () => {
   const f = await twoGuilds();
   try {
-    assert(outOfSync(f.emu, SECOND).length > 0);
+    assert.ok(outOfSync(f.emu, SECOND).length > 0);
     const before = outOfSync(f.emu, GUILD).length;
     const r = await f.bot.trigger({ guildId: SECOND }, "?wait=true");
-    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
-    assertEquals(outOfSync(f.emu, SECOND), []);
-    assertEquals(outOfSync(f.emu, GUILD).length, before, "the other guild is untouched");
+    assert.deepStrictEqual(r.body.state, "completed", JSON.stringify(r.body));
+    assert.deepStrictEqual(outOfSync(f.emu, SECOND), []);
+    assert.deepStrictEqual(outOfSync(f.emu, GUILD).length, before, "the other guild is untouched");
     const status = await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json();
-    assertEquals([status.guildId, status.state], [SECOND, "completed"]);
+    assert.deepStrictEqual([status.guildId, status.state], [SECOND, "completed"]);
     const bad = await f.bot.request("GET", "/sync-status?guild=abc");
-    assertEquals(bad.status, 400);
+    assert.deepStrictEqual(bad.status, 400);
     await bad.body?.cancel();
     // A guild with no setup at all: a clear 400.
     const none = await f.bot.request("POST", "/trigger-sync", { guildId: "200000000000000009" });
-    assertEquals(none.status, 400);
-    assert((await none.json()).error.includes("/ethos_setup"));
+    assert.deepStrictEqual(none.status, 400);
+    assert.ok((await none.json()).error.includes("/ethos_setup"));
   } finally {
     await f.close();
   }
@@ -54,7 +54,7 @@ Deno.test("guilds e2e: chained chunks of another guild continue that guild", asy
   const f = await twoGuilds({ SYNC_CHUNK_SIZE: "30", AUTO_CONTINUE_CHUNKS: "true" });
   try {
     const r = await f.bot.request("POST", "/trigger-sync", { guildId: SECOND });
-    assertEquals(r.status, 202);
+    assert.deepStrictEqual(r.status, 202);
     await r.body?.cancel();
     const done = await pollUntil(
       async () => await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json(),
@@ -63,11 +63,11 @@ Deno.test("guilds e2e: chained chunks of another guild continue that guild", asy
       50,
       (last) => new Error(`not done: ${JSON.stringify(last)}`),
     );
-    assertEquals(done.state, "completed", JSON.stringify(done));
-    assert(done.chunk >= 4, `chunks ${done.chunk}`);
-    assertEquals(outOfSync(f.emu, SECOND), []);
+    assert.deepStrictEqual(done.state, "completed", JSON.stringify(done));
+    assert.ok(done.chunk >= 4, `chunks ${done.chunk}`);
+    assert.deepStrictEqual(outOfSync(f.emu, SECOND), []);
     const first = await (await f.bot.request("GET", `/sync-status?guild=${GUILD}`)).json();
-    assertEquals(first.state, "idle", "no run was started in the environment's guild");
+    assert.deepStrictEqual(first.state, "idle", "no run was started in the environment's guild");
   } finally {
     await f.close();
   }
@@ -78,8 +78,8 @@ Deno.test("guilds e2e: the scheduled run syncs every configured guild; /ethos_sy
   try {
     await dailySync(f.bot.deps);
     await f.bot.settle();
-    assertEquals(outOfSync(f.emu, GUILD), []);
-    assertEquals(outOfSync(f.emu, SECOND), []);
+    assert.deepStrictEqual(outOfSync(f.emu, GUILD), []);
+    assert.deepStrictEqual(outOfSync(f.emu, SECOND), []);
     // A guild whose schedule is off is left to its admins.
     await updateSetup(
       f.bot.deps,
@@ -96,7 +96,7 @@ Deno.test("guilds e2e: the scheduled run syncs every configured guild; /ethos_sy
     await f.bot.deps.kv.delete(["cache", "ethos_score", member.id]);
     await dailySync(f.bot.deps);
     await f.bot.settle();
-    assertEquals(outOfSync(f.emu, SECOND).length, 1);
+    assert.deepStrictEqual(outOfSync(f.emu, SECOND).length, 1);
     const cronRun =
       (await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json()).runId;
     // /ethos_sync in that guild syncs that guild.
@@ -106,7 +106,7 @@ Deno.test("guilds e2e: the scheduled run syncs every configured guild; /ethos_sy
         permissions: PermissionFlagsBits.ManageRoles,
       }) as unknown as { id: string; token: string },
     );
-    assert(answer.type === 5 || answer.type === 4, JSON.stringify(answer));
+    assert.ok(answer.type === 5 || answer.type === 4, JSON.stringify(answer));
     await pollUntil(
       async () => await (await f.bot.request("GET", `/sync-status?guild=${SECOND}`)).json(),
       (s) => s.state === "completed" && s.runId !== cronRun,
@@ -114,7 +114,7 @@ Deno.test("guilds e2e: the scheduled run syncs every configured guild; /ethos_sy
       50,
       (last) => new Error(`not done: ${JSON.stringify(last)}`),
     );
-    assertEquals(outOfSync(f.emu, SECOND), []);
+    assert.deepStrictEqual(outOfSync(f.emu, SECOND), []);
   } finally {
     await f.close();
   }
@@ -136,16 +136,19 @@ Deno.test("guilds e2e: sync-helper complete --all runs every guild; --guild pick
       return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
     };
     const all = await run(["complete", "--all", "--poll-ms", "100"]);
-    assertEquals(all.code, 0, all.text);
-    assert(all.text.includes(`[${GUILD}] run `) && all.text.includes(`[${SECOND}] run `), all.text);
-    assert(all.text.includes("every guild completed"), all.text);
-    assertEquals(outOfSync(f.emu, GUILD), []);
-    assertEquals(outOfSync(f.emu, SECOND), []);
+    assert.deepStrictEqual(all.code, 0, all.text);
+    assert.ok(
+      all.text.includes(`[${GUILD}] run `) && all.text.includes(`[${SECOND}] run `),
+      all.text,
+    );
+    assert.ok(all.text.includes("every guild completed"), all.text);
+    assert.deepStrictEqual(outOfSync(f.emu, GUILD), []);
+    assert.deepStrictEqual(outOfSync(f.emu, SECOND), []);
     const one = await run(["status", "--guild", SECOND, "--json"]);
-    assertEquals(one.code, 0, one.text);
-    assertEquals(JSON.parse(one.text).guildId, SECOND);
+    assert.deepStrictEqual(one.code, 0, one.text);
+    assert.deepStrictEqual(JSON.parse(one.text).guildId, SECOND);
     const bad = await run(["complete", "--all", "--guild", SECOND]);
-    assertEquals(bad.code, 2);
+    assert.deepStrictEqual(bad.code, 2);
   } finally {
     await f.close();
   }
@@ -157,12 +160,12 @@ Deno.test("guilds e2e: a guild the bot left is marked inactive, alerted once, an
     // The bot is removed from the second server: Discord now answers Unknown Guild.
     f.emu.state.guilds.delete(SECOND);
     const r = await f.bot.trigger({ guildId: SECOND }, "?wait=true");
-    assertEquals(r.body.state, "failed", JSON.stringify(r.body));
+    assert.deepStrictEqual(r.body.state, "failed", JSON.stringify(r.body));
     const setup = (await getSetup(f.bot.kv, SECOND))!;
-    assertEquals(setup.active, false);
+    assert.deepStrictEqual(setup.active, false);
     const alerts = [];
     for await (const e of f.bot.kv.list({ prefix: ["alerts"] })) alerts.push(e.value);
-    assertEquals(
+    assert.deepStrictEqual(
       alerts.filter((a) =>
         String((a as { cause: string }).cause).startsWith(`guild_gone:${SECOND}`)
       )
@@ -171,13 +174,13 @@ Deno.test("guilds e2e: a guild the bot left is marked inactive, alerted once, an
     );
     // No more syncs: refused over HTTP, skipped by the crons, not listed.
     const again = await f.bot.request("POST", "/trigger-sync", { guildId: SECOND });
-    assertEquals(again.status, 400);
-    assert((await again.json()).error.includes("removed from this server"));
+    assert.deepStrictEqual(again.status, 400);
+    assert.ok((await again.json()).error.includes("removed from this server"));
     const guilds = await (await f.bot.request("GET", "/guilds")).json();
-    assertEquals(guilds.guilds.map((g: { guildId: string }) => g.guildId), [GUILD]);
+    assert.deepStrictEqual(guilds.guilds.map((g: { guildId: string }) => g.guildId), [GUILD]);
     await dailySync(f.bot.deps);
     await f.bot.settle();
-    assertEquals(outOfSync(f.emu, GUILD), [], "the other guild still syncs");
+    assert.deepStrictEqual(outOfSync(f.emu, GUILD), [], "the other guild still syncs");
   } finally {
     await f.close();
   }
@@ -196,20 +199,22 @@ Deno.test("guilds e2e: one summary per run in the log channel; a deleted channel
       (s) => ({ ...s, logChannelId: channel }),
     );
     const r = await f.bot.trigger({ guildId: SECOND }, "?wait=true");
-    assertEquals(r.body.state, "completed");
+    assert.deepStrictEqual(r.body.state, "completed");
     const posted = f.emu.state.channelMessages(channel);
-    assertEquals(posted.length, 1, "one message per run, never one per member");
+    assert.deepStrictEqual(posted.length, 1, "one message per run, never one per member");
     const text = String(posted[0].content);
-    assert(text.startsWith("**Ethos role sync finished**"), text);
-    assert(/changed \d+/.test(text) && text.includes("By level:"), text);
+    assert.ok(text.startsWith("**Ethos role sync finished**"), text);
+    assert.ok(/changed \d+/.test(text) && text.includes("By level:"), text);
     const named = text.split("\n").filter((l) => l.startsWith("- <@")).length;
-    assert(named > 0 && named <= 20, `${named} members named`);
+    assert.ok(named > 0 && named <= 20, `${named} members named`);
     // The channel is deleted: the next run completes all the same, and says why in the log.
     f.emu.state.deleteChannel(channel);
     f.emu.state.setScore([...g.members.values()][5].id, 2700);
     const again = await f.bot.trigger({ guildId: SECOND, startIndex: 0 }, "?wait=true");
-    assertEquals(again.body.state, "completed");
-    assert(f.bot.log.lines.some((l) => String(l.msg).includes("could not post the run summary")));
+    assert.deepStrictEqual(again.body.state, "completed");
+    assert.ok(
+      f.bot.log.lines.some((l) => String(l.msg).includes("could not post the run summary")),
+    );
   } finally {
     await f.close();
   }
@@ -220,22 +225,22 @@ Deno.test("guilds e2e: the status page has a section per guild with its level di
   try {
     await f.bot.trigger({ guildId: SECOND }, "?wait=true");
     const data = await collectStatus(f.bot.app);
-    assert(data.guilds.ok, JSON.stringify(data.guilds));
+    assert.ok(data.guilds.ok, JSON.stringify(data.guilds));
     const byId = new Map(data.guilds.value.guilds.map((g) => [g.guildId, g]));
-    assertEquals([...byId.keys()], [GUILD, SECOND]);
+    assert.deepStrictEqual([...byId.keys()], [GUILD, SECOND]);
     const second = byId.get(SECOND)!;
-    assertEquals([second.state, second.configured, second.fromEnvironment], [
+    assert.deepStrictEqual([second.state, second.configured, second.fromEnvironment], [
       "completed",
       true,
       false,
     ]);
-    assert(second.levels.length > 0 && second.levels.every((l) => l.members > 0));
-    assertEquals(byId.get(GUILD)!.state, "idle");
+    assert.ok(second.levels.length > 0 && second.levels.every((l) => l.members > 0));
+    assert.deepStrictEqual(byId.get(GUILD)!.state, "idle");
     const html = renderMain(data);
-    assert(html.includes(`<h3>Guild ${SECOND}</h3>`), "a section for the guild");
-    assert(html.includes(`<h3>Guild ${GUILD} (environment)</h3>`));
+    assert.ok(html.includes(`<h3>Guild ${SECOND}</h3>`), "a section for the guild");
+    assert.ok(html.includes(`<h3>Guild ${GUILD} (environment)</h3>`));
     const svg = html.slice(html.indexOf(`id="guild-${SECOND}-levels"`));
-    assertEquals(
+    assert.deepStrictEqual(
       (svg.slice(0, svg.indexOf("</svg>")).match(/<rect /g) ?? []).length,
       second.levels.length,
       "one bar per level",

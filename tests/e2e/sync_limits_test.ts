@@ -3,7 +3,7 @@
  * state in KV as the deployed bot does: tight buckets draw no 429, and the limits learned from
  * Discord's headers carry over chunk boundaries, to a new client (a new isolate) too.
  */
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { startEmulator, uniformLimits } from "../emulator/server.ts";
 import { mapEmulatedGuild } from "../emulator/bot_env.ts";
 import { collectStatus } from "../../lib/status/data.ts";
@@ -21,11 +21,11 @@ Deno.test("sync e2e: write buckets of 5 per second: both busy, no 429", async ()
   try {
     const { emu, bot } = fx;
     const r = await bot.trigger({}, "?wait=true");
-    assertEquals(r.body.state, "completed");
-    assertEquals(outOfSync(emu), []);
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
-    assert(emu.stats.writesTo("PATCH /guilds/:guild/members/:user").length > 0);
-    assert(emu.stats.writes.some((w) => w.route.endsWith("/roles/:role")));
+    assert.deepStrictEqual(r.body.state, "completed");
+    assert.deepStrictEqual(outOfSync(emu), []);
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.ok(emu.stats.writesTo("PATCH /guilds/:guild/members/:user").length > 0);
+    assert.ok(emu.stats.writes.some((w) => w.route.endsWith("/roles/:role")));
   } finally {
     await fx.close();
   }
@@ -38,7 +38,7 @@ Deno.test("sync e2e: learned limits carry over chunks on new isolates: one call 
   const kv = await Deno.openKv(":memory:");
   try {
     const needed = membersNeedingChange(emu);
-    assert(needed > 100);
+    assert.ok(needed > 100);
     const env = {
       SYNC_CHUNK_SIZE: "1000",
       SYNC_MAX_CHUNK_MS: "1000",
@@ -51,16 +51,16 @@ Deno.test("sync e2e: learned limits carry over chunks on new isolates: one call 
       const bot = await startBot(emu, { kv, restKv: true, serve: false, env });
       try {
         const r = await bot.trigger({}, "?wait=true");
-        assertEquals(r.status, 200);
+        assert.deepStrictEqual(r.status, 200);
         state = String(r.body.state);
       } finally {
         await bot.close();
       }
     }
-    assert(chunks >= 2, `${chunks} chunk(s)`);
-    assertEquals(outOfSync(emu), []);
-    assertEquals(emu.stats.writes.length, needed);
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.ok(chunks >= 2, `${chunks} chunk(s)`);
+    assert.deepStrictEqual(outOfSync(emu), []);
+    assert.deepStrictEqual(emu.stats.writes.length, needed);
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
   } finally {
     kv.close();
     await emu.close();
@@ -92,18 +92,18 @@ Deno.test("sync e2e: two guilds on two isolates at once share the global limit: 
     while (!done) {
       const data = await collectStatus(a.app);
       if (data.rest.ok) seen = Math.max(seen, data.rest.value.globalBudget?.clients ?? 0);
-      if (seen === 2) assert(renderMain(data).includes("2 isolate(s) sending"));
+      if (seen === 2) assert.ok(renderMain(data).includes("2 isolate(s) sending"));
       await new Promise((r) => setTimeout(r, 100));
     }
     const [ra, rb] = await runs;
-    assertEquals(seen, 2);
-    assertEquals([ra.body.state, rb.body.state], ["completed", "completed"]);
-    assertEquals(outOfSync(emu), []);
-    assertEquals(outOfSync(emu, SECOND), []);
-    assertEquals(emu.stats.writes.length, needed);
-    assertEquals(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
+    assert.deepStrictEqual(seen, 2);
+    assert.deepStrictEqual([ra.body.state, rb.body.state], ["completed", "completed"]);
+    assert.deepStrictEqual(outOfSync(emu), []);
+    assert.deepStrictEqual(outOfSync(emu, SECOND), []);
+    assert.deepStrictEqual(emu.stats.writes.length, needed);
+    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
     // Both isolates claimed from the one timeline.
-    for (const bot of [a, b]) assert((bot.deps.rest.stats().globalBudget?.claims ?? 0) > 0);
+    for (const bot of [a, b]) assert.ok((bot.deps.rest.stats().globalBudget?.claims ?? 0) > 0);
   } finally {
     await a.close();
     await b.close();

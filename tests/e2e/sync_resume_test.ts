@@ -3,7 +3,7 @@
  * vanishes) and SIGINT (Deploy's eviction notice), then resume. Final roles must be right and no
  * write that landed may be repeated (a repeat would show as a write that changed nothing).
  */
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/server.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { leaseName, readSnapshot } from "../../lib/jobs/store.ts";
@@ -48,34 +48,34 @@ Deno.test("sync e2e: killed mid-chunk (SIGKILL), resumed: right roles, no write 
     const first = await spawnBot(emu, kvPath, { SYNC_CHUNK_SIZE: "1000" });
     await first.waitHealthy();
     const started = await first.call("POST", "/trigger-sync", {});
-    assertEquals(started.status, 202);
+    assert.deepStrictEqual(started.status, 202);
     // Some writes have landed, the chunk is far from done.
     await waitProcessed(first.call, 8);
     await first.kill("SIGKILL");
     const writesBefore = emu.stats.writes.length;
-    assert(writesBefore > 0 && writesBefore < needed, `${writesBefore} of ${needed}`);
+    assert.ok(writesBefore > 0 && writesBefore < needed, `${writesBefore} of ${needed}`);
 
     // A second bot on the same KV. The dead chunk still "holds" its lease until it lapses; age it
     // (as 30 s passing would), then the watchdog-style trigger continues the run.
     const kv = await Deno.openKv(kvPath);
     try {
       const snap = await readSnapshot(kv, "sync", GUILD);
-      assertEquals(snap.run?.value.state, "running");
+      assert.deepStrictEqual(snap.run?.value.state, "running");
       const refused = await startBot(emu, { kv, env: { SYNC_CHUNK_SIZE: "1000" } });
       try {
         const conflict = await refused.trigger({});
-        assertEquals(conflict.status, 409); // lease still live: no second chunk
+        assert.deepStrictEqual(conflict.status, 409); // lease still live: no second chunk
         await kv.set(keys.lease(leaseName("sync", GUILD)), {
           owner: "dead",
           expiresAt: Date.now() - 1,
           takenAt: 0,
         });
         const status = await refused.status();
-        assertEquals(status.state, "running");
-        assertEquals(status.lease?.live, false);
+        assert.deepStrictEqual(status.state, "running");
+        assert.deepStrictEqual(status.lease?.live, false);
         const resumed = await refused.trigger({});
-        assertEquals(resumed.status, 202);
-        assertEquals(resumed.body.runId, started.body.runId);
+        assert.deepStrictEqual(resumed.status, 202);
+        assert.deepStrictEqual(resumed.body.runId, started.body.runId);
         await refused.waitFor();
         await refused.settle();
       } finally {
@@ -84,10 +84,10 @@ Deno.test("sync e2e: killed mid-chunk (SIGKILL), resumed: right roles, no write 
     } finally {
       kv.close();
     }
-    assertEquals(outOfSync(emu), []);
-    assertEquals(emu.stats.noopRoleWrites(), [], "a landed write was repeated");
+    assert.deepStrictEqual(outOfSync(emu), []);
+    assert.deepStrictEqual(emu.stats.noopRoleWrites(), [], "a landed write was repeated");
     const perMember = writesByMember(emu);
-    assertEquals(perMember.size, needed);
+    assert.deepStrictEqual(perMember.size, needed);
   } finally {
     await emu.close();
   }
@@ -100,21 +100,21 @@ Deno.test("sync e2e: SIGINT checkpoints and releases the lease within 5 s; resum
     const bot = await spawnBot(emu, kvPath, { SYNC_CHUNK_SIZE: "1000" });
     await bot.waitHealthy();
     const started = await bot.call("POST", "/trigger-sync", {});
-    assertEquals(started.status, 202);
+    assert.deepStrictEqual(started.status, 202);
     await waitProcessed(bot.call, 8);
     const ms = await bot.kill("SIGINT");
-    assert(ms < 5000, `exit took ${ms} ms`);
+    assert.ok(ms < 5000, `exit took ${ms} ms`);
     const kv = await Deno.openKv(kvPath);
     try {
       const snap = await readSnapshot(kv, "sync", GUILD);
-      assertEquals(snap.lease, null, "lease released");
-      assertEquals(snap.run?.value.state, "waiting");
-      assert((snap.run?.value.processed ?? 0) > 0);
+      assert.deepStrictEqual(snap.lease, null, "lease released");
+      assert.deepStrictEqual(snap.run?.value.state, "waiting");
+      assert.ok((snap.run?.value.processed ?? 0) > 0);
       const again = await startBot(emu, { kv, env: { SYNC_CHUNK_SIZE: "1000" } });
       try {
         const r = await again.trigger({});
-        assertEquals(r.status, 202);
-        assertEquals(r.body.runId, started.body.runId);
+        assert.deepStrictEqual(r.status, 202);
+        assert.deepStrictEqual(r.body.runId, started.body.runId);
         await again.waitFor();
         await again.settle();
       } finally {
@@ -123,8 +123,8 @@ Deno.test("sync e2e: SIGINT checkpoints and releases the lease within 5 s; resum
     } finally {
       kv.close();
     }
-    assertEquals(outOfSync(emu), []);
-    assertEquals(emu.stats.noopRoleWrites(), []);
+    assert.deepStrictEqual(outOfSync(emu), []);
+    assert.deepStrictEqual(emu.stats.noopRoleWrites(), []);
   } finally {
     await emu.close();
   }

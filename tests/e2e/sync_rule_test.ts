@@ -3,7 +3,7 @@
  * profile flags (one bulk users call per page), a default profile holding no managed role, and
  * Ethos failing on the flags call skipping members rather than stripping them.
  */
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/server.ts";
 import { GUILD, startBot } from "./sync_helpers.ts";
 import { updateSetup } from "../../lib/guilds/setup.ts";
@@ -51,20 +51,20 @@ Deno.test("sync e2e: validator and human roles, default profiles, one bulk call 
     guild.members.get(lostValidator)!.roles.push(f.roles.validator);
 
     const r = await f.bot.trigger({}, "?wait=true");
-    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
-    assert(f.has(v, f.roles.validator) && !f.has(v, f.roles.human));
-    assert(f.has(h, f.roles.human) && !f.has(h, f.roles.validator));
-    assert(f.has(both, f.roles.validator) && f.has(both, f.roles.human));
-    assert(f.has(both, f.roles.exemplary));
-    assert(!f.has(none, f.roles.validator) && !f.has(none, f.roles.human));
+    assert.deepStrictEqual(r.body.state, "completed", JSON.stringify(r.body));
+    assert.ok(f.has(v, f.roles.validator) && !f.has(v, f.roles.human));
+    assert.ok(f.has(h, f.roles.human) && !f.has(h, f.roles.validator));
+    assert.ok(f.has(both, f.roles.validator) && f.has(both, f.roles.human));
+    assert.ok(f.has(both, f.roles.exemplary));
+    assert.ok(!f.has(none, f.roles.validator) && !f.has(none, f.roles.human));
     for (const role of [f.roles.neutral, f.roles.profile, f.roles.validator, f.roles.human]) {
-      assert(!f.has(def, role), `the default profile holds no managed role (${role})`);
+      assert.ok(!f.has(def, role), `the default profile holds no managed role (${role})`);
     }
-    assert(!f.has(lostValidator, f.roles.validator), "a validator role whose NFT is gone goes");
-    assert(f.has(lostValidator, f.roles.questionable));
+    assert.ok(!f.has(lostValidator, f.roles.validator), "a validator role whose NFT is gone goes");
+    assert.ok(f.has(lostValidator, f.roles.questionable));
     // 40 members: one page, so one bulk call: the users call carries scores and flags.
-    assertEquals(f.emu.stats.ethosCalls["POST /score/userkeys"] ?? 0, 0);
-    assertEquals(f.emu.stats.ethosCalls["POST /users/by/discord"], 1);
+    assert.deepStrictEqual(f.emu.stats.ethosCalls["POST /score/userkeys"] ?? 0, 0);
+    assert.deepStrictEqual(f.emu.stats.ethosCalls["POST /users/by/discord"], 1);
   } finally {
     await f.close();
   }
@@ -81,18 +81,18 @@ Deno.test("sync e2e: the users call failing pauses the run and strips nothing; i
     f.emu.state.ethos.failPaths.add("/users/by/discord");
     const before = new Map(f.verified.map((id) => [id, [...f.emu.state.memberRoles(GUILD, id)!]]));
     const r = await f.bot.trigger({}, "?wait=true");
-    assertEquals(r.body.state, "waiting", JSON.stringify(r.body));
+    assert.deepStrictEqual(r.body.state, "waiting", JSON.stringify(r.body));
     const warnings = (r.body as { status: { warnings: string[] } }).status.warnings;
-    assert(warnings.some((w) => w.includes("the Ethos API failed")), String(warnings));
+    assert.ok(warnings.some((w) => w.includes("the Ethos API failed")), String(warnings));
     for (const [id, roles] of before) {
       const now = f.emu.state.memberRoles(GUILD, id)!;
-      for (const role of roles) assert(now.includes(role), `${id} lost ${role}`);
+      for (const role of roles) assert.ok(now.includes(role), `${id} lost ${role}`);
     }
     // Once Ethos answers again, the run continues and the role goes.
     f.emu.state.ethos.failPaths.clear();
     const again = await f.bot.trigger({}, "?wait=true");
-    assertEquals(again.body.state, "completed", JSON.stringify(again.body));
-    assert(!f.has(v, f.roles.validator));
+    assert.deepStrictEqual(again.body.state, "completed", JSON.stringify(again.body));
+    assert.ok(!f.has(v, f.roles.validator));
   } finally {
     await f.close();
   }
@@ -103,10 +103,10 @@ Deno.test("sync e2e: a page where no verified member has a score completes (no-s
   try {
     for (const id of f.verified) f.emu.state.setScore(id, null);
     const r = await f.bot.trigger({}, "?wait=true");
-    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
+    assert.deepStrictEqual(r.body.state, "completed", JSON.stringify(r.body));
     for (const id of f.verified) {
       for (const role of [f.roles.neutral, f.roles.profile, f.roles.exemplary]) {
-        assert(!f.has(id, role), `${id} keeps ${role} without a score`);
+        assert.ok(!f.has(id, role), `${id} keeps ${role} without a score`);
       }
     }
   } finally {
@@ -125,7 +125,7 @@ Deno.test("sync e2e: the incremental run re-checks validator and human holders w
     f.emu.state.setProfile(h, { validator: false, human: true });
     f.emu.state.setProfile(plain, { validator: false, human: false });
     await f.bot.trigger({}, "?wait=true");
-    assert(f.has(v, f.roles.validator) && f.has(h, f.roles.human));
+    assert.ok(f.has(v, f.roles.validator) && f.has(h, f.roles.human));
     // The full sync indexed the holders.
     const indexed = async () => {
       const ids: string[] = [];
@@ -135,23 +135,23 @@ Deno.test("sync e2e: the incremental run re-checks validator and human holders w
       return ids;
     };
     const before = await indexed();
-    assert(before.includes(v) && before.includes(h) && !before.includes(plain), String(before));
+    assert.ok(before.includes(v) && before.includes(h) && !before.includes(plain), String(before));
 
     // The NFT moves and human verification is revoked: no score changes, nothing in the feed.
     f.emu.state.setProfile(v, { validator: false });
     f.emu.state.setProfile(h, { human: false });
     f.emu.stats.reset();
     const r = await f.bot.trigger({ mode: "incremental", startIndex: 0 }, "?wait=true");
-    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
-    assert(!f.has(v, f.roles.validator), "validator role removed by the re-check");
-    assert(!f.has(h, f.roles.human), "human role removed by the re-check");
-    assert(f.has(v, f.roles.neutral) && f.has(h, f.roles.neutral), "the tier stays");
+    assert.deepStrictEqual(r.body.state, "completed", JSON.stringify(r.body));
+    assert.ok(!f.has(v, f.roles.validator), "validator role removed by the re-check");
+    assert.ok(!f.has(h, f.roles.human), "human role removed by the re-check");
+    assert.ok(f.has(v, f.roles.neutral) && f.has(h, f.roles.neutral), "the tier stays");
     // Only the holders were read (no member list walk), and they left the index.
-    assertEquals(f.emu.stats.requests["GET /guilds/:guild/members"] ?? 0, 0);
+    assert.deepStrictEqual(f.emu.stats.requests["GET /guilds/:guild/members"] ?? 0, 0);
     const feed = f.emu.stats.ethosCalls["GET /score/updates"] ?? 0;
-    assert(feed >= 1, "the feed was read first");
+    assert.ok(feed >= 1, "the feed was read first");
     const after = await indexed();
-    assert(!after.includes(v) && !after.includes(h), String(after));
+    assert.ok(!after.includes(v) && !after.includes(h), String(after));
   } finally {
     await f.close();
   }
@@ -172,10 +172,10 @@ Deno.test("sync e2e: the stored setup fills what the environment does not set", 
     f.emu.state.setScore(h, 1500, longAgo);
     f.emu.state.setProfile(h, { validator: true, human: true });
     const r = await f.bot.trigger({}, "?wait=true");
-    assertEquals(r.body.state, "completed", JSON.stringify(r.body));
-    assert(f.has(h, extra.id), "the setup's human role is given");
-    assert(f.has(h, f.roles.validator), "the environment's validator role is given");
-    assert(!f.has(h, f.roles.human), "the environment sets no human role here");
+    assert.deepStrictEqual(r.body.state, "completed", JSON.stringify(r.body));
+    assert.ok(f.has(h, extra.id), "the setup's human role is given");
+    assert.ok(f.has(h, f.roles.validator), "the environment's validator role is given");
+    assert.ok(!f.has(h, f.roles.human), "the environment sets no human role here");
   } finally {
     await f.close();
   }

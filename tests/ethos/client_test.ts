@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { discordIdOf, EthosClient, EthosError } from "../../lib/ethos/client.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock } from "../_clock.ts";
 
 interface Seen {
   method: string;
@@ -52,21 +52,24 @@ Deno.test("ethos: bulk asks at most 500 userkeys per call and sends X-Ethos-Clie
     return Response.json(out);
   });
   const r = await client(fetch).scores(users);
-  assertEquals(seen.map((s) => (s.body as { userkeys: string[] }).userkeys.length), [
+  assert.deepStrictEqual(seen.map((s) => (s.body as { userkeys: string[] }).userkeys.length), [
     500,
     500,
     203,
   ]);
   for (const s of seen) {
-    assertEquals(s.method, "POST");
-    assertEquals(s.url.pathname, "/api/v2/score/userkeys");
-    assertEquals(s.headers.get("x-ethos-client"), "ethos-discord-bot@9.9.9");
+    assert.deepStrictEqual(s.method, "POST");
+    assert.deepStrictEqual(s.url.pathname, "/api/v2/score/userkeys");
+    assert.deepStrictEqual(s.headers.get("x-ethos-client"), "ethos-discord-bot@9.9.9");
   }
-  assertEquals((seen[0].body as { userkeys: string[] }).userkeys[0], `service:discord:${users[0]}`);
-  assertEquals(r.failed.size, 0);
-  assertEquals(r.scores.size, 250 + 250 + 102);
-  assertEquals(r.scores.get(users[0])?.score, 1000);
-  assertEquals(r.scores.has(users[1]), false);
+  assert.deepStrictEqual(
+    (seen[0].body as { userkeys: string[] }).userkeys[0],
+    `service:discord:${users[0]}`,
+  );
+  assert.deepStrictEqual(r.failed.size, 0);
+  assert.deepStrictEqual(r.scores.size, 250 + 250 + 102);
+  assert.deepStrictEqual(r.scores.get(users[0])?.score, 1000);
+  assert.deepStrictEqual(r.scores.has(users[1]), false);
 });
 
 Deno.test("ethos: retries 5xx and 429 with backoff, then succeeds", async () => {
@@ -79,24 +82,24 @@ Deno.test("ethos: retries 5xx and 429 with backoff, then succeeds", async () => 
   );
   const c = client(fetch);
   const r = await c.scores(ids(1));
-  assertEquals(seen.length, 3);
-  assertEquals(r.scores.get(ids(1)[0])?.score, 1500);
-  assertEquals(c.stats.retries, 2);
+  assert.deepStrictEqual(seen.length, 3);
+  assert.deepStrictEqual(r.scores.get(ids(1)[0])?.score, 1500);
+  assert.deepStrictEqual(c.stats.retries, 2);
 });
 
 Deno.test("ethos: a bulk call that keeps failing reports its users as failed, never as no score", async () => {
   const { fetch, seen } = fakeEthos(() => new Response("down", { status: 500 }));
   const r = await client(fetch, { retries: 2 }).scores(ids(600));
-  assertEquals(seen.length, 6); // two batches x three attempts
-  assertEquals(r.scores.size, 0);
-  assertEquals(r.failed.size, 600);
+  assert.deepStrictEqual(seen.length, 6); // two batches x three attempts
+  assert.deepStrictEqual(r.scores.size, 0);
+  assert.deepStrictEqual(r.failed.size, 600);
 });
 
 Deno.test("ethos: a 4xx answer is not retried", async () => {
   const { fetch, seen } = fakeEthos(() => new Response("bad", { status: 400 }));
   const r = await client(fetch).scores(ids(3));
-  assertEquals(seen.length, 1);
-  assertEquals(r.failed.size, 3);
+  assert.deepStrictEqual(seen.length, 1);
+  assert.deepStrictEqual(r.failed.size, 3);
 });
 
 Deno.test("ethos: single lookup answers null on 404 and throws after retries", async () => {
@@ -107,11 +110,11 @@ Deno.test("ethos: single lookup answers null on 404 and throws after retries", a
       : Response.json({ score: 2100, level: "exemplary" })
   );
   const c = client(fetch);
-  assertEquals(await c.score(user), null);
-  assertEquals(seen[0].url.pathname, "/api/v2/score/userkey");
-  assertEquals((await c.score("300000000000000999"))?.score, 2100);
+  assert.deepStrictEqual(await c.score(user), null);
+  assert.deepStrictEqual(seen[0].url.pathname, "/api/v2/score/userkey");
+  assert.deepStrictEqual((await c.score("300000000000000999"))?.score, 2100);
   const down = client(fakeEthos(() => new Response("x", { status: 502 })).fetch, { retries: 1 });
-  await assertRejects(() => down.score(user), EthosError);
+  await assert.rejects(() => down.score(user), EthosError);
 });
 
 Deno.test("ethos: network errors and timeouts are retried", async () => {
@@ -134,8 +137,8 @@ Deno.test("ethos: network errors and timeouts are retried", async () => {
     await new Promise((r) => setTimeout(r, 1));
     clock.advance(600);
   }
-  assertEquals((await p)?.score, 900);
-  assertEquals(n, 3);
+  assert.deepStrictEqual((await p)?.score, 900);
+  assert.deepStrictEqual(n, 3);
 });
 
 Deno.test("ethos: updates feed and userkey parsing", async () => {
@@ -151,10 +154,10 @@ Deno.test("ethos: updates feed and userkey parsing", async () => {
     })
   );
   const page = await client(fetch).updates("2025-12-31T00:00:00.000Z", { limit: 5000, offset: 10 });
-  assertEquals(page.total, 1);
-  assertEquals(seen[0].url.searchParams.get("limit"), "1000");
-  assertEquals(seen[0].url.searchParams.get("offset"), "10");
-  assertEquals(discordIdOf("service:discord:300000000000000001"), "300000000000000001");
-  assertEquals(discordIdOf("address:0xabc"), undefined);
-  assert(discordIdOf("service:discord:abc") === undefined);
+  assert.deepStrictEqual(page.total, 1);
+  assert.deepStrictEqual(seen[0].url.searchParams.get("limit"), "1000");
+  assert.deepStrictEqual(seen[0].url.searchParams.get("offset"), "10");
+  assert.deepStrictEqual(discordIdOf("service:discord:300000000000000001"), "300000000000000001");
+  assert.deepStrictEqual(discordIdOf("address:0xabc"), undefined);
+  assert.ok(discordIdOf("service:discord:abc") === undefined);
 });

@@ -3,12 +3,12 @@
  * handles, bulk lookups matched by userkey, the top review, and every failure path: a 404 is "no
  * profile"; an error or an unknown shape is "unavailable", never "no profile".
  */
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { withEmulator } from "../emulator/test_helpers.ts";
 import { EthosClient } from "../../lib/ethos/client.ts";
 import { EthosProfileClient, toProfile } from "../../lib/ethos/profile.ts";
 import { CachedProfiles } from "../../lib/ethos/profile_cache.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock } from "../_clock.ts";
 
 const A = "111111111111111111";
 const B = "222222222222222222";
@@ -42,18 +42,18 @@ Deno.test("ethos profiles: a full profile, its level, badges and top review", ()
     });
     const { profiles } = client(emu.ethosBase);
     const r = await profiles.lookup({ kind: "discord", id: A });
-    assert(r.kind === "profile", JSON.stringify(r));
+    assert.ok(r.kind === "profile", JSON.stringify(r));
     const p = r.profile;
-    assertEquals(
+    assert.deepStrictEqual(
       [p.displayName, p.username, p.score, p.level, p.validator, p.human, p.isDefault],
       ["Alice", "alice_eth", 1850, "reputable", true, true, false],
     );
-    assertEquals(p.reviews, { positive: 9, neutral: 0, negative: 1, total: 10 });
-    assertEquals(p.positiveShare, 0.9);
-    assertEquals(p.vouches, { count: 3, amountEth: 1.5 });
-    assertEquals([p.xp, p.influenceFactor], [12_345, 42]);
-    assertEquals(p.profileUrl, `https://app.ethos.network/profile/discord/${A}`);
-    assertEquals(p.topReview, {
+    assert.deepStrictEqual(p.reviews, { positive: 9, neutral: 0, negative: 1, total: 10 });
+    assert.deepStrictEqual(p.positiveShare, 0.9);
+    assert.deepStrictEqual(p.vouches, { count: 3, amountEth: 1.5 });
+    assert.deepStrictEqual([p.xp, p.influenceFactor], [12_345, 42]);
+    assert.deepStrictEqual(p.profileUrl, `https://app.ethos.network/profile/discord/${A}`);
+    assert.deepStrictEqual(p.topReview, {
       comment: "Trustworthy.",
       author: "bob",
       upvotes: 7,
@@ -61,18 +61,21 @@ Deno.test("ethos profiles: a full profile, its level, badges and top review", ()
     });
     // By X handle, case-insensitively, with the same profile.
     const x = await profiles.lookup({ kind: "x", handle: "Alice_ETH" });
-    assert(x.kind === "profile" && x.profile.displayName === "Alice");
-    assertEquals((await profiles.lookup({ kind: "x", handle: "nobody_here" })).kind, "none");
+    assert.ok(x.kind === "profile" && x.profile.displayName === "Alice");
+    assert.deepStrictEqual(
+      (await profiles.lookup({ kind: "x", handle: "nobody_here" })).kind,
+      "none",
+    );
   }));
 
 Deno.test("ethos profiles: no profile is a 404; a default profile is recognised", () =>
   withEmulator({ guilds: [{ members: 1 }] }, async (emu) => {
     emu.state.setProfile(B, { score: 1200, isDefault: true });
     const { profiles } = client(emu.ethosBase);
-    assertEquals((await profiles.lookup({ kind: "discord", id: NOBODY })).kind, "none");
+    assert.deepStrictEqual((await profiles.lookup({ kind: "discord", id: NOBODY })).kind, "none");
     const d = await profiles.lookup({ kind: "discord", id: B });
-    assert(d.kind === "profile");
-    assertEquals([d.profile.isDefault, d.profile.score, d.profile.topReview], [
+    assert.ok(d.kind === "profile");
+    assert.deepStrictEqual([d.profile.isDefault, d.profile.score, d.profile.topReview], [
       true,
       1200,
       undefined,
@@ -85,8 +88,11 @@ Deno.test("ethos profiles: Ethos failing or answering garbage is unavailable, ne
     emu.state.ethos.failing = true;
     emu.state.ethos.failStatus = 500;
     const { profiles } = client(emu.ethosBase);
-    assertEquals((await profiles.lookup({ kind: "discord", id: A })).kind, "unavailable");
-    assertEquals((await profiles.lookup({ kind: "discord", id: NOBODY })).kind, "unavailable");
+    assert.deepStrictEqual((await profiles.lookup({ kind: "discord", id: A })).kind, "unavailable");
+    assert.deepStrictEqual(
+      (await profiles.lookup({ kind: "discord", id: NOBODY })).kind,
+      "unavailable",
+    );
   });
   const answers: [number, string][] = [
     [200, "not json"],
@@ -99,7 +105,7 @@ Deno.test("ethos profiles: Ethos failing or answering garbage is unavailable, ne
     const fake = () => Promise.resolve(new Response(body, { status }));
     const { profiles } = client("http://ethos.invalid", fake as typeof fetch);
     const r = await profiles.lookup({ kind: "discord", id: A });
-    assertEquals(r.kind, "unavailable", `${status} ${body}`);
+    assert.deepStrictEqual(r.kind, "unavailable", `${status} ${body}`);
   }
 });
 
@@ -111,11 +117,11 @@ Deno.test("ethos profiles: bulk by Discord ids, matched by userkey, 500 per call
     const { profiles } = client(emu.ethosBase);
     const before = emu.stats.ethosCalls["POST /users/by/discord"] ?? 0;
     const found = await profiles.byDiscordIds(ids);
-    assertEquals(found.size, 400);
-    assertEquals((emu.stats.ethosCalls["POST /users/by/discord"] ?? 0) - before, 2);
-    assertEquals(found.get(ids[1])?.validator, true);
-    assertEquals(found.get(ids[1])?.score, 801);
-    assertEquals(found.has(ids[0]), false);
+    assert.deepStrictEqual(found.size, 400);
+    assert.deepStrictEqual((emu.stats.ethosCalls["POST /users/by/discord"] ?? 0) - before, 2);
+    assert.deepStrictEqual(found.get(ids[1])?.validator, true);
+    assert.deepStrictEqual(found.get(ids[1])?.score, 801);
+    assert.deepStrictEqual(found.has(ids[0]), false);
   }));
 
 Deno.test("ethos profiles: cached for a minute; a burst makes one call; failures are not cached", () =>
@@ -130,17 +136,21 @@ Deno.test("ethos profiles: cached for a minute; a burst makes one call; failures
       const burst = await Promise.all(
         Array.from({ length: 10 }, () => cached.lookup({ kind: "discord", id: A })),
       );
-      assert(burst.every((r) => r.kind === "profile"));
+      assert.ok(burst.every((r) => r.kind === "profile"));
       await cached.lookup({ kind: "discord", id: A });
-      assertEquals(calls() - start, 1, "one Ethos call for the burst and the next lookup");
+      assert.deepStrictEqual(
+        calls() - start,
+        1,
+        "one Ethos call for the burst and the next lookup",
+      );
       clock.advance(61_000);
       await cached.lookup({ kind: "discord", id: A });
-      assertEquals(calls() - start, 2, "fetched again after a minute");
+      assert.deepStrictEqual(calls() - start, 2, "fetched again after a minute");
       emu.state.ethos.failing = true;
       clock.advance(61_000);
-      assertEquals((await cached.lookup({ kind: "discord", id: A })).kind, "unavailable");
+      assert.deepStrictEqual((await cached.lookup({ kind: "discord", id: A })).kind, "unavailable");
       emu.state.ethos.failing = false;
-      assertEquals((await cached.lookup({ kind: "discord", id: A })).kind, "profile");
+      assert.deepStrictEqual((await cached.lookup({ kind: "discord", id: A })).kind, "profile");
     } finally {
       kv.close();
     }
@@ -156,6 +166,6 @@ Deno.test("ethos profiles: toProfile reads wei as a string or a number, levels f
     },
     "https://app.ethos.network/profile/discord/1",
   );
-  assertEquals([p.level, p.vouches.amountEth], ["exemplary", 0.002]);
-  assertEquals(toProfile({ ...base, level: "bogus" }, "u").level, "known");
+  assert.deepStrictEqual([p.level, p.vouches.amountEth], ["exemplary", 0.002]);
+  assert.deepStrictEqual(toProfile({ ...base, level: "bogus" }, "u").level, "known");
 });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { createTestApp } from "../_harness.ts";
 import { guildDataKeys, guildRetention } from "../../lib/guilds/retention.ts";
 import { getSetup, updateSetup } from "../../lib/guilds/setup.ts";
@@ -46,21 +46,23 @@ Deno.test("guild retention: a guild left more than GUILD_RETENTION_DAYS ago lose
     t.clock.advance(11 * DAY);
 
     const r = await guildRetention(t.deps);
-    assertEquals(r.removed, [{ guildId: GONE, entries: seeded }]);
-    assertEquals(await count(kv, GONE), 0);
-    assertEquals(await count(kv, STAYS), seeded, "left 11 days ago: kept");
+    assert.deepStrictEqual(r.removed, [{ guildId: GONE, entries: seeded }]);
+    assert.deepStrictEqual(await count(kv, GONE), 0);
+    assert.deepStrictEqual(await count(kv, STAYS), seeded, "left 11 days ago: kept");
     // The setup stays (a re-invite finds its roles), noting the removal; the audit log says so.
     const setup = (await getSetup(kv, GONE))!;
-    assertEquals([setup.active, setup.schedule, setup.dataRemovedAt], [
+    assert.deepStrictEqual([setup.active, setup.schedule, setup.dataRemovedAt], [
       false,
       "hourly",
       t.clock.now(),
     ]);
     const { entries } = await readAudit(kv, GONE, { limit: 10 });
-    assert(entries.some((e) => e.action === "setup.data_removed" && e.detail.entries === seeded));
+    assert.ok(
+      entries.some((e) => e.action === "setup.data_removed" && e.detail.entries === seeded),
+    );
 
     // Runs once per departure.
-    assertEquals((await guildRetention(t.deps)).removed, []);
+    assert.deepStrictEqual((await guildRetention(t.deps)).removed, []);
   } finally {
     await t.close();
   }
@@ -72,8 +74,8 @@ Deno.test("guild retention: 0 keeps everything; active guilds are never touched"
     const seeded = await seed(t.deps.kv, GONE);
     await updateSetup(t.deps, GONE, { id: "system" }, "inactive", (s) => ({ ...s, active: false }));
     t.clock.advance(400 * DAY);
-    assertEquals((await guildRetention(t.deps)).removed, []);
-    assertEquals(await count(t.deps.kv, GONE), seeded);
+    assert.deepStrictEqual((await guildRetention(t.deps)).removed, []);
+    assert.deepStrictEqual(await count(t.deps.kv, GONE), seeded);
   } finally {
     await t.close();
   }
@@ -82,8 +84,8 @@ Deno.test("guild retention: 0 keeps everything; active guilds are never touched"
     const seeded = await seed(u.deps.kv, STAYS);
     await updateSetup(u.deps, STAYS, { id: "1" }, "map", (s) => s);
     u.clock.advance(400 * DAY);
-    assertEquals((await guildRetention(u.deps)).removed, []);
-    assertEquals(await count(u.deps.kv, STAYS), seeded);
+    assert.deepStrictEqual((await guildRetention(u.deps)).removed, []);
+    assert.deepStrictEqual(await count(u.deps.kv, STAYS), seeded);
   } finally {
     await u.close();
   }

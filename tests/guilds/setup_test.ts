@@ -1,7 +1,7 @@
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { effectiveSetup, getSetup, updateSetup } from "../../lib/guilds/setup.ts";
-import { testConfig } from "../../lib/config.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import { testConfig } from "../_config.ts";
+import { ManualClock } from "../_clock.ts";
 import { readAudit } from "../../lib/audit/mod.ts";
 
 const ENV_GUILD = "200000000000000001";
@@ -20,12 +20,16 @@ async function withDeps(fn: (deps: { kv: Deno.Kv; clock: ManualClock }) => Promi
 
 Deno.test("guild setup: versioned, audited, and two admins at once lose nothing", () =>
   withDeps(async (deps) => {
-    assertEquals(await getSetup(deps.kv, OTHER), null);
+    assert.deepStrictEqual(await getSetup(deps.kv, OTHER), null);
     const first = await updateSetup(deps, OTHER, admin, "map", (s) => {
       s.roles.known = id(1);
       return s;
     }, { slot: "known" });
-    assertEquals([first.version, first.roles.known, first.updatedBy], [1, id(1), admin.id]);
+    assert.deepStrictEqual([first.version, first.roles.known, first.updatedBy], [
+      1,
+      id(1),
+      admin.id,
+    ]);
     // Concurrent changes of different fields: both land, each on top of the other.
     await Promise.all([
       updateSetup(
@@ -39,11 +43,11 @@ Deno.test("guild setup: versioned, audited, and two admins at once lose nothing"
       updateSetup(deps, OTHER, admin, "schedule", (s) => ({ ...s, schedule: "hourly" })),
     ]);
     const now = (await getSetup(deps.kv, OTHER))!;
-    assertEquals(now.version, 4);
-    assertEquals(now.roles, { known: id(1), revered: id(2) });
-    assertEquals([now.logChannelId, now.schedule], [id(3), "hourly"]);
+    assert.deepStrictEqual(now.version, 4);
+    assert.deepStrictEqual(now.roles, { known: id(1), revered: id(2) });
+    assert.deepStrictEqual([now.logChannelId, now.schedule], [id(3), "hourly"]);
     const audit = await readAudit(deps.kv, OTHER, { limit: 10 });
-    assertEquals(
+    assert.deepStrictEqual(
       audit.entries.map((e) => e.action).sort(),
       ["setup.log", "setup.map", "setup.map", "setup.schedule"],
     );
@@ -68,29 +72,41 @@ Deno.test("guild setup: the environment's roles are the setup of its guild; the 
     updatedBy: "",
   };
   const env = effectiveSetup(config, ENV_GUILD, stored);
-  assertEquals(env.roles.known, { id: id(11), source: "environment" }, "the environment wins");
-  assertEquals(env.roles.revered, { id: id(22), source: "setup" }, "the setup fills the rest");
-  assertEquals(env.roles.verified, { id: id(10), source: "environment" });
-  assertEquals(env.tiers.map((t) => [t.name, t.roleId]), [
+  assert.deepStrictEqual(
+    env.roles.known,
+    { id: id(11), source: "environment" },
+    "the environment wins",
+  );
+  assert.deepStrictEqual(
+    env.roles.revered,
+    { id: id(22), source: "setup" },
+    "the setup fills the rest",
+  );
+  assert.deepStrictEqual(env.roles.verified, { id: id(10), source: "environment" });
+  assert.deepStrictEqual(env.tiers.map((t) => [t.name, t.roleId]), [
     ["Revered", id(22)],
     ["Known", id(11)],
     ["Untrusted", id(12)],
   ]);
-  assertEquals([env.logChannelId, env.schedule, env.configured], [id(25), "hourly", true]);
+  assert.deepStrictEqual([env.logChannelId, env.schedule, env.configured], [
+    id(25),
+    "hourly",
+    true,
+  ]);
   // Another guild: nothing from the environment.
   const other = effectiveSetup(config, OTHER, stored);
-  assertEquals(other.roles.known, { id: id(21), source: "setup" });
-  assertEquals(other.verifiedRoleId, id(24));
+  assert.deepStrictEqual(other.roles.known, { id: id(21), source: "setup" });
+  assert.deepStrictEqual(other.verifiedRoleId, id(24));
   // Nothing set: not configured.
   const bare = effectiveSetup(config, OTHER, null);
-  assertEquals([bare.tiers, bare.configured, bare.schedule], [[], false, "daily"]);
+  assert.deepStrictEqual([bare.tiers, bare.configured, bare.schedule], [[], false, "daily"]);
   // Verified "none": configured with tiers and no verified role.
   const none = effectiveSetup(config, OTHER, {
     ...stored,
     roles: { known: id(21) },
     verifiedNone: true,
   });
-  assert(none.configured && none.verifiedNone && none.verifiedRoleId === null);
+  assert.ok(none.configured && none.verifiedNone && none.verifiedRoleId === null);
 });
 
 Deno.test("guild setup: ETHOS_TIERS stays the full override for the environment's guild", () => {
@@ -101,5 +117,5 @@ Deno.test("guild setup: ETHOS_TIERS stays the full override for the environment'
     ETHOS_TIERS: JSON.stringify(tiers),
   });
   const env = effectiveSetup(config, ENV_GUILD, null);
-  assertEquals([env.tiers, env.tiersSource], [tiers, "environment"]);
+  assert.deepStrictEqual([env.tiers, env.tiersSource], [tiers, "environment"]);
 });

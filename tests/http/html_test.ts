@@ -1,4 +1,4 @@
-import { assertEquals, assertNotMatch } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { html } from "../../lib/http/html.ts";
 
 /** The CSP as a map of directive -> its value. */
@@ -14,9 +14,9 @@ function csp(res: Response): Map<string, string> {
 
 Deno.test("html: the body, status 200 and every security header", async () => {
   const res = html("<p>hi</p>");
-  assertEquals(res.status, 200);
-  assertEquals(await res.text(), "<p>hi</p>");
-  assertEquals(Object.fromEntries(res.headers), {
+  assert.deepStrictEqual(res.status, 200);
+  assert.deepStrictEqual(await res.text(), "<p>hi</p>");
+  assert.deepStrictEqual(Object.fromEntries(res.headers), {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",
@@ -28,20 +28,20 @@ Deno.test("html: the body, status 200 and every security header", async () => {
 });
 
 Deno.test("html: without a nonce no script may run; with one only scripts carrying it", () => {
-  assertEquals(csp(html("")).get("script-src"), "'none'");
+  assert.deepStrictEqual(csp(html("")).get("script-src"), "'none'");
   const res = html("", 200, { nonce: "a1b2c3d4" });
   const policy = csp(res);
-  assertEquals(policy.get("script-src"), "'nonce-a1b2c3d4'");
+  assert.deepStrictEqual(policy.get("script-src"), "'nonce-a1b2c3d4'");
   // Nothing else loosens: no inline scripts, no eval, no other origin.
-  assertEquals(policy.get("default-src"), "'none'");
-  assertEquals(policy.get("frame-ancestors"), "'none'");
-  assertEquals(policy.get("base-uri"), "'none'");
-  assertEquals(policy.get("form-action"), "'none'");
-  assertNotMatch(
+  assert.deepStrictEqual(policy.get("default-src"), "'none'");
+  assert.deepStrictEqual(policy.get("frame-ancestors"), "'none'");
+  assert.deepStrictEqual(policy.get("base-uri"), "'none'");
+  assert.deepStrictEqual(policy.get("form-action"), "'none'");
+  assert.doesNotMatch(
     res.headers.get("content-security-policy")!,
     /unsafe-eval|script-src[^;]*unsafe-inline/,
   );
-  assertEquals([...policy.keys()], [
+  assert.deepStrictEqual([...policy.keys()], [
     "default-src",
     "style-src",
     "script-src",
@@ -55,12 +55,12 @@ Deno.test("html: without a nonce no script may run; with one only scripts carryi
 
 Deno.test("html: a status and extra headers; extra headers are added to the defaults", () => {
   const res = html("gone", 404, { headers: { "set-cookie": "a=b", "x-extra": "1" } });
-  assertEquals(res.status, 404);
-  assertEquals(res.headers.get("set-cookie"), "a=b");
-  assertEquals(res.headers.get("x-extra"), "1");
-  assertEquals(res.headers.get("x-frame-options"), "DENY");
-  assertEquals(res.headers.get("cache-control"), "no-store");
-  assertEquals(csp(res).get("script-src"), "'none'");
+  assert.deepStrictEqual(res.status, 404);
+  assert.deepStrictEqual(res.headers.get("set-cookie"), "a=b");
+  assert.deepStrictEqual(res.headers.get("x-extra"), "1");
+  assert.deepStrictEqual(res.headers.get("x-frame-options"), "DENY");
+  assert.deepStrictEqual(res.headers.get("cache-control"), "no-store");
+  assert.deepStrictEqual(csp(res).get("script-src"), "'none'");
 });
 
 Deno.test("html: a caller's headers add to the page's, never replace its security headers", () => {
@@ -71,7 +71,10 @@ Deno.test("html: a caller's headers add to the page's, never replace its securit
       "x-frame-options": "ALLOWALL",
     },
   });
-  assertEquals(res.headers.get("location"), "/there");
-  assertEquals(res.headers.get("x-frame-options"), "DENY");
-  assertEquals(res.headers.get("content-security-policy")?.startsWith("default-src 'none'"), true);
+  assert.deepStrictEqual(res.headers.get("location"), "/there");
+  assert.deepStrictEqual(res.headers.get("x-frame-options"), "DENY");
+  assert.deepStrictEqual(
+    res.headers.get("content-security-policy")?.startsWith("default-src 'none'"),
+    true,
+  );
 });

@@ -1,5 +1,5 @@
 import { InteractionResponseType, MessageFlags, PermissionFlagsBits } from "discord-api-types/v10";
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   commandInteraction,
   componentInteraction,
@@ -121,7 +121,7 @@ async function withApp(fn: (t: TestApp) => Promise<void>) {
 
 async function send(t: TestApp, payload: unknown) {
   const res = await t.post(payload);
-  assertEquals(res.status, 200);
+  assert.deepStrictEqual(res.status, 200);
   return await res.json();
 }
 
@@ -132,21 +132,21 @@ Deno.test("unknown command: ephemeral reply, logged with the interaction id, nev
   withApp(async (t) => {
     const payload = commandInteraction("nope");
     const r = await send(t, payload);
-    assertEquals(r.type, InteractionResponseType.ChannelMessageWithSource);
-    assert(isEphemeral(r));
-    assertStringIncludes(r.data.content, "Unknown command `/nope`");
-    assert(t.log.lines.some((l) => l.msg === "unknown command" && l.interaction === payload.id));
+    assert.deepStrictEqual(r.type, InteractionResponseType.ChannelMessageWithSource);
+    assert.ok(isEphemeral(r));
+    assert.match(r.data.content, /Unknown command `\/nope`/);
+    assert.ok(t.log.lines.some((l) => l.msg === "unknown command" && l.interaction === payload.id));
   }));
 
 Deno.test("a throwing handler: ephemeral reply with a reference, error logged with the id", () =>
   withApp(async (t) => {
     const payload = commandInteraction("boom");
     const r = await send(t, payload);
-    assert(isEphemeral(r));
-    assertStringIncludes(r.data.content, payload.id);
+    assert.ok(isEphemeral(r));
+    assert.ok(r.data.content.includes(payload.id), r.data.content);
     const line = t.log.lines.find((l) => l.msg === "interaction handler failed");
-    assertEquals(line?.interaction, payload.id);
-    assertEquals(line?.level, "error");
+    assert.deepStrictEqual(line?.interaction, payload.id);
+    assert.deepStrictEqual(line?.level, "error");
   }));
 
 Deno.test("duplicate delivery: side effects once, the same response replayed", () =>
@@ -155,18 +155,18 @@ Deno.test("duplicate delivery: side effects once, the same response replayed", (
     const first = await send(t, payload);
     await t.settle(); // the response is recorded once it has been sent
     const second = await send(t, payload);
-    assertEquals(await readCounter(t.deps.kv, counterKey), 1);
-    assertEquals(first.data.content, "count 1");
-    assertEquals(second, first);
+    assert.deepStrictEqual(await readCounter(t.deps.kv, counterKey), 1);
+    assert.deepStrictEqual(first.data.content, "count 1");
+    assert.deepStrictEqual(second, first);
     // A new interaction id is a new use; the old record expires after 15 minutes.
-    assertEquals((await send(t, commandInteraction("counter"))).data.content, "count 2");
+    assert.deepStrictEqual((await send(t, commandInteraction("counter"))).data.content, "count 2");
     // A duplicate arriving while the first is still being answered causes nothing either.
     const racing = commandInteraction("counter");
     const [a, b] = await Promise.all([send(t, racing), send(t, racing)]);
-    assertEquals(await readCounter(t.deps.kv, counterKey), 3);
-    assert([a, b].some((r) => r.data.content === "This request is already being handled."));
+    assert.deepStrictEqual(await readCounter(t.deps.kv, counterKey), 3);
+    assert.ok([a, b].some((r) => r.data.content === "This request is already being handled."));
     t.clock.advance(15 * 60_000 + 1);
-    assertEquals((await send(t, payload)).data.content, "count 4");
+    assert.deepStrictEqual((await send(t, payload)).data.content, "count 4");
   }));
 
 Deno.test("missing permission is refused server-side and says what is missing", () =>
@@ -175,18 +175,18 @@ Deno.test("missing permission is refused server-side and says what is missing", 
       t,
       commandInteraction("guarded", [], { permissions: PermissionFlagsBits.SendMessages }),
     );
-    assert(isEphemeral(refused));
-    assertStringIncludes(refused.data.content, "**Manage Roles**");
+    assert.ok(isEphemeral(refused));
+    assert.ok(refused.data.content.includes("**Manage Roles**"), refused.data.content);
     const ok = await send(
       t,
       commandInteraction("guarded", [], { permissions: PermissionFlagsBits.ManageRoles }),
     );
-    assertEquals(ok.data.content, "allowed");
+    assert.deepStrictEqual(ok.data.content, "allowed");
     const admin = await send(
       t,
       commandInteraction("guarded", [], { permissions: PermissionFlagsBits.Administrator }),
     );
-    assertEquals(admin.data.content, "allowed");
+    assert.deepStrictEqual(admin.data.content, "allowed");
   }));
 
 Deno.test("the per-guild role allow-list limits restricted commands; admins always pass", () =>
@@ -198,42 +198,39 @@ Deno.test("the per-guild role allow-list limits restricted commands; admins alwa
       t,
       commandInteraction("guarded", [], { permissions: perms, roles: [] }),
     );
-    assertStringIncludes(refused.data.content, `<@&${role}>`);
+    assert.ok(refused.data.content.includes(`<@&${role}>`), refused.data.content);
     const ok = await send(
       t,
       commandInteraction("guarded", [], { permissions: perms, roles: [role] }),
     );
-    assertEquals(ok.data.content, "allowed");
+    assert.deepStrictEqual(ok.data.content, "allowed");
     const admin = await send(
       t,
       commandInteraction("guarded", [], { permissions: PermissionFlagsBits.Administrator }),
     );
-    assertEquals(admin.data.content, "allowed");
+    assert.deepStrictEqual(admin.data.content, "allowed");
     await setAllowedRole(t.deps.kv, GUILD_ID, "guarded", null);
     const cleared = await send(t, commandInteraction("guarded", [], { permissions: perms }));
-    assertEquals(cleared.data.content, "allowed");
+    assert.deepStrictEqual(cleared.data.content, "allowed");
   }));
 
 Deno.test("cooldown: 3 uses per 5 s, then the time left; a refusal spends no use", () =>
   withApp(async (t) => {
     for (let i = 0; i < 3; i++) {
-      assertEquals((await send(t, commandInteraction("limited"))).data.content, "ok");
+      assert.deepStrictEqual((await send(t, commandInteraction("limited"))).data.content, "ok");
       t.clock.advance(1_000);
     }
     const refused = await send(t, commandInteraction("limited"));
-    assertStringIncludes(refused.data.content, "again in 2.0 s");
-    assertStringIncludes(
-      (await send(t, commandInteraction("limited"))).data.content,
-      "again in 2.0 s",
-    );
+    assert.match(refused.data.content, /again in 2\.0 s/);
+    assert.match((await send(t, commandInteraction("limited"))).data.content, /again in 2\.0 s/);
     // Another user is not affected.
     const other = await send(
       t,
       commandInteraction("limited", [], { userId: "300000000000000002" }),
     );
-    assertEquals(other.data.content, "ok");
+    assert.deepStrictEqual(other.data.content, "ok");
     t.clock.advance(2_001);
-    assertEquals((await send(t, commandInteraction("limited"))).data.content, "ok");
+    assert.deepStrictEqual((await send(t, commandInteraction("limited"))).data.content, "ok");
   }));
 
 Deno.test("read-only command: a duplicate is answered again, counted once, and nothing is recorded", () =>
@@ -241,86 +238,95 @@ Deno.test("read-only command: a duplicate is answered again, counted once, and n
     const payload = commandInteraction("peek");
     const first = await send(t, payload);
     await t.settle();
-    assertEquals(first.data.content, `peek by ${USER_ID}`);
-    assertEquals(await send(t, payload), first);
+    assert.deepStrictEqual(first.data.content, `peek by ${USER_ID}`);
+    assert.deepStrictEqual(await send(t, payload), first);
     await t.settle();
     // No idempotency record for a read-only command...
-    assertEquals((await Array.fromAsync(t.deps.kv.list({ prefix: ["idem"] }))).length, 0);
+    assert.deepStrictEqual((await Array.fromAsync(t.deps.kv.list({ prefix: ["idem"] }))).length, 0);
     // ...and the duplicate did not spend a use: two more fit the 3-per-5-s window.
-    assertEquals((await send(t, commandInteraction("peek"))).data.content, first.data.content);
-    assertEquals((await send(t, commandInteraction("peek"))).data.content, first.data.content);
-    assertStringIncludes((await send(t, commandInteraction("peek"))).data.content, "Slow down");
+    assert.deepStrictEqual(
+      (await send(t, commandInteraction("peek"))).data.content,
+      first.data.content,
+    );
+    assert.deepStrictEqual(
+      (await send(t, commandInteraction("peek"))).data.content,
+      first.data.content,
+    );
+    assert.match((await send(t, commandInteraction("peek"))).data.content, /Slow down/);
     // A duplicate of a counted use is still answered while the window is full.
-    assertEquals(await send(t, payload), first);
+    assert.deepStrictEqual(await send(t, payload), first);
   }));
 
 Deno.test("option values are validated: out-of-range integers get a clear ephemeral error", () =>
   withApp(async (t) => {
-    assertEquals(
+    assert.deepStrictEqual(
       (await send(t, commandInteraction("num", rawOptions({ n: 4 })))).data.content,
       "n=8",
     );
     const bad = await send(t, commandInteraction("num", rawOptions({ n: 11 })));
-    assert(isEphemeral(bad));
-    assertStringIncludes(bad.data.content, "Option `n`");
+    assert.ok(isEphemeral(bad));
+    assert.match(bad.data.content, /Option `n`/);
     const missing = await send(t, commandInteraction("num", []));
-    assertStringIncludes(missing.data.content, "Option `n` is required");
+    assert.match(missing.data.content, /Option `n` is required/);
     const wrongType = await send(t, commandInteraction("num", rawOptions({ n: "four" })));
-    assertStringIncludes(wrongType.data.content, "Option `n`");
+    assert.match(wrongType.data.content, /Option `n`/);
   }));
 
 Deno.test("signed custom IDs: valid routes, tampered and expired refused", () =>
   withApp(async (t) => {
     const r = await send(t, commandInteraction("counter"));
     const customId: string = r.data.components[0].components[0].custom_id;
-    assert(customId.length <= 100);
+    assert.ok(customId.length <= 100);
     const ok = await send(t, componentInteraction(customId));
-    assertEquals(ok.type, InteractionResponseType.UpdateMessage);
-    assertEquals(ok.data.content, "pressed with state 42");
+    assert.deepStrictEqual(ok.type, InteractionResponseType.UpdateMessage);
+    assert.deepStrictEqual(ok.data.content, "pressed with state 42");
 
     const [route, , expiry, sig] = customId.split("|");
     const tampered = await send(t, componentInteraction(`${route}|43|${expiry}|${sig}`));
-    assert(isEphemeral(tampered));
-    assertStringIncludes(tampered.data.content, "expired");
-    assert(t.log.lines.some((l) => l.msg === "tampered custom id"));
+    assert.ok(isEphemeral(tampered));
+    assert.match(tampered.data.content, /expired/);
+    assert.ok(t.log.lines.some((l) => l.msg === "tampered custom id"));
 
     const garbage = await send(t, componentInteraction("not-a-signed-id"));
-    assertStringIncludes(garbage.data.content, "expired");
+    assert.match(garbage.data.content, /expired/);
 
     t.clock.advance(15 * 60_000 + 1_000);
     const expired = await send(t, componentInteraction(customId));
-    assertStringIncludes(expired.data.content, "expired");
+    assert.match(expired.data.content, /expired/);
   }));
 
 Deno.test("components of a guarded command re-check permissions", () =>
   withApp(async (t) => {
     const id = await t.app.customIds.sign("guarded.act", "", 60_000, t.clock.now());
     const refused = await send(t, componentInteraction(id, { permissions: 0n }));
-    assertStringIncludes(refused.data.content, "Manage Roles");
+    assert.match(refused.data.content, /Manage Roles/);
     const ok = await send(
       t,
       componentInteraction(id, { permissions: PermissionFlagsBits.ManageRoles }),
     );
-    assertEquals(ok.data.content, "acted");
+    assert.deepStrictEqual(ok.data.content, "acted");
   }));
 
 Deno.test("deferred reply: type 5 now, then edit of the original and a follow-up", () =>
   withApp(async (t) => {
     const payload = commandInteraction("later");
     const r = await send(t, payload);
-    assertEquals(r.type, InteractionResponseType.DeferredChannelMessageWithSource);
-    assert(isEphemeral(r));
+    assert.deepStrictEqual(r.type, InteractionResponseType.DeferredChannelMessageWithSource);
+    assert.ok(isEphemeral(r));
     await t.settle();
     const webhookCalls = t.calls.filter((c) => c.path.startsWith("/webhooks/"));
-    assertEquals(webhookCalls.map((c) => c.method), ["PATCH", "POST"]);
-    assertEquals(
+    assert.deepStrictEqual(webhookCalls.map((c) => c.method), ["PATCH", "POST"]);
+    assert.deepStrictEqual(
       webhookCalls[0].path,
       `/webhooks/${payload.application_id}/${payload.token}/messages/@original`,
     );
-    assertEquals((webhookCalls[0].body as { content: string }).content, "done later");
-    assertEquals((webhookCalls[1].body as { flags: number }).flags, MessageFlags.Ephemeral);
+    assert.deepStrictEqual((webhookCalls[0].body as { content: string }).content, "done later");
+    assert.deepStrictEqual(
+      (webhookCalls[1].body as { flags: number }).flags,
+      MessageFlags.Ephemeral,
+    );
     // Interaction routes carry no bot token.
-    assertEquals(webhookCalls[0].headers.get("authorization"), null);
+    assert.deepStrictEqual(webhookCalls[0].headers.get("authorization"), null);
   }));
 
 Deno.test("a handler slower than the deadline is acknowledged in time and its answer edited in", () =>
@@ -331,13 +337,13 @@ Deno.test("a handler slower than the deadline is acknowledged in time and its an
     t.clock.advance(2_500);
     const res = await pending;
     const r = await res.json();
-    assertEquals(r.type, InteractionResponseType.DeferredChannelMessageWithSource);
+    assert.deepStrictEqual(r.type, InteractionResponseType.DeferredChannelMessageWithSource);
     releaseSlow();
     await t.settle();
     const edit = t.calls.find((c) =>
       c.method === "PATCH" && c.path.endsWith("/messages/@original")
     );
-    assertEquals((edit?.body as { content: string }).content, "slow answer");
+    assert.deepStrictEqual((edit?.body as { content: string }).content, "slow answer");
   }));
 
 Deno.test("KV failing: a clear 'temporarily degraded' ephemeral reply, not a timeout or 5xx", async () => {
@@ -346,9 +352,9 @@ Deno.test("KV failing: a clear 'temporarily degraded' ephemeral reply, not a tim
   try {
     kv.close();
     const r = await send(t, commandInteraction("counter"));
-    assert(isEphemeral(r));
-    assertStringIncludes(r.data.content, "temporarily degraded");
-    assert(t.log.lines.some((l) => l.msg === "interaction gate unavailable"));
+    assert.ok(isEphemeral(r));
+    assert.match(r.data.content, /temporarily degraded/);
+    assert.ok(t.log.lines.some((l) => l.msg === "interaction gate unavailable"));
   } finally {
     await t.close();
   }

@@ -1,5 +1,5 @@
-import { assertEquals } from "../_assert.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import assert from "node:assert/strict";
+import { ManualClock } from "../_clock.ts";
 import { admit, type GateRequest } from "../../lib/interactions/gate.ts";
 import { IDEMPOTENCY_TTL_MS } from "../../lib/interactions/idempotency.ts";
 import { keys } from "../../lib/kv/keys.ts";
@@ -41,24 +41,24 @@ Deno.test("gate: a read-only command without cooldown or allow-list is admitted 
   withKv(async (kv) => {
     const clock = new ManualClock();
     const req = request(clock);
-    assertEquals(await admit(kv, req), { kind: "admitted" });
-    assertEquals(await admit(kv, req), { kind: "admitted" }, "its duplicate too");
-    assertEquals(await stored(kv), []);
+    assert.deepStrictEqual(await admit(kv, req), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, req), { kind: "admitted" }, "its duplicate too");
+    assert.deepStrictEqual(await stored(kv), []);
     // Not even a read: a KV that fails on any use is never touched.
     const untouchable = new Proxy({} as Deno.Kv, {
       get(_target, prop) {
         throw new Error(`the gate used kv.${String(prop)}`);
       },
     });
-    assertEquals(await admit(untouchable, request(clock)), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(untouchable, request(clock)), { kind: "admitted" });
   }));
 
 Deno.test("gate: the first delivery claims the interaction id; a duplicate is recognised", () =>
   withKv(async (kv) => {
     const clock = new ManualClock();
     const req = request(clock, { claim: true });
-    assertEquals(await admit(kv, req), { kind: "admitted" });
-    assertEquals(await stored(kv), [
+    assert.deepStrictEqual(await admit(kv, req), { kind: "admitted" });
+    assert.deepStrictEqual(await stored(kv), [
       [keys.idempotency(USER, req.interactionId), {
         expiresAt: clock.now() + IDEMPOTENCY_TTL_MS,
         value: { state: "pending" },
@@ -66,12 +66,12 @@ Deno.test("gate: the first delivery claims the interaction id; a duplicate is re
     ]);
     // While the first still runs: a duplicate, nothing to replay yet.
     clock.advance(1_000);
-    assertEquals(await admit(kv, { ...req, now: clock.now() }), {
+    assert.deepStrictEqual(await admit(kv, { ...req, now: clock.now() }), {
       kind: "duplicate",
       response: undefined,
     });
     // Another interaction of the same user is not a duplicate.
-    assertEquals(await admit(kv, request(clock, { claim: true })), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, request(clock, { claim: true })), { kind: "admitted" });
   }));
 
 Deno.test("gate: a duplicate gets the recorded response; an expired record no longer counts", () =>
@@ -83,13 +83,16 @@ Deno.test("gate: a duplicate gets the recorded response; an expired record no lo
       expiresAt: clock.now() + IDEMPOTENCY_TTL_MS,
       value: { state: "done", response },
     });
-    assertEquals(await admit(kv, req), { kind: "duplicate", response });
+    assert.deepStrictEqual(await admit(kv, req), { kind: "duplicate", response });
     clock.advance(IDEMPOTENCY_TTL_MS - 1);
-    assertEquals(await admit(kv, { ...req, now: clock.now() }), { kind: "duplicate", response });
+    assert.deepStrictEqual(await admit(kv, { ...req, now: clock.now() }), {
+      kind: "duplicate",
+      response,
+    });
     // Expired but not yet deleted by KV: the id may be claimed again, and is.
     clock.advance(1);
-    assertEquals(await admit(kv, { ...req, now: clock.now() }), { kind: "admitted" });
-    assertEquals((await kv.get(keys.idempotency(USER, req.interactionId))).value, {
+    assert.deepStrictEqual(await admit(kv, { ...req, now: clock.now() }), { kind: "admitted" });
+    assert.deepStrictEqual((await kv.get(keys.idempotency(USER, req.interactionId))).value, {
       expiresAt: clock.now() + IDEMPOTENCY_TTL_MS,
       value: { state: "pending" },
     });
@@ -100,9 +103,13 @@ Deno.test("gate: concurrent deliveries of one interaction: exactly one is admitt
     const clock = new ManualClock();
     const req = request(clock, { claim: true, cooldown });
     const results = await Promise.all([admit(kv, req), admit(kv, req), admit(kv, req)]);
-    assertEquals(results.map((r) => r.kind).sort(), ["admitted", "duplicate", "duplicate"]);
+    assert.deepStrictEqual(results.map((r) => r.kind).sort(), [
+      "admitted",
+      "duplicate",
+      "duplicate",
+    ]);
     // Counted once in the cooldown.
-    assertEquals((await kv.get(keys.cooldown(USER, "ethos"))).value, {
+    assert.deepStrictEqual((await kv.get(keys.cooldown(USER, "ethos"))).value, {
       at: [clock.now()],
       ids: [req.interactionId],
     });
@@ -112,29 +119,29 @@ Deno.test("gate: the cooldown counts uses per user and command and refuses with 
   withKv(async (kv) => {
     const clock = new ManualClock();
     const first = request(clock, { claim: true, cooldown });
-    assertEquals(await admit(kv, first), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, first), { kind: "admitted" });
     clock.advance(1_000);
     const second = request(clock, { claim: true, cooldown });
-    assertEquals(await admit(kv, second), { kind: "admitted" });
-    assertEquals((await kv.get(keys.cooldown(USER, "ethos"))).value, {
+    assert.deepStrictEqual(await admit(kv, second), { kind: "admitted" });
+    assert.deepStrictEqual((await kv.get(keys.cooldown(USER, "ethos"))).value, {
       at: [clock.now() - 1_000, clock.now()],
       ids: [first.interactionId, second.interactionId],
     });
     clock.advance(500);
     const third = request(clock, { claim: true, cooldown });
     const before = await stored(kv);
-    assertEquals(await admit(kv, third), {
+    assert.deepStrictEqual(await admit(kv, third), {
       kind: "refused",
       message: "Slow down: you can use `/ethos` again in 3.5 s.",
     });
     // A refusal writes nothing: no claim for the refused id, no use counted.
-    assertEquals(await stored(kv), before);
+    assert.deepStrictEqual(await stored(kv), before);
     // Other commands and other users have their own windows.
-    assertEquals(
+    assert.deepStrictEqual(
       await admit(kv, request(clock, { cooldown: { ...cooldown, command: "help" } })),
       { kind: "admitted" },
     );
-    assertEquals(
+    assert.deepStrictEqual(
       await admit(
         kv,
         request(clock, {
@@ -146,7 +153,7 @@ Deno.test("gate: the cooldown counts uses per user and command and refuses with 
     );
     // Once the first use leaves the window, the refused interaction may come again.
     clock.advance(3_500);
-    assertEquals(await admit(kv, { ...third, now: clock.now() }), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, { ...third, now: clock.now() }), { kind: "admitted" });
   }));
 
 Deno.test("gate: the cooldown refusal is in the member's language", () =>
@@ -159,9 +166,9 @@ Deno.test("gate: the cooldown refusal is in the member's language", () =>
         cooldown: { ...cooldown, spec },
         ...(id ? { interactionId: id } : {}),
       });
-    assertEquals(await admit(kv, es()), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, es()), { kind: "admitted" });
     clock.advance(250);
-    assertEquals(await admit(kv, es()), {
+    assert.deepStrictEqual(await admit(kv, es()), {
       kind: "refused",
       message: "Más despacio: podrás usar `/ethos` de nuevo dentro de 11,8 s.",
     });
@@ -171,15 +178,15 @@ Deno.test("gate: a read-only command's duplicate is admitted again but counted o
   withKv(async (kv) => {
     const clock = new ManualClock();
     const req = request(clock, { cooldown: { ...cooldown, spec: { uses: 1, perMs: 5_000 } } });
-    assertEquals(await admit(kv, req), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, req), { kind: "admitted" });
     clock.advance(100);
     // The same interaction id again: not refused by its own use, and not claimed anywhere.
-    assertEquals(await admit(kv, { ...req, now: clock.now() }), { kind: "admitted" });
-    assertEquals(await stored(kv), [
+    assert.deepStrictEqual(await admit(kv, { ...req, now: clock.now() }), { kind: "admitted" });
+    assert.deepStrictEqual(await stored(kv), [
       [keys.cooldown(USER, "ethos"), { at: [clock.now() - 100], ids: [req.interactionId] }],
     ]);
     // A new interaction is refused: the window holds one use.
-    assertEquals(
+    assert.deepStrictEqual(
       (await admit(
         kv,
         request(clock, { cooldown: { ...cooldown, spec: { uses: 1, perMs: 5_000 } } }),
@@ -194,9 +201,11 @@ Deno.test("gate: the role allow-list admits members holding a listed role and re
     const clock = new ManualClock();
     const allow = (memberRoles: string[]) => ({ guildId: GUILD, command: "backup", memberRoles });
     // No list stored: everyone may.
-    assertEquals(await admit(kv, request(clock, { allowList: allow([]) })), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, request(clock, { allowList: allow([]) })), {
+      kind: "admitted",
+    });
     await kv.set(keys.commandRoles(GUILD, "backup"), [ROLE_A, ROLE_B]);
-    assertEquals(await admit(kv, request(clock, { allowList: allow([ROLE_B]) })), {
+    assert.deepStrictEqual(await admit(kv, request(clock, { allowList: allow([ROLE_B]) })), {
       kind: "admitted",
     });
     const refused = request(clock, {
@@ -205,19 +214,19 @@ Deno.test("gate: the role allow-list admits members holding a listed role and re
       allowList: allow(["219999999999999999"]),
     });
     const before = await stored(kv);
-    assertEquals(await admit(kv, refused), {
+    assert.deepStrictEqual(await admit(kv, refused), {
       kind: "refused",
       message:
         `In this server \`/backup\` is limited to members with <@&${ROLE_A}> or <@&${ROLE_B}>.`,
     });
     // The refusal claimed nothing and spent no cooldown use.
-    assertEquals(await stored(kv), before);
+    assert.deepStrictEqual(await stored(kv), before);
     // The list is per command and per guild.
-    assertEquals(
+    assert.deepStrictEqual(
       await admit(kv, request(clock, { allowList: { ...allow([]), command: "audit" } })),
       { kind: "admitted" },
     );
-    assertEquals(
+    assert.deepStrictEqual(
       await admit(
         kv,
         request(clock, { allowList: { ...allow([]), guildId: "200000000000000002" } }),
@@ -235,8 +244,8 @@ Deno.test("gate: allow-list, claim and cooldown together write the claim and the
       cooldown: { ...cooldown, command: "backup" },
       allowList: { guildId: GUILD, command: "backup", memberRoles: [ROLE_A] },
     });
-    assertEquals(await admit(kv, req), { kind: "admitted" });
-    assertEquals(await stored(kv), [
+    assert.deepStrictEqual(await admit(kv, req), { kind: "admitted" });
+    assert.deepStrictEqual(await stored(kv), [
       [keys.idempotency(USER, req.interactionId), {
         expiresAt: clock.now() + IDEMPOTENCY_TTL_MS,
         value: { state: "pending" },
@@ -244,7 +253,7 @@ Deno.test("gate: allow-list, claim and cooldown together write the claim and the
       [keys.cooldown(USER, "backup"), { at: [clock.now()], ids: [req.interactionId] }],
       [keys.commandRoles(GUILD, "backup"), [ROLE_A]],
     ]);
-    assertEquals(await admit(kv, req), { kind: "duplicate", response: undefined });
+    assert.deepStrictEqual(await admit(kv, req), { kind: "duplicate", response: undefined });
   }));
 
 Deno.test("gate: concurrent uses cannot overrun the cooldown", () =>
@@ -259,10 +268,10 @@ Deno.test("gate: concurrent uses cannot overrun the cooldown", () =>
     const admitted = reqs.filter((_, i) => results[i].kind === "admitted").map((r) =>
       r.interactionId
     );
-    assertEquals(admitted.length, 2);
+    assert.deepStrictEqual(admitted.length, 2);
     // Only the admitted ones are counted and claimed; the others wrote nothing.
     const uses = (await kv.get<{ ids: string[] }>(keys.cooldown(USER, "ethos"))).value!;
-    assertEquals(uses.ids.toSorted(), admitted.toSorted());
+    assert.deepStrictEqual(uses.ids.toSorted(), admitted.toSorted());
     const claims = await listAll(kv, keys.idempotencyOfUser(USER));
-    assertEquals(claims.map((e) => e.key[2]).toSorted(), admitted.toSorted());
+    assert.deepStrictEqual(claims.map((e) => e.key[2]).toSorted(), admitted.toSorted());
   }));

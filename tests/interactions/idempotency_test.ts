@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertRejects, assertStrictEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import type { APIInteractionResponse } from "discord-api-types/v10";
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock } from "../_clock.ts";
 import { admit } from "../../lib/interactions/gate.ts";
 import {
   IDEMPOTENCY_TTL_MS,
@@ -16,8 +16,8 @@ const T = Date.UTC(2026, 0, 1);
 const reply = (content: string): APIInteractionResponse => ({ type: 4, data: { content } });
 
 Deno.test("idempotency: records live for 15 minutes, the interaction token's lifetime", () => {
-  assertEquals(IDEMPOTENCY_TTL_MS, 15 * 60_000);
-  assertEquals(PENDING, { state: "pending" });
+  assert.deepStrictEqual(IDEMPOTENCY_TTL_MS, 15 * 60_000);
+  assert.deepStrictEqual(PENDING, { state: "pending" });
 });
 
 Deno.test("priorDelivery: nothing, garbage or an expired record is no prior delivery", () => {
@@ -34,26 +34,26 @@ Deno.test("priorDelivery: nothing, garbage or an expired record is no prior deli
       { expiresAt: T - 1, value: { state: "done", response: reply("old") } },
     ]
   ) {
-    assertEquals(priorDelivery(raw, T), { seen: false }, JSON.stringify(raw));
+    assert.deepStrictEqual(priorDelivery(raw, T), { seen: false }, JSON.stringify(raw));
   }
 });
 
 Deno.test("priorDelivery: a live pending record is seen with nothing to replay; a done one replays", () => {
-  assertEquals(priorDelivery({ expiresAt: T + 1, value: PENDING }, T), {
+  assert.deepStrictEqual(priorDelivery({ expiresAt: T + 1, value: PENDING }, T), {
     seen: true,
     response: undefined,
   });
-  assertEquals(
+  assert.deepStrictEqual(
     priorDelivery({ expiresAt: T + 1, value: { state: "done", response: reply("hi") } }, T),
     { seen: true, response: reply("hi") },
   );
   // A done record kept without its response (it was too large): seen, nothing to replay.
-  assertEquals(priorDelivery({ expiresAt: T + 1, value: { state: "done" } }, T), {
+  assert.deepStrictEqual(priorDelivery({ expiresAt: T + 1, value: { state: "done" } }, T), {
     seen: true,
     response: undefined,
   });
   // A pending record carries no response even if one is stored beside it.
-  assertEquals(
+  assert.deepStrictEqual(
     priorDelivery({ expiresAt: T + 1, value: { state: "pending", response: reply("x") } }, T),
     { seen: true, response: undefined },
   );
@@ -64,7 +64,7 @@ Deno.test("ResponseRecorder: writes a done record with the response, expiring 15
     const clock = new ManualClock(T);
     const recorder = new ResponseRecorder(kv, clock, 1);
     await recorder.record(USER, "400000000000000001", reply("hello"));
-    assertEquals((await kv.get(keys.idempotency(USER, "400000000000000001"))).value, {
+    assert.deepStrictEqual((await kv.get(keys.idempotency(USER, "400000000000000001"))).value, {
       expiresAt: T + IDEMPOTENCY_TTL_MS,
       value: { state: "done", response: reply("hello") },
     });
@@ -76,17 +76,17 @@ Deno.test("ResponseRecorder: records made within the delay share one commit and 
     const recorder = new ResponseRecorder(kv, new ManualClock(T), 20);
     const a = recorder.record(USER, "400000000000000001", reply("a"));
     const b = recorder.record("300000000000000002", "400000000000000002", reply("b"));
-    assertStrictEquals(a, b);
-    assertEquals(commits.length, 0, "nothing is written before the delay");
+    assert.strictEqual(a, b);
+    assert.deepStrictEqual(commits.length, 0, "nothing is written before the delay");
     await Promise.all([a, b]);
-    assertEquals(commits.map((c) => c.mutations), [2]);
-    assertEquals((await listAll(raw, ["idem"])).map((e) => e.key), [
+    assert.deepStrictEqual(commits.map((c) => c.mutations), [2]);
+    assert.deepStrictEqual((await listAll(raw, ["idem"])).map((e) => e.key), [
       keys.idempotency(USER, "400000000000000001"),
       keys.idempotency("300000000000000002", "400000000000000002"),
     ]);
     // A record after the batch went out starts a new batch.
     await recorder.record(USER, "400000000000000003", reply("c"));
-    assertEquals(commits.map((c) => c.mutations), [2, 1]);
+    assert.deepStrictEqual(commits.map((c) => c.mutations), [2, 1]);
   }));
 
 Deno.test("ResponseRecorder: a response too large to keep is recorded without it", () =>
@@ -100,12 +100,12 @@ Deno.test("ResponseRecorder: a response too large to keep is recorded without it
       recorder.record(USER, "400000000000000002", small),
     ]);
     const values = (await listAll(kv, keys.idempotencyOfUser(USER))).map((e) => e.value);
-    assertEquals(values, [
+    assert.deepStrictEqual(values, [
       { expiresAt: T + IDEMPOTENCY_TTL_MS, value: { state: "done" } },
       { expiresAt: T + IDEMPOTENCY_TTL_MS, value: { state: "done", response: small } },
     ]);
     // The duplicate of the large one is still recognised, with nothing to replay.
-    assertEquals(priorDelivery(values[0], T), { seen: true, response: undefined });
+    assert.deepStrictEqual(priorDelivery(values[0], T), { seen: true, response: undefined });
   }));
 
 Deno.test("ResponseRecorder: a big batch is split to stay within KV's limits per commit", () =>
@@ -116,8 +116,8 @@ Deno.test("ResponseRecorder: a big batch is split to stay within KV's limits per
     await Promise.all(
       Array.from({ length: 450 }, (_, i) => recorder.record(USER, `id-${i}`, reply("ok"))),
     );
-    assertEquals(commits.map((c) => c.mutations), [200, 200, 50]);
-    assertEquals((await listAll(raw, keys.idempotencyOfUser(USER))).length, 450);
+    assert.deepStrictEqual(commits.map((c) => c.mutations), [200, 200, 50]);
+    assert.deepStrictEqual((await listAll(raw, keys.idempotencyOfUser(USER))).length, 450);
     // Twelve records of ~55 KB: at most 600 KB a commit, so ten, then two.
     commits.length = 0;
     await Promise.all(
@@ -126,15 +126,15 @@ Deno.test("ResponseRecorder: a big batch is split to stay within KV's limits per
         (_, i) => recorder.record(USER, `big-${i}`, reply("y".repeat(55_000))),
       ),
     );
-    assertEquals(commits.map((c) => c.mutations), [10, 2]);
-    for (const c of commits) assert(c.bytes < 800 * 1024, `${c.bytes} bytes in one commit`);
+    assert.deepStrictEqual(commits.map((c) => c.mutations), [10, 2]);
+    for (const c of commits) assert.ok(c.bytes < 800 * 1024, `${c.bytes} bytes in one commit`);
   }));
 
 Deno.test("ResponseRecorder: a failed write rejects the promise of its batch", async () => {
   const kv = await Deno.openKv(":memory:");
   kv.close();
   const recorder = new ResponseRecorder(kv, new ManualClock(T), 1);
-  await assertRejects(
+  await assert.rejects(
     () => recorder.record(USER, "400000000000000001", reply("lost")),
     Deno.errors.BadResource,
   );
@@ -151,17 +151,17 @@ Deno.test("idempotency with the gate: pending while the first runs, then its res
       claim: true,
       language: "en" as const,
     };
-    assertEquals(await admit(kv, req), { kind: "admitted" });
-    assertEquals(await admit(kv, req), { kind: "duplicate", response: undefined });
+    assert.deepStrictEqual(await admit(kv, req), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, req), { kind: "duplicate", response: undefined });
     clock.advance(500);
     await recorder.record(USER, req.interactionId, reply("first answer"));
-    assertEquals(await admit(kv, { ...req, now: clock.now() }), {
+    assert.deepStrictEqual(await admit(kv, { ...req, now: clock.now() }), {
       kind: "duplicate",
       response: reply("first answer"),
     });
     // The record's 15 minutes count from when the response was recorded.
     clock.advance(IDEMPOTENCY_TTL_MS - 1);
-    assertEquals((await admit(kv, { ...req, now: clock.now() })).kind, "duplicate");
+    assert.deepStrictEqual((await admit(kv, { ...req, now: clock.now() })).kind, "duplicate");
     clock.advance(1);
-    assertEquals(await admit(kv, { ...req, now: clock.now() }), { kind: "admitted" });
+    assert.deepStrictEqual(await admit(kv, { ...req, now: clock.now() }), { kind: "admitted" });
   }));

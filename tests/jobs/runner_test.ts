@@ -1,19 +1,20 @@
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { instrumentAtomics, withKv } from "../kv/_kv.ts";
 import { systemClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/log/log.ts";
+import { memoryLogger } from "../_log.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import {
   type ChunkContext,
   type JobDefinition,
   type JobEnv,
-  LeaseLostError,
-  readProgress,
   requestStop,
   startChunk,
   watchdog,
 } from "../../lib/jobs/runner.ts";
-import { leaseName, readSnapshot } from "../../lib/jobs/store.ts";
+import { LeaseLostError } from "../../lib/jobs/job.ts";
+import { leaseName, readProgress, readSnapshot } from "../../lib/jobs/store.ts";
+import { reason } from "../../lib/i18n/reason.ts";
+import { assertCarries, waitingRun } from "./_refusal.ts";
 
 const KEY = "200000000000000001";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,24 +82,32 @@ Deno.test("jobs: chunks continue from the checkpoint; startIndex 0 starts anew; 
     const { def, seen } = countingJob(50);
     const { env: e } = env(kv);
     const a = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     const r1 = await a.done;
-    assertEquals([r1.state, r1.progress.processed, r1.progress.nextIndex], ["waiting", 20, 20]);
+    assert.deepStrictEqual([r1.state, r1.progress.processed, r1.progress.nextIndex], [
+      "waiting",
+      20,
+      20,
+    ]);
     // No startIndex: continue.
     const b = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(b.status === "started");
-    assertEquals(b.run.runId, a.run.runId);
-    assertEquals((await b.done).progress.processed, 40);
+    assert.ok(b.status === "started");
+    assert.deepStrictEqual(b.run.runId, a.run.runId);
+    assert.deepStrictEqual((await b.done).progress.processed, 40);
     // startIndex equal to the checkpoint: continue; the last chunk completes the run.
     const c = await startChunk(e, def, { key: KEY, startIndex: 40, source: "test" });
-    assert(c.status === "started");
+    assert.ok(c.status === "started");
     const r3 = await c.done;
-    assertEquals([r3.state, r3.progress.processed, r3.progress.chunk], ["completed", 50, 3]);
-    assertEquals(seen, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepStrictEqual([r3.state, r3.progress.processed, r3.progress.chunk], [
+      "completed",
+      50,
+      3,
+    ]);
+    assert.deepStrictEqual(seen, Array.from({ length: 50 }, (_, i) => i));
     // Completed: a trigger without startIndex starts a new run.
     const d = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(d.status === "started");
-    assert(d.run.runId !== a.run.runId);
+    assert.ok(d.status === "started");
+    assert.ok(d.run.runId !== a.run.runId);
     await d.done;
     // Any other startIndex: a new run that walks past that many items.
     const f = await startChunk(e, def, {
@@ -107,9 +116,9 @@ Deno.test("jobs: chunks continue from the checkpoint; startIndex 0 starts anew; 
       chunkSize: 100,
       source: "test",
     });
-    assert(f.status === "started");
+    assert.ok(f.status === "started");
     const rf = await f.done;
-    assertEquals([rf.state, rf.progress.processed, rf.progress.counters.items], [
+    assert.deepStrictEqual([rf.state, rf.progress.processed, rf.progress.counters.items], [
       "completed",
       50,
       15,
@@ -123,15 +132,15 @@ Deno.test("jobs: a second chunk never runs while one holds the lease (409-style 
     const { def } = countingJob(10, { gate: gate.promise });
     const { env: e } = env(kv);
     const a = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     const b = await startChunk(e, def, { key: KEY, source: "test" });
-    assertEquals(b.status, "conflict");
-    assertEquals(b.progress.state, "running");
-    assertEquals(b.progress.lease?.live, true);
+    assert.deepStrictEqual(b.status, "conflict");
+    assert.deepStrictEqual(b.progress.state, "running");
+    assert.deepStrictEqual(b.progress.lease?.live, true);
     gate.resolve();
-    assertEquals((await a.done).state, "completed");
+    assert.deepStrictEqual((await a.done).state, "completed");
     // Lease released at the end.
-    assertEquals((await readSnapshot(kv, "count", KEY)).lease, null);
+    assert.deepStrictEqual((await readSnapshot(kv, "count", KEY)).lease, null);
   });
 });
 
@@ -140,7 +149,7 @@ Deno.test("jobs: a chunk that lost its lease cannot overwrite progress", async (
     const { def } = countingJob(100, { batchMs: 10 });
     const { env: e } = env(kv);
     const a = await startChunk(e, def, { key: KEY, chunkSize: 100, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     await sleep(35);
     // Someone else takes the lease (as after an expiry).
     await kv.set(keys.lease(leaseName("count", KEY)), {
@@ -150,10 +159,10 @@ Deno.test("jobs: a chunk that lost its lease cannot overwrite progress", async (
     });
     const before = (await readSnapshot(kv, "count", KEY)).run!.value.processed;
     const r = await a.done;
-    assertEquals(r.stopReason, "lease_lost");
+    assert.deepStrictEqual(r.stopReason, "lease_lost");
     const after = (await readSnapshot(kv, "count", KEY)).run!.value;
-    assert(after.processed <= before + 5, `${after.processed} vs ${before}`);
-    assertEquals(after.state, "running"); // never marked waiting/completed by the loser
+    assert.ok(after.processed <= before + 5, `${after.processed} vs ${before}`);
+    assert.deepStrictEqual(after.state, "running"); // never marked waiting/completed by the loser
   });
 });
 
@@ -162,25 +171,25 @@ Deno.test("jobs: stop while running stops after the batch; stop while waiting ma
     const { def } = countingJob(1000, { batchMs: 5 });
     const { env: e } = env(kv);
     const a = await startChunk(e, def, { key: KEY, chunkSize: 1000, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     await sleep(30);
     const s = await requestStop(e, def, KEY);
-    assertEquals(s.status, "stopping");
-    assertEquals(s.progress.state, "stopping");
+    assert.deepStrictEqual(s.status, "stopping");
+    assert.deepStrictEqual(s.progress.state, "stopping");
     const r = await a.done;
-    assertEquals(r.state, "stopped");
-    assert(r.progress.processed < 1000);
+    assert.deepStrictEqual(r.state, "stopped");
+    assert.ok(r.progress.processed < 1000);
     // Resume: continues from the checkpoint.
     const b = await startChunk(e, def, { key: KEY, chunkSize: 20, source: "test" });
-    assert(b.status === "started");
-    assertEquals(b.run.runId, a.run.runId);
+    assert.ok(b.status === "started");
+    assert.deepStrictEqual(b.run.runId, a.run.runId);
     const rb = await b.done;
-    assertEquals(rb.progress.processed, r.progress.processed + 20);
-    assertEquals(rb.state, "waiting");
+    assert.deepStrictEqual(rb.progress.processed, r.progress.processed + 20);
+    assert.deepStrictEqual(rb.state, "waiting");
     const s2 = await requestStop(e, def, KEY);
-    assertEquals(s2.status, "stopped");
-    assertEquals(s2.progress.state, "stopped");
-    assertEquals((await requestStop(e, def, KEY)).status, "noop");
+    assert.deepStrictEqual(s2.status, "stopped");
+    assert.deepStrictEqual(s2.progress.state, "stopped");
+    assert.deepStrictEqual((await requestStop(e, def, KEY)).status, "noop");
   });
 });
 
@@ -194,15 +203,15 @@ Deno.test("jobs: the time box ends a chunk; auto-continue chains chunks in-proce
       maxChunkMs: 60,
       source: "test",
     });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     const r = await a.done;
-    assertEquals(r.stopReason, "time_box");
-    assertEquals(r.state, "waiting");
+    assert.deepStrictEqual(r.stopReason, "time_box");
+    assert.deepStrictEqual(r.state, "waiting");
     await t.settle();
     const p = await readProgress(t.env, "count", KEY);
-    assertEquals(p.state, "completed");
-    assert(p.chunk >= 2, `chunks ${p.chunk}`);
-    assertEquals(seen, Array.from({ length: 60 }, (_, i) => i));
+    assert.deepStrictEqual(p.state, "completed");
+    assert.ok(p.chunk >= 2, `chunks ${p.chunk}`);
+    assert.deepStrictEqual(seen, Array.from({ length: 60 }, (_, i) => i));
   });
 });
 
@@ -224,19 +233,19 @@ Deno.test("jobs: SIGINT checkpoints and releases the lease within the grace peri
     };
     const { env: e } = env(kv, { shutdown: shutdown.signal, graceMs: 200 });
     const a = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     await sleep(20);
     const t0 = Date.now();
     shutdown.abort();
     const r = await a.done;
     const ms = Date.now() - t0;
-    assert(hard);
-    assert(ms < 1000, `took ${ms} ms`);
-    assertEquals(r.stopReason, "shutdown");
-    assertEquals(r.state, "waiting");
+    assert.ok(hard);
+    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.deepStrictEqual(r.stopReason, "shutdown");
+    assert.deepStrictEqual(r.state, "waiting");
     const snap = await readSnapshot(kv, "count", KEY);
-    assertEquals(snap.lease, null);
-    assertEquals(snap.run!.value.processed, 3);
+    assert.deepStrictEqual(snap.lease, null);
+    assert.deepStrictEqual(snap.run!.value.processed, 3);
   });
 });
 
@@ -245,11 +254,11 @@ Deno.test("jobs: a failing chunk marks the run failed; the checkpoint stays; a t
     const { def } = countingJob(20, { fail: 10 });
     const { env: e } = env(kv);
     const a = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     const r = await a.done;
-    assertEquals(r.state, "failed");
-    assertEquals(r.progress.lastError, "boom");
-    assertEquals(r.progress.processed, 10);
+    assert.deepStrictEqual(r.state, "failed");
+    assert.deepStrictEqual(r.progress.lastError, "boom");
+    assert.deepStrictEqual(r.progress.processed, 10);
   });
 });
 
@@ -267,20 +276,20 @@ Deno.test("jobs: the watchdog resumes a run whose chunk died", async () => {
       },
     };
     const a = await startChunk(t.env, dying, { key: KEY, chunkSize: 100, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     await sleep(20);
-    assertEquals(await watchdog(t.env, def), []); // lease still live
+    assert.deepStrictEqual(await watchdog(t.env, def), []); // lease still live
     // Simulate the isolate's death: the heartbeat stops (delete and let the lease lapse).
     await kv.set(keys.lease(leaseName("count", KEY)), {
       owner: "dead",
       expiresAt: Date.now() - 1,
       takenAt: 0,
     });
-    assertEquals(await watchdog(t.env, def), [KEY]);
+    assert.deepStrictEqual(await watchdog(t.env, def), [KEY]);
     await t.settle();
     const p = await readProgress(t.env, "count", KEY);
-    assertEquals(p.state, "completed");
-    assertEquals(seen.slice(-25), Array.from({ length: 25 }, (_, i) => i + 5));
+    assert.deepStrictEqual(p.state, "completed");
+    assert.deepStrictEqual(seen.slice(-25), Array.from({ length: 25 }, (_, i) => i + 5));
   });
 });
 
@@ -289,28 +298,28 @@ Deno.test("jobs: continuations are idempotent (runId + chunk)", async () => {
     const { def } = countingJob(50);
     const { env: e } = env(kv);
     const a = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     await a.done;
     const cont = { key: KEY, runId: a.run.runId, chunk: 2, source: "continue" };
     const b = await startChunk(e, def, cont);
-    assertEquals(b.status, "started");
+    assert.deepStrictEqual(b.status, "started");
     if (b.status === "started") await b.done;
     const dup = await startChunk(e, def, cont);
-    assertEquals(dup.status, "noop");
+    assert.deepStrictEqual(dup.status, "noop");
     const stale = await startChunk(e, def, {
       key: KEY,
       runId: "someone-else",
       chunk: 3,
       source: "continue",
     });
-    assertEquals(stale.status, "noop");
+    assert.deepStrictEqual(stale.status, "noop");
     const wrongIndex = await startChunk(e, def, {
       key: KEY,
       runId: a.run.runId,
       startIndex: 7,
       source: "cli",
     });
-    assertEquals(wrongIndex.status, "conflict");
+    assert.deepStrictEqual(wrongIndex.status, "conflict");
   });
 });
 
@@ -324,8 +333,8 @@ Deno.test("jobs: every atomic commit stays within 10 checks", async () => {
       if (r.status === "started") await r.done;
     }
     await requestStop(e, def, KEY);
-    assert(commits.length > 5);
-    for (const c of commits) assert(c.checks <= 10, JSON.stringify(c));
+    assert.ok(commits.length > 5);
+    for (const c of commits) assert.ok(c.checks <= 10, JSON.stringify(c));
   });
 });
 
@@ -336,12 +345,12 @@ Deno.test("jobs: a dry-run request never continues a real run, nor another mode'
     const { def } = countingJob(50);
     const { env: e } = env(kv);
     const a = await startChunk(e, def, { key: KEY, source: "test" });
-    assert(a.status === "started");
+    assert.ok(a.status === "started");
     await a.done;
     const dry = await startChunk(e, def, { key: KEY, dryRun: true, source: "test" });
-    assertEquals(dry.status, "conflict");
+    assert.deepStrictEqual(dry.status, "conflict");
     const other = await startChunk(e, def, { key: KEY, mode: "incremental", source: "test" });
-    assertEquals(other.status, "conflict");
+    assert.deepStrictEqual(other.status, "conflict");
     // startIndex 0 replaces it with a fresh dry run.
     const fresh = await startChunk(e, def, {
       key: KEY,
@@ -349,9 +358,51 @@ Deno.test("jobs: a dry-run request never continues a real run, nor another mode'
       startIndex: 0,
       source: "test",
     });
-    assert(fresh.status === "started");
-    assertEquals(fresh.run.dryRun, true);
-    assert(fresh.run.runId !== a.run.runId);
+    assert.ok(fresh.status === "started");
+    assert.deepStrictEqual(fresh.run.dryRun, true);
+    assert.ok(fresh.run.runId !== a.run.runId);
     await fresh.done;
+  });
+});
+
+/** A job with nothing to do, for the refusals. */
+const idle: JobDefinition = {
+  kind: "count",
+  continuePath: "/trigger-count",
+  newRun: () => ({ mode: "full", checkpoint: { pos: 0 } }),
+  runChunk: () => Promise.resolve({ finished: true }),
+};
+
+Deno.test("startChunk: its refusals carry their Reason to the caller", async () => {
+  await withKv(async (kv) => {
+    const shutdown = AbortSignal.abort();
+    const down = await startChunk(env(kv, { shutdown }).env, idle, { key: KEY, source: "test" });
+    assert.ok(down.status === "conflict");
+    const shutting = "esta instancia se está apagando; inténtalo de nuevo";
+    assertCarries(down, reason("reason.shutting_down"), shutting, "shutting down");
+
+    await kv.set(keys.jobRun("count", KEY), waitingRun({ runId: "run-b" }));
+    const stale = await startChunk(env(kv).env, idle, { key: KEY, runId: "run-a", source: "test" });
+    assert.ok(stale.status === "noop");
+    assertCarries(stale, reason("reason.run_replaced"), "esa ejecución fue sustituida", "replaced");
+  });
+});
+
+Deno.test("requestStop: nothing to stop says why, with its Reason", async () => {
+  await withKv(async (kv) => {
+    const e = env(kv).env;
+    const none = await requestStop(e, idle, KEY);
+    assert.ok(none.status === "noop");
+    assertCarries(none, reason("reason.no_run"), "no hay ninguna ejecución", "no run");
+    const spanish = {
+      completed: "la ejecución ya terminó",
+      stopped: "la ejecución está detenida",
+    };
+    for (const state of ["completed", "stopped"] as const) {
+      await kv.set(keys.jobRun("count", KEY), waitingRun({ state }));
+      const r = await requestStop(e, idle, KEY);
+      assert.ok(r.status === "noop", state);
+      assertCarries(r, reason(`reason.run_${state}`), spanish[state], state);
+    }
   });
 });

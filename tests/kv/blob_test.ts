@@ -13,13 +13,7 @@ import {
 } from "../../lib/kv/blob.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { sha256Hex } from "../../lib/canonical.ts";
-import {
-  assert,
-  assertEquals,
-  assertExists,
-  assertRejects,
-  assertStringIncludes,
-} from "../_assert.ts";
+import assert from "node:assert/strict";
 import { instrumentAtomics, KV_LIMITS, listAll, withKv } from "./_kv.ts";
 
 const KEY = ["backup", "123456789012345678", "b1"];
@@ -45,30 +39,30 @@ for (const size of [0, 1, PART_BYTES - 1, 60_000, 60_001, 2 * 60_000, 2 * 1024 *
       const bytes = randomBytes(size);
       const head = await putBlob(kv, KEY, bytes);
       const expectedParts = Math.ceil(size / PART_BYTES);
-      assertEquals(head.size, size);
-      assertEquals(head.parts, expectedParts);
-      assertEquals(head.sha256, await sha256Hex(bytes));
-      assertEquals(await getBlobHead(kv, KEY), head);
+      assert.deepStrictEqual(head.size, size);
+      assert.deepStrictEqual(head.parts, expectedParts);
+      assert.deepStrictEqual(head.sha256, await sha256Hex(bytes));
+      assert.deepStrictEqual(await getBlobHead(kv, KEY), head);
 
       const blob = await getBlob(kv, KEY);
-      assertExists(blob);
-      assertEquals(blob.head, head);
-      assertEquals(blob.bytes.length, size);
-      assert(equalBytes(blob.bytes, bytes), "the bytes read back differ");
+      assert.ok(blob != null);
+      assert.deepStrictEqual(blob.head, head);
+      assert.deepStrictEqual(blob.bytes.length, size);
+      assert.ok(equalBytes(blob.bytes, bytes), "the bytes read back differ");
 
       const parts = await partsOf(kv);
-      assertEquals(parts.length, expectedParts);
+      assert.deepStrictEqual(parts.length, expectedParts);
       let total = 0;
       for (const [i, part] of parts.entries()) {
-        assertEquals(part.key, [...PARTS, head.version, i]);
-        assert(part.value instanceof Uint8Array, "parts are stored as bytes");
-        assert(
+        assert.deepStrictEqual(part.key, [...PARTS, head.version, i]);
+        assert.ok(part.value instanceof Uint8Array, "parts are stored as bytes");
+        assert.ok(
           part.value.byteLength < KV_LIMITS.value,
           `part ${i} is ${part.value.byteLength} bytes`,
         );
         total += part.value.byteLength;
       }
-      assertEquals(total, size);
+      assert.deepStrictEqual(total, size);
     }));
 }
 
@@ -84,9 +78,9 @@ Deno.test("blob: a subarray view stores only its own bytes", () =>
     const view = big.subarray(100_000, 170_000);
     await putBlob(kv, KEY, view);
     const blob = await getBlob(kv, KEY);
-    assertExists(blob);
-    assert(equalBytes(blob.bytes, view));
-    for (const part of await partsOf(kv)) assert(part.value.byteLength <= PART_BYTES);
+    assert.ok(blob != null);
+    assert.ok(equalBytes(blob.bytes, view));
+    for (const part of await partsOf(kv)) assert.ok(part.value.byteLength <= PART_BYTES);
   }));
 
 Deno.test("blob: every atomic operation stays within KV's limits", () =>
@@ -96,27 +90,27 @@ Deno.test("blob: every atomic operation stays within KV's limits", () =>
     await putBlob(kv, KEY, randomBytes(1_500_000)); // overwrite: deletes the old parts
     await sweepOrphans(kv, KEY, Date.now() + 2 * 3_600_000);
     await deleteBlob(kv, KEY);
-    assert(commits.length >= 5, `only ${commits.length} commits seen`);
+    assert.ok(commits.length >= 5, `only ${commits.length} commits seen`);
     for (const [i, c] of commits.entries()) {
-      assert(c.checks <= KV_LIMITS.checks, `commit ${i}: ${c.checks} checks`);
-      assert(c.mutations <= KV_LIMITS.mutations, `commit ${i}: ${c.mutations} mutations`);
-      assert(c.bytes <= KV_LIMITS.bytes, `commit ${i}: ${c.bytes} bytes`);
+      assert.ok(c.checks <= KV_LIMITS.checks, `commit ${i}: ${c.checks} checks`);
+      assert.ok(c.mutations <= KV_LIMITS.mutations, `commit ${i}: ${c.mutations} mutations`);
+      assert.ok(c.bytes <= KV_LIMITS.bytes, `commit ${i}: ${c.bytes} bytes`);
     }
-    assertEquals(await listAll(raw, ["blob"]), []);
+    assert.deepStrictEqual(await listAll(raw, ["blob"]), []);
   }));
 
 Deno.test("blob: absent reads as null", () =>
   withKv(async (kv) => {
-    assertEquals(await getBlob(kv, KEY), null);
-    assertEquals(await getBlobHead(kv, KEY), null);
-    assertEquals(await getJsonBlob(kv, KEY, z.unknown()), null);
+    assert.deepStrictEqual(await getBlob(kv, KEY), null);
+    assert.deepStrictEqual(await getBlobHead(kv, KEY), null);
+    assert.deepStrictEqual(await getJsonBlob(kv, KEY, z.unknown()), null);
   }));
 
 Deno.test("blob: meta is kept in the head", () =>
   withKv(async (kv) => {
     const head = await putBlob(kv, KEY, randomBytes(10), { kind: "backup", roles: 3 });
-    assertEquals(head.meta, { kind: "backup", roles: 3 });
-    assertEquals((await getBlobHead(kv, KEY))?.meta, { kind: "backup", roles: 3 });
+    assert.deepStrictEqual(head.meta, { kind: "backup", roles: 3 });
+    assert.deepStrictEqual((await getBlobHead(kv, KEY))?.meta, { kind: "backup", roles: 3 });
   }));
 
 Deno.test("blob: overwriting replaces the whole value and deletes the old parts", () =>
@@ -124,18 +118,18 @@ Deno.test("blob: overwriting replaces the whole value and deletes the old parts"
     const first = await putBlob(kv, KEY, randomBytes(200_000));
     const small = randomBytes(70_000);
     const second = await putBlob(kv, KEY, small);
-    assert(first.version !== second.version);
+    assert.ok(first.version !== second.version);
     const blob = await getBlob(kv, KEY);
-    assertExists(blob);
-    assert(equalBytes(blob.bytes, small), "reads the new value only");
+    assert.ok(blob != null);
+    assert.ok(equalBytes(blob.bytes, small), "reads the new value only");
     const parts = await partsOf(kv);
-    assertEquals(parts.length, 2);
-    assert(parts.every((p) => p.key[PARTS.length] === second.version), "old parts remain");
+    assert.deepStrictEqual(parts.length, 2);
+    assert.ok(parts.every((p) => p.key[PARTS.length] === second.version), "old parts remain");
 
     const empty = await putBlob(kv, KEY, new Uint8Array());
-    assertEquals((await getBlob(kv, KEY))?.bytes.length, 0);
-    assertEquals(empty.parts, 0);
-    assertEquals(await partsOf(kv), []);
+    assert.deepStrictEqual((await getBlob(kv, KEY))?.bytes.length, 0);
+    assert.deepStrictEqual(empty.parts, 0);
+    assert.deepStrictEqual(await partsOf(kv), []);
   }));
 
 Deno.test("blob: a flipped byte in a stored part is detected", () =>
@@ -146,7 +140,8 @@ Deno.test("blob: a flipped byte in a stored part is detected", () =>
     const bad = part.slice();
     bad[1234] ^= 0x01;
     await kv.set(key, bad);
-    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "checksum mismatch");
+    await assert.rejects(() => getBlob(kv, KEY), (e) =>
+      e instanceof BlobCorruptError && e.message.includes("checksum mismatch"));
   }));
 
 Deno.test("blob: a truncated or overlong part is detected", () =>
@@ -155,25 +150,32 @@ Deno.test("blob: a truncated or overlong part is detected", () =>
     const key = [...PARTS, head.version, 2];
     const part = (await kv.get<Uint8Array>(key)).value!;
     await kv.set(key, part.subarray(0, part.length - 1));
-    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "size mismatch");
+    await assert.rejects(() => getBlob(kv, KEY), (e) =>
+      e instanceof BlobCorruptError && e.message.includes("size mismatch"));
     await kv.set(key, new Uint8Array(part.length + 1));
-    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "exceed");
+    await assert.rejects(() =>
+      getBlob(kv, KEY), (e) =>
+      e instanceof BlobCorruptError && e.message.includes("exceed"));
   }));
 
 Deno.test("blob: a missing part is an error, never partial data", () =>
   withKv(async (kv) => {
     const head = await putBlob(kv, KEY, randomBytes(250_000));
     await kv.delete([...PARTS, head.version, 2]);
-    const err = await assertRejects(() => getBlob(kv, KEY), BlobCorruptError, "parts missing");
-    assertStringIncludes(err.message, JSON.stringify(KEY));
-    assertEquals(err.name, "BlobCorruptError");
+    await assert.rejects(() => getBlob(kv, KEY), (err) => {
+      assert.ok(err instanceof BlobCorruptError);
+      assert.match(err.message, /parts missing/);
+      assert.ok(err.message.includes(JSON.stringify(KEY)), err.message);
+      assert.deepStrictEqual(err.name, "BlobCorruptError");
+      return true;
+    });
   }));
 
 Deno.test("blob: a part that is not bytes counts as missing", () =>
   withKv(async (kv) => {
     const head = await putBlob(kv, KEY, randomBytes(100));
     await kv.set([...PARTS, head.version, 0], "not bytes");
-    await assertRejects(() => getBlob(kv, KEY), BlobCorruptError);
+    await assert.rejects(() => getBlob(kv, KEY), BlobCorruptError);
   }));
 
 Deno.test("blob: deleteBlob removes the head and every part", () =>
@@ -182,10 +184,10 @@ Deno.test("blob: deleteBlob removes the head and every part", () =>
     const other = [...KEY.slice(0, 2), "b2"];
     await putBlob(kv, other, randomBytes(10));
     await deleteBlob(kv, KEY);
-    assertEquals(await getBlob(kv, KEY), null);
-    assertEquals((await kv.get(HEAD)).versionstamp, null);
-    assertEquals(await partsOf(kv), []);
-    assertEquals((await getBlob(kv, other))?.bytes.length, 10, "other blobs untouched");
+    assert.deepStrictEqual(await getBlob(kv, KEY), null);
+    assert.deepStrictEqual((await kv.get(HEAD)).versionstamp, null);
+    assert.deepStrictEqual(await partsOf(kv), []);
+    assert.deepStrictEqual((await getBlob(kv, other))?.bytes.length, 10, "other blobs untouched");
     await deleteBlob(kv, KEY); // absent: no error
   }));
 
@@ -200,8 +202,8 @@ Deno.test("blob: keys that extend another blob's key are separate blobs", () =>
     await putBlob(kv, parent, randomBytes(5)); // overwrite the parent
     await deleteBlob(kv, parent);
     const blob = await getBlob(kv, child);
-    assertExists(blob);
-    assert(equalBytes(blob.bytes, b));
+    assert.ok(blob != null);
+    assert.ok(equalBytes(blob.bytes, b));
   }));
 
 /** Plants parts of a version no head names, as a writer that died mid-way leaves them. */
@@ -220,27 +222,27 @@ Deno.test("blob: sweepOrphans deletes only old versions no head names", () =>
     await plantOrphan(kv, KEY, old, 3);
     await plantOrphan(kv, KEY, young, 2);
 
-    assertEquals(await sweepOrphans(kv, KEY, now), 1);
+    assert.deepStrictEqual(await sweepOrphans(kv, KEY, now), 1);
     const versions = new Set((await partsOf(kv)).map((p) => p.key[PARTS.length]));
-    assertEquals(versions, new Set([head.version, young]));
-    assertEquals((await getBlob(kv, KEY))?.bytes.length, 130_000);
+    assert.deepStrictEqual(versions, new Set([head.version, young]));
+    assert.deepStrictEqual((await getBlob(kv, KEY))?.bytes.length, 130_000);
 
     // Once the young one is old too, it goes; the current version never does.
-    assertEquals(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 1);
-    assertEquals(
+    assert.deepStrictEqual(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 1);
+    assert.deepStrictEqual(
       new Set((await partsOf(kv)).map((p) => p.key[PARTS.length])),
       new Set([head.version]),
     );
-    assertEquals(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 0);
-    assertEquals((await getBlob(kv, KEY))?.bytes.length, 130_000);
+    assert.deepStrictEqual(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 0);
+    assert.deepStrictEqual((await getBlob(kv, KEY))?.bytes.length, 130_000);
   }));
 
 Deno.test("blob: sweepOrphans without a head sweeps every old version", () =>
   withKv(async (kv) => {
     await plantOrphan(kv, KEY, "1-aaaaaaaa");
     await plantOrphan(kv, KEY, "2-bbbbbbbb");
-    assertEquals(await sweepOrphans(kv, KEY), 2);
-    assertEquals(await partsOf(kv), []);
+    assert.deepStrictEqual(await sweepOrphans(kv, KEY), 2);
+    assert.deepStrictEqual(await partsOf(kv), []);
   }));
 
 Deno.test("blob: sweepOrphans leaves the blobs of longer keys alone", () =>
@@ -251,11 +253,11 @@ Deno.test("blob: sweepOrphans leaves the blobs of longer keys alone", () =>
     await putBlob(kv, child, bytes);
     await putBlob(kv, parent, randomBytes(10));
     await plantOrphan(kv, parent, "1-deadbeef");
-    assertEquals(await sweepOrphans(kv, parent, Date.now() + 2 * 3_600_000), 1);
+    assert.deepStrictEqual(await sweepOrphans(kv, parent, Date.now() + 2 * 3_600_000), 1);
     const blob = await getBlob(kv, child);
-    assertExists(blob, "the child blob survives the parent's sweep");
-    assert(equalBytes(blob.bytes, bytes));
-    assertEquals((await getBlob(kv, parent))?.bytes.length, 10);
+    assert.ok(blob != null, "the child blob survives the parent's sweep");
+    assert.ok(equalBytes(blob.bytes, bytes));
+    assert.deepStrictEqual((await getBlob(kv, parent))?.bytes.length, 10);
   }));
 
 Deno.test("blob: sweeping many orphan parts under a long key stays within the mutation size", () =>
@@ -268,23 +270,23 @@ Deno.test("blob: sweeping many orphan parts under a long key stays within the mu
       for (let j = i; j < i + 30; j++) op.set([...prefix, version, j], new Uint8Array(1));
       await op.commit();
     }
-    assertEquals(await sweepOrphans(kv, key), 1);
-    assertEquals(await partsOf(kv, key), []);
+    assert.deepStrictEqual(await sweepOrphans(kv, key), 1);
+    assert.deepStrictEqual(await partsOf(kv, key), []);
   }));
 
 Deno.test("blob: concurrent writers leave one whole value and no stray parts", () =>
   withKv(async (kv) => {
     const values = Array.from({ length: 5 }, (_, i) => randomBytes(100_000 + i));
     const results = await Promise.allSettled(values.map((v) => putBlob(kv, KEY, v)));
-    assert(results.some((r) => r.status === "fulfilled"), "no writer succeeded");
+    assert.ok(results.some((r) => r.status === "fulfilled"), "no writer succeeded");
     for (const r of results) {
-      if (r.status === "rejected") assertStringIncludes(String(r.reason), "retry");
+      if (r.status === "rejected") assert.match(String(r.reason), /retry/);
     }
     const blob = await getBlob(kv, KEY);
-    assertExists(blob);
-    assert(values.some((v) => equalBytes(v, blob.bytes)), "the value is one writer's, whole");
+    assert.ok(blob != null);
+    assert.ok(values.some((v) => equalBytes(v, blob.bytes)), "the value is one writer's, whole");
     const parts = await partsOf(kv);
-    assert(parts.every((p) => p.key[PARTS.length] === blob.head.version), "stray parts remain");
+    assert.ok(parts.every((p) => p.key[PARTS.length] === blob.head.version), "stray parts remain");
   }));
 
 Deno.test("blob: readers during an overwrite see the old value or the new one", () =>
@@ -297,8 +299,8 @@ Deno.test("blob: readers during an overwrite see the old value or the new one", 
       ...Array.from({ length: 8 }, () => getBlob(kv, KEY)),
     ]);
     for (const read of reads) {
-      assertExists(read);
-      assert(equalBytes(read.bytes, before) || equalBytes(read.bytes, after), "a mixed read");
+      assert.ok(read != null);
+      assert.ok(equalBytes(read.bytes, before) || equalBytes(read.bytes, after), "a mixed read");
     }
   }));
 
@@ -314,21 +316,27 @@ Deno.test("blob: JSON values round-trip with schema validation", () =>
       roles: Array.from({ length: 3_000 }, (_, i) => ({ id: String(i), name: `role ${i} ✓` })),
     };
     const head = await putJsonBlob(kv, KEY, value, { v: 1 });
-    assert(head.parts > 1, "large enough to need several parts");
-    assertEquals(head.meta, { v: 1 });
-    assertEquals(await getJsonBlob(kv, KEY, backupSchema), value);
+    assert.ok(head.parts > 1, "large enough to need several parts");
+    assert.deepStrictEqual(head.meta, { v: 1 });
+    assert.deepStrictEqual(await getJsonBlob(kv, KEY, backupSchema), value);
   }));
 
 Deno.test("blob: a JSON value that does not fit the schema is an error", () =>
   withKv(async (kv) => {
     await putJsonBlob(kv, KEY, { guildId: 5, roles: [] });
-    await assertRejects(() => getJsonBlob(kv, KEY, backupSchema), BlobCorruptError, "schema");
+    await assert.rejects(
+      () => getJsonBlob(kv, KEY, backupSchema),
+      (e) => e instanceof BlobCorruptError && e.message.includes("schema"),
+    );
   }));
 
 Deno.test("blob: bytes that are not JSON are reported as corrupt, not as a SyntaxError", () =>
   withKv(async (kv) => {
     await putBlob(kv, KEY, new TextEncoder().encode("{not json"));
-    await assertRejects(() => getJsonBlob(kv, KEY, backupSchema), BlobCorruptError, "not JSON");
+    await assert.rejects(
+      () => getJsonBlob(kv, KEY, backupSchema),
+      (e) => e instanceof BlobCorruptError && e.message.includes("not JSON"),
+    );
   }));
 
 Deno.test("blob: a corrupt blob under a key with a bigint still raises BlobCorruptError", () =>
@@ -336,7 +344,10 @@ Deno.test("blob: a corrupt blob under a key with a bigint still raises BlobCorru
     const key = ["backup", 42n];
     const head = await putBlob(kv, key, randomBytes(10));
     await kv.delete([...keys.blob("part", ...key), head.version, 0]);
-    await assertRejects(() => getBlob(kv, key), BlobCorruptError, '["backup",42n]');
+    await assert.rejects(
+      () => getBlob(kv, key),
+      (e) => e instanceof BlobCorruptError && e.message.includes('["backup",42n]'),
+    );
   }));
 
 Deno.test("blob: the daily sweep finds every blob's orphans, also of blobs whose head is gone", () =>
@@ -349,9 +360,9 @@ Deno.test("blob: the daily sweep finds every blob's orphans, also of blobs whose
     await plantOrphan(kv, KEY, old, 3);
     await plantOrphan(kv, KEY, young, 1);
     await plantOrphan(kv, other, old, 2); // no head at all: a deleted blob's leftovers
-    assertEquals(await sweepAllOrphans(kv, now), 2);
+    assert.deepStrictEqual(await sweepAllOrphans(kv, now), 2);
     const left: string[] = [];
     for await (const e of kv.list({ prefix: keys.blob("part") })) left.push(String(e.key.at(-2)));
-    assertEquals(new Set(left), new Set([kept.version, young]));
-    assertEquals((await getBlob(kv, KEY))?.bytes.length, 70_000);
+    assert.deepStrictEqual(new Set(left), new Set([kept.version, young]));
+    assert.deepStrictEqual((await getBlob(kv, KEY))?.bytes.length, 70_000);
   }));

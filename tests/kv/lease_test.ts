@@ -1,4 +1,5 @@
-import { ManualClock, systemClock } from "../../lib/clock.ts";
+import { systemClock } from "../../lib/clock.ts";
+import { ManualClock } from "../_clock.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import {
   acquireLease,
@@ -10,7 +11,7 @@ import {
   renewLease,
   YieldingLease,
 } from "../../lib/kv/lease.ts";
-import { assert, assertEquals, assertExists, assertNotEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { withKv } from "./_kv.ts";
 
 const NAME = "daily-sync";
@@ -20,132 +21,148 @@ Deno.test("lease: acquire a free lease", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(1_000_000);
     const lease = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(lease);
-    assertEquals(lease.name, NAME);
-    assertEquals(lease.owner, "a");
-    assertEquals(lease.takenAt, 1_000_000);
-    assertEquals(lease.expiresAt, 1_000_000 + TTL);
+    assert.ok(lease != null);
+    assert.deepStrictEqual(lease.name, NAME);
+    assert.deepStrictEqual(lease.owner, "a");
+    assert.deepStrictEqual(lease.takenAt, 1_000_000);
+    assert.deepStrictEqual(lease.expiresAt, 1_000_000 + TTL);
     const stored = await kv.get(keys.lease(NAME));
-    assertEquals(lease.versionstamp, stored.versionstamp);
-    assertEquals(stored.value, { owner: "a", expiresAt: 1_000_000 + TTL, takenAt: 1_000_000 });
+    assert.deepStrictEqual(lease.versionstamp, stored.versionstamp);
+    assert.deepStrictEqual(stored.value, {
+      owner: "a",
+      expiresAt: 1_000_000 + TTL,
+      takenAt: 1_000_000,
+    });
   }));
 
 Deno.test("lease: readLease reports the holder and whether it is live", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
-    assertEquals(await readLease(kv, NAME, clock), null);
+    assert.deepStrictEqual(await readLease(kv, NAME, clock), null);
     await acquireLease(kv, NAME, "a", TTL, clock);
-    assertEquals(await readLease(kv, NAME, clock), {
+    assert.deepStrictEqual(await readLease(kv, NAME, clock), {
       owner: "a",
       expiresAt: TTL,
       takenAt: 0,
       live: true,
     });
     clock.advance(TTL);
-    assertEquals((await readLease(kv, NAME, clock))?.live, false);
+    assert.deepStrictEqual((await readLease(kv, NAME, clock))?.live, false);
     await kv.set(keys.lease(NAME), { owner: 1 });
-    assertEquals(await readLease(kv, NAME, clock), null, "a malformed value reads as no lease");
+    assert.deepStrictEqual(
+      await readLease(kv, NAME, clock),
+      null,
+      "a malformed value reads as no lease",
+    );
   }));
 
 Deno.test("lease: a second owner is refused while the lease is live", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
-    assertExists(await acquireLease(kv, NAME, "a", TTL, clock));
-    assertEquals(await acquireLease(kv, NAME, "b", TTL, clock), null);
+    assert.ok((await acquireLease(kv, NAME, "a", TTL, clock)) != null);
+    assert.deepStrictEqual(await acquireLease(kv, NAME, "b", TTL, clock), null);
     clock.advance(TTL - 1);
-    assertEquals(await acquireLease(kv, NAME, "b", TTL, clock), null);
-    assertEquals((await readLease(kv, NAME, clock))?.owner, "a");
+    assert.deepStrictEqual(await acquireLease(kv, NAME, "b", TTL, clock), null);
+    assert.deepStrictEqual((await readLease(kv, NAME, clock))?.owner, "a");
   }));
 
 Deno.test("lease: another owner takes it once it has expired", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const a = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(a);
+    assert.ok(a != null);
     clock.advance(TTL);
     const b = await acquireLease(kv, NAME, "b", TTL, clock);
-    assertExists(b);
-    assertEquals(b.owner, "b");
-    assertEquals(b.takenAt, TTL);
-    assertEquals(b.expiresAt, 2 * TTL);
-    assertNotEquals(b.versionstamp, a.versionstamp);
-    assertEquals(await acquireLease(kv, NAME, "a", TTL, clock), null, "a lost it");
+    assert.ok(b != null);
+    assert.deepStrictEqual(b.owner, "b");
+    assert.deepStrictEqual(b.takenAt, TTL);
+    assert.deepStrictEqual(b.expiresAt, 2 * TTL);
+    assert.notDeepStrictEqual(b.versionstamp, a.versionstamp);
+    assert.deepStrictEqual(await acquireLease(kv, NAME, "a", TTL, clock), null, "a lost it");
   }));
 
 Deno.test("lease: the holder acquiring again extends it and keeps takenAt", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const first = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(first);
+    assert.ok(first != null);
     clock.advance(10_000);
     const again = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(again);
-    assertEquals(again.takenAt, 0);
-    assertEquals(again.expiresAt, 10_000 + TTL);
-    assertNotEquals(again.versionstamp, first.versionstamp);
+    assert.ok(again != null);
+    assert.deepStrictEqual(again.takenAt, 0);
+    assert.deepStrictEqual(again.expiresAt, 10_000 + TTL);
+    assert.notDeepStrictEqual(again.versionstamp, first.versionstamp);
   }));
 
 Deno.test("lease: a malformed stored value does not block acquiring", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     await kv.set(keys.lease(NAME), "garbage");
-    assertEquals((await acquireLease(kv, NAME, "a", TTL, clock))?.owner, "a");
+    assert.deepStrictEqual((await acquireLease(kv, NAME, "a", TTL, clock))?.owner, "a");
   }));
 
 Deno.test("lease: renew extends the expiry", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const lease = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(lease);
+    assert.ok(lease != null);
     clock.advance(20_000);
     const renewed = await renewLease(kv, lease, TTL, clock);
-    assertExists(renewed);
-    assertEquals(renewed.expiresAt, 20_000 + TTL);
-    assertEquals(renewed.takenAt, 0);
-    assertEquals(renewed.owner, "a");
-    assertNotEquals(renewed.versionstamp, lease.versionstamp);
+    assert.ok(renewed != null);
+    assert.deepStrictEqual(renewed.expiresAt, 20_000 + TTL);
+    assert.deepStrictEqual(renewed.takenAt, 0);
+    assert.deepStrictEqual(renewed.owner, "a");
+    assert.notDeepStrictEqual(renewed.versionstamp, lease.versionstamp);
     clock.advance(TTL - 1); // past the first expiry, within the renewed one
-    assertEquals(await acquireLease(kv, NAME, "b", TTL, clock), null);
-    assertEquals((await readLease(kv, NAME, clock))?.expiresAt, 20_000 + TTL);
+    assert.deepStrictEqual(await acquireLease(kv, NAME, "b", TTL, clock), null);
+    assert.deepStrictEqual((await readLease(kv, NAME, clock))?.expiresAt, 20_000 + TTL);
   }));
 
 Deno.test("lease: renew fails after a takeover, and with a stale lease object", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const a = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(a);
+    assert.ok(a != null);
     const renewed = await renewLease(kv, a, TTL, clock);
-    assertExists(renewed);
-    assertEquals(await renewLease(kv, a, TTL, clock), null, "the superseded object is stale");
+    assert.ok(renewed != null);
+    assert.deepStrictEqual(
+      await renewLease(kv, a, TTL, clock),
+      null,
+      "the superseded object is stale",
+    );
 
     clock.advance(TTL);
-    assertExists(await acquireLease(kv, NAME, "b", TTL, clock));
-    assertEquals(await renewLease(kv, renewed, TTL, clock), null);
-    assertEquals((await readLease(kv, NAME, clock))?.owner, "b", "b keeps it");
+    assert.ok((await acquireLease(kv, NAME, "b", TTL, clock)) != null);
+    assert.deepStrictEqual(await renewLease(kv, renewed, TTL, clock), null);
+    assert.deepStrictEqual((await readLease(kv, NAME, clock))?.owner, "b", "b keeps it");
   }));
 
 Deno.test("lease: release frees it for others; releasing twice is false", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const a = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(a);
-    assertEquals(await releaseLease(kv, a), true);
-    assertEquals(await readLease(kv, NAME, clock), null);
-    assertEquals(await releaseLease(kv, a), false);
-    assertEquals(await renewLease(kv, a, TTL, clock), null, "a released lease cannot be renewed");
-    assertEquals((await acquireLease(kv, NAME, "b", TTL, clock))?.owner, "b");
+    assert.ok(a != null);
+    assert.deepStrictEqual(await releaseLease(kv, a), true);
+    assert.deepStrictEqual(await readLease(kv, NAME, clock), null);
+    assert.deepStrictEqual(await releaseLease(kv, a), false);
+    assert.deepStrictEqual(
+      await renewLease(kv, a, TTL, clock),
+      null,
+      "a released lease cannot be renewed",
+    );
+    assert.deepStrictEqual((await acquireLease(kv, NAME, "b", TTL, clock))?.owner, "b");
   }));
 
 Deno.test("lease: releasing a lost lease does not delete the new holder's", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const a = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(a);
+    assert.ok(a != null);
     clock.advance(TTL + 1);
     const b = await acquireLease(kv, NAME, "b", TTL, clock);
-    assertExists(b);
-    assertEquals(await releaseLease(kv, a), false);
-    assertEquals((await readLease(kv, NAME, clock))?.owner, "b");
+    assert.ok(b != null);
+    assert.deepStrictEqual(await releaseLease(kv, a), false);
+    assert.deepStrictEqual((await readLease(kv, NAME, clock))?.owner, "b");
   }));
 
 /** An atomic write guarded by the lease; true when it committed. */
@@ -158,30 +175,38 @@ Deno.test("lease: leaseCheck lets a write commit only while the lease is held", 
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const a = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(a);
-    assertEquals(leaseCheck(a), { key: keys.lease(NAME), versionstamp: a.versionstamp });
-    assertEquals(await guardedWrite(kv, a, "one"), true);
+    assert.ok(a != null);
+    assert.deepStrictEqual(leaseCheck(a), { key: keys.lease(NAME), versionstamp: a.versionstamp });
+    assert.deepStrictEqual(await guardedWrite(kv, a, "one"), true);
 
     clock.advance(TTL);
     const b = await acquireLease(kv, NAME, "b", TTL, clock);
-    assertExists(b);
-    assertEquals(await guardedWrite(kv, a, "from a after losing it"), false);
-    assertEquals((await kv.get(["guarded"])).value, "one", "the failed write did not land");
-    assertEquals(await guardedWrite(kv, b, "two"), true);
+    assert.ok(b != null);
+    assert.deepStrictEqual(await guardedWrite(kv, a, "from a after losing it"), false);
+    assert.deepStrictEqual(
+      (await kv.get(["guarded"])).value,
+      "one",
+      "the failed write did not land",
+    );
+    assert.deepStrictEqual(await guardedWrite(kv, b, "two"), true);
   }));
 
 Deno.test("lease: leaseCheck follows renewals and fails after release", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
     const a = await acquireLease(kv, NAME, "a", TTL, clock);
-    assertExists(a);
+    assert.ok(a != null);
     const renewed = await renewLease(kv, a, TTL, clock);
-    assertExists(renewed);
-    assertEquals(await guardedWrite(kv, a, "stale"), false, "the pre-renewal object is stale");
-    assertEquals(await guardedWrite(kv, renewed, "fresh"), true);
-    assertEquals(await releaseLease(kv, renewed), true);
-    assertEquals(await guardedWrite(kv, renewed, "released"), false);
-    assertEquals((await kv.get(["guarded"])).value, "fresh");
+    assert.ok(renewed != null);
+    assert.deepStrictEqual(
+      await guardedWrite(kv, a, "stale"),
+      false,
+      "the pre-renewal object is stale",
+    );
+    assert.deepStrictEqual(await guardedWrite(kv, renewed, "fresh"), true);
+    assert.deepStrictEqual(await releaseLease(kv, renewed), true);
+    assert.deepStrictEqual(await guardedWrite(kv, renewed, "released"), false);
+    assert.deepStrictEqual((await kv.get(["guarded"])).value, "fresh");
   }));
 
 Deno.test("lease: of 10 owners acquiring at once exactly one wins", () =>
@@ -191,38 +216,38 @@ Deno.test("lease: of 10 owners acquiring at once exactly one wins", () =>
       Array.from({ length: 10 }, (_, i) => acquireLease(kv, NAME, `owner-${i}`, TTL, clock)),
     );
     const winners = results.filter((l): l is Lease => l !== null);
-    assertEquals(winners.length, 1, `winners: ${winners.map((w) => w.owner)}`);
-    assertEquals((await readLease(kv, NAME, clock))?.owner, winners[0].owner);
-    assertEquals(await guardedWrite(kv, winners[0], "ok"), true);
+    assert.deepStrictEqual(winners.length, 1, `winners: ${winners.map((w) => w.owner)}`);
+    assert.deepStrictEqual((await readLease(kv, NAME, clock))?.owner, winners[0].owner);
+    assert.deepStrictEqual(await guardedWrite(kv, winners[0], "ok"), true);
   }));
 
 Deno.test("lease: of 10 owners racing for an expired lease exactly one wins", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
-    assertExists(await acquireLease(kv, NAME, "old", TTL, clock));
+    assert.ok((await acquireLease(kv, NAME, "old", TTL, clock)) != null);
     clock.advance(TTL);
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => acquireLease(kv, NAME, `owner-${i}`, TTL, clock)),
     );
-    assertEquals(results.filter((l) => l !== null).length, 1);
+    assert.deepStrictEqual(results.filter((l) => l !== null).length, 1);
   }));
 
 Deno.test("lease: different names are independent", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(0);
-    assertExists(await acquireLease(kv, "one", "a", TTL, clock));
-    assertExists(await acquireLease(kv, "two", "b", TTL, clock));
-    assert((await readLease(kv, "one", clock))?.owner === "a");
-    assert((await readLease(kv, "two", clock))?.owner === "b");
+    assert.ok((await acquireLease(kv, "one", "a", TTL, clock)) != null);
+    assert.ok((await acquireLease(kv, "two", "b", TTL, clock)) != null);
+    assert.ok((await readLease(kv, "one", clock))?.owner === "a");
+    assert.ok((await readLease(kv, "two", clock))?.owner === "b");
   }));
 
 Deno.test("lease: a yielding holder gives the lease back when a long holder asks", () =>
   withKv(async (kv) => {
     const clock = systemClock;
     const held = await YieldingLease.take(kv, NAME, TTL, clock);
-    assertExists(held);
+    assert.ok(held != null);
     // Its commits go through while nobody asks.
-    assert((await held.commit((op) => op.set(["work", 1], 1))).ok);
+    assert.ok((await held.commit((op) => op.set(["work", 1], 1))).ok);
     const asking = acquireOrAsk(kv, NAME, "chunk", TTL, clock, 5_000);
     // The holder's next commit fails: someone asked. It stops and releases.
     let refused = false;
@@ -230,37 +255,37 @@ Deno.test("lease: a yielding holder gives the lease back when a long holder asks
       await new Promise((r) => setTimeout(r, 10));
       refused = !(await held.commit((op) => op.set(["work", 2], 2))).ok;
     }
-    assert(refused && held.lost, "the holder noticed the request");
-    assertEquals((await kv.get(["work", 2])).value, null);
+    assert.ok(refused && held.lost, "the holder noticed the request");
+    assert.deepStrictEqual((await kv.get(["work", 2])).value, null);
     await held.release();
     const got = await asking;
-    assertExists(got);
-    assertEquals(got.owner, "chunk");
+    assert.ok(got != null);
+    assert.deepStrictEqual(got.owner, "chunk");
     // The request is withdrawn once served; a new yielding holder waits for the chunk.
-    assertEquals((await kv.get(keys.leaseYield(NAME))).versionstamp, null);
-    assertEquals(await YieldingLease.take(kv, NAME, TTL, clock), null);
+    assert.deepStrictEqual((await kv.get(keys.leaseYield(NAME))).versionstamp, null);
+    assert.deepStrictEqual(await YieldingLease.take(kv, NAME, TTL, clock), null);
   }));
 
 Deno.test("lease: asking a holder that does not yield gives up at once", () =>
   withKv(async (kv) => {
     const clock = systemClock;
-    assertExists(await acquireLease(kv, NAME, "chunk-a", TTL, clock));
+    assert.ok((await acquireLease(kv, NAME, "chunk-a", TTL, clock)) != null);
     const t = Date.now();
-    assertEquals(await acquireOrAsk(kv, NAME, "chunk-b", TTL, clock, 5_000), null);
-    assert(Date.now() - t < 1_000, "no wait for a chunk's lease");
-    assertEquals((await kv.get(keys.leaseYield(NAME))).versionstamp, null);
+    assert.deepStrictEqual(await acquireOrAsk(kv, NAME, "chunk-b", TTL, clock, 5_000), null);
+    assert.ok(Date.now() - t < 1_000, "no wait for a chunk's lease");
+    assert.deepStrictEqual((await kv.get(keys.leaseYield(NAME))).versionstamp, null);
     // A yielding holder never takes a lease a chunk holds.
-    assertEquals(await YieldingLease.take(kv, NAME, TTL, clock), null);
+    assert.deepStrictEqual(await YieldingLease.take(kv, NAME, TTL, clock), null);
   }));
 
 Deno.test("lease: a yielding holder that stops renewing loses the lease to its expiry", () =>
   withKv(async (kv) => {
     const clock = new ManualClock(1_000_000);
     const held = await YieldingLease.take(kv, NAME, 1_000, clock);
-    assertExists(held);
-    assert(await held.renew());
+    assert.ok(held != null);
+    assert.ok(await held.renew());
     clock.advance(2_000);
-    assertExists(await acquireLease(kv, NAME, "chunk", TTL, clock));
-    assertEquals(await held.renew(), false);
-    assert(held.lost);
+    assert.ok((await acquireLease(kv, NAME, "chunk", TTL, clock)) != null);
+    assert.deepStrictEqual(await held.renew(), false);
+    assert.ok(held.lost);
   }));

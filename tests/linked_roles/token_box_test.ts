@@ -1,5 +1,5 @@
 /** Sealed tokens: open for their user and key only; the previous key still opens after rotation. */
-import { assert, assertEquals, assertNotEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { loadSigningKeys } from "../../lib/signing_keys.ts";
 import { open, seal } from "../../lib/linked_roles/token_box.ts";
 
@@ -12,15 +12,15 @@ Deno.test("token box: seals per user and key; tampering, other users and other k
     const other = (await loadSigningKeys({ signingSecret: "b".repeat(32) }, store)).tokenBox;
     const a = await seal(keys, "300000000000000001", "refresh-token-value");
     const b = await seal(keys, "300000000000000001", "refresh-token-value");
-    assertNotEquals(a, b, "a fresh IV per seal");
-    assert(!a.includes("refresh-token-value"));
-    assertEquals(await open(keys, "300000000000000001", a), "refresh-token-value");
-    assertEquals(await open(keys, "300000000000000002", a), null);
-    assertEquals(await open(other, "300000000000000001", a), null);
+    assert.notDeepStrictEqual(a, b, "a fresh IV per seal");
+    assert.ok(!a.includes("refresh-token-value"));
+    assert.deepStrictEqual(await open(keys, "300000000000000001", a), "refresh-token-value");
+    assert.deepStrictEqual(await open(keys, "300000000000000002", a), null);
+    assert.deepStrictEqual(await open(other, "300000000000000001", a), null);
     const flipped = a.slice(0, -2) + (a.at(-2) === "A" ? "B" : "A") + a.at(-1);
-    assertEquals(await open(keys, "300000000000000001", flipped), null);
-    assertEquals(await open(keys, "300000000000000001", "v1.!!"), null);
-    assertEquals(await open(keys, "300000000000000001", "plain"), null);
+    assert.deepStrictEqual(await open(keys, "300000000000000001", flipped), null);
+    assert.deepStrictEqual(await open(keys, "300000000000000001", "v1.!!"), null);
+    assert.deepStrictEqual(await open(keys, "300000000000000001", "plain"), null);
   } finally {
     store.close();
   }
@@ -35,9 +35,9 @@ Deno.test("token box: after a SIGNING_SECRET rotation the previous key opens, th
       signingSecret: "c".repeat(32),
       signingSecretPrevious: "a".repeat(32),
     }, store)).tokenBox;
-    assertEquals(await open(after, "300000000000000001", sealed), "t");
+    assert.deepStrictEqual(await open(after, "300000000000000001", sealed), "t");
     const resealed = await seal(after, "300000000000000001", "t");
-    assertEquals(await open(before, "300000000000000001", resealed), null);
+    assert.deepStrictEqual(await open(before, "300000000000000001", resealed), null);
   } finally {
     store.close();
   }

@@ -4,8 +4,8 @@
  */
 import { validateManifest } from "../../lib/manifest/validate.ts";
 import { type RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
-import { ManualClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/log/log.ts";
+import { ManualClock } from "../_clock.ts";
+import { memoryLogger } from "../_log.ts";
 import { RestClient } from "../../lib/discord/rest.ts";
 import { DEFAULT_TUNING, type ManifestEnv } from "../../lib/manifest/env.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertNotEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   canonicalCommand,
   canonicalManifest,
@@ -88,16 +88,16 @@ function reverseKeys(v: unknown): unknown {
 }
 
 Deno.test("golden: the canonical JSON and fingerprint of a fixed manifest are pinned", async () => {
-  assertEquals(canonicalManifestJson(GOLDEN), GOLDEN_JSON);
-  assertEquals(await fingerprint(GOLDEN), GOLDEN_FINGERPRINT);
+  assert.deepStrictEqual(canonicalManifestJson(GOLDEN), GOLDEN_JSON);
+  assert.deepStrictEqual(await fingerprint(GOLDEN), GOLDEN_FINGERPRINT);
 });
 
 Deno.test("key order and command order do not change the fingerprint", async () => {
   const fp = await fingerprint(GOLDEN);
-  assertEquals(await fingerprint(reverseKeys(GOLDEN) as unknown[]), fp);
-  assertEquals(await fingerprint([...GOLDEN].reverse()), fp);
+  assert.deepStrictEqual(await fingerprint(reverseKeys(GOLDEN) as unknown[]), fp);
+  assert.deepStrictEqual(await fingerprint([...GOLDEN].reverse()), fp);
   const bot = botManifest();
-  assertEquals(
+  assert.deepStrictEqual(
     await fingerprint(reverseKeys([...bot].reverse()) as unknown[]),
     await fingerprint(bot),
   );
@@ -130,7 +130,7 @@ Deno.test("defaults written out and omitted give the same canonical form", () =>
     integration_types: [0],
     nsfw: false,
   };
-  assertEquals(canonicalManifestJson([terse]), canonicalManifestJson([explicit]));
+  assert.deepStrictEqual(canonicalManifestJson([terse]), canonicalManifestJson([explicit]));
 });
 
 Deno.test("server-side fields never reach the canonical form", () => {
@@ -147,7 +147,10 @@ Deno.test("server-side fields never reach the canonical form", () => {
     // Discord drops `required: false` and sorts nothing else.
     options: SCORE_OPTIONS.map((o) => ({ ...o })),
   };
-  assertEquals(stableStringify(canonicalCommand(echoed)), stableStringify(canonicalCommand(sent)));
+  assert.deepStrictEqual(
+    stableStringify(canonicalCommand(echoed)),
+    stableStringify(canonicalCommand(sent)),
+  );
 });
 
 Deno.test("what changes a command changes its fingerprint", async () => {
@@ -163,10 +166,10 @@ Deno.test("what changes a command changes its fingerprint", async () => {
   const seen = new Set<string>([fp]);
   for (const v of variants) {
     const other = await fingerprint(v);
-    assertNotEquals(other, fp);
+    assert.notDeepStrictEqual(other, fp);
     seen.add(other);
   }
-  assertEquals(seen.size, variants.length + 1);
+  assert.deepStrictEqual(seen.size, variants.length + 1);
 });
 
 Deno.test("sets are sorted, lists keep their order, commands sort by type then name", () => {
@@ -177,9 +180,9 @@ Deno.test("sets are sorted, lists keep their order, commands sort by type then n
     integration_types: [1, 0],
     options: [{ type: 7, name: "ch", description: "c", channel_types: [5, 0] }],
   });
-  assertEquals(c.contexts, [0, 1, 2]);
-  assertEquals(c.integration_types, [0, 1]);
-  assertEquals((c.options as { channel_types: number[] }[])[0].channel_types, [0, 5]);
+  assert.deepStrictEqual(c.contexts, [0, 1, 2]);
+  assert.deepStrictEqual(c.integration_types, [0, 1]);
+  assert.deepStrictEqual((c.options as { channel_types: number[] }[])[0].channel_types, [0, 5]);
   const sorted = canonicalManifest([
     { type: 2, name: "a" },
     { name: "zeta", description: "d" },
@@ -187,15 +190,15 @@ Deno.test("sets are sorted, lists keep their order, commands sort by type then n
     { name: "alpha", description: "d" },
   ]).map((x) => `${x.type}:${x.name}`);
   // Code-unit order ("Z" < "a"), never a locale's.
-  assertEquals(sorted, ["1:Zeta", "1:alpha", "1:zeta", "2:a"]);
+  assert.deepStrictEqual(sorted, ["1:Zeta", "1:alpha", "1:zeta", "2:a"]);
 });
 
 Deno.test("stableStringify sorts keys at every depth and drops undefined", () => {
-  assertEquals(
+  assert.deepStrictEqual(
     stableStringify({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } }),
     [
       '{"a":{"d":[2,{"y":2,"z":1}]},"b":1}',
     ][0],
   );
-  assert(stableStringify(null) === "null");
+  assert.ok(stableStringify(null) === "null");
 });

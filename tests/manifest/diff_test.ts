@@ -1,4 +1,4 @@
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { describeSummary, diffManifests, summarizeDiff } from "../../lib/manifest/diff.ts";
 
 const help = {
@@ -36,7 +36,7 @@ const fieldsOf = (code: unknown[], discord: unknown[], guild = false) =>
 
 Deno.test("Discord's echo of a command compares equal", () => {
   const d = diffManifests([help], [echoed]);
-  assertEquals(d, { added: [], removed: [], changed: [], unchanged: 1, inSync: true });
+  assert.deepStrictEqual(d, { added: [], removed: [], changed: [], unchanged: 1, inSync: true });
 });
 
 Deno.test("changed fields are named by path, with both values", () => {
@@ -62,10 +62,14 @@ Deno.test("changed fields are named by path, with both values", () => {
     ]],
   ];
   for (const [label, discord, expected] of cases) {
-    assertEquals(fieldsOf([help], [discord]), expected, label);
+    assert.deepStrictEqual(fieldsOf([help], [discord]), expected, label);
   }
   const [change] = diffManifests([help], [{ ...echoed, description: "Old" }]).changed;
-  assertEquals(change.fields, [{ path: "description", code: "Show help", discord: "Old" }]);
+  assert.deepStrictEqual(change.fields, [{
+    path: "description",
+    code: "Show help",
+    discord: "Old",
+  }]);
 });
 
 Deno.test("added, removed and changed commands, by type and name", () => {
@@ -77,26 +81,26 @@ Deno.test("added, removed and changed commands, by type and name", () => {
       type: 3,
     }],
   );
-  assertEquals(d.added.map((c) => `${c.type}:${c.name}`), ["1:new", "2:Profile"]);
-  assertEquals(d.removed.map((c) => `${c.type}:${c.name}`), ["1:gone", "3:Profile"]);
-  assertEquals(d.changed.map((c) => c.name), ["help"]);
-  assertEquals(d.inSync, false);
+  assert.deepStrictEqual(d.added.map((c) => `${c.type}:${c.name}`), ["1:new", "2:Profile"]);
+  assert.deepStrictEqual(d.removed.map((c) => `${c.type}:${c.name}`), ["1:gone", "3:Profile"]);
+  assert.deepStrictEqual(d.changed.map((c) => c.name), ["help"]);
+  assert.deepStrictEqual(d.inSync, false);
   const s = summarizeDiff(d);
-  assertEquals(s.names.added, ["new", "Profile (type 2)"]);
-  assertEquals(describeSummary(s), "2 added, 2 removed, 1 changed");
+  assert.deepStrictEqual(s.names.added, ["new", "Profile (type 2)"]);
+  assert.deepStrictEqual(describeSummary(s), "2 added, 2 removed, 1 changed");
 });
 
 Deno.test("guild scope: dm_permission, which Discord drops there, is not a difference", () => {
   const { dm_permission: _, ...guildEcho } = echoed;
   const code = [{ ...help, dm_permission: false }];
-  assertEquals(fieldsOf(code, [guildEcho], true), []);
-  assertEquals(fieldsOf(code, [guildEcho], false), ["help:dm_permission"]);
+  assert.deepStrictEqual(fieldsOf(code, [guildEcho], true), []);
+  assert.deepStrictEqual(fieldsOf(code, [guildEcho], false), ["help:dm_permission"]);
 });
 
 Deno.test("summaries cap the names they carry", () => {
   const many = Array.from({ length: 30 }, (_, i) => ({ name: `c${i}`, description: "d" }));
   const s = summarizeDiff(diffManifests(many, []), 10);
-  assertEquals(s.added, 30);
-  assertEquals(s.names.added.length, 10);
-  assertEquals(describeSummary(summarizeDiff(diffManifests([], []))), "in sync");
+  assert.deepStrictEqual(s.added, 30);
+  assert.deepStrictEqual(s.names.added.length, 10);
+  assert.deepStrictEqual(describeSummary(summarizeDiff(diffManifests([], []))), "in sync");
 });

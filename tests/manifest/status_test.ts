@@ -1,5 +1,5 @@
 import { MessageFlags, PermissionFlagsBits } from "discord-api-types/v10";
-import { assertEquals, assertMatch } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { commandInteraction, createTestApp } from "../_harness.ts";
 import { manifestEnv, setCommandRest } from "../../lib/manifest/env.ts";
 import { syncCommands } from "../../lib/manifest/sync.ts";
@@ -21,28 +21,32 @@ Deno.test("/commands_status: fingerprint, last sync, cooldown and drift, for Man
     t.clock.advance(10_000); // past the command's cooldown
     const res = await t.post(commandInteraction("commands_status", [], o));
     const body = await res.json();
-    assertEquals(body.data.flags & MessageFlags.Ephemeral, MessageFlags.Ephemeral);
+    assert.deepStrictEqual(body.data.flags & MessageFlags.Ephemeral, MessageFlags.Ephemeral);
     return (body.data.content as string).split("\n");
   };
   try {
-    assertEquals(await ask({ permissions: 0n }), [
+    assert.deepStrictEqual(await ask({ permissions: 0n }), [
       "You need the **Manage Server** permission to use `/commands_status`.",
     ]);
-    assertEquals(emu.stats.totalRequests, 0);
+    assert.deepStrictEqual(emu.stats.totalRequests, 0);
 
     const manifest = t.app.registry.manifest();
-    assertEquals(manifest.length, 15);
+    assert.deepStrictEqual(manifest.length, 15);
     const fp = (await fingerprint(manifest)).slice(0, 12);
     const head = ["**Command manifest** · scope `global`", `Fingerprint: \`${fp}\` (15 commands)`];
     // Nothing registered yet: all 15 missing, the first five named alphabetically.
-    assertEquals(await ask(), [
+    assert.deepStrictEqual(await ask(), [
       ...head,
       "Last sync: never recorded for this scope",
       "Discord: **drift** ⚠️ 15 added",
       "- missing on Discord: `/audit`, `/backup`, `/commands_status`, `/config`, `/ethos` +10",
       "Run `deno task commands diff` for details, `commands sync` to apply.",
     ]);
-    assertEquals(emu.stats.requests["GET /applications/:app/commands"], 1, "one live GET");
+    assert.deepStrictEqual(
+      emu.stats.requests["GET /applications/:app/commands"],
+      1,
+      "one live GET",
+    );
 
     const syncedAt = t.clock.now();
     await syncCommands(manifestEnv(t.app), { trigger: "test" });
@@ -51,7 +55,11 @@ Deno.test("/commands_status: fingerprint, last sync, cooldown and drift, for Man
       // One GET to compare, one PUT to write.
       `Last attempt: ${when(syncedAt)}: synced (test, 2 calls)`,
     ];
-    assertEquals(await ask(), [...head, ...synced, "Discord: in sync ✅ (15 registered)"]);
+    assert.deepStrictEqual(await ask(), [
+      ...head,
+      ...synced,
+      "Discord: in sync ✅ (15 registered)",
+    ]);
     const checkedAt = t.clock.now(); // this live check is stored as the last check
 
     const cooldownSetAt = t.clock.now();
@@ -64,14 +72,14 @@ Deno.test("/commands_status: fingerprint, last sync, cooldown and drift, for Man
     await emu.close();
     // Discord is gone: the stored check stands in for the live one, and the cooldown shows.
     const offline = await ask();
-    assertEquals(offline.toSpliced(5, 1), [
+    assert.deepStrictEqual(offline.toSpliced(5, 1), [
       ...head,
       ...synced,
       `Rate-limit cooldown until ${when(cooldownSetAt + 3_600_000)}: syncs are skipped until then`,
       `Last check ${when(checkedAt)}: in sync`,
     ]);
     // The network error's own wording is the runtime's ("fetch failed" here).
-    assertMatch(
+    assert.match(
       offline[5],
       /^Discord: not checked now \(GET \/applications\/:id\/commands failed: network error: .+\)$/,
     );

@@ -1,5 +1,5 @@
 /** A manifest against Discord's limits (lib/manifest/validate.ts), refused at load time. */
-import { assert, assertEquals, assertStringIncludes, assertThrows } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { createRegistry, ManifestError } from "../../lib/interactions/registry.ts";
 import { defineCommand } from "../../lib/interactions/define.ts";
 import { opt, type OptionsRecord } from "../../lib/interactions/options.ts";
@@ -49,9 +49,12 @@ Deno.test("invalid definitions are refused at load time, each problem named", ()
   ];
   for (const [label, cmd, expected] of cases) {
     const problems = validateCommand(cmd.json);
-    assert(problems.some((p) => p.includes(expected)), `${label}: ${problems.join("; ")}`);
-    const err = assertThrows(() => createRegistry([cmd], validateManifest), ManifestError);
-    assertStringIncludes((err as Error).message, expected);
+    assert.ok(problems.some((p) => p.includes(expected)), `${label}: ${problems.join("; ")}`);
+    assert.throws(
+      () => createRegistry([cmd], validateManifest),
+      (e) => e instanceof ManifestError && e.message.includes(expected),
+      label,
+    );
   }
   const longDescription = defineCommand({
     name: "desc",
@@ -59,16 +62,16 @@ Deno.test("invalid definitions are refused at load time, each problem named", ()
     category: "T",
     handler: (c) => c.reply(""),
   });
-  assert(
+  assert.ok(
     validateCommand(longDescription.json).some((p) => p.includes("description must be 1-100")),
   );
   const hundredAndOne = Array.from({ length: 101 }, (_, i) => ok(`cmd${i}`));
-  assert(
+  assert.ok(
     validateManifest(hundredAndOne.map((c) => c.json)).some((p) => p.includes("101 chat-input")),
   );
-  assert(
+  assert.ok(
     validateManifest([ok("dup").json, ok("dup").json]).some((p) => p.includes("defined twice")),
   );
   // Unicode names Discord allows are accepted.
-  assertEquals(validateCommand(ok("größe").json), []);
+  assert.deepStrictEqual(validateCommand(ok("größe").json), []);
 });

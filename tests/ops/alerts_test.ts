@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { ManualClock } from "../../lib/clock.ts";
-import { memoryLogger } from "../../lib/log/log.ts";
+import assert from "node:assert/strict";
+import { ManualClock } from "../_clock.ts";
+import { memoryLogger } from "../_log.ts";
 import { ALERT_DEDUPE_MS, raiseAlert, recentAlerts } from "../../lib/ops/alerts.ts";
 
 const BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB";
@@ -29,11 +29,11 @@ async function setup(opts: { url?: string; status?: number } = {}) {
 Deno.test("alerts: one per cause per hour, across callers; each kept for the status page", async () => {
   const { kv, clock, sent, deps } = await setup();
   try {
-    assertEquals(
+    assert.deepStrictEqual(
       await raiseAlert(deps, { cause: "sync_failed:1", title: "Role sync failed", detail: "boom" }),
       "sent",
     );
-    assertEquals(
+    assert.deepStrictEqual(
       await raiseAlert(deps, {
         cause: "sync_failed:1",
         title: "Role sync failed",
@@ -41,14 +41,14 @@ Deno.test("alerts: one per cause per hour, across callers; each kept for the sta
       }),
       "deduplicated",
     );
-    assertEquals(
+    assert.deepStrictEqual(
       await raiseAlert(deps, { cause: "drift", title: "Command drift", detail: "2 changed" }),
       "sent",
     );
-    assertEquals(sent.length, 2);
-    assertEquals(sent[0].url, WEBHOOK);
+    assert.deepStrictEqual(sent.length, 2);
+    assert.deepStrictEqual(sent[0].url, WEBHOOK);
     clock.advance(1);
-    assertStringIncludes(sent[0].body.embeds[0].title, "Role sync failed");
+    assert.match(sent[0].body.embeds[0].title, /Role sync failed/);
     // Concurrent raises of one cause still send once.
     const results = await Promise.all(
       Array.from(
@@ -56,9 +56,9 @@ Deno.test("alerts: one per cause per hour, across callers; each kept for the sta
         () => raiseAlert(deps, { cause: "guard", title: "t", detail: "d" }),
       ),
     );
-    assertEquals(results.filter((r) => r === "sent").length, 1);
+    assert.deepStrictEqual(results.filter((r) => r === "sent").length, 1);
     clock.advance(ALERT_DEDUPE_MS + 1);
-    assertEquals(
+    assert.deepStrictEqual(
       await raiseAlert(deps, {
         cause: "sync_failed:1",
         title: "Role sync failed",
@@ -67,8 +67,13 @@ Deno.test("alerts: one per cause per hour, across callers; each kept for the sta
       "sent",
     );
     const recent = await recentAlerts(kv);
-    assertEquals(recent.map((a) => a.cause), ["sync_failed:1", "guard", "drift", "sync_failed:1"]);
-    assertEquals(recent[0].detail, "later");
+    assert.deepStrictEqual(recent.map((a) => a.cause), [
+      "sync_failed:1",
+      "guard",
+      "drift",
+      "sync_failed:1",
+    ]);
+    assert.deepStrictEqual(recent[0].detail, "later");
   } finally {
     kv.close();
   }
@@ -78,9 +83,12 @@ Deno.test("alerts: no webhook configured or a failing webhook still records, nev
   const none = await setup({ url: undefined });
   const failing = await setup({ status: 500 });
   try {
-    assertEquals(await raiseAlert(none.deps, { cause: "a", title: "t", detail: "d" }), "recorded");
-    assertEquals(none.sent.length, 0);
-    assertEquals(
+    assert.deepStrictEqual(
+      await raiseAlert(none.deps, { cause: "a", title: "t", detail: "d" }),
+      "recorded",
+    );
+    assert.deepStrictEqual(none.sent.length, 0);
+    assert.deepStrictEqual(
       await raiseAlert(failing.deps, {
         cause: "a",
         title: "t",
@@ -89,9 +97,9 @@ Deno.test("alerts: no webhook configured or a failing webhook still records, nev
       "recorded",
     );
     const [alert] = await recentAlerts(failing.kv);
-    assertEquals(alert.delivered, false);
-    assert(!alert.detail.includes(BOT_TOKEN), "secrets are redacted from alerts");
-    assert(
+    assert.deepStrictEqual(alert.delivered, false);
+    assert.ok(!alert.detail.includes(BOT_TOKEN), "secrets are redacted from alerts");
+    assert.ok(
       !JSON.stringify(failing.log.lines).includes("abcdefghijklmnopqrstuvwxyz_ABCDEFGH"),
       "webhook token never logged",
     );

@@ -1,5 +1,5 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { commandInteraction, createTestApp, GUILD_ID } from "../_harness.ts";
 import { type FreshPassFigures, Metrics } from "../../lib/ops/metrics.ts";
 import { deleteLinked, saveLinked } from "../../lib/linked_roles/store.ts";
@@ -23,8 +23,8 @@ async function scrape(t: Awaited<ReturnType<typeof createTestApp>>): Promise<Fam
   const res = await t.handle(
     new Request("http://bot.test/metrics", { headers: { authorization: `Bearer ${TOKEN}` } }),
   );
-  assertEquals(res.status, 200);
-  assertStringIncludes(res.headers.get("content-type") ?? "", "text/plain");
+  assert.deepStrictEqual(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /text\/plain/);
   return parsePrometheusTextFormat(await res.text()) as Family[];
 }
 
@@ -43,13 +43,13 @@ function value(families: Family[], name: string, labels: Record<string, string> 
  */
 function exact(families: Family[], name: string, labels: Record<string, string> = {}): number {
   const family = families.find((f) => f.name === name);
-  assert(family, `${name} is missing from the scrape`);
+  assert.ok(family, `${name} is missing from the scrape`);
   const samples = family.metrics.filter((m) =>
     Object.keys(m.labels ?? {}).length === Object.keys(labels).length &&
     Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)
   );
-  assertEquals(samples.length, 1, `${name} ${JSON.stringify(labels)}: one sample`);
-  assert(samples[0].value !== undefined, `${name} has a value`);
+  assert.deepStrictEqual(samples.length, 1, `${name} ${JSON.stringify(labels)}: one sample`);
+  assert.ok(samples[0].value !== undefined, `${name} has a value`);
   return Number(samples[0].value);
 }
 
@@ -72,13 +72,13 @@ Deno.test("GET /metrics: bearer only, fail closed without a configured token", a
     const disabled = await open.handle(
       new Request("http://bot.test/metrics", { headers: { authorization: `Bearer ${TOKEN}` } }),
     );
-    assertEquals(disabled.status, 401);
+    assert.deepStrictEqual(disabled.status, 401);
     await disabled.body?.cancel();
     for (const auth of [undefined, "Bearer wrong-token-0123456789", `Basic ${TOKEN}`]) {
       const res = await closed.handle(
         new Request("http://bot.test/metrics", { headers: auth ? { authorization: auth } : {} }),
       );
-      assertEquals(res.status, 401, String(auth));
+      assert.deepStrictEqual(res.status, 401, String(auth));
       await res.body?.cancel();
     }
   } finally {
@@ -95,28 +95,28 @@ Deno.test("GET /metrics parses as Prometheus text and moves with real activity",
   });
   try {
     const before = await scrape(t);
-    assertEquals(value(before, "discord_interactions_total"), 0);
+    assert.deepStrictEqual(value(before, "discord_interactions_total"), 0);
     for (const name of ["help", "nope"]) {
       const res = await t.post(commandInteraction(name));
       await res.body?.cancel();
     }
     await t.deps.rest.get(`/guilds/${GUILD_ID}/roles`);
     const after = await scrape(t);
-    assertEquals(
+    assert.deepStrictEqual(
       value(after, "discord_interactions_total", { type: "application_command", outcome: "ok" }),
       1,
     );
-    assertEquals(value(after, "discord_interactions_total", { outcome: "unknown" }), 1);
-    assertEquals(
+    assert.deepStrictEqual(value(after, "discord_interactions_total", { outcome: "unknown" }), 1);
+    assert.deepStrictEqual(
       value(after, "discord_interaction_duration_seconds"),
       2,
     );
-    assertEquals(value(after, "discord_rest_requests_total", { status: "200" }), 1);
-    assert(value(after, "deno_kv_operations_total") > 0, "KV operations are counted");
+    assert.deepStrictEqual(value(after, "discord_rest_requests_total", { status: "200" }), 1);
+    assert.ok(value(after, "deno_kv_operations_total") > 0, "KV operations are counted");
     // Prometheus naming: counters end in _total, durations in _seconds.
     for (const f of after) {
-      if (f.type === "COUNTER") assert(f.name.endsWith("_total"), f.name);
-      if (f.name.includes("duration")) assert(f.name.endsWith("_seconds"), f.name);
+      if (f.type === "COUNTER") assert.ok(f.name.endsWith("_total"), f.name);
+      if (f.name.includes("duration")) assert.ok(f.name.endsWith("_seconds"), f.name);
     }
   } finally {
     await t.close();
@@ -147,8 +147,11 @@ Deno.test("GET /metrics aggregates the snapshots of every isolate sharing the KV
     });
     await res.body?.cancel();
     const families = await scrape(t);
-    assertEquals(value(families, "discord_interactions_total", { type: "ping" }), 6);
-    assertEquals(value(families, "discord_rest_rate_limited_total", { scope: "global" }), 1);
+    assert.deepStrictEqual(value(families, "discord_interactions_total", { type: "ping" }), 6);
+    assert.deepStrictEqual(
+      value(families, "discord_rest_rate_limited_total", { scope: "global" }),
+      1,
+    );
   } finally {
     await t.close();
     kv.close();
@@ -177,18 +180,24 @@ Deno.test("sync chunks feed member outcomes (counter deltas) and chunk durations
   });
   const text = await m.registry.metrics();
   const families = parsePrometheusTextFormat(text) as Family[];
-  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed" }), 10);
+  assert.deepStrictEqual(value(families, "ethos_sync_members_total", { outcome: "changed" }), 10);
   // Labelled by guild: each guild's own figures.
-  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed", guild: "g" }), 7);
-  assertEquals(value(families, "ethos_sync_members_total", { outcome: "changed", guild: "h" }), 3);
-  assertEquals(value(families, "ethos_sync_members_total", { outcome: "unchanged" }), 30);
-  assertEquals(value(families, "ethos_sync_members_total", { outcome: "skipped" }), 4);
+  assert.deepStrictEqual(
+    value(families, "ethos_sync_members_total", { outcome: "changed", guild: "g" }),
+    7,
+  );
+  assert.deepStrictEqual(
+    value(families, "ethos_sync_members_total", { outcome: "changed", guild: "h" }),
+    3,
+  );
+  assert.deepStrictEqual(value(families, "ethos_sync_members_total", { outcome: "unchanged" }), 30);
+  assert.deepStrictEqual(value(families, "ethos_sync_members_total", { outcome: "skipped" }), 4);
   // The parser keeps no labels on histograms: the chunk counts per guild, from the text itself.
   const counts = Object.fromEntries(
     [...text.matchAll(/^ethos_sync_chunk_duration_seconds_count\{guild="(\w+)"\} (\d+)$/gm)]
       .map((m) => [m[1], Number(m[2])]),
   );
-  assertEquals(counts, { g: 2, h: 1 });
+  assert.deepStrictEqual(counts, { g: 2, h: 1 });
 });
 
 Deno.test("freshness passes feed the linked-roles counters (pushes, failures, refreshes, unlinked)", async () => {
@@ -204,22 +213,22 @@ Deno.test("freshness passes feed the linked-roles counters (pushes, failures, re
   });
   // Before any pass: every counter present, at 0.
   let families = parsePrometheusTextFormat(await m.registry.metrics()) as Family[];
-  for (const name of LINKED_COUNTERS) assertEquals(exact(families, name), 0, name);
+  for (const name of LINKED_COUNTERS) assert.deepStrictEqual(exact(families, name), 0, name);
   m.freshPass(passWith(linked(7, 2, 3, 1)));
   m.freshPass(passWith(null)); // linked roles off, or their stage failed: nothing counted
   const old: FreshPassFigures = { intake: { error: "Ethos 503" }, guilds: [] }; // no `linked`
   m.freshPass(old);
   m.freshPass(passWith(linked(5, 0, 1, 2)));
   families = parsePrometheusTextFormat(await m.registry.metrics()) as Family[];
-  assertEquals(exact(families, "ethos_linked_pushes_total"), 12);
-  assertEquals(exact(families, "ethos_linked_token_refreshes_total"), 2);
-  assertEquals(exact(families, "ethos_linked_push_failures_total"), 4);
-  assertEquals(exact(families, "ethos_linked_unlinked_total"), 3);
+  assert.deepStrictEqual(exact(families, "ethos_linked_pushes_total"), 12);
+  assert.deepStrictEqual(exact(families, "ethos_linked_token_refreshes_total"), 2);
+  assert.deepStrictEqual(exact(families, "ethos_linked_push_failures_total"), 4);
+  assert.deepStrictEqual(exact(families, "ethos_linked_unlinked_total"), 3);
   for (const name of LINKED_COUNTERS) {
-    assertEquals(families.find((f) => f.name === name)?.type, "COUNTER", name);
+    assert.deepStrictEqual(families.find((f) => f.name === name)?.type, "COUNTER", name);
   }
   // The intake figures still count alongside (the error pass counted once).
-  assertEquals(exact(families, "ethos_fresh_feed_entries_total", { kind: "error" }), 1);
+  assert.deepStrictEqual(exact(families, "ethos_fresh_feed_entries_total", { kind: "error" }), 1);
 });
 
 Deno.test("GET /metrics: linked users and linked roles on/off as gauges read at scrape time, counters aggregated", async () => {
@@ -234,15 +243,15 @@ Deno.test("GET /metrics: linked users and linked roles on/off as gauges read at 
   const off = await createTestApp({ metrics: new Metrics(), env: { SYNC_AUTH_TOKEN: TOKEN } });
   try {
     let families = await scrape(t);
-    assertEquals(exact(families, "ethos_linked_roles_enabled"), 1);
-    assertEquals(exact(families, "ethos_linked_users"), 0);
-    assertEquals(families.find((f) => f.name === "ethos_linked_users")?.type, "GAUGE");
+    assert.deepStrictEqual(exact(families, "ethos_linked_roles_enabled"), 1);
+    assert.deepStrictEqual(exact(families, "ethos_linked_users"), 0);
+    assert.deepStrictEqual(families.find((f) => f.name === "ethos_linked_users")?.type, "GAUGE");
 
     const now = t.clock.now();
     const record = linkedRecord(now);
     for (const id of ["301", "302", "303"]) await saveLinked(t.deps.kv, id, record);
     await saveLinked(t.deps.kv, "302", { ...record, pushedAt: now + 1 }); // again: still one
-    assert(await deleteLinked(t.deps.kv, "303"));
+    assert.ok(await deleteLinked(t.deps.kv, "303"));
     t.deps.metrics!.freshPass(
       passWith({
         pushes: 9,
@@ -255,15 +264,15 @@ Deno.test("GET /metrics: linked users and linked roles on/off as gauges read at 
       }),
     );
     families = await scrape(t);
-    assertEquals(exact(families, "ethos_linked_users"), 2);
-    assertEquals(exact(families, "ethos_linked_pushes_total"), 9);
-    assertEquals(exact(families, "ethos_linked_push_failures_total"), 2);
-    assertEquals(exact(families, "ethos_linked_token_refreshes_total"), 1);
-    assertEquals(exact(families, "ethos_linked_unlinked_total"), 1);
+    assert.deepStrictEqual(exact(families, "ethos_linked_users"), 2);
+    assert.deepStrictEqual(exact(families, "ethos_linked_pushes_total"), 9);
+    assert.deepStrictEqual(exact(families, "ethos_linked_push_failures_total"), 2);
+    assert.deepStrictEqual(exact(families, "ethos_linked_token_refreshes_total"), 1);
+    assert.deepStrictEqual(exact(families, "ethos_linked_unlinked_total"), 1);
 
     const offFamilies = await scrape(off);
-    assertEquals(exact(offFamilies, "ethos_linked_roles_enabled"), 0);
-    assertEquals(exact(offFamilies, "ethos_linked_users"), 0);
+    assert.deepStrictEqual(exact(offFamilies, "ethos_linked_roles_enabled"), 0);
+    assert.deepStrictEqual(exact(offFamilies, "ethos_linked_users"), 0);
   } finally {
     await t.close();
     await off.close();
@@ -274,12 +283,12 @@ Deno.test("the strict metric reader fails on a missing metric rather than readin
   const families = parsePrometheusTextFormat(
     "# HELP a_total A.\n# TYPE a_total counter\na_total 3\n",
   ) as Family[];
-  assertEquals(exact(families, "a_total"), 3);
+  assert.deepStrictEqual(exact(families, "a_total"), 3);
   let failed = false;
   try {
     exact(families, "ethos_linked_pushes_total");
   } catch {
     failed = true;
   }
-  assert(failed, "a missing metric fails");
+  assert.ok(failed, "a missing metric fails");
 });

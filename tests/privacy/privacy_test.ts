@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   commandInteraction,
   createTestApp,
@@ -23,7 +23,7 @@ import { freshKeys } from "../../lib/jobs/fresh_backlog.ts";
 async function run(t: TestApp, name: string) {
   t.clock.advance(2_000);
   const res = await (await t.post(commandInteraction("privacy", subcommand(name)))).json();
-  assertEquals(res.type, 5, "deferred");
+  assert.deepStrictEqual(res.type, 5, "deferred");
   await t.settle();
   const edit = t.calls.filter((c) => c.method === "PATCH" && c.path.endsWith("/@original")).at(-1);
   return (edit?.body as { content: string }).content;
@@ -47,13 +47,13 @@ const NOTHING: Record<string, string[]> = {
 /** The view's sections in order: each source's name and its item lines (without "- "). */
 function sections(view: string): [string, string[]][] {
   const [intro, ...lines] = view.split("\n");
-  assertEquals(intro, "Here is everything the bot stores about you:");
+  assert.deepStrictEqual(intro, "Here is everything the bot stores about you:");
   const out: [string, string[]][] = [];
   for (const line of lines) {
     const head = /^\*\*(.+?)\*\* \(kept .+\)$/.exec(line);
     if (head) out.push([head[1], []]);
     else {
-      assert(out.length > 0 && line.startsWith("- "), `unexpected line ${JSON.stringify(line)}`);
+      assert.ok(out.length > 0 && line.startsWith("- "), `unexpected line ${JSON.stringify(line)}`);
       out.at(-1)![1].push(line.slice(2));
     }
   }
@@ -62,7 +62,7 @@ function sections(view: string): [string, string[]][] {
 
 /** Asserts the view lists every source in order, with `held` items and nothing for the rest. */
 function assertView(view: string, held: Record<string, string[]>): void {
-  assertEquals(sections(view), Object.entries({ ...NOTHING, ...held }));
+  assert.deepStrictEqual(sections(view), Object.entries({ ...NOTHING, ...held }));
 }
 
 /** The "Deleted:" lines of /privacy delete, with the count for each deletable source. */
@@ -151,13 +151,15 @@ Deno.test("/privacy view shows everything stored; delete removes what is not nee
       "Server backups": [`your 2 roles in backup nightly (${day})`],
     });
     // The retention shown comes from the config (ETHOS_SCORE_TTL_S, ETHOS_NO_SCORE_TTL_S).
-    assertStringIncludes(
+    assert.ok(
+      view.includes(
+        '**Cached Ethos score** (kept 3600 s (600 s for "no score"): ETHOS_SCORE_TTL_S, ETHOS_NO_SCORE_TTL_S)',
+      ),
       view,
-      '**Cached Ethos score** (kept 3600 s (600 s for "no score"): ETHOS_SCORE_TTL_S, ETHOS_NO_SCORE_TTL_S)',
     );
 
     const del = await run(t, "delete");
-    assertEquals(del.split("\n"), [
+    assert.deepStrictEqual(del.split("\n"), [
       ...deletedLines({
         "Cached Ethos score": 1,
         "Cached Ethos profile": 1,
@@ -171,25 +173,28 @@ Deno.test("/privacy view shows everything stored; delete removes what is not nee
       KEPT_BACKUPS,
       ETHOS_AGAIN,
     ]);
-    assertEquals((await t.deps.kv.get(keys.ethosProfile(`discord:${USER_ID}`))).versionstamp, null);
-    assertEquals((await t.deps.kv.get(keys.ethosScore(USER_ID))).versionstamp, null);
+    assert.deepStrictEqual(
+      (await t.deps.kv.get(keys.ethosProfile(`discord:${USER_ID}`))).versionstamp,
+      null,
+    );
+    assert.deepStrictEqual((await t.deps.kv.get(keys.ethosScore(USER_ID))).versionstamp, null);
     // Another member's data is untouched.
-    assertEquals((await t.deps.kv.get(keys.ethosScore(other))).value, {
+    assert.deepStrictEqual((await t.deps.kv.get(keys.ethosScore(other))).value, {
       s: 900,
       x: start + 3_600_000,
     });
 
     const after = sections(await run(t, "view"));
     const afterOf = (name: string) => after.find(([n]) => n === name)?.[1];
-    assertEquals(afterOf("Cached Ethos score"), ["nothing"]);
-    assertEquals(afterOf("Cached Ethos profile"), ["nothing"]);
+    assert.deepStrictEqual(afterOf("Cached Ethos score"), ["nothing"]);
+    assert.deepStrictEqual(afterOf("Cached Ethos profile"), ["nothing"]);
     // Only this view's use is left: the earlier two went with the deletion.
-    assertEquals(afterOf("Command cooldowns"), ["/privacy: 1 recent uses"]);
+    assert.deepStrictEqual(afterOf("Command cooldowns"), ["/privacy: 1 recent uses"]);
     // (Interaction records: this view's, and maybe the delete's reply, recorded after it ran.)
-    assertEquals(afterOf("Audit log entries"), [
+    assert.deepStrictEqual(afterOf("Audit log entries"), [
       `1 entries name you, e.g. config.allow_list (${day})`,
     ]);
-    assertEquals(afterOf("Server backups"), [`your 2 roles in backup nightly (${day})`]);
+    assert.deepStrictEqual(afterOf("Server backups"), [`your 2 roles in backup nightly (${day})`]);
   } finally {
     await t.close();
   }
@@ -252,7 +257,7 @@ Deno.test("/privacy covers per-guild data: the holder index and the last run's s
     });
 
     const del = await run(t, "delete");
-    assertEquals(del.split("\n"), [
+    assert.deepStrictEqual(del.split("\n"), [
       ...deletedLines({
         "Command cooldowns": 1,
         "Interaction records": 2,
@@ -264,12 +269,12 @@ Deno.test("/privacy covers per-guild data: the holder index and the last run's s
       KEPT_SETUP,
       ETHOS_AGAIN,
     ]);
-    assertEquals((await t.deps.kv.get(holderKey(GUILD_ID, USER_ID))).versionstamp, null);
+    assert.deepStrictEqual((await t.deps.kv.get(holderKey(GUILD_ID, USER_ID))).versionstamp, null);
     // Other members' entries are untouched.
-    assert((await t.deps.kv.get(holderKey(GUILD_ID, other))).versionstamp !== null);
+    assert.ok((await t.deps.kv.get(holderKey(GUILD_ID, other))).versionstamp !== null);
     const left = (await t.deps.kv.get<RunRecord>(keys.jobRun(SYNC_KIND, GUILD_ID))).value!;
-    assertEquals(left.sample.map((s) => (s as { userId: string }).userId), [other]);
-    assertEquals(left.counters, { changed: 2 });
+    assert.deepStrictEqual(left.sample.map((s) => (s as { userId: string }).userId), [other]);
+    assert.deepStrictEqual(left.counters, { changed: 2 });
   } finally {
     await t.close();
   }
@@ -299,7 +304,7 @@ Deno.test("/privacy covers the member index and the score-change queue", async (
     });
 
     const del = await run(t, "delete");
-    assertEquals(del.split("\n"), [
+    assert.deepStrictEqual(del.split("\n"), [
       ...deletedLines({
         "Command cooldowns": 1,
         "Interaction records": 2,
@@ -312,11 +317,14 @@ Deno.test("/privacy covers the member index and the score-change queue", async (
     const key = rolesKeyOf(relevant);
     const now = t.clock.now();
     const found = await lookupMembers(t.deps.kv, GUILD_ID, [USER_ID, other], key, now);
-    assertEquals(found.get(USER_ID), { state: "absent" });
-    assertEquals(found.get(other), { state: "member", roles: [role] });
-    assertEquals(await isIndexed(t.deps.kv, GUILD_ID, USER_ID), false);
-    assertEquals((await t.deps.kv.get(freshKeys.backlog(GUILD_ID, USER_ID))).versionstamp, null);
-    assertEquals((await t.deps.kv.get(freshKeys.seen(USER_ID))).versionstamp, null);
+    assert.deepStrictEqual(found.get(USER_ID), { state: "absent" });
+    assert.deepStrictEqual(found.get(other), { state: "member", roles: [role] });
+    assert.deepStrictEqual(await isIndexed(t.deps.kv, GUILD_ID, USER_ID), false);
+    assert.deepStrictEqual(
+      (await t.deps.kv.get(freshKeys.backlog(GUILD_ID, USER_ID))).versionstamp,
+      null,
+    );
+    assert.deepStrictEqual((await t.deps.kv.get(freshKeys.seen(USER_ID))).versionstamp, null);
   } finally {
     await t.close();
   }

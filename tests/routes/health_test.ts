@@ -1,4 +1,4 @@
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { createTestApp } from "../_harness.ts";
 
 Deno.test("GET /health reports version, uptime and KV without auth", async () => {
@@ -6,12 +6,12 @@ Deno.test("GET /health reports version, uptime and KV without auth", async () =>
   try {
     t.clock.advance(90_000);
     const res = await t.handle(new Request("http://bot.test/health"));
-    assertEquals(res.status, 200);
+    assert.deepStrictEqual(res.status, 200);
     const body = await res.json();
-    assertEquals(body.status, "ok");
-    assertEquals(body.version, t.deps.config.version);
-    assertEquals(body.uptimeSeconds, 90);
-    assertEquals(body.kv.ok, true);
+    assert.deepStrictEqual(body.status, "ok");
+    assert.deepStrictEqual(body.version, t.deps.config.version);
+    assert.deepStrictEqual(body.uptimeSeconds, 90);
+    assert.deepStrictEqual(body.kv.ok, true);
   } finally {
     await t.close();
   }
@@ -23,10 +23,10 @@ Deno.test("GET /health is 503 when KV does not answer", async () => {
   kv.close();
   try {
     const res = await t.handle(new Request("http://bot.test/health"));
-    assertEquals(res.status, 503);
+    assert.deepStrictEqual(res.status, 503);
     const body = await res.json();
-    assertEquals(body.status, "degraded");
-    assertEquals(body.kv.ok, false);
+    assert.deepStrictEqual(body.status, "degraded");
+    assert.deepStrictEqual(body.kv.ok, false);
   } finally {
     await t.close();
   }
@@ -36,8 +36,8 @@ Deno.test("unknown paths are 404 JSON", async () => {
   const t = await createTestApp();
   try {
     const res = await t.handle(new Request("http://bot.test/nope"));
-    assertEquals(res.status, 404);
-    assertEquals((await res.json()).error, "not found");
+    assert.deepStrictEqual(res.status, 404);
+    assert.deepStrictEqual((await res.json()).error, "not found");
   } finally {
     await t.close();
   }

@@ -1,7 +1,7 @@
 import { InteractionResponseType, InteractionType } from "discord-api-types/v10";
 import nacl from "tweetnacl";
 import { verifyKey } from "discord-interactions";
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { APP_ID, createTestApp, nextId } from "../_harness.ts";
 
 const ping = () => ({
@@ -16,8 +16,8 @@ Deno.test("PING gets PONG", async () => {
   const t = await createTestApp();
   try {
     const res = await t.post(ping());
-    assertEquals(res.status, 200);
-    assertEquals(await res.json(), { type: InteractionResponseType.Pong });
+    assert.deepStrictEqual(res.status, 200);
+    assert.deepStrictEqual(await res.json(), { type: InteractionResponseType.Pong });
   } finally {
     await t.close();
   }
@@ -39,8 +39,8 @@ Deno.test("signature rules: 401 for missing, malformed, wrong and stale", async 
     ];
     for (const [name, opts] of cases) {
       const res = await t.post(undefined, opts);
-      assertEquals(res.status, 401, name);
-      assertStringIncludes((await res.json()).error, "invalid request signature", name);
+      assert.deepStrictEqual(res.status, 401, name);
+      assert.match((await res.json()).error, /invalid request signature/, name);
     }
     // A signature over a different body (tampered payload) is refused too.
     const sig = await t.keys.sign(new TextEncoder().encode(`${now}${body}`));
@@ -49,11 +49,11 @@ Deno.test("signature rules: 401 for missing, malformed, wrong and stale", async 
       signature: sig,
       timestamp: String(now),
     });
-    assertEquals(tampered.status, 401);
+    assert.deepStrictEqual(tampered.status, 401);
     await tampered.body?.cancel();
     // Within 5 minutes is fine.
     const ok = await t.post(ping(), { timestamp: String(now - 299) });
-    assertEquals(ok.status, 200);
+    assert.deepStrictEqual(ok.status, 200);
     await ok.body?.cancel();
   } finally {
     await t.close();
@@ -64,8 +64,28 @@ Deno.test("413 for bodies over 1 MB, before any verification work", async () => 
   const t = await createTestApp();
   try {
     const res = await t.post(undefined, { raw: "x".repeat(1_000_001) });
-    assertEquals(res.status, 413);
+    assert.deepStrictEqual(res.status, 413);
     await res.body?.cancel();
+    // Declared over the cap (nothing read), understated, and streamed without a length.
+    const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+      t.handle(new Request("http://bot.test/interactions", { method: "POST", body, headers }));
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 11; i++) controller.enqueue(new Uint8Array(100_000));
+        controller.close();
+      },
+    });
+    for (
+      const over of [
+        await post("{}", { "content-length": "1000001" }),
+        await post("x".repeat(1_000_001), { "content-length": "10" }),
+        await post(streamed),
+      ]
+    ) {
+      assert.deepStrictEqual([over.status, await over.json()], [413, {
+        error: "body larger than 1 MB",
+      }]);
+    }
   } finally {
     await t.close();
   }
@@ -75,14 +95,14 @@ Deno.test("400 for invalid JSON and for bodies that are not interactions", async
   const t = await createTestApp();
   try {
     const bad = await t.post(undefined, { raw: "{not json" });
-    assertEquals(bad.status, 400);
-    assertStringIncludes((await bad.json()).error, "JSON");
+    assert.deepStrictEqual(bad.status, 400);
+    assert.match((await bad.json()).error, /JSON/);
     for (
       const payload of [{ hello: "world" }, { ...ping(), type: 99 }, { ...ping(), id: "x" }, [1, 2]]
     ) {
       const res = await t.post(payload);
-      assertEquals(res.status, 400, JSON.stringify(payload));
-      assertStringIncludes((await res.json()).error, "not a Discord interaction");
+      assert.deepStrictEqual(res.status, 400, JSON.stringify(payload));
+      assert.match((await res.json()).error, /not a Discord interaction/);
     }
     // A command interaction without data is not an interaction either.
     const res = await t.post({
@@ -90,7 +110,7 @@ Deno.test("400 for invalid JSON and for bodies that are not interactions", async
       type: InteractionType.ApplicationCommand,
       guild_id: "1",
     });
-    assertEquals(res.status, 400);
+    assert.deepStrictEqual(res.status, 400);
     await res.body?.cancel();
   } finally {
     await t.close();
@@ -102,8 +122,8 @@ Deno.test("405 for other methods, with Allow", async () => {
   try {
     for (const method of ["GET", "PUT", "DELETE"]) {
       const res = await t.handle(new Request("http://bot.test/interactions", { method }));
-      assertEquals(res.status, 405, method);
-      assertEquals(res.headers.get("allow"), "POST");
+      assert.deepStrictEqual(res.status, 405, method);
+      assert.deepStrictEqual(res.headers.get("allow"), "POST");
       await res.body?.cancel();
     }
   } finally {
@@ -121,12 +141,12 @@ Deno.test("requests signed by other Ed25519 implementations verify (tweetnacl, d
     const signature = hex(
       nacl.sign.detached(new TextEncoder().encode(timestamp + body), pair.secretKey),
     );
-    assert(
+    assert.ok(
       await verifyKey(body, signature, timestamp, hex(pair.publicKey)),
       "reference verifier agrees",
     );
     const res = await t.post(undefined, { raw: body, timestamp, signature });
-    assertEquals(res.status, 200);
+    assert.deepStrictEqual(res.status, 200);
     await res.body?.cancel();
   } finally {
     await t.close();

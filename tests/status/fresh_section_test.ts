@@ -3,7 +3,7 @@
  * freshness pass writes them, read back from the rendered HTML (the chart's per-minute data
  * attributes and the figures by id) and from /status.json.
  */
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { createTestApp, GUILD_ID } from "../_harness.ts";
 import { collectStatus } from "../../lib/status/data.ts";
 import { renderMain } from "../../lib/status/html.ts";
@@ -18,7 +18,7 @@ const TOKEN = "status-test-token-0123456789";
 /** The text of the element with this id (tags stripped). */
 function byId(html: string, id: string): string {
   const m = html.match(new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</(dd|p|tr)>`));
-  assert(m, `#${id} in the page`);
+  assert.ok(m, `#${id} in the page`);
   return m[1].replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
 }
 
@@ -30,7 +30,7 @@ function attrs(tag: string): Record<string, string> {
 /** The chart's minutes, by ISO minute, from their data attributes. */
 function chartMinutes(html: string) {
   const svg = html.match(/<svg[^>]*id="fresh-lag-chart"[\s\S]*?<\/svg>/)?.[0];
-  assert(svg, "the lag chart");
+  assert.ok(svg, "the lag chart");
   return {
     svg,
     minutes: [...svg.matchAll(/<g class="lag-min"[^>]*>/g)].map((m) => attrs(m[0])),
@@ -101,17 +101,17 @@ Deno.test("status page: the freshness section charts the hour per minute, the ba
     await kv.set(freshKeys.lastPass(), pass);
 
     const data = await collectStatus(t.app);
-    assert(data.fresh.ok, JSON.stringify(data.fresh));
+    assert.ok(data.fresh.ok, JSON.stringify(data.fresh));
     const html = renderMain(data);
-    assertStringIncludes(html, ">Freshness (score changes to roles)</h2>");
+    assert.ok(html.includes(">Freshness (score changes to roles)</h2>"), html);
 
     // The chart: 60 minutes, oldest first; three with changes, the rest gaps with no shapes.
     const { svg, minutes } = chartMinutes(html);
-    assertEquals(minutes.length, 60);
-    assertEquals(minutes[0]["data-at"], "2026-11-22T11:01:00.000Z");
-    assertEquals(minutes[59]["data-at"], "2026-11-22T12:00:00.000Z");
+    assert.deepStrictEqual(minutes.length, 60);
+    assert.deepStrictEqual(minutes[0]["data-at"], "2026-11-22T11:01:00.000Z");
+    assert.deepStrictEqual(minutes[59]["data-at"], "2026-11-22T12:00:00.000Z");
     const filled = minutes.filter((m) => m["data-n"] !== "0");
-    assertEquals(filled, [
+    assert.deepStrictEqual(filled, [
       {
         class: "lag-min",
         "data-at": "2026-11-22T11:10:00.000Z",
@@ -138,58 +138,64 @@ Deno.test("status page: the freshness section charts the hour per minute, the ba
       },
     ]);
     // Empty minutes draw nothing; each filled one a bar and a max tick.
-    assertEquals([...svg.matchAll(/<rect /g)].length, 3);
-    assertEquals([...svg.matchAll(/<line class="max"/g)].length, 3);
-    assert(
+    assert.deepStrictEqual([...svg.matchAll(/<rect /g)].length, 3);
+    assert.deepStrictEqual([...svg.matchAll(/<line class="max"/g)].length, 3);
+    assert.ok(
       /<g class="lag-min" data-at="2026-11-22T11:11:00.000Z" data-n="0"><title>[^<]*<\/title><\/g>/
         .test(svg),
     );
     // Scale 600 s (the longest is 400 s): both the target and the alert line are in range.
-    assertEquals(attrs(svg.match(/<svg[^>]*>/)![0])["data-scale-s"], "600");
-    assertEquals(rules(svg), { target: 120, alert: 300 });
-    assertStringIncludes(svg, 'aria-labelledby="fresh-lag-chart-title fresh-lag-chart-desc"');
-    assertStringIncludes(
+    assert.deepStrictEqual(attrs(svg.match(/<svg[^>]*>/)![0])["data-scale-s"], "600");
+    assert.deepStrictEqual(rules(svg), { target: 120, alert: 300 });
+    assert.match(svg, /aria-labelledby="fresh-lag-chart-title fresh-lag-chart-desc"/);
+    assert.ok(
+      svg.includes(
+        "8 score changes applied in the last hour: p95 6 min 40 s, max 6 min 40 s; worst minute 11:50 UTC (p95 6 min 40 s); 57 of 60 minutes without changes.",
+      ),
       svg,
-      "8 score changes applied in the last hour: p95 6 min 40 s, max 6 min 40 s; worst minute 11:50 UTC (p95 6 min 40 s); 57 of 60 minutes without changes.",
     );
 
     // The last 15 minutes with the two waiting at their age: [5, 30, 90, 100, 200, 400].
-    assertEquals(data.fresh.value.lag15, { n: 6, p50: 90, p95: 400, max: 400 });
-    assertEquals(
+    assert.deepStrictEqual(data.fresh.value.lag15, { n: 6, p50: 90, p95: 400, max: 400 });
+    assert.deepStrictEqual(
       byId(html, "fresh-p95"),
       "6 min 40 s 6 changes incl. waiting, max 6 min 40 s",
     );
-    assertStringIncludes(html, "p95 lag, last 15 min (alert above 300 s)");
-    assert(
+    assert.match(html, /p95 lag, last 15 min \(alert above 300 s\)/);
+    assert.ok(
       /id="fresh-p95"[^>]*><span class="warn">6 min 40 s<\/span>/.test(html),
       "over the alert line",
     );
-    assertEquals(byId(html, "fresh-waiting"), "2 oldest waiting 1 min 30 s");
+    assert.deepStrictEqual(byId(html, "fresh-waiting"), "2 oldest waiting 1 min 30 s");
     const row = attrs(html.match(new RegExp(`<tr id="fresh-guild-${GUILD_ID}"[^>]*>`))![0]);
-    assertEquals(row["data-waiting"], "2");
-    assertEquals(row["data-oldest-s"], "90");
-    assertEquals(
+    assert.deepStrictEqual(row["data-waiting"], "2");
+    assert.deepStrictEqual(row["data-oldest-s"], "90");
+    assert.deepStrictEqual(
       byId(html, `fresh-guild-${GUILD_ID}`).split(" "),
       [GUILD_ID, "2", "1", "min", "30", "s", "4", "2", "3", "2", "0"],
     );
-    assertEquals(byId(html, "fresh-last-lag"), "5.0 s at 2026-11-22 11:59:23 UTC");
-    assertEquals(byId(html, "fresh-feed"), "42 s ago");
-    assertEquals(byId(html, "fresh-last-pass"), "2026-11-22 11:59:20 UTC took 3.5 s");
-    assertEquals(byId(html, "fresh-intake-read"), "1,200 (2 page(s))");
-    assertEquals(byId(html, "fresh-intake-repeated"), "3");
-    assertEquals(byId(html, "fresh-intake-other"), "2");
-    assertEquals(byId(html, "fresh-intake-badtime"), "1");
-    assertEquals(byId(html, "fresh-intake-gap"), "yes");
-    assertEquals(byId(html, "fresh-intake-reset"), "no");
+    assert.deepStrictEqual(byId(html, "fresh-last-lag"), "5.0 s at 2026-11-22 11:59:23 UTC");
+    assert.deepStrictEqual(byId(html, "fresh-feed"), "42 s ago");
+    assert.deepStrictEqual(byId(html, "fresh-last-pass"), "2026-11-22 11:59:20 UTC took 3.5 s");
+    assert.deepStrictEqual(byId(html, "fresh-intake-read"), "1,200 (2 page(s))");
+    assert.deepStrictEqual(byId(html, "fresh-intake-repeated"), "3");
+    assert.deepStrictEqual(byId(html, "fresh-intake-other"), "2");
+    assert.deepStrictEqual(byId(html, "fresh-intake-badtime"), "1");
+    assert.deepStrictEqual(byId(html, "fresh-intake-gap"), "yes");
+    assert.deepStrictEqual(byId(html, "fresh-intake-reset"), "no");
 
     // /status.json carries the same section, without the hour's raw sample.
     const json = await statusJson(t, TOKEN);
-    assert(json.fresh.ok, JSON.stringify(json.fresh));
-    assertEquals(json.fresh.value.backlog, [{ guildId: GUILD_ID, count: 2, oldestAgeS: 90 }]);
-    assertEquals(json.fresh.value.lag15.p95, 400);
-    assertEquals(json.fresh.value.lagHour.minutes.length, 60);
-    assertEquals((json.fresh.value.lagHour as Record<string, unknown>).values, undefined);
-    assertEquals(json.fresh.value.feed, { at: now - 42_000, ageS: 42, more: false });
+    assert.ok(json.fresh.ok, JSON.stringify(json.fresh));
+    assert.deepStrictEqual(json.fresh.value.backlog, [{
+      guildId: GUILD_ID,
+      count: 2,
+      oldestAgeS: 90,
+    }]);
+    assert.deepStrictEqual(json.fresh.value.lag15.p95, 400);
+    assert.deepStrictEqual(json.fresh.value.lagHour.minutes.length, 60);
+    assert.deepStrictEqual((json.fresh.value.lagHour as Record<string, unknown>).values, undefined);
+    assert.deepStrictEqual(json.fresh.value.feed, { at: now - 42_000, ageS: 42, more: false });
   } finally {
     await t.close();
   }
@@ -199,16 +205,16 @@ Deno.test("status page: freshness with nothing recorded yet, a feed error, and t
   const t = await createTestApp();
   try {
     let html = renderMain(await collectStatus(t.app));
-    assertEquals(byId(html, "fresh-state"), "on (every minute)");
-    assertEquals(byId(html, "fresh-p95"), "— (no changes)");
-    assertEquals(byId(html, "fresh-waiting"), "0");
-    assertEquals(byId(html, "fresh-feed"), "never");
-    assertEquals(byId(html, "fresh-last-pass"), "none yet");
+    assert.deepStrictEqual(byId(html, "fresh-state"), "on (every minute)");
+    assert.deepStrictEqual(byId(html, "fresh-p95"), "— (no changes)");
+    assert.deepStrictEqual(byId(html, "fresh-waiting"), "0");
+    assert.deepStrictEqual(byId(html, "fresh-feed"), "never");
+    assert.deepStrictEqual(byId(html, "fresh-last-pass"), "none yet");
     const { svg, minutes } = chartMinutes(html);
-    assertEquals(minutes.length, 60);
-    assert(minutes.every((m) => m["data-n"] === "0"));
-    assertEquals(rules(svg), {}); // a 10 s scale: neither line is in range
-    assertStringIncludes(svg, "No score changes applied in the last hour.");
+    assert.deepStrictEqual(minutes.length, 60);
+    assert.ok(minutes.every((m) => m["data-n"] === "0"));
+    assert.deepStrictEqual(rules(svg), {}); // a 10 s scale: neither line is in range
+    assert.match(svg, /No score changes applied in the last hour\./);
 
     const now = t.clock.now();
     await t.deps.kv.set(
@@ -223,17 +229,17 @@ Deno.test("status page: freshness with nothing recorded yet, a feed error, and t
       } satisfies PassSummary,
     );
     html = renderMain(await collectStatus(t.app));
-    assertEquals(byId(html, "fresh-intake-error"), "Ethos 503 after 3 retries");
-    assertStringIncludes(html, '<span class="warn">Ethos 503 after 3 retries</span>');
-    assertEquals(byId(html, `fresh-guild-${GUILD_ID}`).split(" ").at(-1), "pass");
+    assert.deepStrictEqual(byId(html, "fresh-intake-error"), "Ethos 503 after 3 retries");
+    assert.match(html, /<span class="warn">Ethos 503 after 3 retries<\/span>/);
+    assert.deepStrictEqual(byId(html, `fresh-guild-${GUILD_ID}`).split(" ").at(-1), "pass");
   } finally {
     await t.close();
   }
   const off = await createTestApp({ env: { SYNC_FRESHNESS: "false" } });
   try {
     const html = renderMain(await collectStatus(off.app));
-    assertEquals(byId(html, "fresh-state"), "off (SYNC_FRESHNESS=false)");
-    assert(!html.includes("fresh-lag-chart"), "no chart when off");
+    assert.deepStrictEqual(byId(html, "fresh-state"), "off (SYNC_FRESHNESS=false)");
+    assert.ok(!html.includes("fresh-lag-chart"), "no chart when off");
   } finally {
     await off.close();
   }
@@ -257,16 +263,13 @@ Deno.test("status page: a failing freshness report is that section's error, the 
   const t = await createTestApp({ kv });
   try {
     const data = await collectStatus(t.app);
-    assertEquals(data.fresh, { ok: false, error: "KV read failed: fresh" });
-    assert(data.sync.ok && data.guilds.ok && data.rest.ok && data.alerts.ok);
+    assert.deepStrictEqual(data.fresh, { ok: false, error: "KV read failed: fresh" });
+    assert.ok(data.sync.ok && data.guilds.ok && data.rest.ok && data.alerts.ok);
     const html = renderMain(data);
     const section = html.match(/<section aria-labelledby="h-fresh">[\s\S]*?<\/section>/)?.[0];
-    assert(section, "the freshness section");
-    assertStringIncludes(
-      section,
-      '<p class="warn" role="status">Unavailable: KV read failed: fresh</p>',
-    );
-    assertStringIncludes(html, ">Discord REST health</h2>");
+    assert.ok(section, "the freshness section");
+    assert.match(section, /<p class="warn" role="status">Unavailable: KV read failed: fresh<\/p>/);
+    assert.match(html, />Discord REST health<\/h2>/);
   } finally {
     await t.close();
     raw.close();

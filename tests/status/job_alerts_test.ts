@@ -1,4 +1,4 @@
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { createTestApp, GUILD_ID } from "../_harness.ts";
 import { checkJobs, jobProblem } from "../../lib/status/job_alerts.ts";
 import { recentAlerts } from "../../lib/ops/alerts.ts";
@@ -37,18 +37,27 @@ function record(over: Partial<RunRecord>): RunRecord {
 
 Deno.test("jobProblem: failed, stalled after two chunk lengths, otherwise fine", () => {
   const chunk = 60_000;
-  assertEquals(jobProblem(record({ state: "failed" }), 0, chunk), "failed");
-  assertEquals(
+  assert.deepStrictEqual(jobProblem(record({ state: "failed" }), 0, chunk), "failed");
+  assert.deepStrictEqual(
     jobProblem(record({ state: "running", updatedAt: 0 }), 2 * chunk + 1, chunk),
     "stalled",
   );
-  assertEquals(
+  assert.deepStrictEqual(
     jobProblem(record({ state: "waiting", updatedAt: 0 }), 2 * chunk + 1, chunk),
     "stalled",
   );
-  assertEquals(jobProblem(record({ state: "running", updatedAt: 0 }), 2 * chunk, chunk), null);
-  assertEquals(jobProblem(record({ state: "completed", updatedAt: 0 }), 10 * chunk, chunk), null);
-  assertEquals(jobProblem(record({ state: "stopped", updatedAt: 0 }), 10 * chunk, chunk), null);
+  assert.deepStrictEqual(
+    jobProblem(record({ state: "running", updatedAt: 0 }), 2 * chunk, chunk),
+    null,
+  );
+  assert.deepStrictEqual(
+    jobProblem(record({ state: "completed", updatedAt: 0 }), 10 * chunk, chunk),
+    null,
+  );
+  assert.deepStrictEqual(
+    jobProblem(record({ state: "stopped", updatedAt: 0 }), 10 * chunk, chunk),
+    null,
+  );
 });
 
 Deno.test("checkJobs: a failed sync and a stalled restore alert once each, not on every check", async () => {
@@ -69,16 +78,20 @@ Deno.test("checkJobs: a failed sync and a stalled restore alert once each, not o
       }),
     );
     const first = await checkJobs(t.deps);
-    assertEquals(first.map((a) => `${a.kind}:${a.problem}`).sort(), [
+    assert.deepStrictEqual(first.map((a) => `${a.kind}:${a.problem}`).sort(), [
       "backup_restore:stalled",
       "sync:failed",
     ]);
-    assertEquals((await checkJobs(t.deps)).length, 0);
+    assert.deepStrictEqual((await checkJobs(t.deps)).length, 0);
     t.clock.advance(2 * 60 * 60_000);
-    assertEquals((await checkJobs(t.deps)).length, 0, "the same run is not alerted again");
+    assert.deepStrictEqual(
+      (await checkJobs(t.deps)).length,
+      0,
+      "the same run is not alerted again",
+    );
     const alerts = await recentAlerts(t.deps.kv);
-    assertEquals(alerts.length, 2);
-    assertEquals(
+    assert.deepStrictEqual(alerts.length, 2);
+    assert.deepStrictEqual(
       alerts.find((a) => a.cause.startsWith("sync"))?.title,
       `Role sync failed in guild ${GUILD_ID}`,
     );

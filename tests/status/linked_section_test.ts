@@ -3,7 +3,7 @@
  * the metadata records' registration, the linked-user count and the last pass's figures, read
  * from KV as the bot writes them (figures by id) and from /status.json.
  */
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { APP_ID, createTestApp } from "../_harness.ts";
 import { collectStatus } from "../../lib/status/data.ts";
 import { renderMain } from "../../lib/status/html.ts";
@@ -24,14 +24,14 @@ const REGISTER_ROUTE = `PUT /applications/${APP_ID}/role-connections/metadata`;
 /** The text of the element with this id (tags stripped); the test fails when it is absent. */
 function byId(html: string, id: string): string {
   const m = html.match(new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</(dd|p)>`));
-  assert(m, `#${id} in the page`);
+  assert.ok(m, `#${id} in the page`);
   return m[1].replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
 }
 
 /** The linked roles section's HTML. */
 function linkedSection(html: string): string {
   const s = html.match(/<section aria-labelledby="h-linked">[\s\S]*?<\/section>/)?.[0];
-  assert(s, "the linked roles section");
+  assert.ok(s, "the linked roles section");
   return s;
 }
 
@@ -50,9 +50,9 @@ Deno.test("status page: linked roles on, records current, linked users and the l
   try {
     const kv = t.deps.kv;
     const now = t.clock.now();
-    assertEquals((await registerMetadata(t.deps, APP_ID)).status, "registered");
+    assert.deepStrictEqual((await registerMetadata(t.deps, APP_ID)).status, "registered");
     for (const id of ["301", "302", "303", "304"]) await saveLinked(kv, id, linkedRecord(now));
-    assert(await deleteLinked(kv, "304"));
+    assert.ok(await deleteLinked(kv, "304"));
     await kv.set(
       freshKeys.lastPass(),
       pass(now - 30_000, {
@@ -67,8 +67,8 @@ Deno.test("status page: linked roles on, records current, linked users and the l
     );
 
     const data = await collectStatus(t.app);
-    assert(data.linked.ok, JSON.stringify(data.linked));
-    assertEquals(data.linked.value, {
+    assert.ok(data.linked.ok, JSON.stringify(data.linked));
+    assert.deepStrictEqual(data.linked.value, {
       enabled: true,
       verificationUrl: "https://bot.example/linked-role",
       redirectUri: "https://bot.example/linked-role/callback",
@@ -90,45 +90,54 @@ Deno.test("status page: linked roles on, records current, linked users and the l
     });
     const html = renderMain(data);
     const section = linkedSection(html);
-    assertStringIncludes(section, '<h2 id="h-linked">Linked roles</h2>');
-    assertEquals(byId(section, "linked-state"), "on");
-    assertEquals(byId(section, "linked-users"), "3");
-    assertEquals(byId(section, "linked-records"), "current registered 2026-11-22 12:00:00 UTC");
-    assertEquals(byId(section, "linked-verification-url"), "https://bot.example/linked-role");
-    assertEquals(
+    assert.match(section, /<h2 id="h-linked">Linked roles<\/h2>/);
+    assert.deepStrictEqual(byId(section, "linked-state"), "on");
+    assert.deepStrictEqual(byId(section, "linked-users"), "3");
+    assert.deepStrictEqual(
+      byId(section, "linked-records"),
+      "current registered 2026-11-22 12:00:00 UTC",
+    );
+    assert.deepStrictEqual(
+      byId(section, "linked-verification-url"),
+      "https://bot.example/linked-role",
+    );
+    assert.deepStrictEqual(
       byId(section, "linked-redirect-uri"),
       "https://bot.example/linked-role/callback",
     );
-    assertEquals(byId(section, "linked-last-pass"), "2026-11-22 11:59:30 UTC");
-    assertEquals(byId(section, "linked-pushes"), "1,234");
-    assertEquals(byId(section, "linked-refreshes"), "5");
-    assertEquals(byId(section, "linked-failures"), "2");
-    assert(/id="linked-failures"[^>]*><span class="warn">2<\/span>/.test(section), "failures warn");
-    assertEquals(byId(section, "linked-unlinked"), "1");
-    assertEquals(byId(section, "linked-left"), "3");
+    assert.deepStrictEqual(byId(section, "linked-last-pass"), "2026-11-22 11:59:30 UTC");
+    assert.deepStrictEqual(byId(section, "linked-pushes"), "1,234");
+    assert.deepStrictEqual(byId(section, "linked-refreshes"), "5");
+    assert.deepStrictEqual(byId(section, "linked-failures"), "2");
+    assert.ok(
+      /id="linked-failures"[^>]*><span class="warn">2<\/span>/.test(section),
+      "failures warn",
+    );
+    assert.deepStrictEqual(byId(section, "linked-unlinked"), "1");
+    assert.deepStrictEqual(byId(section, "linked-left"), "3");
     // Every figure labelled by its id.
     for (const id of ["linked-state", "linked-users", "linked-records", "linked-pushes"]) {
-      assertStringIncludes(section, `<dt id="${id}-label">`);
-      assertStringIncludes(section, `aria-labelledby="${id}-label"`);
+      assert.ok(section.includes(`<dt id="${id}-label">`), section);
+      assert.ok(section.includes(`aria-labelledby="${id}-label"`), section);
     }
 
     // The records changed in code since: outdated, with the command to run.
     await kv.set(["linked_roles", "registered"], { fingerprint: "older-records", at: now - 1 });
     const outdated = renderMain(await collectStatus(t.app));
-    assertEquals(
+    assert.deepStrictEqual(
       byId(outdated, "linked-records"),
       "outdated: run deno task linked-roles register registered 2026-11-22 11:59:59 UTC",
     );
-    assertStringIncludes(linkedSection(outdated), '<span class="warn">outdated: run <code>');
+    assert.match(linkedSection(outdated), /<span class="warn">outdated: run <code>/);
 
     // /status.json carries the same section.
     const json = await statusJson(t, TOKEN);
-    assert(json.linked.ok, JSON.stringify(json.linked));
-    assertEquals(json.linked.value.linkedUsers, 3);
-    assertEquals(json.linked.value.registered, { at: now - 1, current: false });
+    assert.ok(json.linked.ok, JSON.stringify(json.linked));
+    assert.deepStrictEqual(json.linked.value.linkedUsers, 3);
+    assert.deepStrictEqual(json.linked.value.registered, { at: now - 1, current: false });
     const lastPass = json.linked.value.lastPass;
-    assert(lastPass.ok, JSON.stringify(lastPass));
-    assertEquals(lastPass.value?.pushes, 1234);
+    assert.ok(lastPass.ok, JSON.stringify(lastPass));
+    assert.deepStrictEqual(lastPass.value?.pushes, 1234);
   } finally {
     await t.close();
   }
@@ -138,25 +147,25 @@ Deno.test("status page: linked roles with no pass figures yet, and a summary wri
   const t = await createTestApp({ env: ON });
   try {
     let html = renderMain(await collectStatus(t.app));
-    assertEquals(byId(html, "linked-state"), "on");
-    assertEquals(byId(html, "linked-users"), "0");
-    assertEquals(
+    assert.deepStrictEqual(byId(html, "linked-state"), "on");
+    assert.deepStrictEqual(byId(html, "linked-users"), "0");
+    assert.deepStrictEqual(
       byId(html, "linked-records"),
       "not registered: run deno task linked-roles register",
     );
-    assertStringIncludes(byId(html, "linked-last-pass"), "No figures yet");
-    assert(!html.includes('id="linked-pushes"'));
+    assert.match(byId(html, "linked-last-pass"), /No figures yet/);
+    assert.ok(!html.includes('id="linked-pushes"'));
 
     // A pass whose linked stage failed (null), then one stored before the field existed.
     const now = t.clock.now();
     await t.deps.kv.set(freshKeys.lastPass(), pass(now - 5_000, null));
     html = renderMain(await collectStatus(t.app));
-    assertStringIncludes(byId(html, "linked-last-pass"), "No figures yet");
+    assert.match(byId(html, "linked-last-pass"), /No figures yet/);
     const { linked: _, ...older } = pass(now - 5_000, null);
     await t.deps.kv.set(freshKeys.lastPass(), older);
     const data = await collectStatus(t.app);
-    assert(data.linked.ok);
-    assertEquals(data.linked.value.lastPass, { ok: true, value: null });
+    assert.ok(data.linked.ok);
+    assert.deepStrictEqual(data.linked.value.lastPass, { ok: true, value: null });
   } finally {
     await t.close();
   }
@@ -169,16 +178,19 @@ Deno.test("status page: linked roles off says what to set, and shows no pass fig
     await saveLinked(t.deps.kv, "301", linkedRecord(now)); // linked before it was turned off
     await t.deps.kv.set(freshKeys.lastPass(), pass(now - 5_000, null));
     const data = await collectStatus(t.app);
-    assert(data.linked.ok);
-    assertEquals(data.linked.value.enabled, false);
-    assertEquals(data.linked.value.verificationUrl, null);
+    assert.ok(data.linked.ok);
+    assert.deepStrictEqual(data.linked.value.enabled, false);
+    assert.deepStrictEqual(data.linked.value.verificationUrl, null);
     const html = renderMain(data);
     const section = linkedSection(html);
-    assertEquals(byId(section, "linked-state"), "off: set DISCORD_CLIENT_SECRET and SELF_URL");
-    assertStringIncludes(section, '<span class="warn">off: set DISCORD_CLIENT_SECRET and SELF_URL');
-    assertEquals(byId(section, "linked-users"), "1");
+    assert.deepStrictEqual(
+      byId(section, "linked-state"),
+      "off: set DISCORD_CLIENT_SECRET and SELF_URL",
+    );
+    assert.match(section, /<span class="warn">off: set DISCORD_CLIENT_SECRET and SELF_URL/);
+    assert.deepStrictEqual(byId(section, "linked-users"), "1");
     for (const id of ["linked-verification-url", "linked-redirect-uri", "linked-last-pass"]) {
-      assert(!section.includes(`id="${id}"`), id);
+      assert.ok(!section.includes(`id="${id}"`), id);
     }
   } finally {
     await t.close();
@@ -189,18 +201,20 @@ Deno.test("status page: linked roles values are escaped", async () => {
   const t = await createTestApp({ env: ON });
   try {
     const data = await collectStatus(t.app);
-    assert(data.linked.ok);
+    assert.ok(data.linked.ok);
     data.linked.value.verificationUrl = `https://bot.example/linked-role?a=1&b="<script>x</script>`;
     data.linked.value.lastPass = { ok: false, error: "<b>KV</b> & co" };
     const section = linkedSection(renderMain(data));
-    assert(!section.includes("<script>"), "no raw markup");
-    assertStringIncludes(
+    assert.ok(!section.includes("<script>"), "no raw markup");
+    assert.ok(
+      section.includes(
+        "https://bot.example/linked-role?a=1&#38;b=&#34;&#60;script&#62;x&#60;/script&#62;",
+      ),
       section,
-      "https://bot.example/linked-role?a=1&#38;b=&#34;&#60;script&#62;x&#60;/script&#62;",
     );
-    assertStringIncludes(
+    assert.match(
       section,
-      '<p class="warn" role="status">Unavailable: &#60;b&#62;KV&#60;/b&#62; &#38; co</p>',
+      /<p class="warn" role="status">Unavailable: &#60;b&#62;KV&#60;\/b&#62; &#38; co<\/p>/,
     );
   } finally {
     await t.close();
@@ -232,16 +246,16 @@ Deno.test("status page: a failing linked-roles read is that section's error, the
   });
   try {
     const data = await collectStatus(t.app);
-    assertEquals(data.linked, { ok: false, error: "KV read failed: linked" });
-    assert(data.sync.ok && data.guilds.ok && data.fresh.ok && data.rest.ok && data.alerts.ok);
+    assert.deepStrictEqual(data.linked, { ok: false, error: "KV read failed: linked" });
+    assert.ok(data.sync.ok && data.guilds.ok && data.fresh.ok && data.rest.ok && data.alerts.ok);
     const html = renderMain(data);
-    assertStringIncludes(
+    assert.match(
       linkedSection(html),
-      '<p class="warn" role="status">Unavailable: KV read failed: linked</p>',
+      /<p class="warn" role="status">Unavailable: KV read failed: linked<\/p>/,
     );
-    assertStringIncludes(html, ">Freshness (score changes to roles)</h2>");
-    assertStringIncludes(html, ">Discord REST health</h2>");
-    assertStringIncludes(html, 'id="fresh-state"');
+    assert.ok(html.includes(">Freshness (score changes to roles)</h2>"), html);
+    assert.match(html, />Discord REST health<\/h2>/);
+    assert.match(html, /id="fresh-state"/);
   } finally {
     await t.close();
     raw.close();
@@ -257,16 +271,16 @@ Deno.test("status page: a failing freshness report leaves the linked section up,
   try {
     await saveLinked(raw, "301", linkedRecord(t.clock.now()));
     const data = await collectStatus(t.app);
-    assertEquals(data.fresh, { ok: false, error: "KV read failed: fresh" });
-    assert(data.linked.ok, JSON.stringify(data.linked));
-    assertEquals(data.linked.value.linkedUsers, 1);
-    assertEquals(data.linked.value.lastPass, { ok: false, error: "KV read failed: fresh" });
+    assert.deepStrictEqual(data.fresh, { ok: false, error: "KV read failed: fresh" });
+    assert.ok(data.linked.ok, JSON.stringify(data.linked));
+    assert.deepStrictEqual(data.linked.value.linkedUsers, 1);
+    assert.deepStrictEqual(data.linked.value.lastPass, {
+      ok: false,
+      error: "KV read failed: fresh",
+    });
     const section = linkedSection(renderMain(data));
-    assertEquals(byId(section, "linked-users"), "1");
-    assertStringIncludes(
-      section,
-      '<p class="warn" role="status">Unavailable: KV read failed: fresh</p>',
-    );
+    assert.deepStrictEqual(byId(section, "linked-users"), "1");
+    assert.match(section, /<p class="warn" role="status">Unavailable: KV read failed: fresh<\/p>/);
   } finally {
     await t.close();
     raw.close();

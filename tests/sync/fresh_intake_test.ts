@@ -2,7 +2,7 @@
  * The freshness pass's intake: Ethos's updates feed into per-guild backlogs, once per update,
  * whatever the feed does (repeats, out of order, other services, future times, failures, bursts).
  */
-import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { createTestApp, GUILD_ID, type TestApp } from "../_harness.ts";
 import { EthosClient } from "../../lib/ethos/client.ts";
 import { type BacklogEntry, freshKeys } from "../../lib/jobs/fresh_backlog.ts";
@@ -86,30 +86,34 @@ Deno.test("fresh intake: Discord updates go into every configured guild's backlo
     ];
     const { ethos, calls } = feedClient(() => values);
     const r = await intakeUpdates(t.deps, { ethos });
-    assertEquals([r.ran, r.queued, r.otherService, r.badTime], [true, 2, 1, 1]);
-    assertEquals(calls[0].after, iso(now - OVERLAP_MS), "a first pass starts at the overlap");
+    assert.deepStrictEqual([r.ran, r.queued, r.otherService, r.badTime], [true, 2, 1, 1]);
+    assert.deepStrictEqual(
+      calls[0].after,
+      iso(now - OVERLAP_MS),
+      "a first pass starts at the overlap",
+    );
     for (const g of [GUILD_ID, SECOND]) {
       const b = await backlog(t, g);
-      assertEquals([...b.keys()].sort(), [user(1), user(2)]);
-      assertEquals(b.get(user(2))!.updatedAt, now - 10_000);
+      assert.deepStrictEqual([...b.keys()].sort(), [user(1), user(2)]);
+      assert.deepStrictEqual(b.get(user(2))!.updatedAt, now - 10_000);
     }
     // The cursor never moves back: these updates were older than where the first pass started.
-    assertEquals(r.cursor.after, now);
+    assert.deepStrictEqual(r.cursor.after, now);
 
     // The next pass reads the overlap again: the same updates are not queued twice, even after
     // the backlog was worked off.
     await t.deps.kv.delete(freshKeys.backlog(GUILD_ID, user(1)));
     t.clock.advance(60_000);
     const again = await intakeUpdates(t.deps, { ethos });
-    assertEquals([again.queued, again.repeated], [0, 2]);
-    assertEquals(calls[1].after, iso(now - OVERLAP_MS));
-    assertEquals((await backlog(t, GUILD_ID)).has(user(1)), false);
+    assert.deepStrictEqual([again.queued, again.repeated], [0, 2]);
+    assert.deepStrictEqual(calls[1].after, iso(now - OVERLAP_MS));
+    assert.deepStrictEqual((await backlog(t, GUILD_ID)).has(user(1)), false);
 
     // A newer change of the same member is queued again, with its time.
     values.push({ userkey: discord(1), lastUpdatedAt: iso(now + 50_000) });
     const newer = await intakeUpdates(t.deps, { ethos });
-    assertEquals(newer.queued, 1);
-    assertEquals((await backlog(t, SECOND)).get(user(1))!.updatedAt, now + 50_000);
+    assert.deepStrictEqual(newer.queued, 1);
+    assert.deepStrictEqual((await backlog(t, SECOND)).get(user(1))!.updatedAt, now + 50_000);
   } finally {
     await t.close();
   }
@@ -120,15 +124,15 @@ Deno.test("fresh intake: a failing feed moves nothing; a pass already running is
   try {
     const before = (await t.deps.kv.get(freshKeys.cursor())).value;
     const { ethos } = feedClient(() => new Response("upstream down", { status: 503 }));
-    await assertRejects(() => intakeUpdates(t.deps, { ethos }));
-    assertEquals((await t.deps.kv.get(freshKeys.cursor())).value, before);
-    assertEquals((await backlog(t, GUILD_ID)).size, 0);
+    await assert.rejects(() => intakeUpdates(t.deps, { ethos }));
+    assert.deepStrictEqual((await t.deps.kv.get(freshKeys.cursor())).value, before);
+    assert.deepStrictEqual((await backlog(t, GUILD_ID)).size, 0);
 
     // Another isolate holds the pass: this one reads nothing.
     await acquireLease(t.deps.kv, "fresh-intake", "other", 55_000, t.clock);
     const ok = feedClient(() => [{ userkey: discord(1), lastUpdatedAt: iso(t.clock.now()) }]);
     const r = await intakeUpdates(t.deps, { ethos: ok.ethos });
-    assertEquals([r.ran, ok.calls.length], [false, 0]);
+    assert.deepStrictEqual([r.ran, ok.calls.length], [false, 0]);
   } finally {
     await t.close();
   }
@@ -144,10 +148,10 @@ Deno.test("fresh intake: a cursor in the future starts again from now; future ti
       { userkey: discord(2), lastUpdatedAt: iso(now + MAX_SKEW_MS + 60_000) },
     ]);
     const r = await intakeUpdates(t.deps, { ethos });
-    assert(r.cursorReset);
-    assertEquals(calls[0].after, iso(now - OVERLAP_MS), "from now less the overlap");
-    assertEquals([r.queued, r.badTime], [1, 1]);
-    assertEquals(r.cursor.after, now);
+    assert.ok(r.cursorReset);
+    assert.deepStrictEqual(calls[0].after, iso(now - OVERLAP_MS), "from now less the overlap");
+    assert.deepStrictEqual([r.queued, r.badTime], [1, 1]);
+    assert.deepStrictEqual(r.cursor.after, now);
   } finally {
     await t.close();
   }
@@ -166,17 +170,17 @@ Deno.test("fresh intake: a burst beyond one pass goes on from the next offset, n
       all.slice(offset, offset + limit)
     );
     const first = await intakeUpdates(t.deps, { ethos, maxPages: 1 });
-    assertEquals([first.queued, first.more], [1000, true]);
+    assert.deepStrictEqual([first.queued, first.more], [1000, true]);
     const second = await intakeUpdates(t.deps, { ethos, maxPages: 1 });
-    assertEquals([second.queued, second.more], [1000, true]);
-    assertEquals(calls[1].offset, 1000);
+    assert.deepStrictEqual([second.queued, second.more], [1000, true]);
+    assert.deepStrictEqual(calls[1].offset, 1000);
     const third = await intakeUpdates(t.deps, { ethos, maxPages: 1 });
-    assertEquals([third.queued, third.more], [500, false]);
-    assertEquals((await backlog(t, GUILD_ID)).size, 2500);
-    assertEquals((await backlog(t, SECOND)).size, 2500);
+    assert.deepStrictEqual([third.queued, third.more], [500, false]);
+    assert.deepStrictEqual((await backlog(t, GUILD_ID)).size, 2500);
+    assert.deepStrictEqual((await backlog(t, SECOND)).size, 2500);
     // Caught up: the next pass starts at the overlap again.
     await intakeUpdates(t.deps, { ethos, maxPages: 1 });
-    assertEquals(calls.at(-1)!.offset, 0);
+    assert.deepStrictEqual(calls.at(-1)!.offset, 0);
   } finally {
     await t.close();
   }
@@ -198,13 +202,17 @@ Deno.test("fresh intake: a feed that skips a page holds the cursor; the next pas
       return Response.json({ values, total: all.length, limit, offset });
     });
     const first = await intakeUpdates(t.deps, { ethos });
-    assertEquals([first.gap, first.queued], [true, 1500]);
-    assertEquals(first.cursor.after, now, "the cursor did not move past the skipped span");
+    assert.deepStrictEqual([first.gap, first.queued], [true, 1500]);
+    assert.deepStrictEqual(
+      first.cursor.after,
+      now,
+      "the cursor did not move past the skipped span",
+    );
     skipping = false;
     t.clock.advance(60_000);
     const second = await intakeUpdates(t.deps, { ethos });
-    assertEquals([second.gap, second.queued, second.repeated], [false, 1000, 1500]);
-    assertEquals((await backlog(t, GUILD_ID)).size, 2500);
+    assert.deepStrictEqual([second.gap, second.queued, second.repeated], [false, 1000, 1500]);
+    assert.deepStrictEqual((await backlog(t, GUILD_ID)).size, 2500);
   } finally {
     await t.close();
   }
@@ -233,14 +241,14 @@ Deno.test("fresh intake: a 429 mid-pass loses nothing and queues nothing twice",
         offset,
       });
     });
-    await assertRejects(() => intakeUpdates(t.deps, { ethos }));
+    await assert.rejects(() => intakeUpdates(t.deps, { ethos }));
     // The first page was queued; the cursor did not move.
-    assertEquals((await backlog(t, GUILD_ID)).size, 1000);
-    assertEquals((await t.deps.kv.get(freshKeys.cursor())).value, null);
+    assert.deepStrictEqual((await backlog(t, GUILD_ID)).size, 1000);
+    assert.deepStrictEqual((await t.deps.kv.get(freshKeys.cursor())).value, null);
     limited = false;
     const r = await intakeUpdates(t.deps, { ethos, startAfter: now });
-    assertEquals([r.queued, r.repeated], [500, 1000]);
-    assertEquals((await backlog(t, SECOND)).size, 1500);
+    assert.deepStrictEqual([r.queued, r.repeated], [500, 1000]);
+    assert.deepStrictEqual((await backlog(t, SECOND)).size, 1500);
   } finally {
     await t.close();
   }

@@ -3,8 +3,8 @@
  * their interval, keep a bounded number in flight, share a global pacer, drain on close and stop
  * on abort. Time is a ManualClock moved in small steps; each step lets pending callbacks run.
  */
-import { assert, assertEquals, assertRejects } from "../_assert.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import assert from "node:assert/strict";
+import { ManualClock } from "../_clock.ts";
 import { Lane, type LaneOptions, Pacer } from "../../lib/sync/lanes.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -76,10 +76,10 @@ Deno.test("pacer: callers at the same instant get evenly spaced slots, one each"
   const at: number[] = [];
   const all = [0, 1, 2, 3].map(() => pacer.acquire(signal).then(() => at.push(clock.now() - T0)));
   await flush();
-  assertEquals(at, [0], "the first slot is now");
+  assert.deepStrictEqual(at, [0], "the first slot is now");
   await advance(clock, 300);
   await Promise.all(all);
-  assertEquals(at, [0, 100, 200, 300]);
+  assert.deepStrictEqual(at, [0, 100, 200, 300]);
 });
 
 Deno.test("pacer: an idle stretch is not banked; a slot nobody took is not handed out later", async () => {
@@ -92,10 +92,10 @@ Deno.test("pacer: an idle stretch is not banked; a slot nobody took is not hande
   const all = [0, 1, 2].map(() => pacer.acquire(signal).then(() => at.push(clock.now() - T0)));
   await flush();
   // Only one caller goes at once: the four slots missed do not turn into a burst.
-  assertEquals(at, [450]);
+  assert.deepStrictEqual(at, [450]);
   await advance(clock, 200);
   await Promise.all(all);
-  assertEquals(at, [450, 550, 650]);
+  assert.deepStrictEqual(at, [450, 550, 650]);
 });
 
 Deno.test("pacer: a new interval applies from the next slot booked", async () => {
@@ -108,14 +108,14 @@ Deno.test("pacer: a new interval applies from the next slot booked", async () =>
   const all = [0, 1, 2].map(() => pacer.acquire(signal).then(() => at.push(clock.now() - T0)));
   await advance(clock, 200);
   await Promise.all(all);
-  assertEquals(at, [100, 140, 180]);
+  assert.deepStrictEqual(at, [100, 140, 180]);
   // Slower again: the slot after the last one booked is 40 later, then 250 each.
   pacer.intervalMs = 250;
   const more: number[] = [];
   const next = [0, 1].map(() => pacer.acquire(signal).then(() => more.push(clock.now() - T0)));
   await advance(clock, 500);
   await Promise.all(next);
-  assertEquals(more, [220, 470]);
+  assert.deepStrictEqual(more, [220, 470]);
 });
 
 Deno.test("pacer: a caller waiting for its slot is released by an abort with the signal's reason", async () => {
@@ -125,8 +125,8 @@ Deno.test("pacer: a caller waiting for its slot is released by an abort with the
   await pacer.acquire(ctrl.signal);
   const waiting = pacer.acquire(ctrl.signal);
   ctrl.abort(new Error("stopped"));
-  await assertRejects(() => waiting, Error, "stopped");
-  assertEquals(clock.pending, 0, "no sleeper left behind");
+  await assert.rejects(() => waiting, (e) => e instanceof Error && e.message.includes("stopped"));
+  assert.deepStrictEqual(clock.pending, 0, "no sleeper left behind");
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -136,14 +136,14 @@ Deno.test("lane: sends its tasks one interval apart, in order, and run() ends af
   const clock = new ManualClock(T0);
   const { lane, sent } = recordingLane(clock, { intervalMs: 100 });
   for (const t of ["a", "b", "c", "d"]) lane.push(t);
-  assertEquals(lane.queued, 4);
+  assert.deepStrictEqual(lane.queued, 4);
   const done = lane.run();
   await flush();
-  assertEquals(sent, [["a", 0]], "the first goes at once");
+  assert.deepStrictEqual(sent, [["a", 0]], "the first goes at once");
   await advance(clock, 300);
-  assertEquals(sent, [["a", 0], ["b", 100], ["c", 200], ["d", 300]]);
-  assertEquals(lane.sent, 4);
-  assertEquals(lane.queued, 0);
+  assert.deepStrictEqual(sent, [["a", 0], ["b", 100], ["c", 200], ["d", 300]]);
+  assert.deepStrictEqual(lane.sent, 4);
+  assert.deepStrictEqual(lane.queued, 0);
   lane.close();
   await done;
 });
@@ -155,20 +155,20 @@ Deno.test("lane: an idle lane sends a new task at once when its interval has pas
   await flush();
   lane.push("a");
   await flush();
-  assertEquals(sent, [["a", 0]]);
+  assert.deepStrictEqual(sent, [["a", 0]]);
   await advance(clock, 30);
   lane.push("b"); // 30 ms after a: waits for 100
   await flush();
-  assertEquals(sent.length, 1);
+  assert.deepStrictEqual(sent.length, 1);
   await advance(clock, 70);
-  assertEquals(sent, [["a", 0], ["b", 100]]);
+  assert.deepStrictEqual(sent, [["a", 0], ["b", 100]]);
   await advance(clock, 500);
   lane.push("c"); // long idle: no wait, and no burst owed
   lane.push("d");
   await flush();
-  assertEquals(sent.slice(2), [["c", 600]]);
+  assert.deepStrictEqual(sent.slice(2), [["c", 600]]);
   await advance(clock, 100);
-  assertEquals(sent.slice(2), [["c", 600], ["d", 700]]);
+  assert.deepStrictEqual(sent.slice(2), [["c", 600], ["d", 700]]);
   lane.close();
   await done;
 });
@@ -193,23 +193,23 @@ Deno.test("lane: keeps at most maxInFlight tasks in flight; a finished one frees
   for (const t of ["a", "b", "c", "d", "e"]) lane.push(t);
   const done = lane.run();
   await advance(clock, 200);
-  assertEquals(pending.map((p) => p.task), ["a", "b"]);
-  assertEquals(lane.inFlight, 2);
-  assertEquals(lane.queued, 3);
+  assert.deepStrictEqual(pending.map((p) => p.task), ["a", "b"]);
+  assert.deepStrictEqual(lane.inFlight, 2);
+  assert.deepStrictEqual(lane.queued, 3);
   pending[0].d.resolve();
   await flush();
   // The interval has long passed: c goes as soon as a finished.
-  assertEquals(pending.map((p) => p.task), ["a", "b", "c"]);
-  assertEquals(lane.inFlight, 2);
+  assert.deepStrictEqual(pending.map((p) => p.task), ["a", "b", "c"]);
+  assert.deepStrictEqual(lane.inFlight, 2);
   pending[1].d.resolve();
   pending[2].d.resolve();
   await advance(clock, 20);
-  assertEquals(pending.map((p) => p.task), ["a", "b", "c", "d", "e"]);
+  assert.deepStrictEqual(pending.map((p) => p.task), ["a", "b", "c", "d", "e"]);
   lane.close();
   for (const p of pending) p.d.resolve();
   await done;
-  assertEquals(peak, 2);
-  assertEquals(lane.inFlight, 0);
+  assert.deepStrictEqual(peak, 2);
+  assert.deepStrictEqual(lane.inFlight, 0);
 });
 
 Deno.test("lane: two lanes sharing a global pacer never send closer than the global interval", async () => {
@@ -231,11 +231,11 @@ Deno.test("lane: two lanes sharing a global pacer never send closer than the glo
   for (const [, t] of [...a.sent, ...b.sent]) times.push(t);
   times.sort((x, y) => x - y);
   // Alone, each lane would send every 100 ms (10 sends by 400 ms); together they take turns.
-  assertEquals(times, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
-  assertEquals([a.lane.sent, b.lane.sent], [5, 5]);
+  assert.deepStrictEqual(times, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+  assert.deepStrictEqual([a.lane.sent, b.lane.sent], [5, 5]);
   // Each lane's own sends are still at least its interval apart.
   for (const { sent } of [a, b]) {
-    for (let i = 1; i < sent.length; i++) assert(sent[i][1] - sent[i - 1][1] >= 100);
+    for (let i = 1; i < sent.length; i++) assert.ok(sent[i][1] - sent[i - 1][1] >= 100);
   }
 });
 
@@ -249,7 +249,7 @@ Deno.test("lane: a lane slower than the global pacer keeps its own pace", async 
   await flush();
   await advance(clock, 400);
   await done;
-  assertEquals(sent.map(([, t]) => t), [0, 200, 400]);
+  assert.deepStrictEqual(sent.map(([, t]) => t), [0, 200, 400]);
 });
 
 Deno.test("lane: close() lets queued and in-flight tasks finish before run() resolves", async () => {
@@ -265,15 +265,15 @@ Deno.test("lane: close() lets queued and in-flight tasks finish before run() res
   let finished = false;
   const done = lane.run().then(() => (finished = true));
   await advance(clock, 200);
-  assertEquals(gates.length, 3, "every queued task was still sent after close()");
-  assertEquals(finished, false, "run() waits for the tasks in flight");
+  assert.deepStrictEqual(gates.length, 3, "every queued task was still sent after close()");
+  assert.deepStrictEqual(finished, false, "run() waits for the tasks in flight");
   gates[0].resolve();
   gates[1].resolve();
   await flush();
-  assertEquals(finished, false);
+  assert.deepStrictEqual(finished, false);
   gates[2].resolve();
   await done;
-  assertEquals(finished, true);
+  assert.deepStrictEqual(finished, true);
 });
 
 Deno.test("lane: close() on an empty lane ends run() at once", async () => {
@@ -283,8 +283,8 @@ Deno.test("lane: close() on an empty lane ends run() at once", async () => {
   await flush();
   lane.close();
   await done;
-  assertEquals(sent, []);
-  assertEquals(clock.pending, 0);
+  assert.deepStrictEqual(sent, []);
+  assert.deepStrictEqual(clock.pending, 0);
 });
 
 Deno.test("lane: a failing task does not stop the lane", async () => {
@@ -306,8 +306,8 @@ Deno.test("lane: a failing task does not stop the lane", async () => {
   const done = lane.run();
   await advance(clock, 50);
   await done;
-  assertEquals(ran, ["a", "bad", "c"]);
-  assertEquals(lane.inFlight, 0, "the failed task freed its place");
+  assert.deepStrictEqual(ran, ["a", "bad", "c"]);
+  assert.deepStrictEqual(lane.inFlight, 0, "the failed task freed its place");
 });
 
 Deno.test("lane: an abort stops taking tasks; the ones in flight finish; the rest stay queued", async () => {
@@ -332,19 +332,19 @@ Deno.test("lane: an abort stops taking tasks; the ones in flight finish; the res
   let finished = false;
   const done = lane.run().then(() => (finished = true));
   await advance(clock, 150); // 0 at 0 ms, 1 at 100 ms; asleep until 200 ms
-  assertEquals(started, [0, 1]);
+  assert.deepStrictEqual(started, [0, 1]);
   ctrl.abort();
   await flush();
-  assertEquals(clock.pending, 0, "the wait for the next slot was cancelled");
+  assert.deepStrictEqual(clock.pending, 0, "the wait for the next slot was cancelled");
   await advance(clock, 500);
-  assertEquals(started, [0, 1], "nothing taken after the abort");
-  assertEquals(finished, false, "run() waits for the two in flight");
+  assert.deepStrictEqual(started, [0, 1], "nothing taken after the abort");
+  assert.deepStrictEqual(finished, false, "run() waits for the two in flight");
   for (const g of gates) g.resolve();
   await done;
-  assertEquals(lane.sent, 2);
-  assertEquals(lane.queued, 4);
-  assertEquals(lane.drain(), [2, 3, 4, 5]);
-  assertEquals(lane.queued, 0);
+  assert.deepStrictEqual(lane.sent, 2);
+  assert.deepStrictEqual(lane.queued, 4);
+  assert.deepStrictEqual(lane.drain(), [2, 3, 4, 5]);
+  assert.deepStrictEqual(lane.queued, 0);
 });
 
 Deno.test("lane: an abort also releases a lane waiting for a place in flight or for tasks", async () => {
@@ -372,8 +372,8 @@ Deno.test("lane: an abort also releases a lane waiting for a place in flight or 
   full.abort();
   gate.resolve();
   await done;
-  assertEquals(started, ["a"]);
-  assertEquals(finished, true);
+  assert.deepStrictEqual(started, ["a"]);
+  assert.deepStrictEqual(finished, true);
 
   // Waiting for tasks: an empty, open lane.
   const idle = new AbortController();
@@ -388,8 +388,8 @@ Deno.test("lane: an abort also releases a lane waiting for a place in flight or 
   const r = recordingLane(clock, { signal: before });
   r.lane.push("x");
   await r.lane.run();
-  assertEquals(r.sent, []);
-  assertEquals(r.lane.queued, 1);
+  assert.deepStrictEqual(r.sent, []);
+  assert.deepStrictEqual(r.lane.queued, 1);
 });
 
 Deno.test("lane: setIntervalMs re-paces the next sends; invalid intervals are ignored", async () => {
@@ -398,21 +398,21 @@ Deno.test("lane: setIntervalMs re-paces the next sends; invalid intervals are ig
   const done = lane.run();
   lane.push("a");
   await flush();
-  assertEquals(sent, [["a", 0]]);
+  assert.deepStrictEqual(sent, [["a", 0]]);
   lane.setIntervalMs(300);
-  assertEquals(lane.intervalMs, 300);
+  assert.deepStrictEqual(lane.intervalMs, 300);
   for (const bad of [0, -5, NaN, Infinity]) lane.setIntervalMs(bad);
-  assertEquals(lane.intervalMs, 300);
+  assert.deepStrictEqual(lane.intervalMs, 300);
   lane.push("b");
   lane.push("c");
   await advance(clock, 290);
-  assertEquals(sent.length, 1, "not at the old 100 ms");
+  assert.deepStrictEqual(sent.length, 1, "not at the old 100 ms");
   await advance(clock, 10);
-  assertEquals(sent.at(-1), ["b", 300]);
+  assert.deepStrictEqual(sent.at(-1), ["b", 300]);
   lane.setIntervalMs(50); // while asleep until 600: applies from the send after that one
   lane.push("d");
   await advance(clock, 350);
-  assertEquals(sent.map(([, t]) => t), [0, 300, 600, 650]);
+  assert.deepStrictEqual(sent.map(([, t]) => t), [0, 300, 600, 650]);
   lane.close();
   await done;
 });
@@ -428,34 +428,34 @@ Deno.test("lane: setMaxInFlight raises or lowers the bound at once; invalid valu
   for (let i = 0; i < 8; i++) lane.push(i);
   const done = lane.run();
   await advance(clock, 100);
-  assertEquals(lane.inFlight, 1);
+  assert.deepStrictEqual(lane.inFlight, 1);
   for (const bad of [0, -1, NaN, Infinity]) lane.setMaxInFlight(bad);
   await advance(clock, 50);
-  assertEquals(lane.inFlight, 1, "invalid values leave the bound at 1");
+  assert.deepStrictEqual(lane.inFlight, 1, "invalid values leave the bound at 1");
   // Raised: the lane, waiting for a free place, goes on without any task finishing.
   lane.setMaxInFlight(3);
   await advance(clock, 50);
-  assertEquals(lane.inFlight, 3);
-  assertEquals(gates.length, 3);
+  assert.deepStrictEqual(lane.inFlight, 3);
+  assert.deepStrictEqual(gates.length, 3);
   // Lowered to 1: two must finish before the next is taken.
   lane.setMaxInFlight(1);
   gates[0].resolve();
   await advance(clock, 50);
-  assertEquals(gates.length, 3);
+  assert.deepStrictEqual(gates.length, 3);
   gates[1].resolve();
   await advance(clock, 50);
-  assertEquals(gates.length, 3, "still one in flight: the bound is 1");
+  assert.deepStrictEqual(gates.length, 3, "still one in flight: the bound is 1");
   gates[2].resolve();
   await advance(clock, 50);
-  assertEquals(gates.length, 4);
-  assertEquals(lane.inFlight, 1);
+  assert.deepStrictEqual(gates.length, 4);
+  assert.deepStrictEqual(lane.inFlight, 1);
   lane.close();
   // Let the rest through.
   lane.setMaxInFlight(100);
   for (let i = 0; i < 10 && gates.length < 8; i++) await advance(clock, 20);
   for (const g of gates) g.resolve();
   await done;
-  assertEquals(lane.sent, 8);
+  assert.deepStrictEqual(lane.sent, 8);
 });
 
 Deno.test("lane: drain() during a wait empties the queue; the lane sends nothing more and closes", async () => {
@@ -476,11 +476,11 @@ Deno.test("lane: drain() during a wait empties the queue; the lane sends nothing
   for (let i = 0; i < 4; i++) lane.push(i);
   const done = lane.run();
   await advance(clock, 50); // 0 sent; asleep until 100 ms
-  assertEquals(started, [0]);
-  assertEquals(lane.drain(), [1, 2, 3]);
+  assert.deepStrictEqual(started, [0]);
+  assert.deepStrictEqual(lane.drain(), [1, 2, 3]);
   await advance(clock, 500);
-  assertEquals(started, [0], "nothing taken from an empty queue");
-  assertEquals(lane.queued, 0);
+  assert.deepStrictEqual(started, [0], "nothing taken from an empty queue");
+  assert.deepStrictEqual(lane.queued, 0);
   lane.close();
   await advance(clock, 10);
   await done;

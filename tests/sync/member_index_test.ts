@@ -3,7 +3,7 @@
  * run replaces the generation before; other writers' notes keep it true; age and changed rules
  * make it unknown.
  */
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { withKv } from "../kv/_kv.ts";
 import {
   INDEX_MAX_AGE_MS,
@@ -41,35 +41,37 @@ Deno.test("member index: members, absent ids and unknown roles, across ranges", 
     await build(kv, "run-1", members, true);
     let entries = 0;
     for await (const _ of kv.list({ prefix: indexKeys.gen(G, "run-1") })) entries++;
-    assertEquals(entries, Math.ceil(2_500 / INDEX_RANGE) + 1); // + the range up to 2^64
+    assert.deepStrictEqual(entries, Math.ceil(2_500 / INDEX_RANGE) + 1); // + the range up to 2^64
     const ask = [id(1), id(2), id(9), id(4_997), id(5_000), id(10), "1"];
     const found = await lookupMembers(kv, G, ask, KEY, 2_000);
-    assertEquals(found.get(id(1)), { state: "member", roles: [VERIFIED, TIER] });
-    assertEquals(found.get(id(2)), { state: "absent" });
-    assertEquals(found.get(id(9)), { state: "unknown" }); // its roles were unknown to the run
-    assertEquals(found.get(id(4_997)), { state: "member", roles: [VERIFIED, TIER] });
-    assertEquals(found.get(id(5_000)), { state: "absent" }); // past the last member
-    assertEquals(found.get(id(10)), { state: "absent" });
-    assertEquals(found.get("1"), { state: "absent" }); // before the first
+    assert.deepStrictEqual(found.get(id(1)), { state: "member", roles: [VERIFIED, TIER] });
+    assert.deepStrictEqual(found.get(id(2)), { state: "absent" });
+    assert.deepStrictEqual(found.get(id(9)), { state: "unknown" }); // its roles were unknown to the run
+    assert.deepStrictEqual(found.get(id(4_997)), { state: "member", roles: [VERIFIED, TIER] });
+    assert.deepStrictEqual(found.get(id(5_000)), { state: "absent" }); // past the last member
+    assert.deepStrictEqual(found.get(id(10)), { state: "absent" });
+    assert.deepStrictEqual(found.get("1"), { state: "absent" }); // before the first
     // Unfinished: only what the run covered is known.
     await build(kv, "run-2", members.slice(0, 10), false);
     const mid = await lookupMembers(kv, G, [id(1), id(4_997)], KEY, 2_000);
-    assertEquals(mid.get(id(1)), { state: "member", roles: [VERIFIED, TIER] });
-    assertEquals(mid.get(id(4_997)), { state: "member", roles: [VERIFIED, TIER] }); // run-1's
+    assert.deepStrictEqual(mid.get(id(1)), { state: "member", roles: [VERIFIED, TIER] });
+    assert.deepStrictEqual(mid.get(id(4_997)), { state: "member", roles: [VERIFIED, TIER] }); // run-1's
   }));
 
 Deno.test("member index: a finished run replaces the last generation; old or other rules are unknown", () =>
   withKv(async (kv) => {
     await build(kv, "run-1", [id(1), id(2)], true);
     await build(kv, "run-2", [id(2), id(3)], true, 5_000);
-    for await (const e of kv.list({ prefix: indexKeys.of(G) })) assertEquals(e.key[2], "run-2");
+    for await (const e of kv.list({ prefix: indexKeys.of(G) })) {
+      assert.deepStrictEqual(e.key[2], "run-2");
+    }
     const now = await lookupMembers(kv, G, [id(1), id(3)], KEY, 6_000);
-    assertEquals(now.get(id(1)), { state: "absent" });
-    assertEquals(now.get(id(3))?.state, "member");
+    assert.deepStrictEqual(now.get(id(1)), { state: "absent" });
+    assert.deepStrictEqual(now.get(id(3))?.state, "member");
     const old = await lookupMembers(kv, G, [id(3)], KEY, 5_000 + INDEX_MAX_AGE_MS + 1);
-    assertEquals(old.get(id(3)), { state: "unknown" });
+    assert.deepStrictEqual(old.get(id(3)), { state: "unknown" });
     const otherRules = await lookupMembers(kv, G, [id(3)], rolesKeyOf(new Set([TIER])), 6_000);
-    assertEquals(otherRules.get(id(3)), { state: "unknown" });
+    assert.deepStrictEqual(otherRules.get(id(3)), { state: "unknown" });
   }));
 
 Deno.test("member index: notes from other writers change roles and remove departed members", () =>
@@ -85,15 +87,15 @@ Deno.test("member index: notes from other writers change roles and remove depart
       KEY,
     );
     const found = await lookupMembers(kv, G, [id(1), id(2), id(3), id(7)], KEY, 2_000);
-    assertEquals(found.get(id(1)), { state: "member", roles: [VERIFIED, OTHER_TIER] });
-    assertEquals(found.get(id(2)), { state: "absent" });
-    assertEquals(found.get(id(3)), { state: "member", roles: [VERIFIED, TIER] });
+    assert.deepStrictEqual(found.get(id(1)), { state: "member", roles: [VERIFIED, OTHER_TIER] });
+    assert.deepStrictEqual(found.get(id(2)), { state: "absent" });
+    assert.deepStrictEqual(found.get(id(3)), { state: "member", roles: [VERIFIED, TIER] });
     // An id the run did not see stays absent: a note never invents a member.
-    assertEquals(found.get(id(7)), { state: "absent" });
+    assert.deepStrictEqual(found.get(id(7)), { state: "absent" });
   }));
 
 Deno.test("member index: no index at all is unknown for everyone", () =>
   withKv(async (kv) => {
     const found = await lookupMembers(kv, G, [id(1)], KEY, 1_000);
-    assertEquals(found.get(id(1)), { state: "unknown" });
+    assert.deepStrictEqual(found.get(id(1)), { state: "unknown" });
   }));

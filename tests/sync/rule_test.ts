@@ -1,7 +1,6 @@
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
+import { changeCount, rolesAfter } from "../../lib/discord/member_roles.ts";
 import {
-  applyDiff,
-  changeCount,
   diff,
   hierarchy,
   managedRoles,
@@ -10,7 +9,7 @@ import {
   targetRoles,
   tierFor,
 } from "../../lib/sync/rule.ts";
-import { testConfig } from "../../lib/config.ts";
+import { testConfig } from "../_config.ts";
 
 const V = "100000000000000010"; // verified
 const P = "100000000000000011"; // profile
@@ -55,14 +54,14 @@ Deno.test("rule: target roles by verification and score", () => {
     ["bot", { roles: [V], bot: true }, 2400, "skip:bot"],
   ];
   for (const [name, member, score, want] of table) {
-    assertEquals(sorted(targetRoles(member, score, rules)), want, name);
+    assert.deepStrictEqual(sorted(targetRoles(member, score, rules)), want, name);
   }
 });
 
 Deno.test("rule: without a profile role only the tier is held", () => {
   const r: SyncRules = { ...rules, profileRoleId: undefined };
-  assertEquals(sorted(targetRoles({ roles: [V] }, 1700, r)), [RE]);
-  assertEquals([...managedRoles(r)].sort(), [EX, NE, QU, RE, UN].sort());
+  assert.deepStrictEqual(sorted(targetRoles({ roles: [V] }, 1700, r)), [RE]);
+  assert.deepStrictEqual([...managedRoles(r)].sort(), [EX, NE, QU, RE, UN].sort());
 });
 
 Deno.test("rule: ETHOS_TIERS maps Ethos's ten levels; a score below every tier gets none", () => {
@@ -96,11 +95,11 @@ Deno.test("rule: ETHOS_TIERS maps Ethos's ten levels; a score below every tier g
     [2800, "renowned"],
   ];
   for (const [score, name] of table) {
-    assertEquals(tierFor(score, tiers)?.name, name, `score ${score}`);
+    assert.deepStrictEqual(tierFor(score, tiers)?.name, name, `score ${score}`);
   }
   const partial = tiers.filter((t) => t.minScore >= 1200);
-  assertEquals(tierFor(500, partial), undefined);
-  assertEquals(
+  assert.deepStrictEqual(tierFor(500, partial), undefined);
+  assert.deepStrictEqual(
     sorted(
       targetRoles({ roles: [V] }, 500, { verifiedRoleId: V, tiers: partial, profileRoleId: P }),
     ),
@@ -145,7 +144,7 @@ Deno.test("rule: diff touches only managed, manageable roles", () => {
   ];
   for (const [name, current, target, manageable, want] of table) {
     const d = diff(current, new Set(target), managed, manageable);
-    assertEquals(
+    assert.deepStrictEqual(
       { add: d.add, remove: d.remove, blocked: d.blocked.map((b) => b.roleId) },
       want,
       name,
@@ -153,10 +152,12 @@ Deno.test("rule: diff touches only managed, manageable roles", () => {
   }
 });
 
-Deno.test("rule: applyDiff keeps every other role and order", () => {
-  const d = { add: [NE], remove: [QU], blocked: [] };
-  assertEquals(applyDiff([OTHER, V, QU, P], d), [OTHER, V, P, NE]);
-  assertEquals(changeCount(d), 2);
+Deno.test("rule: a diff written by the member-role writer keeps every other role and order", () => {
+  // A blocked change is reported, never written.
+  const blocked = [{ roleId: EX, op: "add" as const, reason: "role_above_bot" as const }];
+  const d = { add: [NE], remove: [QU], blocked };
+  assert.deepStrictEqual(rolesAfter([OTHER, V, QU, P], d), [OTHER, V, P, NE]);
+  assert.deepStrictEqual(changeCount(d), 2);
 });
 
 Deno.test("rule: hierarchy from the bot's highest role", () => {
@@ -170,13 +171,13 @@ Deno.test("rule: hierarchy from the bot's highest role", () => {
     { id: "100000000000000052", position: 3, managed: true }, // another integration
   ];
   const h = hierarchy(guild, roles, ["100000000000000050"]);
-  assertEquals(h.canManageRoles, true);
-  assertEquals([...h.manageable].sort(), [UN, EX].sort());
+  assert.deepStrictEqual(h.canManageRoles, true);
+  assert.deepStrictEqual([...h.manageable].sort(), [UN, EX].sort());
   const none = hierarchy(guild, roles.map((r) => ({ ...r, permissions: "0" })), [
     "100000000000000050",
   ]);
-  assertEquals(none.canManageRoles, false);
-  assertEquals(none.manageable.size, 0);
+  assert.deepStrictEqual(none.canManageRoles, false);
+  assert.deepStrictEqual(none.manageable.size, 0);
   // Same position: the lower id ranks higher, so a role with a higher id at the bot's position is below.
   const tie = hierarchy(guild, [
     { id: guild, position: 0 },
@@ -184,9 +185,9 @@ Deno.test("rule: hierarchy from the bot's highest role", () => {
     { id: "100000000000000060", position: 4 },
     { id: "100000000000000040", position: 4 },
   ], ["100000000000000050"]);
-  assertEquals([...tie.manageable], ["100000000000000060"]);
+  assert.deepStrictEqual([...tie.manageable], ["100000000000000060"]);
   const owner = hierarchy(guild, roles, [], true);
-  assertEquals(owner.manageable.has("100000000000000051"), true);
+  assert.deepStrictEqual(owner.manageable.has("100000000000000051"), true);
 });
 
 // --- the richer role model: levels by API, variants, validator and human roles, default profiles
@@ -225,14 +226,14 @@ Deno.test("rule: the level the API reports wins over the table; unknown levels a
     ) => [`ETHOS_ROLE_${l}`, String(300000000000000000n + BigInt(i))]),
   )).ethos.tiers;
   const name = (score: number, level?: string) => tierFor(score, ten, level)?.name;
-  assertEquals(name(1850), "Reputable", "by table");
-  assertEquals(name(1850, "reputable"), "Reputable", "API and table agree");
-  assertEquals(name(1850, "known"), "Known", "API says known: known");
-  assertEquals(name(1300, "established"), "Established", "API says higher: higher");
-  assertEquals(name(1850, "nonsense"), "Reputable", "an unknown level string: the table");
+  assert.deepStrictEqual(name(1850), "Reputable", "by table");
+  assert.deepStrictEqual(name(1850, "reputable"), "Reputable", "API and table agree");
+  assert.deepStrictEqual(name(1850, "known"), "Known", "API says known: known");
+  assert.deepStrictEqual(name(1300, "established"), "Established", "API says higher: higher");
+  assert.deepStrictEqual(name(1850, "nonsense"), "Reputable", "an unknown level string: the table");
   // No role for exemplary..renowned: the nearest lower level with a role.
-  assertEquals(name(2700, "renowned"), "Reputable");
-  assertEquals(name(2100), "Reputable");
+  assert.deepStrictEqual(name(2700, "renowned"), "Reputable");
+  assert.deepStrictEqual(name(2100), "Reputable");
 });
 
 Deno.test("rule: the most specific configured variant, one tier role per member", () => {
@@ -250,18 +251,18 @@ Deno.test("rule: the most specific configured variant, one tier role per member"
     ]],
   ];
   for (const [label, input, want] of table) {
-    assertEquals(sorted(targetRoles({ roles: [V] }, input, rich)), want.sort(), label);
+    assert.deepStrictEqual(sorted(targetRoles({ roles: [V] }, input, rich)), want.sort(), label);
   }
   // Only some variants configured: human+validator falls to validator, then human, then base.
   const partial: SyncRules = {
     ...rich,
     tiers: [{ name: "Known", minScore: 1400, roleId: BASE, humanRoleId: BH }],
   };
-  assertEquals(
+  assert.deepStrictEqual(
     sorted(targetRoles({ roles: [V] }, { score: 1500, validator: true, human: true }, partial)),
     [BH, P, VAL, HUM].sort(),
   );
-  assertEquals(
+  assert.deepStrictEqual(
     [...managedRoles(rich)].sort(),
     [BASE, BV, BH, BHV, LOW, P, VAL, HUM].sort(),
   );
@@ -269,11 +270,17 @@ Deno.test("rule: the most specific configured variant, one tier role per member"
 
 Deno.test("rule: unknown validator or human status keeps what the member holds", () => {
   // A bare score (flags not read) never strips a validator or human role, nor a variant.
-  assertEquals(sorted(targetRoles({ roles: [V, BV, VAL] }, 1500, rich)), [BV, P, VAL].sort());
-  assertEquals(sorted(targetRoles({ roles: [V, BHV] }, 1500, rich)), [BHV, P, VAL, HUM].sort());
-  assertEquals(sorted(targetRoles({ roles: [V, BASE] }, 1500, rich)), [BASE, P].sort());
+  assert.deepStrictEqual(
+    sorted(targetRoles({ roles: [V, BV, VAL] }, 1500, rich)),
+    [BV, P, VAL].sort(),
+  );
+  assert.deepStrictEqual(
+    sorted(targetRoles({ roles: [V, BHV] }, 1500, rich)),
+    [BHV, P, VAL, HUM].sort(),
+  );
+  assert.deepStrictEqual(sorted(targetRoles({ roles: [V, BASE] }, 1500, rich)), [BASE, P].sort());
   // Known flags do change them.
-  assertEquals(
+  assert.deepStrictEqual(
     sorted(targetRoles({ roles: [V, BV, VAL] }, { score: 1500, validator: false }, rich)),
     [BASE, P].sort(),
   );
@@ -281,23 +288,30 @@ Deno.test("rule: unknown validator or human status keeps what the member holds",
 
 Deno.test("rule: a default profile holds no managed role unless those count", () => {
   const def = { score: 1200, isDefault: true, validator: false, human: false };
-  assertEquals(sorted(targetRoles({ roles: [V, LOW, P] }, def, rich)), []);
-  assertEquals(
+  assert.deepStrictEqual(sorted(targetRoles({ roles: [V, LOW, P] }, def, rich)), []);
+  assert.deepStrictEqual(
     sorted(targetRoles({ roles: [V] }, def, { ...rich, countDefaultProfiles: true })),
     [LOW, P].sort(),
   );
   // Failure paths are unchanged: an error skips, a missing score holds nothing.
-  assertEquals(sorted(targetRoles({ roles: [V, BV] }, "error", rich)), "skip:score_unavailable");
-  assertEquals(sorted(targetRoles({ roles: [V, BV] }, null, rich)), []);
+  assert.deepStrictEqual(
+    sorted(targetRoles({ roles: [V, BV] }, "error", rich)),
+    "skip:score_unavailable",
+  );
+  assert.deepStrictEqual(sorted(targetRoles({ roles: [V, BV] }, null, rich)), []);
 });
 
 Deno.test("rule: verified 'none' makes every member with an Ethos profile eligible", () => {
   const open: SyncRules = { ...rich, verifiedRoleId: null };
-  assertEquals(
+  assert.deepStrictEqual(
     sorted(targetRoles({ roles: [] }, { score: 1500, validator: false, human: false }, open)),
     [BASE, P].sort(),
   );
-  assertEquals(sorted(targetRoles({ roles: [BASE, P] }, null, open)), [], "no profile: none");
-  assertEquals(sorted(targetRoles({ roles: [] }, 1500, { ...open })), [BASE, P].sort());
-  assertEquals(sorted(targetRoles({ roles: [], bot: true }, 1500, open)), "skip:bot");
+  assert.deepStrictEqual(
+    sorted(targetRoles({ roles: [BASE, P] }, null, open)),
+    [],
+    "no profile: none",
+  );
+  assert.deepStrictEqual(sorted(targetRoles({ roles: [] }, 1500, { ...open })), [BASE, P].sort());
+  assert.deepStrictEqual(sorted(targetRoles({ roles: [], bot: true }, 1500, open)), "skip:bot");
 });

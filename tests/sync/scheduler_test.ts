@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   type LaneRates,
   makespanOf,
@@ -71,7 +71,7 @@ Deno.test("scheduler: table of splits", () => {
   ];
   for (const [name, ks, rates, want] of table) {
     const s = splitWrites(ks, rates);
-    assertEquals(
+    assert.deepStrictEqual(
       { patch: s.patchCalls, role: s.roleCalls, makespan: s.makespan, binding: s.binding },
       want,
       name,
@@ -95,34 +95,34 @@ Deno.test("scheduler: the prefix of the k-sorted members is optimal (brute force
     const rates = rateSets[trial % rateSets.length];
     const s = splitWrites(ks, rates);
     const best = bruteForce(ks, rates);
-    assert(Math.abs(s.makespan - best) < 1e-9, `ks=${ks} rates=${JSON.stringify(rates)}`);
+    assert.ok(Math.abs(s.makespan - best) < 1e-9, `ks=${ks} rates=${JSON.stringify(rates)}`);
     // The split it reports is the one it computed.
     const p = s.toRole.filter((x) => !x).length;
     const r = ks.reduce((a, k, i) => a + (s.toRole[i] ? k : 0), 0);
-    assertEquals([p, r], [s.patchCalls, s.roleCalls]);
+    assert.deepStrictEqual([p, r], [s.patchCalls, s.roleCalls]);
   }
 });
 
 Deno.test("scheduler: members with no change get no write", () => {
   const s = splitWrites([0, 1, 0, 2], discordLike);
-  assertEquals(s.toRole[0], false);
-  assertEquals(s.toRole[2], false);
-  assertEquals(s.patchCalls + s.roleCalls, 2);
+  assert.deepStrictEqual(s.toRole[0], false);
+  assert.deepStrictEqual(s.toRole[2], false);
+  assert.deepStrictEqual(s.patchCalls + s.roleCalls, 2);
 });
 
 Deno.test("scheduler: backlog moves new work to the idle lane", () => {
   const s = splitWrites([1, 1, 1, 1], discordLike, { patch: 10, role: 0, global: 0 });
-  assertEquals(s.roleCalls, 4);
-  assertEquals(s.patchCalls, 0);
+  assert.deepStrictEqual(s.roleCalls, 4);
+  assert.deepStrictEqual(s.patchCalls, 0);
   const t = splitWrites([2, 2], discordLike, { patch: 0, role: 10, global: 0 });
-  assertEquals(t.patchCalls, 2);
+  assert.deepStrictEqual(t.patchCalls, 2);
 });
 
 Deno.test("scheduler: windowed time and the lower bound", () => {
-  assertEquals(windowedMs(0, 10, 10_000), 0);
-  assertEquals(windowedMs(10, 10, 10_000), 0);
-  assertEquals(windowedMs(11, 10, 10_000), 10_000);
-  assertEquals(windowedMs(100, 10, 10_000), 90_000);
+  assert.deepStrictEqual(windowedMs(0, 10, 10_000), 0);
+  assert.deepStrictEqual(windowedMs(10, 10, 10_000), 0);
+  assert.deepStrictEqual(windowedMs(11, 10, 10_000), 10_000);
+  assert.deepStrictEqual(windowedMs(100, 10, 10_000), 90_000);
   // 40 members with one change and 20 with two, Discord-like buckets.
   const ks = [...Array(40).fill(1), ...Array(20).fill(2)];
   const b = syncLowerBound(ks, 200, {
@@ -131,11 +131,11 @@ Deno.test("scheduler: windowed time and the lower bound", () => {
     list: { limit: 10, windowMs: 10_000 },
     global: 50,
   });
-  assertEquals(b.patchCalls + b.roleCalls >= 60, true);
+  assert.deepStrictEqual(b.patchCalls + b.roleCalls >= 60, true);
   // 30 per lane is the balanced split of 60 calls with 40 k=1 members available to the role lane.
-  assertEquals([b.patchCalls, b.roleCalls], [30, 30]);
-  assertEquals(b.ms, 20_000);
-  assertEquals(b.listCalls, 1);
+  assert.deepStrictEqual([b.patchCalls, b.roleCalls], [30, 30]);
+  assert.deepStrictEqual(b.ms, 20_000);
+  assert.deepStrictEqual(b.listCalls, 1);
   // All 50/s: the global limit binds, one call per member.
   const u = syncLowerBound(ks, 200, {
     patch: { limit: 50, windowMs: 1000 },
@@ -143,8 +143,8 @@ Deno.test("scheduler: windowed time and the lower bound", () => {
     list: { limit: 50, windowMs: 1000 },
     global: 50,
   });
-  assertEquals(u.patchCalls + u.roleCalls, 60);
-  assertEquals(u.binding, "global");
+  assert.deepStrictEqual(u.patchCalls + u.roleCalls, 60);
+  assert.deepStrictEqual(u.binding, "global");
 });
 
 /** A small deterministic generator, so the cases below are the same on every run. */
@@ -166,12 +166,12 @@ Deno.test("scheduler: the split by class equals the split by member", () => {
     const changes = Array.from({ length: Math.floor(r() * 300) }, () => Math.floor(r() * 5));
     const byMember = splitWrites(changes, rates, backlog);
     const byClass = splitCounts(histogram(changes), rates, backlog);
-    assertEquals(
+    assert.deepStrictEqual(
       [byClass.patchCalls, byClass.roleCalls, byClass.binding],
       [byMember.patchCalls, byMember.roleCalls, byMember.binding],
       `case ${i}`,
     );
-    assert(Math.abs(byClass.makespan - byMember.makespan) < 1e-9);
+    assert.ok(Math.abs(byClass.makespan - byMember.makespan) < 1e-9);
   }
 });
 
@@ -190,13 +190,13 @@ Deno.test("scheduler: page by page, a run makes the whole-run optimum's calls", 
     let role = 0;
     for (const page of pages) {
       const s = paged.split(page);
-      assertEquals(s.toRole.filter((x, i) => x && page[i] === 0).length, 0);
+      assert.deepStrictEqual(s.toRole.filter((x, i) => x && page[i] === 0).length, 0);
       patch += s.patchCalls;
       role += s.roleCalls;
     }
     const best = splitWrites(pages.flat(), rates);
-    assertEquals(patch + role, best.patchCalls + best.roleCalls, `share ${share1}`);
-    assert(Math.max(patch, role) <= best.makespan + 1, `share ${share1}: lanes end together`);
+    assert.deepStrictEqual(patch + role, best.patchCalls + best.roleCalls, `share ${share1}`);
+    assert.ok(Math.max(patch, role) <= best.makespan + 1, `share ${share1}: lanes end together`);
   }
 });
 
@@ -204,10 +204,10 @@ Deno.test("scheduler: a page never takes back what earlier pages gave the role r
   const paged = new PagedSplit({ patch: 1, role: 1, global: 50 });
   // First pages: only two-change members, half go by role calls to balance the lanes.
   const first = paged.split(Array(30).fill(2));
-  assert(first.roleCalls > 0);
+  assert.ok(first.roleCalls > 0);
   // Then one-change members arrive: the optimum would rather have moved them; the two-change
   // members already sent stay where they are and the new ones fill the role route.
   const later = paged.split(Array(30).fill(1));
-  assertEquals(later.toRole.filter(Boolean).length + later.patchCalls, 30);
-  assert(later.roleCalls <= 30);
+  assert.deepStrictEqual(later.toRole.filter(Boolean).length + later.patchCalls, 30);
+  assert.ok(later.roleCalls <= 30);
 });

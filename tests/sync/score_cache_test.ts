@@ -3,8 +3,8 @@
  * with their flags, confirmed "no score"), each kind with its own TTL checked on read, values of
  * the wrong shape read as misses, forget, and the KV operations it issues.
  */
-import { assertEquals } from "../_assert.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import assert from "node:assert/strict";
+import { ManualClock } from "../_clock.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { ScoreCache } from "../../lib/sync/score_cache.ts";
 import { withKv } from "../kv/_kv.ts";
@@ -32,7 +32,7 @@ Deno.test("score cache: scores, standings with flags and confirmed no-score come
       [C, null],
     ]);
     const got = await cache.getMany([A, B, C, D]);
-    assertEquals(
+    assert.deepStrictEqual(
       got,
       new Map<string, unknown>([
         [A, { score: 2100 }],
@@ -40,7 +40,7 @@ Deno.test("score cache: scores, standings with flags and confirmed no-score come
         [C, null],
       ]),
     );
-    assertEquals(got.has(D), false, "never cached: absent, not null");
+    assert.deepStrictEqual(got.has(D), false, "never cached: absent, not null");
   });
 });
 
@@ -49,13 +49,13 @@ Deno.test("score cache: flags not read stay undefined; a later put replaces the 
     const { cache } = cacheOn(kv);
     await cache.putMany([[A, { score: 900, human: true }], [B, 5]]);
     const first = await cache.getMany([A, B]);
-    assertEquals(first.get(A), { score: 900, human: true });
-    assertEquals(Object.keys(first.get(B)!), ["score"]);
+    assert.deepStrictEqual(first.get(A), { score: 900, human: true });
+    assert.deepStrictEqual(Object.keys(first.get(B)!), ["score"]);
     // The score changed to "no score", and back.
     await cache.putMany([[A, null], [B, { score: 6, validator: false }]]);
     const second = await cache.getMany([A, B]);
-    assertEquals(second.get(A), null);
-    assertEquals(second.get(B), { score: 6, validator: false });
+    assert.deepStrictEqual(second.get(A), null);
+    assert.deepStrictEqual(second.get(B), { score: 6, validator: false });
   });
 });
 
@@ -64,17 +64,21 @@ Deno.test("score cache: a score and a no-score expire on their own TTLs, checked
     const { clock, cache } = cacheOn(kv, 60_000, 10_000);
     await cache.putMany([[A, 2100], [B, null]]);
     clock.advance(9_999);
-    assertEquals((await cache.getMany([A, B])).size, 2);
+    assert.deepStrictEqual((await cache.getMany([A, B])).size, 2);
     clock.advance(1); // exactly 10 s: the no-score has expired
-    assertEquals(await cache.getMany([A, B]), new Map([[A, { score: 2100 }]]));
+    assert.deepStrictEqual(await cache.getMany([A, B]), new Map([[A, { score: 2100 }]]));
     clock.advance(49_999);
-    assertEquals((await cache.getMany([A])).size, 1, "the score lasts its own, longer TTL");
+    assert.deepStrictEqual(
+      (await cache.getMany([A])).size,
+      1,
+      "the score lasts its own, longer TTL",
+    );
     clock.advance(1); // exactly 60 s
-    assertEquals((await cache.getMany([A, B])).size, 0);
+    assert.deepStrictEqual((await cache.getMany([A, B])).size, 0);
     // A new put starts a new TTL from the clock's time.
     await cache.putMany([[B, null]]);
     clock.advance(9_000);
-    assertEquals(await cache.getMany([B]), new Map([[B, null]]));
+    assert.deepStrictEqual(await cache.getMany([B]), new Map([[B, null]]));
   });
 });
 
@@ -83,22 +87,22 @@ Deno.test("score cache: a TTL of zero turns that kind of caching off", async () 
     // No-score off: a null is not stored, scores are.
     const { cache } = cacheOn(kv, 60_000, 0);
     await cache.putMany([[A, 2100], [B, null]]);
-    assertEquals(await cache.getMany([A, B]), new Map([[A, { score: 2100 }]]));
-    assertEquals((await kv.get(keys.ethosScore(B))).value, null);
+    assert.deepStrictEqual(await cache.getMany([A, B]), new Map([[A, { score: 2100 }]]));
+    assert.deepStrictEqual((await kv.get(keys.ethosScore(B))).value, null);
 
     // Scores off: only no-score is stored.
     const scoresOff = cacheOn(kv, 0, 10_000).cache;
     await scoresOff.putMany([[C, 1], [D, null]]);
-    assertEquals(await scoresOff.getMany([C, D]), new Map([[D, null]]));
+    assert.deepStrictEqual(await scoresOff.getMany([C, D]), new Map([[D, null]]));
 
     // A user who had a score and lost it: the old score does not outlive the "no score".
     await cache.putMany([[A, null]]);
-    assertEquals(await cache.getMany([A]), new Map());
+    assert.deepStrictEqual(await cache.getMany([A]), new Map());
 
     // Both off: getMany reads nothing at all.
     const off = cacheOn(kv, 0, 0).cache;
-    assertEquals((await off.getMany([A, D])).size, 0);
-    assertEquals(off.ops, 0);
+    assert.deepStrictEqual((await off.getMany([A, D])).size, 0);
+    assert.deepStrictEqual(off.ops, 0);
   });
 });
 
@@ -125,7 +129,7 @@ Deno.test("score cache: values of the wrong shape read as misses", async () => {
     await kv.set(keys.ethosScore(B), { s: null, x: later });
     await kv.set(keys.ethosScore(C), { s: 8, x: later, f: { l: "x".repeat(32), d: true } });
     const got = await cache.getMany([...badIds, A, B, C]);
-    assertEquals(
+    assert.deepStrictEqual(
       got,
       new Map<string, unknown>([
         [A, { score: 7 }],
@@ -141,9 +145,9 @@ Deno.test("score cache: forget drops only the users named", async () => {
     const { cache } = cacheOn(kv);
     await cache.putMany([[A, 1], [B, null], [C, 3]]);
     await cache.forget([A, B, D]); // D was never cached: fine
-    assertEquals(await cache.getMany([A, B, C, D]), new Map([[C, { score: 3 }]]));
+    assert.deepStrictEqual(await cache.getMany([A, B, C, D]), new Map([[C, { score: 3 }]]));
     await cache.forget([]);
-    assertEquals((await cache.getMany([C])).size, 1);
+    assert.deepStrictEqual((await cache.getMany([C])).size, 1);
   });
 });
 
@@ -152,29 +156,29 @@ Deno.test("score cache: reads go 10 keys per getMany, writes and forgets up to 5
     const { cache } = cacheOn(kv);
     const many = ids(1_001);
     await cache.putMany(many.map((id, i) => [id, i % 2 ? i : null]));
-    assertEquals(cache.ops, 3, "500 + 500 + 1");
+    assert.deepStrictEqual(cache.ops, 3, "500 + 500 + 1");
 
     cache.ops = 0;
     const got = await cache.getMany(many.slice(0, 25));
-    assertEquals(cache.ops, 3, "10 + 10 + 5");
-    assertEquals(got.size, 25);
-    assertEquals(got.get(many[3]), { score: 3 });
-    assertEquals(got.get(many[4]), null);
+    assert.deepStrictEqual(cache.ops, 3, "10 + 10 + 5");
+    assert.deepStrictEqual(got.size, 25);
+    assert.deepStrictEqual(got.get(many[3]), { score: 3 });
+    assert.deepStrictEqual(got.get(many[4]), null);
 
     // All 1001: 101 groups, every entry found.
     cache.ops = 0;
-    assertEquals((await cache.getMany(many)).size, 1_001);
-    assertEquals(cache.ops, 101);
+    assert.deepStrictEqual((await cache.getMany(many)).size, 1_001);
+    assert.deepStrictEqual(cache.ops, 101);
 
     cache.ops = 0;
     await cache.forget(many.slice(0, 501));
-    assertEquals(cache.ops, 2);
-    assertEquals((await cache.getMany(many)).size, 500);
+    assert.deepStrictEqual(cache.ops, 2);
+    assert.deepStrictEqual((await cache.getMany(many)).size, 500);
 
     cache.ops = 0;
     await cache.putMany([]);
-    assertEquals(await cache.getMany([]), new Map());
-    assertEquals(cache.ops, 0, "nothing to write or read: no KV call");
+    assert.deepStrictEqual(await cache.getMany([]), new Map());
+    assert.deepStrictEqual(cache.ops, 0, "nothing to write or read: no KV call");
   });
 });
 
@@ -185,7 +189,7 @@ Deno.test("score cache: concurrency 1 still reads every group", async () => {
     const some = ids(35);
     await cache.putMany(some.map((id) => [id, 1]));
     cache.ops = 0;
-    assertEquals((await cache.getMany(some)).size, 35);
-    assertEquals(cache.ops, 4);
+    assert.deepStrictEqual((await cache.getMany(some)).size, 35);
+    assert.deepStrictEqual(cache.ops, 4);
   });
 });

@@ -1,4 +1,4 @@
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { EthosClient } from "../../lib/ethos/client.ts";
 import { ScoreCache } from "../../lib/sync/score_cache.ts";
 import { emptyScoreStats, resolveScores } from "../../lib/sync/scores.ts";
@@ -9,7 +9,7 @@ const scoresOf = (m: Map<string, ScoreInput>) =>
   Object.fromEntries(
     [...m].map(([id, v]) => [id, v && typeof v === "object" ? v.score : v]),
   );
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock } from "../_clock.ts";
 import { withKv } from "../kv/_kv.ts";
 
 const A = "300000000000000001"; // score 2100
@@ -83,17 +83,21 @@ Deno.test("scores: bulk, confirmation of missing userkeys only when roles are at
       { id: D, holdsManaged: false },
     ];
     const first = await resolveScores(reqs, { ethos, cache }, { stats });
-    assertEquals(scoresOf(first), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
-    assertEquals((first.get(A) as Standing).level, "x", "the API's level is kept");
+    assert.deepStrictEqual(scoresOf(first), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
+    assert.deepStrictEqual((first.get(A) as Standing).level, "x", "the API's level is kept");
     // One bulk call; single lookups only for B and C (D holds nothing, so nothing to confirm).
-    assertEquals(fake.calls, ["POST /score/userkeys", "GET /score/userkey", "GET /score/userkey"]);
-    assertEquals(stats.singleLookups, 2);
+    assert.deepStrictEqual(fake.calls, [
+      "POST /score/userkeys",
+      "GET /score/userkey",
+      "GET /score/userkey",
+    ]);
+    assert.deepStrictEqual(stats.singleLookups, 2);
 
     // Cached: A (score), B (confirmed none), C (score). D was not confirmed, so it is asked again.
     fake.calls.length = 0;
     const second = await resolveScores(reqs, { ethos, cache });
-    assertEquals(scoresOf(second), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
-    assertEquals(fake.calls, ["POST /score/userkeys"]);
+    assert.deepStrictEqual(scoresOf(second), { [A]: 2100, [B]: null, [C]: 1300, [D]: null });
+    assert.deepStrictEqual(fake.calls, ["POST /score/userkeys"]);
 
     // "No score" expires sooner than a score.
     clock.advance(11_000);
@@ -102,12 +106,12 @@ Deno.test("scores: bulk, confirmation of missing userkeys only when roles are at
       ethos,
       cache,
     });
-    assertEquals(fake.calls, ["POST /score/userkeys", "GET /score/userkey"]);
+    assert.deepStrictEqual(fake.calls, ["POST /score/userkeys", "GET /score/userkey"]);
 
     // fresh: the cache is bypassed.
     fake.calls.length = 0;
     await resolveScores([{ id: A, holdsManaged: true }], { ethos, cache }, { fresh: true });
-    assertEquals(fake.calls, ["POST /score/userkeys"]);
+    assert.deepStrictEqual(fake.calls, ["POST /score/userkeys"]);
   });
 });
 
@@ -121,9 +125,9 @@ Deno.test("scores: Ethos down means error for everyone asked, never no score", a
         cache,
       },
     );
-    assertEquals(Object.fromEntries(out), { [A]: "error", [B]: "error" });
+    assert.deepStrictEqual(Object.fromEntries(out), { [A]: "error", [B]: "error" });
     // Nothing was cached.
-    assertEquals((await cache.getMany([A, B])).size, 0);
+    assert.deepStrictEqual((await cache.getMany([A, B])).size, 0);
   });
 });
 
@@ -133,25 +137,35 @@ Deno.test("scores: with flags, one bulk users call per 500 gives score and flags
     const stats = emptyScoreStats();
     const reqs = [{ id: A, holdsManaged: true }, { id: C, holdsManaged: true }];
     const out = await resolveScores(reqs, { ethos, cache }, { stats, flags: true });
-    assertEquals(out.get(A), { score: 2100, validator: true, human: false, isDefault: false });
-    assertEquals(out.get(C), { score: 1300, validator: false, human: false, isDefault: false });
+    assert.deepStrictEqual(out.get(A), {
+      score: 2100,
+      validator: true,
+      human: false,
+      isDefault: false,
+    });
+    assert.deepStrictEqual(out.get(C), {
+      score: 1300,
+      validator: false,
+      human: false,
+      isDefault: false,
+    });
     // One users call and no scores call: the user objects carry the scores.
-    assertEquals(fake.calls.filter((c) => c === "POST /users/by/discord").length, 1);
-    assertEquals(fake.calls.filter((c) => c === "POST /score/userkeys").length, 0);
-    assertEquals(stats.flagsAsked, 2);
+    assert.deepStrictEqual(fake.calls.filter((c) => c === "POST /users/by/discord").length, 1);
+    assert.deepStrictEqual(fake.calls.filter((c) => c === "POST /score/userkeys").length, 0);
+    assert.deepStrictEqual(stats.flagsAsked, 2);
     // Cached with the flags: no second call of either kind.
     fake.calls.length = 0;
     const again = await resolveScores(reqs, { ethos, cache }, { flags: true });
-    assertEquals(again.get(A), out.get(A));
-    assertEquals(fake.calls, []);
+    assert.deepStrictEqual(again.get(A), out.get(A));
+    assert.deepStrictEqual(fake.calls, []);
     // An entry cached without flags (before flags were needed) gets only the flags call.
     await cache.putMany([[A, 2100]]);
     fake.calls.length = 0;
     const upgraded = await resolveScores([{ id: A, holdsManaged: true }], { ethos, cache }, {
       flags: true,
     });
-    assertEquals((upgraded.get(A) as Standing).validator, true);
-    assertEquals(fake.calls, ["POST /users/by/discord"]);
+    assert.deepStrictEqual((upgraded.get(A) as Standing).validator, true);
+    assert.deepStrictEqual(fake.calls, ["POST /users/by/discord"]);
   });
 });
 
@@ -164,8 +178,8 @@ Deno.test("scores: a failed flags call makes its members errors, never stripped"
       { flags: true },
     );
     // The users call failing leaves both unknown: skipped, not stripped.
-    assertEquals(Object.fromEntries(out), { [A]: "error", [B]: "error" });
+    assert.deepStrictEqual(Object.fromEntries(out), { [A]: "error", [B]: "error" });
     // A's score without flags was not cached as complete: the next read asks again.
-    assertEquals((await cache.getMany([A])).size, 0);
+    assert.deepStrictEqual((await cache.getMany([A])).size, 0);
   });
 });

@@ -1,4 +1,7 @@
-/** What the /backup command's parts share: colours, times, sizes, audit, errors, the id option and buttons. */
+/**
+ * What the /backup command's parts share: colours, times, sizes, audit, refusals, the backups
+ * check, the id option and buttons.
+ */
 import {
   type APIActionRowComponent,
   type APIButtonComponent,
@@ -12,17 +15,9 @@ import type {
   Choice,
   InteractionContext,
 } from "../../interactions/context.ts";
-import { isEnabled } from "../../ops/flags.ts";
 import { type Actor, tryAppendAudit } from "../../audit/mod.ts";
-import { BackupBusyError, BackupDisabledError } from "../../backup/service.ts";
-import {
-  BACKUP_ID,
-  BackupCorruptError,
-  BackupLimitError,
-  BackupNotFoundError,
-  BackupPinnedError,
-  listBackups,
-} from "../../backup/store.ts";
+import { BackupDisabledError, backupPreflight, type BackupsOn } from "../../backup/preflight.ts";
+import { BACKUP_ID, listBackups } from "../../backup/store.ts";
 import {
   described,
   formatCount,
@@ -31,8 +26,8 @@ import {
   type Language,
   type MessageKey,
   t,
-  translateReason,
 } from "../../i18n/mod.ts";
+import { explain, reasonOf } from "../../i18n/reason.ts";
 
 export const LIST_PAGE = 8;
 export const COLOR = { ok: 0x2e7d32, warn: 0xef6c00, bad: 0xc62828, info: 0x1565c0 };
@@ -61,16 +56,14 @@ export function audit(ctx: InteractionContext, action: string, detail: Record<st
 }
 
 /**
- * A refusal message for the errors the backup layer throws, else rethrows. Their messages are the
- * store's English sentences (also logged and returned by the HTTP API), rendered in the language.
+ * A refusal message, as a sentence, for the errors the backup layer throws: each carries its
+ * Reason (not found, pinned, corrupt, disabled, busy, a limit, a value out of range), said in the
+ * language. Any other error is rethrown.
  */
-export function explain(error: unknown, language: Language): string {
-  if (
-    error instanceof BackupNotFoundError || error instanceof BackupPinnedError ||
-    error instanceof BackupCorruptError || error instanceof BackupDisabledError ||
-    error instanceof BackupBusyError || error instanceof BackupLimitError ||
-    error instanceof RangeError
-  ) return capitalise(translateReason(language, error.message)) + ".";
+export function refusalText(error: unknown, language: Language): string {
+  if (error instanceof Error && reasonOf(error)) {
+    return capitalise(explain(language, error)) + ".";
+  }
   throw error;
 }
 
@@ -84,8 +77,18 @@ export function stateWord(state: string, language: Language): string {
   return isMessageKey(key) ? t(language, key) : state;
 }
 
-export async function enabled(ctx: InteractionContext): Promise<boolean> {
-  return ctx.guildId !== undefined && await isEnabled(ctx.deps.kv, ctx.guildId, "backups");
+/**
+ * The backups preflight (lib/backup/preflight.ts) for the command's guild: its result, to hand to
+ * the start so that the flag is read once, or null when backups are off there.
+ */
+export async function backupsOn(ctx: InteractionContext): Promise<BackupsOn | null> {
+  if (ctx.guildId === undefined) return null;
+  try {
+    return await backupPreflight(ctx.deps.kv, ctx.guildId);
+  } catch (error) {
+    if (error instanceof BackupDisabledError) return null;
+    throw error;
+  }
 }
 
 export async function backupChoices(ctx: AutocompleteContext, typed: string): Promise<Choice[]> {

@@ -1,17 +1,21 @@
 /** /backup create: a capture started now, with its limits and cooldown explained. */
 import type { InteractionContext } from "../../interactions/context.ts";
 import type { AppDeps } from "../../deps.ts";
+import type { BackupsOn } from "../../backup/preflight.ts";
 import { startCapture } from "../../backup/service.ts";
 import { requireBackup } from "../../backup/store.ts";
-import { t, translateReason } from "../../i18n/mod.ts";
+import { t } from "../../i18n/mod.ts";
+import { explain } from "../../i18n/reason.ts";
 import { escape, n, size } from "./common.ts";
 
-// --- create ---------------------------------------------------------------------------------------------
+// --- create --------------------------------------------------------------------------------------
 
+/** Starts the capture; `preflight` is the command's own check of the flag, not run again. */
 export async function createBackup(
   ctx: InteractionContext,
   label: string | undefined,
   deps: AppDeps,
+  preflight: BackupsOn,
 ) {
   const lang = ctx.language;
   const r = await startCapture(deps, ctx.guildId!, {
@@ -19,9 +23,10 @@ export async function createBackup(
     authorId: ctx.user.id,
     authorName: ctx.user.username,
     source: "command",
+    preflight,
   });
   if (r.status !== "started") {
-    return t(lang, "backup.could_not_start", { reason: translateReason(lang, r.reason) });
+    return t(lang, "backup.could_not_start", { reason: explain(lang, r) });
   }
   const first = await r.start.done;
   if (first.state === "completed") {
@@ -36,9 +41,11 @@ export async function createBackup(
     });
   }
   if (first.state === "failed") {
-    const error = first.progress.lastError;
+    const { lastError, lastErrorWhy } = first.progress;
     return t(lang, "backup.failed", {
-      error: error ? translateReason(lang, error) : t(lang, "backup.unknown_error"),
+      error: lastError
+        ? explain(lang, { reason: lastError, why: lastErrorWhy })
+        : t(lang, "backup.unknown_error"),
     });
   }
   const p = first.progress;

@@ -3,52 +3,45 @@
  * against the live server), restore (toggles, then a two-step confirmation with a danger
  * button), pin, note, verify, delete (confirmation; pinned refused), schedule
  * enable|disable|status, export (bot owner: an expiring signed link), status (capture and
- * restore progress). Every action is appended to the audit log; long ones use deferred replies.
+ * restore progress). Every action is appended to the audit log (the actions on a stored backup
+ * through lib/backup/actions.ts, as the HTTP API records them); long ones use deferred replies.
+ * The schedule group (./schedule.ts) and the restore wizard (./restore_wizard.ts) live apart.
  */
 import { ButtonStyle, ComponentType } from "discord-api-types/v10";
-import { defineCommand, group, sub } from "../../interactions/define.ts";
+import { defineCommand, sub } from "../../interactions/define.ts";
 import { opt } from "../../interactions/options.ts";
-import { isEnabled } from "../../ops/flags.ts";
-import { startRestore, stopJob } from "../../backup/service.ts";
+import { BackupPinnedError, NOTE_MAX, requireBackup } from "../../backup/store.ts";
+import { diffBackup } from "../../backup/views.ts";
+import { described, t } from "../../i18n/mod.ts";
+import { explain } from "../../i18n/reason.ts";
 import {
-  BackupPinnedError,
-  deleteBackup,
-  NOTE_MAX,
-  requireBackup,
-  setNote,
-  setPinned,
-  verifyBackup,
-} from "../../backup/store.ts";
-import { createExportLink, diffBackup } from "../../backup/views.ts";
-import { getSchedule, MAX_HOURS, MIN_HOURS, setSchedule } from "../../backup/schedule.ts";
-import { described, t, translateReason } from "../../i18n/mod.ts";
-import {
-  audit,
+  actorOf,
   backupChoices,
+  backupsOn,
   button,
   checkId,
-  enabled,
   escape,
-  explain,
   idOption,
-  n,
+  refusalText,
   rel,
   row,
   size,
   ts,
 } from "./common.ts";
 import { diffEmbed, listPage, statusMessage, viewMessage } from "./views.ts";
-import {
-  ALL_PARTS,
-  menuStep,
-  parseMaskState,
-  partsOf,
-  restoreMenu,
-  REWIND_BIT,
-} from "./restore_wizard.ts";
+import { ALL_PARTS, confirmRestore, menuStep, restoreMenu } from "./restore_wizard.ts";
 import { createBackup } from "./create.ts";
+import { scheduleGroup } from "./schedule.ts";
+import {
+  checkBackup,
+  exportLink,
+  noteBackup,
+  pinBackup,
+  removeBackup,
+  stopBackupJob,
+} from "../../backup/actions.ts";
 
-// --- the command -------------------------------------------------------------------------------------------
+// --- the command ---------------------------------------------------------------------------------
 
 export const backup = defineCommand({
   name: "backup",
@@ -63,13 +56,15 @@ export const backup = defineCommand({
         label: opt.string({ ...described("cmd.backup.create.label"), maxLength: 100 }),
       },
       handler: async (ctx) => {
-        if (!(await enabled(ctx))) return ctx.ephemeral(t(ctx.language, "backup.disabled"));
+        // The command's check is the capture's preflight, handed on so the flag is read once.
+        const preflight = await backupsOn(ctx);
+        if (!preflight) return ctx.ephemeral(t(ctx.language, "backup.disabled"));
         return ctx.defer(async (f) => {
           let text: string;
           try {
-            text = await createBackup(ctx, ctx.options.label, ctx.deps);
+            text = await createBackup(ctx, ctx.options.label, ctx.deps, preflight);
           } catch (error) {
-            text = explain(error, ctx.language);
+            text = refusalText(error, ctx.language);
           }
           await f.editOriginal(text);
         });
@@ -88,7 +83,7 @@ export const backup = defineCommand({
         try {
           return ctx.ephemeral(await viewMessage(ctx, ctx.options.id));
         } catch (error) {
-          return ctx.ephemeral(explain(error, ctx.language));
+          return ctx.ephemeral(refusalText(error, ctx.language));
         }
       },
     }),
@@ -120,7 +115,7 @@ export const backup = defineCommand({
             );
             await f.editOriginal({ embeds: [diffEmbed(v, lang)] });
           } catch (error) {
-            await f.editOriginal(explain(error, lang));
+            await f.editOriginal(refusalText(error, lang));
           }
         });
       },
@@ -129,14 +124,15 @@ export const backup = defineCommand({
       ...described("cmd.backup.restore.description"),
       options: { id: idOption() },
       handler: async (ctx) => {
-        if (!(await enabled(ctx))) return ctx.ephemeral(t(ctx.language, "backup.disabled"));
+        // The menu only: the confirmation starts the restore, and checks the flag again then.
+        if (!(await backupsOn(ctx))) return ctx.ephemeral(t(ctx.language, "backup.disabled"));
         const bad = checkId(ctx.options.id, ctx.language);
         if (bad) return ctx.ephemeral(bad);
         try {
           const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
           return ctx.ephemeral(await restoreMenu(ctx, meta, ALL_PARTS));
         } catch (error) {
-          return ctx.ephemeral(explain(error, ctx.language));
+          return ctx.ephemeral(refusalText(error, ctx.language));
         }
       },
     }),
@@ -151,8 +147,13 @@ export const backup = defineCommand({
         if (bad) return ctx.ephemeral(bad);
         const pinned = ctx.options.pinned ?? true;
         try {
-          const meta = await setPinned(ctx.deps.kv, ctx.guildId!, ctx.options.id, pinned);
-          await audit(ctx, pinned ? "backup.pin" : "backup.unpin", { backupId: meta.id });
+          const meta = await pinBackup(
+            ctx.deps,
+            ctx.guildId!,
+            ctx.options.id,
+            pinned,
+            actorOf(ctx),
+          );
           return ctx.ephemeral(
             t(ctx.language, pinned ? "backup.pinned" : "backup.unpinned", {
               id: meta.id,
@@ -160,7 +161,7 @@ export const backup = defineCommand({
             }),
           );
         } catch (error) {
-          return ctx.ephemeral(explain(error, ctx.language));
+          return ctx.ephemeral(refusalText(error, ctx.language));
         }
       },
     }),
@@ -178,15 +179,20 @@ export const backup = defineCommand({
         const bad = checkId(ctx.options.id, ctx.language);
         if (bad) return ctx.ephemeral(bad);
         try {
-          const meta = await setNote(ctx.deps.kv, ctx.guildId!, ctx.options.id, ctx.options.text);
-          await audit(ctx, "backup.note", { backupId: meta.id, note: meta.note });
+          const meta = await noteBackup(
+            ctx.deps,
+            ctx.guildId!,
+            ctx.options.id,
+            ctx.options.text,
+            actorOf(ctx),
+          );
           return ctx.ephemeral(
             t(ctx.language, meta.note ? "backup.note_saved" : "backup.note_cleared", {
               id: meta.id,
             }),
           );
         } catch (error) {
-          return ctx.ephemeral(explain(error, ctx.language));
+          return ctx.ephemeral(refusalText(error, ctx.language));
         }
       },
     }),
@@ -199,8 +205,7 @@ export const backup = defineCommand({
         if (bad) return ctx.ephemeral(bad);
         return ctx.defer(async (f) => {
           try {
-            const r = await verifyBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
-            await audit(ctx, "backup.verify", { backupId: r.backupId, ok: r.ok, detail: r.detail });
+            const r = await checkBackup(ctx.deps, ctx.guildId!, ctx.options.id, actorOf(ctx));
             // The detail is the verifier's own account of the mismatch, shown as it words it.
             await f.editOriginal(
               r.ok
@@ -213,7 +218,7 @@ export const backup = defineCommand({
                 }),
             );
           } catch (error) {
-            await f.editOriginal(explain(error, lang));
+            await f.editOriginal(refusalText(error, lang));
           }
         });
       },
@@ -227,7 +232,7 @@ export const backup = defineCommand({
         if (bad) return ctx.ephemeral(bad);
         try {
           const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
-          if (meta.pinned) return ctx.ephemeral(explain(new BackupPinnedError(meta.id), lang));
+          if (meta.pinned) return ctx.ephemeral(refusalText(new BackupPinnedError(meta.id), lang));
           return ctx.ephemeral({
             content: t(lang, "backup.delete_ask", {
               id: meta.id,
@@ -244,82 +249,11 @@ export const backup = defineCommand({
             )],
           });
         } catch (error) {
-          return ctx.ephemeral(explain(error, lang));
+          return ctx.ephemeral(refusalText(error, lang));
         }
       },
     }),
-    schedule: group(described("cmd.backup.schedule.description"), {
-      enable: sub({
-        ...described("cmd.backup.schedule.enable.description"),
-        options: {
-          hours: opt.integer({
-            ...described("cmd.backup.schedule.enable.hours", { min: MIN_HOURS, max: MAX_HOURS }),
-            required: true,
-            minValue: MIN_HOURS,
-            maxValue: MAX_HOURS,
-          }),
-        },
-        handler: async (ctx) => {
-          const lang = ctx.language;
-          if (!(await enabled(ctx))) return ctx.ephemeral(t(lang, "backup.disabled"));
-          const s = await setSchedule(
-            ctx.deps.kv,
-            ctx.guildId!,
-            {
-              enabled: true,
-              hours: ctx.options.hours,
-            },
-            ctx.user.id,
-            ctx.deps.clock.now(),
-          );
-          await audit(ctx, "backup.schedule.enable", { hours: s.hours });
-          const off = !(await isEnabled(ctx.deps.kv, ctx.guildId!, "scheduled_backups"));
-          return ctx.ephemeral(
-            t(lang, "backup.schedule_enabled", { hours: n(lang, s.hours), when: rel(s.nextAt) }) +
-              (off ? `\n${t(lang, "backup.schedule_feature_off")}` : ""),
-          );
-        },
-      }),
-      disable: sub({
-        ...described("cmd.backup.schedule.disable.description"),
-        handler: async (ctx) => {
-          await setSchedule(
-            ctx.deps.kv,
-            ctx.guildId!,
-            { enabled: false },
-            ctx.user.id,
-            ctx.deps.clock.now(),
-          );
-          await audit(ctx, "backup.schedule.disable", {});
-          return ctx.ephemeral(t(ctx.language, "backup.schedule_disabled"));
-        },
-      }),
-      status: sub({
-        ...described("cmd.backup.schedule.status.description"),
-        handler: async (ctx) => {
-          const lang = ctx.language;
-          const s = await getSchedule(ctx.deps.kv, ctx.guildId!);
-          if (!s || !s.enabled) return ctx.ephemeral(t(lang, "backup.schedule_off"));
-          const days = ctx.deps.config.backup.retentionDays;
-          // The last result is the scheduler's record ("created …", "skipped: …"), as kept.
-          const lines = [
-            t(lang, "backup.schedule_status", { hours: n(lang, s.hours), when: rel(s.nextAt) }),
-            s.lastRunAt
-              ? t(lang, "backup.schedule_last", {
-                when: rel(s.lastRunAt),
-                result: s.lastResult ?? t(lang, "backup.schedule_started"),
-              })
-              : t(lang, "backup.schedule_never"),
-            t(lang, "backup.retention", {
-              retention: days
-                ? t(lang, "backup.retention_days", { days: n(lang, days) })
-                : t(lang, "backup.retention_forever"),
-            }),
-          ];
-          return ctx.ephemeral(lines.join("\n"));
-        },
-      }),
-    }),
+    schedule: scheduleGroup,
     export: sub({
       ...described("cmd.backup.export.description"),
       options: { id: idOption() },
@@ -330,9 +264,13 @@ export const backup = defineCommand({
         const bad = checkId(ctx.options.id, lang);
         if (bad) return ctx.ephemeral(bad);
         try {
-          const meta = await requireBackup(ctx.deps.kv, ctx.guildId!, ctx.options.id);
-          const link = await createExportLink(ctx.deps, ctx.keys.export, ctx.guildId!, meta.id);
-          await audit(ctx, "backup.export.link", { backupId: meta.id, expiresAt: link.expiresAt });
+          const { meta, link } = await exportLink(
+            ctx.deps,
+            ctx.keys.export,
+            ctx.guildId!,
+            ctx.options.id,
+            actorOf(ctx),
+          );
           return ctx.ephemeral({
             content: t(lang, "backup.download", {
               id: meta.id,
@@ -350,7 +288,7 @@ export const backup = defineCommand({
             }],
           });
         } catch (error) {
-          return ctx.ephemeral(explain(error, lang));
+          return ctx.ephemeral(refusalText(error, lang));
         }
       },
     }),
@@ -364,10 +302,15 @@ export const backup = defineCommand({
     st: async (ctx) => ctx.update(await statusMessage(ctx)),
     sp: async (ctx) => {
       const kind = ctx.state === "capture" ? "capture" : "restore";
-      const r = await stopJob(ctx.deps, ctx.guildId!, kind, `user:${ctx.user.id}`);
-      await audit(ctx, `backup.${kind}.stop`, { result: r.status });
+      const r = await stopBackupJob(
+        ctx.deps,
+        ctx.guildId!,
+        kind,
+        actorOf(ctx),
+        `user:${ctx.user.id}`,
+      );
       const note = r.status === "noop"
-        ? t(ctx.language, "backup.stop_noop", { reason: translateReason(ctx.language, r.reason) })
+        ? t(ctx.language, "backup.stop_noop", { reason: explain(ctx.language, r) })
         : t(
           ctx.language,
           kind === "capture" ? "backup.stop_capture_requested" : "backup.stop_restore_requested",
@@ -379,14 +322,13 @@ export const backup = defineCommand({
       ctx.update({ content: t(ctx.language, "backup.cancelled"), components: [], embeds: [] }),
     del: async (ctx) => {
       try {
-        const meta = await deleteBackup(ctx.deps.kv, ctx.guildId!, ctx.state);
-        await audit(ctx, "backup.delete", { backupId: meta.id, label: meta.label });
+        const meta = await removeBackup(ctx.deps, ctx.guildId!, ctx.state, actorOf(ctx));
         return ctx.update({
           content: t(ctx.language, "backup.deleted", { id: meta.id, label: escape(meta.label) }),
           components: [],
         });
       } catch (error) {
-        return ctx.update({ content: explain(error, ctx.language), components: [] });
+        return ctx.update({ content: refusalText(error, ctx.language), components: [] });
       }
     },
     rt: (ctx) => menuStep(ctx, "menu"),
@@ -397,42 +339,6 @@ export const backup = defineCommand({
         embeds: [],
         components: [],
       }),
-    rc: async (ctx) => {
-      const lang = ctx.language;
-      const st = parseMaskState(ctx.state);
-      if (!st) {
-        return ctx.update({ content: t(lang, "backup.expired"), embeds: [], components: [] });
-      }
-      const parts = partsOf(st.mask);
-      const rewind = (st.mask & REWIND_BIT) !== 0 && parts.includes("members");
-      try {
-        const r = await startRestore(ctx.deps, ctx.guildId!, {
-          backupId: st.id,
-          parts,
-          rewind,
-          actorId: ctx.user.id,
-          actorName: ctx.user.username,
-          source: "command",
-        });
-        if (r.status !== "started") {
-          return ctx.update({
-            content: t(lang, "backup.restore_could_not_start", {
-              reason: translateReason(lang, r.reason),
-            }),
-            embeds: [],
-            components: [],
-          });
-        }
-        ctx.deps.waitUntil(r.start.done);
-        return ctx.update(
-          await statusMessage(
-            ctx,
-            t(lang, "backup.restore_started", { id: st.id, user: ctx.user.id }),
-          ),
-        );
-      } catch (error) {
-        return ctx.update({ content: explain(error, lang), embeds: [], components: [] });
-      }
-    },
+    rc: confirmRestore,
   },
 });

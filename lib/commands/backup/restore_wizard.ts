@@ -1,4 +1,7 @@
-/** /backup restore's wizard: the parts to restore as toggles, then the review and its confirmation. */
+/**
+ * /backup restore's wizard: the parts to restore as toggles, then the review, and its
+ * confirmation that starts the restore.
+ */
 import { ButtonStyle } from "discord-api-types/v10";
 import type { ComponentContext, InteractionContext } from "../../interactions/context.ts";
 import type { MessageData } from "../../interactions/reply.ts";
@@ -6,9 +9,12 @@ import { BACKUP_ID, type BackupMeta, requireBackup } from "../../backup/store.ts
 import { restorePreview } from "../../backup/views.ts";
 import { RESTORE_PARTS, type RestorePart } from "../../backup/restore_plan.ts";
 import { type MessageKey, t } from "../../i18n/mod.ts";
-import { button, COLOR, escape, explain, n, row, ts } from "./common.ts";
+import { explain } from "../../i18n/reason.ts";
+import { startRestore } from "../../backup/service.ts";
+import { button, COLOR, escape, n, refusalText, row, ts } from "./common.ts";
+import { statusMessage } from "./views.ts";
 
-// --- restore ----------------------------------------------------------------------------------------
+// --- restore -------------------------------------------------------------------------------------
 
 export const PART_BIT: Record<RestorePart, number> = {
   roles: 1,
@@ -181,6 +187,45 @@ export async function menuStep(ctx: ComponentContext, step: "menu" | "review") {
         : await restoreReview(ctx, meta, st.mask),
     );
   } catch (error) {
-    return ctx.update({ content: explain(error, ctx.language), embeds: [], components: [] });
+    return ctx.update({ content: refusalText(error, ctx.language), embeds: [], components: [] });
+  }
+}
+
+/** The second confirmation: starts the restore of the parts chosen, then shows its progress. */
+export async function confirmRestore(ctx: ComponentContext) {
+  const lang = ctx.language;
+  const st = parseMaskState(ctx.state);
+  if (!st) {
+    return ctx.update({ content: t(lang, "backup.expired"), embeds: [], components: [] });
+  }
+  const parts = partsOf(st.mask);
+  const rewind = (st.mask & REWIND_BIT) !== 0 && parts.includes("members");
+  try {
+    const r = await startRestore(ctx.deps, ctx.guildId!, {
+      backupId: st.id,
+      parts,
+      rewind,
+      actorId: ctx.user.id,
+      actorName: ctx.user.username,
+      source: "command",
+    });
+    if (r.status !== "started") {
+      return ctx.update({
+        content: t(lang, "backup.restore_could_not_start", {
+          reason: explain(lang, r),
+        }),
+        embeds: [],
+        components: [],
+      });
+    }
+    ctx.deps.waitUntil(r.start.done);
+    return ctx.update(
+      await statusMessage(
+        ctx,
+        t(lang, "backup.restore_started", { id: st.id, user: ctx.user.id }),
+      ),
+    );
+  } catch (error) {
+    return ctx.update({ content: refusalText(error, lang), embeds: [], components: [] });
   }
 }

@@ -7,17 +7,11 @@ import { listBackups } from "../../backup/store.ts";
 import { backupView, diffBackup } from "../../backup/views.ts";
 import { formatDuration, progressBar } from "../../jobs/progress.ts";
 import type { BackupDiff } from "../../backup/diff.ts";
-import {
-  formatPercent,
-  isMessageKey,
-  type Language,
-  type MessageKey,
-  t,
-  translateReason,
-} from "../../i18n/mod.ts";
+import { formatPercent, isMessageKey, type Language, type MessageKey, t } from "../../i18n/mod.ts";
+import { explain } from "../../i18n/reason.ts";
 import { button, COLOR, escape, LIST_PAGE, n, row, size, stateWord, ts } from "./common.ts";
 
-// --- list -----------------------------------------------------------------------------------------
+// --- list ----------------------------------------------------------------------------------------
 
 export async function listPage(ctx: InteractionContext, page: number): Promise<MessageData> {
   const lang = ctx.language;
@@ -70,7 +64,7 @@ export async function listPage(ctx: InteractionContext, page: number): Promise<M
   };
 }
 
-// --- view -----------------------------------------------------------------------------------------
+// --- view ----------------------------------------------------------------------------------------
 
 export async function viewMessage(ctx: InteractionContext, id: string): Promise<MessageData> {
   const lang = ctx.language;
@@ -121,7 +115,7 @@ export async function viewMessage(ctx: InteractionContext, id: string): Promise<
   if (v.problem) {
     fields.push({
       name: t(lang, "backup.view_problem"),
-      value: translateReason(lang, v.problem).slice(0, 1000),
+      value: explain(lang, { reason: v.problem, why: v.problemWhy }).slice(0, 1000),
     });
   }
   return {
@@ -134,7 +128,7 @@ export async function viewMessage(ctx: InteractionContext, id: string): Promise<
   };
 }
 
-// --- diff -----------------------------------------------------------------------------------------
+// --- diff ----------------------------------------------------------------------------------------
 
 /**
  * The diff's summary lines in the language: the same lines as diffSummary of lib/backup/diff.ts
@@ -217,7 +211,7 @@ export function diffEmbed(v: Awaited<ReturnType<typeof diffBackup>>, lang: Langu
   };
 }
 
-// --- status -----------------------------------------------------------------------------------------
+// --- status --------------------------------------------------------------------------------------
 
 /** A counter of a restore report ("roles_added"), in words. */
 export function counterText(name: string, lang: Language): string {
@@ -248,7 +242,9 @@ export function jobField(s: JobStatus, lang: Language): APIEmbed["fields"] {
   }
   if (p.lastError) {
     lines.push(
-      t(lang, "backup.job_error", { error: translateReason(lang, p.lastError).slice(0, 300) }),
+      t(lang, "backup.job_error", {
+        error: explain(lang, { reason: p.lastError, why: p.lastErrorWhy }).slice(0, 300),
+      }),
     );
   }
   const r = s.report;

@@ -1,0 +1,54 @@
+/** lib/jobs/store.ts: a run record's last error Reason is read back only while it is valid. */
+import assert from "node:assert/strict";
+import { withKv } from "../kv/_kv.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import { reason } from "../../lib/i18n/reason.ts";
+import { readSnapshot, type RunRecord, toProgress } from "../../lib/jobs/store.ts";
+
+const KEY = "200000000000000001";
+
+const failed: RunRecord = {
+  v: 1,
+  kind: "count",
+  key: KEY,
+  runId: "run-a",
+  state: "failed",
+  mode: "full",
+  dryRun: false,
+  processed: 0,
+  skippedByIndex: 0,
+  total: null,
+  counters: {},
+  chunk: 1,
+  chunkSize: 10,
+  cursor: null,
+  startedAt: 0,
+  updatedAt: 0,
+  chunkStartedAt: null,
+  finishedAt: null,
+  activeMs: 0,
+  autoContinue: false,
+  lastError: "the run is stopped",
+  warnings: [],
+  sample: [],
+  checkpoint: {},
+};
+
+Deno.test("store: the last error's Reason reaches the progress; a stale one reads as none", async () => {
+  await withKv(async (kv) => {
+    const read = async (why: unknown) => {
+      await kv.set(keys.jobRun("count", KEY), { ...failed, lastErrorWhy: why });
+      const snap = await readSnapshot(kv, "count", KEY);
+      assert.ok(snap.run, "the record stays readable");
+      return toProgress("count", KEY, snap, 0);
+    };
+    const why = reason("reason.run_is", { state: "stopped" });
+    assert.deepStrictEqual((await read(why)).lastErrorWhy, why);
+    // A key the catalogue no longer has, or params that are not text or numbers: no Reason.
+    for (const stale of [{ key: "reason.gone" }, { key: "reason.run_is", params: { state: {} } }]) {
+      const p = await read(stale);
+      assert.equal("lastErrorWhy" in p, false);
+      assert.equal(p.lastError, "the run is stopped");
+    }
+  });
+});
