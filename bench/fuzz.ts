@@ -1,5 +1,5 @@
 /**
- * The property tests of tests/properties_test.ts run for longer: signed arbitrary JSON, signed
+ * The property tests of tests/e2e/properties_test.ts run for longer: signed arbitrary JSON, signed
  * mutations of valid interactions, and operator routes with arbitrary bodies and query strings,
  * against the bot in-process on the Discord emulator. Unlike the suite it does not stop at the
  * first problem: it prints each distinct finding with one example, then one JSON line.

@@ -15,7 +15,7 @@
  * like with like.
  *
  * `--against=<dir>` adds a third server, the bot of another checkout of this repository (say, a
- * `git worktree` of the commit before a change), to the PING and /help rounds: the change's cost
+ * `git worktree` of the commit before a change), to every round: the change's cost
  * is then measured within the same rounds as the rest, e.g. `bot CPU/req ÷ against CPU/req`.
  *
  *   deno run -A bench/interactions_bench.ts [--requests=8000] [--concurrency=32] [--rounds=5]
@@ -245,7 +245,7 @@ export async function main() {
       return { bases, rows };
     };
     const first = await rounds(["ping", "help"], 0, against);
-    const second = await rounds(["ethos_sync_status"], ROUNDS);
+    const second = await rounds(["ethos_sync_status"], ROUNDS, against);
     // Per round: req/s ratio (bot / baseline) and CPU ratio (baseline CPU/req ÷ bot CPU/req).
     const summary = (rs: Result[], bases: Result[]) => {
       const ratios = rs.map((r, i) => r.rps / bases[i].rps);
@@ -294,8 +294,14 @@ export async function main() {
       // Within each round: this bot's CPU/req over the other's (above 1: this one costs more).
       const cost = (mine: Result[], theirs: Result[]) =>
         median(mine.map((r, i) => r.cpuUs / theirs[i].cpuUs));
+      const aClaimed = summary(second.rows.get("against:ethos_sync_status")!, second.bases);
       versus = {
         pingCpu: cost(first.rows.get("ping")!, first.rows.get("against:ping")!),
+        claimedCpu: cost(
+          second.rows.get("ethos_sync_status")!,
+          second.rows.get("against:ethos_sync_status")!,
+        ),
+        claimed: aClaimed,
         helpCpu: cost(first.rows.get("help")!, first.rows.get("against:help")!),
         helpRps: median(
           first.rows.get("help")!.map((r, i) => r.rps / first.rows.get("against:help")![i].rps),
@@ -308,11 +314,14 @@ export async function main() {
           (versus.pingCpu as number).toFixed(3)
         }x, /help CPU/req ${(versus.helpCpu as number).toFixed(3)}x, /help req/s ${
           (versus.helpRps as number).toFixed(3)
-        }x`,
+        }x, /ethos_sync_status CPU/req ${(versus.claimedCpu as number).toFixed(3)}x`,
       );
     }
     console.log(row("baseline (second phase)", baseSecond));
     console.log(row("bot: signed /ethos_sync_status", claimed));
+    if (versus) {
+      console.log(row("against: signed /ethos_sync_status", versus.claimed as typeof claimed));
+    }
     const targets = {
       pingCpu: 0.85,
       helpRps: 0.6,

@@ -102,6 +102,30 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** An interaction response as the tests read it: the fields they look at. */
+export interface InteractionAnswer {
+  type: number;
+  data?: {
+    content?: string;
+    flags?: number;
+    embeds?: {
+      title?: string;
+      description?: string;
+      fields?: { name: string; value: string }[];
+      footer?: { text: string };
+    }[];
+    components?: {
+      components: {
+        custom_id?: string;
+        label?: string;
+        style?: number;
+        disabled?: boolean;
+        url?: string;
+      }[];
+    }[];
+  };
+}
+
 export async function createTestApp(opts: {
   commands?: Command[];
   env?: Record<string, string>;
@@ -175,6 +199,19 @@ export async function createTestApp(opts: {
       if (!opts.kv) rawKv.close();
     },
   };
+}
+
+/** Runs `fn` against an app made by createTestApp(`opts`), closing the app however `fn` ends. */
+export async function withTestApp(
+  opts: Parameters<typeof createTestApp>[0],
+  fn: (t: TestApp) => Promise<void>,
+): Promise<void> {
+  const t = await createTestApp(opts);
+  try {
+    await fn(t);
+  } finally {
+    await t.close();
+  }
 }
 
 let seq = 0;

@@ -1,5 +1,5 @@
 /**
- * Properties every request must keep, shared by the suite (tests/properties_test.ts: fixed seed,
+ * Properties every request must keep, shared by the suite (tests/e2e/properties_test.ts: fixed seed,
  * bounded runs) and bench/fuzz.ts (many more runs): signed interactions built from arbitrary JSON
  * or from mutations of valid interactions, and operator routes with arbitrary bodies and query
  * strings, never answer 5xx, never log at error level, never dispatch a payload refused as

@@ -1,5 +1,5 @@
 /**
- * Spanish: complete, checked against English by tests/i18n/catalogue_test.ts. Kept whole past 400
+ * Spanish: complete, checked against English by tests/i18n/es_test.ts. Kept whole past 400
  * lines: it is one flat table that mirrors en.ts line for line.
  */
 import type { MessageKey } from "./en.ts";

@@ -11,7 +11,7 @@ import {
 } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
 import { DiscordApiError } from "../discord/errors.ts";
-import { createFollowup, type Followup } from "./followup.ts";
+import { createFollowup, type Followup, replyGone } from "./followup.ts";
 import * as reply from "./reply.ts";
 import { failure, type Trace } from "./trace.ts";
 import { t } from "../i18n/mod.ts";
@@ -52,13 +52,21 @@ export async function withDeadline(
   const followup = followupFor(app, interaction);
   trace.after.push(async () => {
     const answer = await work;
-    if (
-      answer.type === InteractionResponseType.ChannelMessageWithSource ||
-      answer.type === InteractionResponseType.UpdateMessage
-    ) {
-      await followup.editOriginal(answer.data ?? {});
-    } else if (answer.type === InteractionResponseType.Modal) {
-      await followup.editOriginal(t(trace.language, "interaction.modal_too_slow"));
+    try {
+      if (
+        answer.type === InteractionResponseType.ChannelMessageWithSource ||
+        answer.type === InteractionResponseType.UpdateMessage
+      ) {
+        await followup.editOriginal(answer.data ?? {});
+      } else if (answer.type === InteractionResponseType.Modal) {
+        await followup.editOriginal(t(trace.language, "interaction.modal_too_slow"));
+      }
+    } catch (error) {
+      if (!replyGone(error)) throw error;
+      app.deps.log.warn("late answer not delivered: Discord has no message to edit", {
+        interaction: interaction.id,
+        error,
+      });
     }
   });
   return interaction.type === InteractionType.MessageComponent

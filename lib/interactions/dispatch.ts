@@ -29,7 +29,7 @@ import type {
   InteractionContext,
   ModalContext,
 } from "./context.ts";
-import type { Followup } from "./followup.ts";
+import { type Followup, replyGone } from "./followup.ts";
 import * as reply from "./reply.ts";
 import type { ResponseRecorder } from "./idempotency.ts";
 import { admit, type GateRequest } from "./gate.ts";
@@ -148,6 +148,10 @@ function baseContext<I extends APIInteraction>(
       try {
         await work(followup);
       } catch (error) {
+        if (replyGone(error)) {
+          log.warn("deferred reply not delivered: Discord has no message to edit", { error });
+          return;
+        }
         log.error("deferred work failed", { error });
         await followup.editOriginal(
           failure(app.deps.log, interaction, error, trace.language).data ?? {},

@@ -4,6 +4,7 @@
  */
 import type { APIMessage } from "discord-api-types/v10";
 import type { RestClient } from "../discord/rest.ts";
+import { DiscordApiError } from "../discord/errors.ts";
 import { type MessageInput, toData } from "./reply.ts";
 
 export interface Followup {
@@ -26,4 +27,15 @@ export function createFollowup(rest: RestClient, applicationId: string, token: s
     edit: (messageId, input) =>
       rest.patch<APIMessage>(`${base}/messages/${messageId}`, { body: toData(input), auth: false }),
   };
+}
+
+/**
+ * Whether a follow-up failed because Discord has nothing for it to reach: the interaction's
+ * webhook or message is unknown (404: it expired after 15 minutes, the message was deleted, or
+ * Discord never took the response). Nothing can reach the member then, and it is no fault of the
+ * bot's, so callers log it as a warning rather than an error.
+ */
+export function replyGone(error: unknown): boolean {
+  return error instanceof DiscordApiError && error.status === 404 &&
+    error.route.startsWith("/webhooks/");
 }

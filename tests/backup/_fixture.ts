@@ -8,6 +8,7 @@
 import type { Metrics } from "../../lib/ops/metrics.ts";
 import type { APIInteraction } from "discord-api-types/v10";
 import type { Emulator } from "../emulator/server.ts";
+import type { InteractionAnswer } from "../_harness.ts";
 import type { WebhookMessage } from "../emulator/interactions.ts";
 import { type Clock, systemClock } from "../../lib/clock.ts";
 import { type JobStatus, jobStatus } from "../../lib/backup/service.ts";
@@ -47,29 +48,6 @@ export interface TestBot extends InProcessBot {
   ): Promise<{ response: InteractionAnswer; messages: WebhookMessage[] }>;
   /** Waits until the job is no longer running or waiting. */
   waitJob(kind: "capture" | "restore", timeoutMs?: number): Promise<JobStatus>;
-}
-
-export interface InteractionAnswer {
-  type: number;
-  data?: {
-    content?: string;
-    flags?: number;
-    embeds?: {
-      title?: string;
-      description?: string;
-      fields?: { name: string; value: string }[];
-      footer?: { text: string };
-    }[];
-    components?: {
-      components: {
-        custom_id?: string;
-        label?: string;
-        style?: number;
-        disabled?: boolean;
-        url?: string;
-      }[];
-    }[];
-  };
 }
 
 export type Fixture = BotFixture<TestBot>;

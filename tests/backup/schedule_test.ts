@@ -16,6 +16,7 @@ import {
   setSchedule,
 } from "../../lib/backup/schedule.ts";
 import { withKv } from "../kv/_kv.ts";
+import { assertSays, thrown } from "./_refusal.ts";
 
 const G = "200000000000000001";
 const G2 = "200000000000000002";
@@ -236,5 +237,16 @@ Deno.test("schedule: enabling again with the same interval keeps the run due; a 
       T0 + 5 * HOUR,
     );
     assert.deepStrictEqual(changed.nextAt, T0 + 17 * HOUR);
+  });
+});
+
+Deno.test("backup refusals: schedule hours out of range carry their Reason", async () => {
+  await withKv(async (kv) => {
+    assertSays(
+      await thrown(setSchedule(kv, G, { enabled: true, hours: 0 }, "1", 0)),
+      RangeError,
+      "hours must be a whole number from 1 to 168",
+      "las horas deben ser un número entero entre 1 y 168",
+    );
   });
 });

@@ -18,6 +18,12 @@ import { getSchedule, setSchedule } from "../../lib/backup/schedule.ts";
 import { listBackups, setPinned } from "../../lib/backup/store.ts";
 import { setFlag } from "../../lib/ops/flags.ts";
 import { readAudit } from "../../lib/audit/mod.ts";
+import { explain } from "../../lib/i18n/reason.ts";
+import { idleProgress } from "../../lib/jobs/progress.ts";
+import { withKv } from "../kv/_kv.ts";
+import { memoryDeps } from "../_deps.ts";
+import { G } from "./_new_backup.ts";
+import { assertSays, thrown } from "./_refusal.ts";
 
 const HOUR = 3_600_000;
 const who = { authorId: "1", authorName: "t", source: "test" };
@@ -156,4 +162,38 @@ Deno.test("routes: bearer required, constant-time compared, fail closed without 
     await closed.close();
     await fx.close();
   }
+});
+
+Deno.test("backup refusals: the service's errors and refusals carry their Reason", async () => {
+  await withKv(async (kv) => {
+    const progress = idleProgress("backup_capture", G);
+    assertSays(
+      new BackupBusyError("capture", progress),
+      BackupBusyError,
+      "a backup of this server is already being captured",
+      "ya se está capturando una copia de este servidor",
+    );
+    assertSays(
+      new BackupBusyError("restore", progress),
+      BackupBusyError,
+      "a restore is already running in this server (one at a time)",
+      "ya hay una restauración en curso en este servidor (solo una a la vez)",
+    );
+
+    const who = { authorId: "1", authorName: "t", source: "command" };
+    // Shutting down: the start is refused, and the refusal passes its Reason on.
+    const deps = { ...memoryDeps(kv), shutdown: AbortSignal.abort() };
+    const refused = await startCapture(deps, G, who);
+    assert.ok(refused.status === "conflict");
+    assert.equal(refused.reason, "this instance is shutting down; try again");
+    assert.equal(explain("es", refused), "esta instancia se está apagando; inténtalo de nuevo");
+
+    await setFlag(kv, G, "backups", false);
+    assertSays(
+      await thrown(startCapture(memoryDeps(kv), G, who)),
+      BackupDisabledError,
+      `backups are turned off for server ${G} (feature flag backups)`,
+      `las copias de seguridad están desactivadas en el servidor ${G} (función backups)`,
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  BackupCorruptError,
   BackupLimitError,
   BackupNotFoundError,
   BackupPinnedError,
@@ -7,28 +8,28 @@ import {
   deleteBackup,
   type Limits,
   listBackups,
+  loadSnapshot,
   newBackupId,
+  requireBackup,
   saveBackup,
   setNote,
   setPinned,
 } from "../../lib/backup/store.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { G, newBackup } from "./_new_backup.ts";
+import { sampleSnapshot } from "./_sample.ts";
+import { assertSays, thrown } from "./_refusal.ts";
+import { memoryDeps } from "../_deps.ts";
+import { canonicalBytes } from "../../lib/backup/model.ts";
+import { backupView } from "../../lib/backup/views.ts";
+import { reasonOf } from "../../lib/i18n/reason.ts";
+import { withKv } from "../kv/_kv.ts";
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 const limits: Limits = { maxPerGuild: 3, cooldownS: 300, retentionDays: 0 };
 
 const bytes = (s: string) => new TextEncoder().encode(s);
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 Deno.test("store: ids are short and safe", () => {
   const id = newBackupId(T0);
@@ -110,5 +111,98 @@ Deno.test("store: cooldown and cap; pinned backups cannot be deleted", async () 
     assert.deepStrictEqual(noted.note, "keep this");
     assert.deepStrictEqual((await setNote(kv, G, "bbbbbbbb", "")).note, null);
     await assert.rejects(() => setNote(kv, G, "bbbbbbbb", "x".repeat(501)), RangeError);
+  });
+});
+
+const ID = "aaaaaaaa";
+
+Deno.test("backup refusals: the store's errors carry their Reason", async () => {
+  await withKv(async (kv) => {
+    const now = Date.UTC(2026, 0, 1);
+    const limits = { maxPerGuild: 2, cooldownS: 300, retentionDays: 0 };
+    await saveBackup(
+      kv,
+      newBackup(ID, now - 100_000),
+      canonicalBytes(sampleSnapshot()),
+      limits,
+      now,
+    );
+
+    assertSays(
+      await thrown(requireBackup(kv, G, "zzzzzzzz")),
+      BackupNotFoundError,
+      "no backup with id zzzzzzzz in this server",
+      "no hay ninguna copia con el id zzzzzzzz en este servidor",
+    );
+    await setPinned(kv, G, ID, true);
+    assertSays(
+      await thrown(deleteBackup(kv, G, ID)),
+      BackupPinnedError,
+      "backup aaaaaaaa is pinned: unpin it first",
+      "la copia aaaaaaaa está fijada: desfíjala primero",
+    );
+    assertSays(
+      await thrown(setNote(kv, G, ID, "x".repeat(501))),
+      RangeError,
+      "a note has at most 500 characters",
+      "una nota tiene como máximo 500 caracteres",
+    );
+
+    const cooldown = await thrown(checkCreateAllowed(kv, G, limits, now, { cooldown: true }));
+    assertSays(
+      cooldown,
+      BackupLimitError,
+      "a backup was made less than 300 s ago; try again in 200 s",
+      "se hizo una copia hace menos de 300 s; inténtalo de nuevo dentro de 200 s",
+    );
+    assert.ok(cooldown instanceof BackupLimitError);
+    assert.equal(cooldown.kind, "cooldown");
+    assert.equal(cooldown.retryAfterMs, 200_000);
+
+    const later = now + DAY;
+    await saveBackup(
+      kv,
+      newBackup("bbbbbbbb", later),
+      canonicalBytes(sampleSnapshot()),
+      limits,
+      later,
+    );
+    const cap = await thrown(checkCreateAllowed(kv, G, limits, later + DAY, { cooldown: true }));
+    assertSays(
+      cap,
+      BackupLimitError,
+      "this server has 2 backups, the most allowed (2); delete or unpin old ones first",
+      "este servidor tiene 2 copias, el máximo permitido (2); borra o desfija alguna antigua primero",
+    );
+    assert.ok(cap instanceof BackupLimitError && cap.kind === "cap");
+    assertSays(
+      await thrown(
+        saveBackup(
+          kv,
+          newBackup("cccccccc", later),
+          canonicalBytes(sampleSnapshot()),
+          limits,
+          later,
+        ),
+      ),
+      BackupLimitError,
+      "this server reached its cap of 2 backups while capturing",
+      "este servidor alcanzó su límite de 2 copias durante la captura",
+    );
+
+    // A checksum that no longer matches: the load fails with its Reason, and the view keeps it
+    // beside its English text.
+    const meta = await requireBackup(kv, G, ID);
+    await kv.set(keys.backupMeta(G, ID), { ...meta, checksum: "0".repeat(64) });
+    const corrupt = await thrown(loadSnapshot(kv, G, ID));
+    assertSays(
+      corrupt,
+      BackupCorruptError,
+      "backup aaaaaaaa failed verification: checksum mismatch",
+      "la copia aaaaaaaa no superó la verificación: checksum mismatch",
+    );
+    const view = await backupView(memoryDeps(kv), G, ID);
+    assert.equal(view.problem, "backup aaaaaaaa failed verification: checksum mismatch");
+    assert.deepStrictEqual(view.problemWhy, reasonOf(corrupt as Error));
   });
 });

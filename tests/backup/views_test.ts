@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { sampleSnapshot } from "./_sample.ts";
+import { newBackup } from "./_new_backup.ts";
 import { ManualClock } from "../_clock.ts";
 import type { AppDeps } from "../../lib/deps.ts";
 import { testConfig } from "../_config.ts";
@@ -55,17 +56,11 @@ async function save(
   return await saveBackup(
     kv,
     {
-      id,
+      ...newBackup(id, createdAt),
       guildId,
-      label: `label ${id}`,
-      authorId: "1",
-      authorName: "a",
-      source: "command",
-      createdAt,
       memberCount: snapshot.members.length,
       roleCount: snapshot.roles.length,
       channelCount: snapshot.channels.length,
-      runId: null,
     },
     canonicalBytes(snapshot),
     limits,

@@ -2,40 +2,29 @@
  * A role sync run as the job runner stores it (lib/jobs/store.ts), and its progress view, for the
  * tests of the sync commands that only read or stop a run.
  */
-import type { RunRecord } from "../../lib/jobs/store.ts";
+import { leaseName, type RunRecord } from "../../lib/jobs/store.ts";
 import { idleProgress, type JobProgress } from "../../lib/jobs/progress.ts";
 import { keys } from "../../lib/kv/keys.ts";
-import { leaseName } from "../../lib/jobs/store.ts";
 import { SYNC_KIND } from "../../lib/sync/service.ts";
+import { runRecord } from "../jobs/_run.ts";
 
-export function runRecord(guildId: string, now: number, over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    v: 1,
+/** Run "run-1" of the guild's role sync, running: 50 of 200 done in its first minute. */
+export function syncRun(guildId: string, now: number, over: Partial<RunRecord> = {}): RunRecord {
+  return runRecord({
     kind: SYNC_KIND,
     key: guildId,
     runId: "run-1",
     state: "running",
-    mode: "full",
-    dryRun: false,
     processed: 50,
-    skippedByIndex: 0,
     total: 200,
     counters: { changed: 10, unchanged: 40 },
     chunk: 1,
-    chunkSize: 1000,
-    cursor: "300000000000000050",
     startedAt: now - 60_000,
     updatedAt: now,
     chunkStartedAt: now - 60_000,
-    finishedAt: null,
     activeMs: 60_000,
-    autoContinue: true,
-    lastError: null,
-    warnings: [],
-    sample: [],
-    checkpoint: null,
     ...over,
-  };
+  });
 }
 
 /** Stores the run; `chunkRunning` also holds the guild's lease as a running chunk does. */

@@ -10,10 +10,10 @@ import { keys } from "../../lib/kv/keys.ts";
 import {
   commandInteraction,
   componentInteraction,
-  createTestApp,
   GUILD_ID,
   rawOptions,
   type TestApp,
+  withTestApp,
 } from "../_harness.ts";
 
 const ADMIN = { permissions: PermissionFlagsBits.Administrator };
@@ -42,14 +42,8 @@ async function fill(t: TestApp, n: number) {
 const seqs = (p: Page) =>
   [...p.data.embeds![0].description.matchAll(/^`#(\d+)`/gm)].map((m) => Number(m[1]));
 
-async function withApp(fn: (t: TestApp) => Promise<void>) {
-  const t = await createTestApp({ commands: [audit] });
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = (fn: (t: TestApp) => Promise<void>): Promise<void> =>
+  withTestApp({ commands: [audit] }, fn);
 
 Deno.test("/audit: an empty log says so", () =>
   withApp(async (t) => {

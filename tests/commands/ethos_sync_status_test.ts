@@ -5,17 +5,20 @@
 import assert from "node:assert/strict";
 import { MessageFlags, PermissionFlagsBits } from "discord-api-types/v10";
 import { eta, ethosSyncStatus, rate, statusEmbed } from "../../lib/commands/ethos_sync_status.ts";
+import { type Language, t } from "../../lib/i18n/mod.ts";
+import { reason } from "../../lib/i18n/reason.ts";
+import { idleProgress, type JobProgress } from "../../lib/jobs/progress.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { SYNC_KIND } from "../../lib/sync/service.ts";
 import type { RunRecord } from "../../lib/jobs/store.ts";
 import {
   commandInteraction,
   componentInteraction,
-  createTestApp,
   GUILD_ID,
   type TestApp,
+  withTestApp,
 } from "../_harness.ts";
-import { progress, runRecord, storeRun } from "./_sync_run.ts";
+import { progress, storeRun, syncRun } from "./_sync_run.ts";
 
 const fieldMap = (e: ReturnType<typeof statusEmbed>) =>
   Object.fromEntries((e.fields ?? []).map((f) => [f.name, f.value]));
@@ -104,14 +107,10 @@ Deno.test("statusEmbed: a finished run has no ETA; an unknown total shows the co
   assert.equal(e.color, 0x2e7d32);
 });
 
-async function withApp(fn: (t: TestApp) => Promise<void>, env: Record<string, string> = {}) {
-  const t = await createTestApp({ commands: [ethosSyncStatus], env });
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = (
+  fn: (t: TestApp) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> => withTestApp({ commands: [ethosSyncStatus], env }, fn);
 
 type Res = {
   type: number;
@@ -133,7 +132,7 @@ Deno.test("/ethos_sync_status: private; Refresh always, Stop only while a run is
       ["Refresh", false],
       ["Stop", true],
     ]);
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now()), true);
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now()), true);
     const refreshed: Res = await (await t.post(
       componentInteraction(buttons(idle)[0].custom_id, { userId: "300000000000000042" }),
     )).json();
@@ -144,7 +143,7 @@ Deno.test("/ethos_sync_status: private; Refresh always, Stop only while a run is
 
 Deno.test("/ethos_sync_status: Stop needs Manage Roles; with it the run is stopped", () =>
   withApp(async (t) => {
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now()));
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now()));
     const view: Res = await (await t.post(commandInteraction("ethos_sync_status"))).json();
     const stop = buttons(view)[1].custom_id;
     const refused: Res = await (await t.post(componentInteraction(stop))).json();
@@ -173,3 +172,38 @@ Deno.test("/ethos_sync_status: a server command: in a DM it is refused before it
     assert.equal(res.data.content, "This command only works in a server.");
     assert.equal(res.data.embeds, undefined);
   }));
+
+// The last error in each language: from the Reason the run stored beside it; without one (a run
+// stored before errors carried their Reason, or someone else's words) its text as it is.
+const LAST_ERROR_GUILD = "200000000000000001";
+
+function failed(o: Partial<JobProgress>): JobProgress {
+  return {
+    ...idleProgress("sync", LAST_ERROR_GUILD),
+    runId: "run-a",
+    state: "failed",
+    chunk: 1,
+    ...o,
+  };
+}
+
+function lastError(p: JobProgress, language: Language): string | undefined {
+  const name = t(language, "ethos_sync.last_error");
+  return statusEmbed(p, language).fields?.find((f) => f.name === name)?.value;
+}
+
+Deno.test("ethos_sync_status: the last error shows in the member's language", () => {
+  const why = reason("reason.sync_disabled", { guild: LAST_ERROR_GUILD });
+  const english = t("en", "reason.sync_disabled", { guild: LAST_ERROR_GUILD });
+  const spanish = t("es", "reason.sync_disabled", { guild: LAST_ERROR_GUILD });
+  assert.notEqual(spanish, english);
+  assert.equal(lastError(failed({ lastError: english, lastErrorWhy: why }), "es"), spanish);
+  // Without it (a run stored before errors carried one): its English text, as stored.
+  assert.equal(lastError(failed({ lastError: english }), "es"), english);
+  assert.equal(lastError(failed({ lastError: english, lastErrorWhy: why }), "en"), english);
+  // The Reason wins over its text: a reworded English sentence is still translated.
+  assert.equal(lastError(failed({ lastError: "reworded", lastErrorWhy: why }), "es"), spanish);
+  // An error without a Reason of the catalogue shows as it is.
+  assert.equal(lastError(failed({ lastError: "boom" }), "es"), "boom");
+  assert.equal(lastError(failed({}), "es"), undefined);
+});

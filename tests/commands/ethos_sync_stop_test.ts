@@ -9,21 +9,15 @@ import { ethosSyncStop } from "../../lib/commands/ethos_sync_stop.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { SYNC_KIND } from "../../lib/sync/service.ts";
 import type { RunRecord } from "../../lib/jobs/store.ts";
-import { commandInteraction, createTestApp, GUILD_ID, type TestApp } from "../_harness.ts";
-import { runRecord, storeRun } from "./_sync_run.ts";
+import { commandInteraction, GUILD_ID, type TestApp, withTestApp } from "../_harness.ts";
+import { storeRun, syncRun } from "./_sync_run.ts";
 
 const MOD = { permissions: PermissionFlagsBits.ManageRoles, userId: "300000000000000077" };
 
 type Res = { data: { content: string; flags: number; embeds?: { description: string }[] } };
 
-async function withApp(fn: (t: TestApp) => Promise<void>) {
-  const t = await createTestApp({ commands: [ethosSyncStop] });
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = (fn: (t: TestApp) => Promise<void>): Promise<void> =>
+  withTestApp({ commands: [ethosSyncStop] }, fn);
 
 const stop = async (t: TestApp, who: object = MOD): Promise<Res> =>
   await (await t.post(commandInteraction("ethos_sync_stop", [], who))).json();
@@ -37,13 +31,13 @@ Deno.test("/ethos_sync_stop: nothing running is nothing to stop, with the reason
     assert.match(r.data.content, /^Nothing to stop: .+\.$/);
     assert.equal(r.data.flags & 64, 64);
     assert.equal(r.data.embeds![0].description, "No sync has run yet in this server.");
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now(), { state: "completed" }));
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now(), { state: "completed" }));
     assert.match((await stop(t)).data.content, /^Nothing to stop: /);
   }));
 
 Deno.test("/ethos_sync_stop: a chunk running now is asked to stop after its batch", () =>
   withApp(async (t) => {
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now()), true);
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now()), true);
     const r = await stop(t);
     assert.equal(
       r.data.content,
@@ -58,7 +52,7 @@ Deno.test("/ethos_sync_stop: a chunk running now is asked to stop after its batc
 
 Deno.test("/ethos_sync_stop: a run between chunks is stopped at once", () =>
   withApp(async (t) => {
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now(), { state: "waiting" }));
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now(), { state: "waiting" }));
     const r = await stop(t);
     assert.equal(r.data.content, "Stopped. Resume with `/ethos_sync`.");
     assert.equal((await stored(t))!.state, "stopped");
@@ -68,7 +62,7 @@ Deno.test("/ethos_sync_stop: a run between chunks is stopped at once", () =>
 
 Deno.test("/ethos_sync_stop: needs Manage Roles", () =>
   withApp(async (t) => {
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now(), { state: "waiting" }));
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now(), { state: "waiting" }));
     const r = await stop(t, { permissions: PermissionFlagsBits.ManageGuild });
     assert.doesNotMatch(r.data.content, /Stopped|Stopping/);
     assert.equal((await stored(t))!.state, "waiting");

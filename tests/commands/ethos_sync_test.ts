@@ -10,12 +10,12 @@ import { ethosSync } from "../../lib/commands/ethos_sync.ts";
 import { setFlag } from "../../lib/ops/flags.ts";
 import {
   commandInteraction,
-  createTestApp,
   GUILD_ID,
   rawOptions,
   type TestApp,
+  withTestApp,
 } from "../_harness.ts";
-import { runRecord, storeRun } from "./_sync_run.ts";
+import { storeRun, syncRun } from "./_sync_run.ts";
 
 const ENV = { VERIFIED_ROLE_ID: "210000000000000001", ETHOS_ROLE_NEUTRAL: "210000000000000002" };
 const MOD = { permissions: PermissionFlagsBits.ManageRoles };
@@ -34,14 +34,10 @@ async function sync(
   return { res, body: typeof body === "string" ? { content: body } : body };
 }
 
-async function withApp(fn: (t: TestApp) => Promise<void>, env: Record<string, string> = ENV) {
-  const t = await createTestApp({ commands: [ethosSync], env });
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = (
+  fn: (t: TestApp) => Promise<void>,
+  env: Record<string, string> = ENV,
+): Promise<void> => withTestApp({ commands: [ethosSync], env }, fn);
 
 Deno.test("/ethos_sync: a new run started, privately, with its id and the status embed", () =>
   withApp(async (t) => {
@@ -65,14 +61,14 @@ Deno.test("/ethos_sync: a dry run says nothing will be changed", () =>
 
 Deno.test("/ethos_sync: an unfinished run goes on with its next chunk, unless restarted", () =>
   withApp(async (t) => {
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now(), { state: "stopped" }));
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now(), { state: "stopped" }));
     const { body } = await sync(t);
     assert.match(body.content!, /^Started chunk 2 of run `run-1`\./);
   }));
 
 Deno.test("/ethos_sync: restart starts a new run instead of continuing", () =>
   withApp(async (t) => {
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now(), { state: "stopped" }));
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now(), { state: "stopped" }));
     const { body } = await sync(t, { restart: true });
     assert.match(body.content!, /^Started run `[\w-]+`\./);
     assert.doesNotMatch(body.content!, /run-1/);
@@ -80,7 +76,7 @@ Deno.test("/ethos_sync: restart starts a new run instead of continuing", () =>
 
 Deno.test("/ethos_sync: a chunk already running is reported with its progress", () =>
   withApp(async (t) => {
-    await storeRun(t.deps.kv, runRecord(GUILD_ID, t.clock.now()), true);
+    await storeRun(t.deps.kv, syncRun(GUILD_ID, t.clock.now()), true);
     const { body } = await sync(t);
     assert.equal(
       body.content,

@@ -7,13 +7,7 @@ import assert from "node:assert/strict";
 import { MessageFlags } from "discord-api-types/v10";
 import { privacy } from "../../lib/commands/privacy.ts";
 import { keys } from "../../lib/kv/keys.ts";
-import {
-  commandInteraction,
-  createTestApp,
-  subcommand,
-  type TestApp,
-  USER_ID,
-} from "../_harness.ts";
+import { commandInteraction, subcommand, type TestApp, USER_ID, withTestApp } from "../_harness.ts";
 
 async function run(
   t: TestApp,
@@ -31,14 +25,8 @@ async function run(
   return { res, text: (edit?.body as { content: string }).content };
 }
 
-async function withApp(fn: (t: TestApp) => Promise<void>) {
-  const t = await createTestApp({ commands: [privacy] });
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = (fn: (t: TestApp) => Promise<void>): Promise<void> =>
+  withTestApp({ commands: [privacy] }, fn);
 
 Deno.test("/privacy view: deferred and private; every source named with how long it is kept", () =>
   withApp(async (t) => {

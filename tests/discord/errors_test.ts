@@ -83,9 +83,16 @@ Deno.test("errors: DiscordApiError names the route, status, code and at most thr
   assert.equal(noCode.message, `PATCH ${ROUTE} failed: 400 0 Bad`);
 
   const field = (i: number) => ({ _errors: [{ code: `C${i}`, message: `m${i}` }] });
-  const two = new DiscordApiError(400, 50035, "Invalid Form Body", {
-    roles: { 0: field(0), 1: field(1) },
-  }, "PATCH", ROUTE);
+  const two = new DiscordApiError(
+    400,
+    50035,
+    "Invalid Form Body",
+    {
+      roles: { 0: field(0), 1: field(1) },
+    },
+    "PATCH",
+    ROUTE,
+  );
   assert.equal(
     two.message,
     `PATCH ${ROUTE} failed: 400 50035 Invalid Form Body (roles.0: C0 m0; roles.1: C1 m1)`,

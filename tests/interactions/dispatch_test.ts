@@ -8,8 +8,10 @@ import {
   rawOptions,
   type TestApp,
   USER_ID,
+  withTestApp,
 } from "../_harness.ts";
 import { defineCommand } from "../../lib/interactions/define.ts";
+import { RestClient } from "../../lib/discord/rest.ts";
 import { opt } from "../../lib/interactions/options.ts";
 import { setAllowedRole } from "../../lib/interactions/permissions.ts";
 
@@ -110,14 +112,8 @@ const testCommands = [
   }),
 ];
 
-async function withApp(fn: (t: TestApp) => Promise<void>) {
-  const t = await createTestApp({ commands: testCommands });
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = (fn: (t: TestApp) => Promise<void>): Promise<void> =>
+  withTestApp({ commands: testCommands }, fn);
 
 async function send(t: TestApp, payload: unknown) {
   const res = await t.post(payload);
@@ -328,6 +324,36 @@ Deno.test("deferred reply: type 5 now, then edit of the original and a follow-up
     // Interaction routes carry no bot token.
     assert.deepStrictEqual(webhookCalls[0].headers.get("authorization"), null);
   }));
+
+Deno.test("deferred reply: a message Discord no longer has is a warning, not an error", async () => {
+  // The interaction's webhook answers 404 (expired, deleted, or never acknowledged): nothing can
+  // reach the member, and nothing is the bot's to fix.
+  const gone = (_input: Request | URL | string, _init?: RequestInit) =>
+    Promise.resolve(
+      new Response(JSON.stringify({ message: "404: Not Found", code: 0 }), {
+        status: 404,
+        headers: { "content-type": "application/json" },
+      }),
+    );
+  const rest = new RestClient({
+    token: "bot-token-for-tests-0123456789",
+    apiBase: "https://discord.test/api/v10",
+    fetch: gone,
+  });
+  await withTestApp({ commands: testCommands, rest }, async (t) => {
+    const r = await send(t, commandInteraction("later"));
+    assert.deepStrictEqual(r.type, InteractionResponseType.DeferredChannelMessageWithSource);
+    await t.settle();
+    assert.deepStrictEqual(t.log.lines.filter((l) => l.level === "error"), []);
+    assert.ok(
+      t.log.lines.some((l) =>
+        l.level === "warn" &&
+        l.msg === "deferred reply not delivered: Discord has no message to edit"
+      ),
+    );
+  });
+  await rest.close();
+});
 
 Deno.test("a handler slower than the deadline is acknowledged in time and its answer edited in", () =>
   withApp(async (t) => {

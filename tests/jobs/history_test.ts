@@ -12,14 +12,15 @@ import {
   summarize,
 } from "../../lib/jobs/history.ts";
 import type { RunRecord } from "../../lib/jobs/store.ts";
+import { runRecord } from "./_run.ts";
 
 const KEY = "200000000000000001";
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 12);
 
+/** A completed run of 100 in 4 chunks, its checkpoint and sample still held. */
 function record(o: Partial<RunRecord> = {}): RunRecord {
-  return {
-    v: 1,
+  return runRecord({
     kind: "count",
     key: KEY,
     runId: "run-a",
@@ -27,24 +28,15 @@ function record(o: Partial<RunRecord> = {}): RunRecord {
     mode: "full",
     dryRun: false,
     processed: 100,
-    skippedByIndex: 0,
     total: 100,
     counters: { changed: 3 },
     chunk: 4,
-    chunkSize: 25,
-    cursor: "c",
     startedAt: T0 - 10 * MIN,
-    updatedAt: T0,
-    chunkStartedAt: null,
-    finishedAt: null,
     activeMs: 90_000,
-    autoContinue: true,
-    lastError: null,
-    warnings: ["w"],
     sample: [{ x: 1 }],
     checkpoint: { pos: 100 },
     ...o,
-  };
+  });
 }
 
 async function commit(kv: Deno.Kv, build: (op: Deno.AtomicOperation) => void) {

@@ -1,3 +1,8 @@
+/**
+ * lib/jobs/runner.ts: chunks over a counting job in memory: checkpoints and startIndex, the lease,
+ * stops, the time box and auto-continue, SIGINT, failures, the watchdog, idempotent
+ * continuations, commit sizes, and the Reason its refusals carry to the caller.
+ */
 import assert from "node:assert/strict";
 import { instrumentAtomics, withKv } from "../kv/_kv.ts";
 import { systemClock } from "../../lib/clock.ts";
@@ -14,7 +19,8 @@ import {
 import { LeaseLostError } from "../../lib/jobs/job.ts";
 import { leaseName, readProgress, readSnapshot } from "../../lib/jobs/store.ts";
 import { reason } from "../../lib/i18n/reason.ts";
-import { assertCarries, waitingRun } from "./_refusal.ts";
+import { assertCarries } from "./_refusal.ts";
+import { runRecord } from "./_run.ts";
 
 const KEY = "200000000000000001";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -381,7 +387,7 @@ Deno.test("startChunk: its refusals carry their Reason to the caller", async () 
     const shutting = "esta instancia se está apagando; inténtalo de nuevo";
     assertCarries(down, reason("reason.shutting_down"), shutting, "shutting down");
 
-    await kv.set(keys.jobRun("count", KEY), waitingRun({ runId: "run-b" }));
+    await kv.set(keys.jobRun("count", KEY), runRecord({ kind: "count", key: KEY, runId: "run-b" }));
     const stale = await startChunk(env(kv).env, idle, { key: KEY, runId: "run-a", source: "test" });
     assert.ok(stale.status === "noop");
     assertCarries(stale, reason("reason.run_replaced"), "esa ejecución fue sustituida", "replaced");
@@ -399,7 +405,7 @@ Deno.test("requestStop: nothing to stop says why, with its Reason", async () => 
       stopped: "la ejecución está detenida",
     };
     for (const state of ["completed", "stopped"] as const) {
-      await kv.set(keys.jobRun("count", KEY), waitingRun({ state }));
+      await kv.set(keys.jobRun("count", KEY), runRecord({ kind: "count", key: KEY, state }));
       const r = await requestStop(e, idle, KEY);
       assert.ok(r.status === "noop", state);
       assertCarries(r, reason(`reason.run_${state}`), spanish[state], state);

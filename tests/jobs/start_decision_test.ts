@@ -1,3 +1,8 @@
+/**
+ * lib/jobs/start_decision.ts: the pure decision of whether a chunk starts, continues a run or is
+ * refused (the lease, continuations once per chunk, startIndex, modes and dry runs), the record a
+ * new run starts with, and the Reason every refusal carries.
+ */
 import assert from "node:assert/strict";
 import {
   decideStart,
@@ -9,40 +14,31 @@ import {
 import type { StartRequest } from "../../lib/jobs/job.ts";
 import { type Reason, reason } from "../../lib/i18n/reason.ts";
 import type { RunRecord, RunState } from "../../lib/jobs/store.ts";
-import { assertCarries, waitingRun } from "./_refusal.ts";
+import { assertCarries } from "./_refusal.ts";
+import { runRecord } from "./_run.ts";
 
 const NOW = 1_800_000_000_000;
 const KEY = "200000000000000001";
 const DEFAULTS = { autoContinue: false, defaultChunkSize: 20 };
 
+/** A real full run, waiting: 40 of 100 done in 2 chunks, with progress a continuation keeps. */
 function record(o: Partial<RunRecord> = {}): RunRecord {
-  return {
-    v: 1,
-    kind: "count",
-    key: KEY,
+  return runRecord({
     runId: "run-a",
     state: "waiting",
     mode: "full",
     dryRun: false,
     processed: 40,
-    skippedByIndex: 0,
     total: 100,
     counters: { items: 40 },
     chunk: 2,
-    chunkSize: 20,
     cursor: "c",
-    startedAt: NOW - 60_000,
-    updatedAt: NOW - 10_000,
-    chunkStartedAt: null,
-    finishedAt: null,
     activeMs: 5_000,
-    autoContinue: false,
     lastError: "an earlier error",
     warnings: ["w"],
-    sample: [],
     checkpoint: { pos: 40 },
     ...o,
-  };
+  });
 }
 
 function decide(
@@ -274,32 +270,25 @@ Deno.test("newRunRecord: a new run starts at chunk 1 with the request's or the e
   const req: StartRequest = { key: KEY, source: "test" };
   const base = { kind: "count", runId: "run-n", now: NOW, defaults: DEFAULTS };
   const fresh = { mode: "incremental", checkpoint: { pos: 0, skip: 3 } };
-  assert.deepStrictEqual(newRunRecord({ ...base, req, fresh }), {
-    v: 1,
-    kind: "count",
-    key: KEY,
-    runId: "run-n",
-    state: "running",
-    mode: "incremental",
-    dryRun: false,
-    processed: 0,
-    skippedByIndex: 0,
-    total: null,
-    counters: {},
-    chunk: 1,
-    chunkSize: 20,
-    cursor: null,
-    startedAt: NOW,
-    updatedAt: NOW,
-    chunkStartedAt: NOW,
-    finishedAt: null,
-    activeMs: 0,
-    autoContinue: false,
-    lastError: null,
-    warnings: [],
-    sample: [],
-    checkpoint: { pos: 0, skip: 3 },
-  });
+  // Nothing done yet: its counts, cursor, errors and sample at rest, as runRecord has them.
+  assert.deepStrictEqual(
+    newRunRecord({ ...base, req, fresh }),
+    runRecord({
+      kind: "count",
+      key: KEY,
+      runId: "run-n",
+      state: "running",
+      mode: "incremental",
+      dryRun: false,
+      chunk: 1,
+      chunkSize: 20,
+      startedAt: NOW,
+      updatedAt: NOW,
+      chunkStartedAt: NOW,
+      autoContinue: false,
+      checkpoint: { pos: 0, skip: 3 },
+    }),
+  );
   const asked = newRunRecord({
     ...base,
     defaults: { autoContinue: true, defaultChunkSize: 20 },
@@ -340,7 +329,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "replaced",
       "held",
-      waitingRun({ runId: "run-b" }),
+      record({ runId: "run-b" }),
       { runId: "run-a" },
       reason("reason.run_replaced"),
       "esa ejecución fue sustituida",
@@ -348,7 +337,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "completed",
       "held",
-      waitingRun({ state: "completed" }),
+      record({ state: "completed" }),
       { runId: "run-a" },
       reason("reason.run_already", { state: "completed" }),
       "la ejecución ya está en estado completed",
@@ -356,7 +345,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "chunk started",
       "held",
-      waitingRun(),
+      record(),
       { runId: "run-a", chunk: 2 },
       reason("reason.chunk_started", { chunk: 2 }),
       "el tramo 2 ya ha empezado",
@@ -364,7 +353,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "start index",
       "held",
-      waitingRun(),
+      record(),
       { runId: "run-a", startIndex: 7 },
       reason("reason.start_index", { index: 7, processed: 40 }),
       "startIndex 7 no coincide con el punto de control de la ejecución (40)",
@@ -372,7 +361,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "pending",
       "held",
-      waitingRun({ mode: "incremental" }),
+      record({ mode: "incremental" }),
       { onlyIfIdle: true },
       reason("reason.pending_mode", { mode: "incremental" }),
       "hay una ejecución incremental sin terminar",
@@ -380,7 +369,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "other mode",
       "held",
-      waitingRun(),
+      record(),
       { mode: "incremental" },
       reason("reason.pending_mode_replace", { mode: "full" }),
       "hay una ejecución full sin terminar: continúala o pasa startIndex 0 para sustituirla",
@@ -388,7 +377,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "dry run pending",
       "held",
-      waitingRun({ dryRun: true }),
+      record({ dryRun: true }),
       { dryRun: false },
       reason("reason.pending_dry"),
       "la ejecución sin terminar es una simulación: continúala tal cual o pasa startIndex 0 " +
@@ -397,7 +386,7 @@ Deno.test("decideStart: every refusal carries its Reason, said in Spanish as bef
     [
       "real run pending",
       "held",
-      waitingRun(),
+      record(),
       { dryRun: true },
       reason("reason.pending_not_dry"),
       "la ejecución sin terminar no es una simulación: continúala tal cual o pasa startIndex 0 " +

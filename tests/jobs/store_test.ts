@@ -3,36 +3,17 @@ import assert from "node:assert/strict";
 import { withKv } from "../kv/_kv.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { reason } from "../../lib/i18n/reason.ts";
-import { readSnapshot, type RunRecord, toProgress } from "../../lib/jobs/store.ts";
+import { readSnapshot, toProgress } from "../../lib/jobs/store.ts";
+import { runRecord } from "./_run.ts";
 
 const KEY = "200000000000000001";
 
-const failed: RunRecord = {
-  v: 1,
+const failed = runRecord({
   kind: "count",
   key: KEY,
-  runId: "run-a",
   state: "failed",
-  mode: "full",
-  dryRun: false,
-  processed: 0,
-  skippedByIndex: 0,
-  total: null,
-  counters: {},
-  chunk: 1,
-  chunkSize: 10,
-  cursor: null,
-  startedAt: 0,
-  updatedAt: 0,
-  chunkStartedAt: null,
-  finishedAt: null,
-  activeMs: 0,
-  autoContinue: false,
   lastError: "the run is stopped",
-  warnings: [],
-  sample: [],
-  checkpoint: {},
-};
+});
 
 Deno.test("store: the last error's Reason reaches the progress; a stale one reads as none", async () => {
   await withKv(async (kv) => {

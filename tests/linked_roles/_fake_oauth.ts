@@ -47,7 +47,8 @@ export function ethosUser(id: string, score: number, over: Record<string, unknow
   };
 }
 
-const json = (status: number, body: unknown) =>
+/** A JSON answer, as Discord and Ethos give one. */
+export const json = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 export class FakeOAuth {

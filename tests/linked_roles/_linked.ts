@@ -1,4 +1,8 @@
-/** A linked user as the connect flow leaves one, for the keeper and freshness tests. */
+/**
+ * A linked user as the connect flow leaves one: its stored record alone (for the store, status and
+ * metrics tests), or linked for real at the fake OAuth server (for the keeper and freshness tests).
+ */
+import assert from "node:assert/strict";
 import { loadSigningKeys } from "../../lib/signing_keys.ts";
 import { getLinked, type LinkedUser, saveLinked } from "../../lib/linked_roles/store.ts";
 import { open, seal, type TokenKeys } from "../../lib/linked_roles/token_box.ts";
@@ -6,6 +10,20 @@ import type { MemoryDeps } from "../_deps.ts";
 import type { FakeOAuth } from "./_fake_oauth.ts";
 
 export const DAY = 86_400_000;
+
+/** A user's record linked at `now` for a day, its tokens stand-ins that nothing opens; then `over`. */
+export function linkedRecord(now: number, over: Partial<LinkedUser> = {}): LinkedUser {
+  return {
+    refresh: "sealed-refresh",
+    access: "sealed-access",
+    expiresAt: now + DAY,
+    linkedAt: now,
+    pushedAt: now,
+    metadata: { score: "1400" },
+    platformUsername: null,
+    ...over,
+  };
+}
 
 export function tokenKeys(deps: MemoryDeps): Promise<TokenKeys> {
   return loadSigningKeys(deps.config, deps.kv).then((k) => k.tokenBox);
@@ -46,4 +64,20 @@ export async function storedTokens(deps: MemoryDeps, keys: TokenKeys, userId: st
     refresh: await open(keys, userId, rec.value.refresh),
     record: rec.value,
   };
+}
+
+/** Asserts `userId` is disconnected: Discord's connection cleared, `grant` revoked, no record. */
+export async function assertDisconnected(
+  kv: Deno.Kv,
+  fake: FakeOAuth,
+  userId: string,
+  grant: { refresh: string },
+): Promise<void> {
+  assert.deepEqual(fake.connections.get(userId), {
+    platform_name: "Ethos",
+    platform_username: null,
+    metadata: {},
+  });
+  assert.deepEqual(fake.revoked, [grant.refresh]);
+  assert.equal(await getLinked(kv, userId), null);
 }

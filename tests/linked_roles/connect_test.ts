@@ -17,7 +17,7 @@ import { open, type TokenKeys } from "../../lib/linked_roles/token_box.ts";
 import { loadSigningKeys } from "../../lib/signing_keys.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
-import { ethosUser, FakeOAuth, linkedDeps } from "./_fake_oauth.ts";
+import { ethosUser, FakeOAuth, json, linkedDeps } from "./_fake_oauth.ts";
 
 const USER = "300000000000000001";
 
@@ -33,8 +33,6 @@ async function setup(kv: Deno.Kv, env: Record<string, string> = {}) {
   };
   return { fake, deps, keys, started };
 }
-
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
 
 Deno.test("linkedRolesEnabled: needs both the client secret and SELF_URL", () =>
   withKv((kv) => {

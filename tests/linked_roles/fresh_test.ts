@@ -10,7 +10,7 @@ import { backlogTimes, freshKeys, LINKED_QUEUE } from "../../lib/jobs/fresh_back
 import { getLinked } from "../../lib/linked_roles/store.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
-import { ethosUser, FakeOAuth, linkedDeps } from "./_fake_oauth.ts";
+import { ethosUser, FakeOAuth, json, linkedDeps } from "./_fake_oauth.ts";
 import { link, tokenKeys } from "./_linked.ts";
 
 const A = "300000000000000001";
@@ -18,7 +18,6 @@ const B = "300000000000000002";
 const C = "300000000000000003";
 const PUT = "PUT discord:/users/@me/applications/:app/role-connection";
 const BULK = "POST ethos:/users/by/discord";
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
 
 async function setup(kv: Deno.Kv) {
   const fake = new FakeOAuth();

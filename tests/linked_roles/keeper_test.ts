@@ -13,15 +13,14 @@ import {
 import { countLinked, getLinked } from "../../lib/linked_roles/store.ts";
 import { acquireLease } from "../../lib/kv/lease.ts";
 import { withKv } from "../kv/_kv.ts";
-import { FakeOAuth, linkedDeps } from "./_fake_oauth.ts";
-import { DAY, link, storedTokens, tokenKeys } from "./_linked.ts";
+import { FakeOAuth, json, linkedDeps } from "./_fake_oauth.ts";
+import { assertDisconnected, DAY, link, storedTokens, tokenKeys } from "./_linked.ts";
 
 const U = "300000000000000001";
 const PUT = "PUT discord:/users/@me/applications/:app/role-connection";
 const TOKEN = "POST discord:/oauth2/token";
 const KNOWN = { score: 1450, validator: false, human: true };
 const KNOWN_META = { score: "1450", level: "3", validator: "0", human: "1" };
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
 
 async function setup(kv: Deno.Kv) {
   const fake = new FakeOAuth();
@@ -210,13 +209,7 @@ Deno.test("disconnect: clears Discord's metadata, revokes the grant, deletes the
     assert.equal(await disconnect(deps, keys, U), false);
     const g = await link(deps, keys, fake, U);
     assert.equal(await disconnect(deps, keys, U), true);
-    assert.deepEqual(fake.connections.get(U), {
-      platform_name: "Ethos",
-      platform_username: null,
-      metadata: {},
-    });
-    assert.deepEqual(fake.revoked, [g.refresh]);
-    assert.equal(await getLinked(kv, U), null);
+    await assertDisconnected(kv, fake, U, g);
     assert.equal(await countLinked(kv), 0);
   }));
 

@@ -16,13 +16,11 @@ import {
   UnauthorizedError,
 } from "../../lib/linked_roles/oauth.ts";
 import { testConfig } from "../_config.ts";
-import { CLIENT_SECRET, FakeOAuth, LINKED_ENV } from "./_fake_oauth.ts";
+import { CLIENT_SECRET, FakeOAuth, json, LINKED_ENV } from "./_fake_oauth.ts";
 
 const USER = "300000000000000001";
 const NOW = Date.UTC(2026, 10, 22, 12);
 const config = testConfig(LINKED_ENV);
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers });
 
 function deps() {
   const fake = new FakeOAuth();

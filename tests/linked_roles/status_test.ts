@@ -6,17 +6,9 @@ import { saveLinked } from "../../lib/linked_roles/store.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
 import { LINKED_ENV } from "./_fake_oauth.ts";
+import { linkedRecord } from "./_linked.ts";
 
 const REGISTERED: Deno.KvKey = ["linked_roles", "registered"];
-const linkedRecord = (now: number) => ({
-  refresh: "sealed-refresh",
-  access: "sealed-access",
-  expiresAt: now + 86_400_000,
-  linkedAt: now,
-  pushedAt: now,
-  metadata: { score: "1400" },
-  platformUsername: null,
-});
 
 Deno.test("linked roles status: off without a client secret, nothing registered, nobody linked", () =>
   withKv(async (kv) => {

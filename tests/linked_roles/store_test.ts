@@ -15,19 +15,13 @@ import {
   takeState,
 } from "../../lib/linked_roles/store.ts";
 import { withKv } from "../kv/_kv.ts";
+import { linkedRecord } from "./_linked.ts";
 
 const U = "300000000000000001";
 const NOW = Date.UTC(2026, 10, 22, 12);
-const record = (over: Partial<LinkedUser> = {}): LinkedUser => ({
-  refresh: "v1.r",
-  access: "v1.a",
-  expiresAt: NOW + 7 * 86_400_000,
-  linkedAt: NOW,
-  pushedAt: NOW,
-  metadata: { score: "1400" },
-  platformUsername: "Ann",
-  ...over,
-});
+/** A record with a platform name, so a read-back shows every field kept. */
+const record = (over: Partial<LinkedUser> = {}): LinkedUser =>
+  linkedRecord(NOW, { platformUsername: "Ann", ...over });
 
 Deno.test("states: random, url-safe, and taken once", () =>
   withKv(async (kv) => {

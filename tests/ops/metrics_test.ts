@@ -4,7 +4,8 @@ import { commandInteraction, createTestApp, GUILD_ID } from "../_harness.ts";
 import { type FreshPassFigures, Metrics } from "../../lib/ops/metrics.ts";
 import { deleteLinked, saveLinked } from "../../lib/linked_roles/store.ts";
 import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
-import { linkedRecord, passSummary } from "../status/_fixture.ts";
+import { passSummary } from "../status/_fixture.ts";
+import { linkedRecord } from "../linked_roles/_linked.ts";
 
 const TOKEN = "metrics-test-token-0123456789";
 

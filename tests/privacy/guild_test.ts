@@ -19,39 +19,16 @@ import { IndexBuilder, isIndexed } from "../../lib/sync/member_index.ts";
 import { freshKeys } from "../../lib/jobs/fresh_backlog.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
+import { runRecord } from "../jobs/_run.ts";
 
 const G = "200000000000000001";
 const H = "200000000000000002";
 const U = "300000000000000001";
 const OTHER = "300000000000000002";
 
-function runRecord(sample: unknown[], startedAt: number): RunRecord {
-  return {
-    v: 1,
-    kind: SYNC_KIND,
-    key: G,
-    runId: "r1",
-    state: "completed",
-    mode: "full",
-    dryRun: false,
-    processed: 3,
-    skippedByIndex: 0,
-    total: 3,
-    counters: { changed: 3 },
-    chunk: 1,
-    chunkSize: 1000,
-    cursor: null,
-    startedAt,
-    updatedAt: startedAt,
-    chunkStartedAt: null,
-    finishedAt: startedAt,
-    activeMs: 10,
-    autoContinue: false,
-    lastError: null,
-    warnings: [],
-    sample,
-    checkpoint: null,
-  };
+/** The guild's last sync run, started at `startedAt`, with `sample` and counts to keep. */
+function lastRun(sample: unknown[], startedAt: number): RunRecord {
+  return runRecord({ kind: SYNC_KIND, key: G, counters: { changed: 3 }, startedAt, sample });
 }
 
 Deno.test("holderIndexSource: the member's entry in this guild, shown and deleted once", () =>
@@ -83,7 +60,7 @@ Deno.test("lastRunSource: the member's lines of the sample go; the run's counts 
       "not a line",
       null,
     ];
-    await kv.set(keys.jobRun(SYNC_KIND, G), runRecord(sample, at));
+    await kv.set(keys.jobRun(SYNC_KIND, G), lastRun(sample, at));
     assert.deepEqual((await lastRunSource.view(deps, G, U)).items, [
       `named among the members the run of ${
         new Date(at).toISOString()
@@ -111,7 +88,7 @@ Deno.test("lastRunSource: a record of another shape is left alone", () =>
 Deno.test("lastRunSource: a run that keeps changing underneath makes the delete fail loudly", () =>
   withKv(async (kv) => {
     const key = keys.jobRun(SYNC_KIND, G);
-    const record = runRecord([{ userId: U }], 0);
+    const record = lastRun([{ userId: U }], 0);
     await kv.set(key, record);
     let n = 0;
     const busy = new Proxy(kv, {

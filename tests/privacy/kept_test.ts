@@ -8,6 +8,7 @@ import { appendAudit } from "../../lib/audit/mod.ts";
 import { saveBackup } from "../../lib/backup/store.ts";
 import { canonicalBytes } from "../../lib/backup/model.ts";
 import { sampleSnapshot } from "../backup/_sample.ts";
+import { newBackup } from "../backup/_new_backup.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
 
@@ -58,19 +59,7 @@ Deno.test("backupSource: the member's roles in each backup that holds them", () 
       if (withMember) snapshot.members.push({ id: U, roles: ["210000000000000001"] });
       await saveBackup(
         kv,
-        {
-          id,
-          guildId: G,
-          label,
-          authorId: "1",
-          authorName: "a",
-          source: "command",
-          createdAt: deps.clock.now(),
-          memberCount: snapshot.members.length,
-          roleCount: 1,
-          channelCount: 1,
-          runId: null,
-        },
+        { ...newBackup(id, deps.clock.now()), guildId: G, label },
         canonicalBytes(snapshot),
         { maxPerGuild: 25, cooldownS: 0, retentionDays: 0 },
         deps.clock.now(),

@@ -4,12 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { linkedRoleSource } from "../../lib/privacy/linked.ts";
-import { getLinked } from "../../lib/linked_roles/store.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
 import { FakeOAuth, linkedDeps } from "../linked_roles/_fake_oauth.ts";
-import { link, tokenKeys } from "../linked_roles/_linked.ts";
+import { assertDisconnected, link, tokenKeys } from "../linked_roles/_linked.ts";
 
 const U = "300000000000000001";
 
@@ -41,13 +40,7 @@ Deno.test("linkedRoleSource: delete disconnects with the member's own grant", ()
     assert.equal(fake.calls.length, 0);
     const g = await link(deps, await tokenKeys(deps), fake, U);
     assert.equal(await linkedRoleSource.delete!(deps, undefined, U), 1);
-    assert.deepEqual(fake.connections.get(U), {
-      platform_name: "Ethos",
-      platform_username: null,
-      metadata: {},
-    });
-    assert.deepEqual(fake.revoked, [g.refresh]);
-    assert.equal(await getLinked(kv, U), null);
+    await assertDisconnected(kv, fake, U, g);
   }));
 
 Deno.test("linkedRoleSource: deleting for a member never linked touches nothing, keys included", () =>

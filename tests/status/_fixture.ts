@@ -3,7 +3,6 @@ import type { PassSummary } from "../../lib/sync/fresh_pass.ts";
 import { emptyIntake } from "../../lib/sync/fresh_intake.ts";
 import type { TestApp } from "../_harness.ts";
 import type { StatusData } from "../../lib/status/data.ts";
-import type { LinkedUser } from "../../lib/linked_roles/store.ts";
 
 /** A freshness pass summary as lib/sync/fresh_pass.ts stores it: a quiet pass, then `over`. */
 export function passSummary(over: Partial<PassSummary> = {}): PassSummary {
@@ -15,19 +14,6 @@ export function passSummary(over: Partial<PassSummary> = {}): PassSummary {
     linked: null,
     lastApplied: null,
     ...over,
-  };
-}
-
-/** A linked user's record as the connect flow stores it (tokens stand-ins: nothing opens them). */
-export function linkedRecord(now: number): LinkedUser {
-  return {
-    refresh: "sealed-refresh",
-    access: "sealed-access",
-    expiresAt: now + 86_400_000,
-    linkedAt: now,
-    pushedAt: now,
-    metadata: { score: "1400" },
-    platformUsername: null,
   };
 }
 

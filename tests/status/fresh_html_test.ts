@@ -1,5 +1,5 @@
 /**
- * lib/status/fresh_html.ts: the Freshness section from its data (tests/status/fresh_section_test.ts
+ * lib/status/fresh_html.ts: the Freshness section from its data (tests/status/data_test.ts
  * covers the same section from what the freshness pass stores).
  */
 import assert from "node:assert/strict";

@@ -1,38 +1,15 @@
+/** lib/status/job_alerts.ts: which runs are failed or stalled, and each alerted once per run. */
 import assert from "node:assert/strict";
 import { createTestApp, GUILD_ID } from "../_harness.ts";
 import { checkJobs, jobProblem } from "../../lib/status/job_alerts.ts";
 import { recentAlerts } from "../../lib/ops/alerts.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import type { RunRecord } from "../../lib/jobs/store.ts";
+import { runRecord } from "../jobs/_run.ts";
 
+/** The role sync's run "run-1" in the configured guild, then `over`. */
 function record(over: Partial<RunRecord>): RunRecord {
-  return {
-    v: 1,
-    kind: "sync",
-    key: GUILD_ID,
-    runId: "run-1",
-    state: "running",
-    mode: "full",
-    dryRun: false,
-    processed: 120,
-    skippedByIndex: 0,
-    total: 1000,
-    counters: {},
-    chunk: 3,
-    chunkSize: 50,
-    cursor: null,
-    startedAt: 0,
-    updatedAt: 0,
-    chunkStartedAt: null,
-    finishedAt: null,
-    activeMs: 0,
-    autoContinue: true,
-    lastError: null,
-    warnings: [],
-    sample: [],
-    checkpoint: null,
-    ...over,
-  };
+  return runRecord({ kind: "sync", key: GUILD_ID, runId: "run-1", ...over });
 }
 
 Deno.test("jobProblem: failed, stalled after two chunk lengths, otherwise fine", () => {

@@ -1,12 +1,15 @@
 /**
- * RestClient against the Discord emulator (real HTTP on loopback). Windows are small (n per
- * second) so the runs are short; assertions are about counts and final state, plus lower bounds
- * on waits that the client itself enforces (never upper bounds on elapsed time).
+ * RestClient against the Discord emulator (real HTTP on loopback): the whole client stack at once
+ * (pacing, buckets, the global limit, the invalid-request guard, retries, typed errors and the
+ * KV-shared state) against a server that enforces Discord's limits, where rest_test.ts drives the
+ * client alone over a scripted fake. Windows are small (n per second) so the runs are short;
+ * assertions are about counts and final state, plus lower bounds on waits that the client itself
+ * enforces (never upper bounds on elapsed time). The route wrappers' own tests are in
+ * api_test.ts, the follow-up's in tests/interactions/followup_test.ts.
  */
 import assert from "node:assert/strict";
-import type { APIApplicationCommand } from "discord-api-types/v10";
 import { memoryLogger } from "../_log.ts";
-import { RestClient, type RestClientOptions } from "../../lib/discord/rest.ts";
+import { RestClient } from "../../lib/discord/rest.ts";
 import {
   isMissingPermissions,
   isUnknownGuild,
@@ -16,65 +19,10 @@ import {
 } from "../../lib/discord/errors.ts";
 import * as api from "../../lib/discord/api.ts";
 import { createFollowup } from "../../lib/interactions/followup.ts";
-import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.ts";
-import { caught } from "./_fake_discord.ts";
+import { caught } from "../discord/_fake_discord.ts";
+import { GUILD, humans, withEmu } from "../discord/_emulator.ts";
 
-const GUILD = "200000000000000001";
 const MEMBER_PATCH = "PATCH /guilds/:guild/members/:user";
-
-async function withEmu(
-  options: EmulatorOptions,
-  fn: (emu: Emulator, client: (o?: Partial<RestClientOptions>) => RestClient) => Promise<void>,
-): Promise<void> {
-  const emu = await startEmulator(options);
-  const clients: RestClient[] = [];
-  const client = (o: Partial<RestClientOptions> = {}) => {
-    const c = new RestClient({
-      token: emu.token,
-      apiBase: emu.discordBase,
-      retryBaseMs: 20,
-      retryMaxMs: 200,
-      ...o,
-    });
-    clients.push(c);
-    return c;
-  };
-  try {
-    await fn(emu, client);
-  } finally {
-    for (const c of clients) await c.close();
-    await emu.close();
-  }
-}
-
-/** `n` ordinary members of the guild (not bots), ascending, stripped of their roles. */
-function humans(emu: Emulator, n: number): string[] {
-  const g = emu.state.guild(GUILD);
-  const ids = g.members.page("0", 100_000).filter((m) => !m.bot).slice(0, n).map((m) => m.id);
-  for (const id of ids) emu.state.setMemberRoles(GUILD, id, []);
-  return ids;
-}
-
-Deno.test("emulator: pages through 5,000 members with zero 429s", async () => {
-  await withEmu({
-    guilds: [{ members: 5000 }],
-    limits: { memberList: { limit: 2, windowMs: 500 } },
-  }, async (emu, client) => {
-    const rest = client();
-    const seen: string[] = [];
-    for await (const page of api.iterateMembers(rest, GUILD)) {
-      for (const m of page) seen.push(m.user.id);
-    }
-    const expected = emu.state.guild(GUILD).members.page("0", 100_000).map((m) => m.id);
-    assert.ok(expected.length >= 5000);
-    assert.deepStrictEqual(seen, expected);
-    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
-    assert.deepStrictEqual(
-      emu.stats.requests["GET /guilds/:guild/members"],
-      Math.ceil((expected.length + 1) / 1000),
-    );
-  });
-});
 
 Deno.test("emulator: 500 writes through a bucket of 10 per second with zero 429s", async () => {
   await withEmu({
@@ -275,210 +223,6 @@ Deno.test("emulator: typed errors for unknown member, unknown role, missing perm
     const noGuild = await caught(api.getGuild(rest, "299999999999999999"));
     assert.ok(isUnknownGuild(noGuild), String(noGuild));
     assert.ok(!String(forbidden.message).includes(emu.token));
-  });
-});
-
-Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log reasons", async () => {
-  await withEmu({ guilds: [{ members: 10 }] }, async (emu, client) => {
-    const rest = client();
-    const g = emu.state.guild(GUILD);
-    const ethos = g.ethosRoles!;
-
-    // The bot user (sync reads its id once to find its own member and roles).
-    const me = await api.getCurrentUser(rest);
-    assert.deepStrictEqual([me.id, me.username, me.bot], [emu.botUserId, "Ethos Bot", true]);
-
-    // The guild: owner (hierarchy), roles, emojis, stickers; member counts only when asked.
-    const guild = await api.getGuild(rest, GUILD, { withCounts: true });
-    assert.deepStrictEqual([guild.id, guild.name, guild.owner_id], [
-      GUILD,
-      "Emulated Guild 1",
-      g.ownerId,
-    ]);
-    assert.deepStrictEqual(guild.approximate_member_count, 14); // 10 people, 3 other bots and the bot
-    assert.deepStrictEqual(guild.approximate_presence_count, 4);
-    assert.deepStrictEqual(guild.roles.map((r) => r.id), g.sortedRoles().map((r) => r.id));
-    assert.deepStrictEqual(guild.emojis.map((e) => e.name), ["ethos", "verified_check", "party"]);
-    assert.deepStrictEqual(guild.stickers?.map((s) => s.name), ["wave"]);
-    const plain = await api.getGuild(rest, GUILD);
-    assert.deepStrictEqual(plain.approximate_member_count, undefined);
-
-    // Roles, lowest first, with the fields the hierarchy checks read.
-    const seeded = [
-      "@everyone",
-      "Role 1",
-      "Role 2",
-      "Role 3",
-      "Untrusted",
-      "Questionable",
-      "Neutral",
-      "Reputable",
-      "Exemplary",
-      "Ethos Profile",
-      "Ethos Verified",
-      "Helper Bot",
-      "Ethos Bot",
-      "Admin",
-    ];
-    const before = await api.getRoles(rest, GUILD);
-    assert.deepStrictEqual(before.map((r) => r.name), seeded);
-    assert.deepStrictEqual(before.map((r) => r.position), seeded.map((_, i) => i));
-    assert.deepStrictEqual(before[0].id, GUILD);
-    assert.deepStrictEqual(before.find((r) => r.name === "Neutral")!.id, ethos.neutral);
-    const botRole = before.find((r) => r.id === g.botRole)!;
-    assert.deepStrictEqual([botRole.name, botRole.managed, botRole.tags?.bot_id], [
-      "Ethos Bot",
-      true,
-      emu.botUserId,
-    ]);
-    assert.deepStrictEqual(before.filter((r) => r.managed).map((r) => r.name), [
-      "Helper Bot",
-      "Ethos Bot",
-    ]);
-
-    const role = await api.createRole(rest, GUILD, { name: "Ethos Test" }, "create role");
-    assert.deepStrictEqual([role.name, role.permissions, role.managed, role.position], [
-      "Ethos Test",
-      "0",
-      false,
-      1,
-    ]);
-    assert.ok(!before.some((r) => r.id === role.id), "a new id");
-    const edited = await api.modifyRole(rest, GUILD, role.id, { name: "Ethos Test 2" }, "rename");
-    assert.deepStrictEqual([edited.id, edited.name], [role.id, "Ethos Test 2"]);
-    const after = await api.getRoles(rest, GUILD);
-    assert.deepStrictEqual(after.length, seeded.length + 1);
-    assert.deepStrictEqual(after.filter((r) => r.id === role.id).map((r) => r.name), [
-      "Ethos Test 2",
-    ]);
-
-    // Channels by position (ties in creation order); the new one goes last with its overwrite.
-    const channel = await api.createChannel(rest, GUILD, { name: "ethos", type: 0 }, "channel");
-    assert.deepStrictEqual([
-      channel.name,
-      channel.type,
-      (channel as { guild_id?: string }).guild_id,
-    ], [
-      "ethos",
-      0,
-      GUILD,
-    ]);
-    const renamed = await api.modifyChannel(
-      rest,
-      channel.id,
-      { name: "ethos-2" },
-      "rename channel",
-    );
-    assert.deepStrictEqual([renamed.id, renamed.name], [channel.id, "ethos-2"]);
-    await api.editChannelPermission(rest, channel.id, role.id, {
-      type: 0,
-      allow: "1024",
-      deny: "0",
-    }, "perm");
-    const channels = await api.getChannels(rest, GUILD);
-    assert.deepStrictEqual(channels.map((c) => c.name), [
-      "Information",
-      "welcome",
-      "rules",
-      "Community",
-      "verified-lounge",
-      "staff",
-      "general",
-      "Voice Chat",
-      "ideas",
-      "Town Hall",
-      "extra-1",
-      "extra-2",
-      "ethos-2",
-    ]);
-    const mine = channels.at(-1)!;
-    assert.deepStrictEqual(mine.id, channel.id);
-    assert.deepStrictEqual((mine as { permission_overwrites?: unknown }).permission_overwrites, [
-      { id: role.id, type: 0, allow: "1024", deny: "0" },
-    ]);
-
-    // Emojis and stickers, in the shapes a backup keeps.
-    const emojis = await api.getEmojis(rest, GUILD);
-    assert.deepStrictEqual(emojis, g.emojis);
-    assert.deepStrictEqual(emojis.map((e) => [e.name, e.animated]), [
-      ["ethos", false],
-      ["verified_check", false],
-      ["party", true],
-    ]);
-    const stickers = await api.getStickers(rest, GUILD);
-    assert.deepStrictEqual(stickers, g.stickers);
-    assert.deepStrictEqual(stickers.map((s) => [s.name, s.tags, s.description, s.format_type]), [
-      ["wave", "wave", "A friendly wave", 1],
-    ]);
-
-    // Member roles, one at a time.
-    const [a] = humans(emu, 1);
-    await api.addMemberRole(rest, GUILD, a, role.id, "add");
-    const held = await api.getMember(rest, GUILD, a);
-    assert.deepStrictEqual([held.user.id, held.roles], [a, [role.id]]);
-    await api.removeMemberRole(rest, GUILD, a, role.id, "remove");
-    assert.deepStrictEqual((await api.getMember(rest, GUILD, a)).roles, []);
-
-    // Commands of the guild scope.
-    const cmds = await api.bulkOverwriteCommands(rest, emu.applicationId, [
-      { name: "ethos", description: "Ethos score", type: 1 },
-    ], GUILD);
-    assert.deepStrictEqual(
-      cmds.map((c) => [c.name, c.description, c.type, c.application_id, c.guild_id]),
-      [
-        ["ethos", "Ethos score", 1, emu.applicationId, GUILD],
-      ],
-    );
-    const commands = (guild?: string) =>
-      rest.get<APIApplicationCommand[]>(
-        guild
-          ? `/applications/${emu.applicationId}/guilds/${guild}/commands`
-          : `/applications/${emu.applicationId}/commands`,
-      );
-    const listed = await commands(GUILD);
-    assert.deepStrictEqual(listed.map((c) => [c.id, c.name]), [[cmds[0].id, "ethos"]]);
-    assert.deepStrictEqual(
-      await commands(),
-      [],
-      "no global commands",
-    );
-
-    // The interaction webhook: edit the deferred original, follow up, delete the original.
-    const token = "interaction-token-0123456789abcdefghijklmnop";
-    emu.state.registerInteraction("400000000000000002", token);
-    await rest.post(`/interactions/400000000000000002/${token}/callback`, {
-      auth: false,
-      body: { type: 5 },
-    });
-    const webhook = createFollowup(rest, emu.applicationId, token);
-    const original = await webhook.editOriginal({ content: "done" });
-    assert.deepStrictEqual([original.content, original.author.id], ["done", emu.botUserId]);
-    const follow = await webhook.send({ content: "more" });
-    assert.deepStrictEqual(follow.content, "more");
-    assert.ok(follow.id !== original.id, "a follow-up is a new message");
-    await webhook.deleteOriginal();
-    const record = emu.state.interactions.get(token)!;
-    assert.deepStrictEqual(
-      record.messages.map((m) => [m.id, m.content, m.deleted ?? false]),
-      [[original.id, "done", true], [follow.id, "more", false]],
-    );
-    const gone = await caught(
-      rest.get(`/webhooks/${emu.applicationId}/${token}/messages/@original`, { auth: false }),
-    );
-    assert.deepStrictEqual((gone as { status?: number }).status, 404);
-
-    // Every guild write carried its audit-log reason, in the order they were made.
-    const guildWrites = emu.stats.writes.filter((w) => !w.route.includes("/applications/"));
-    assert.deepStrictEqual(guildWrites.map((w) => [w.route, w.reason]), [
-      ["POST /guilds/:guild/roles", "create role"],
-      ["PATCH /guilds/:guild/roles/:role", "rename"],
-      ["POST /guilds/:guild/channels", "channel"],
-      ["PATCH /channels/:channel", "rename channel"],
-      ["PUT /channels/:channel/permissions/:overwrite", "perm"],
-      ["PUT /guilds/:guild/members/:user/roles/:role", "add"],
-      ["DELETE /guilds/:guild/members/:user/roles/:role", "remove"],
-    ]);
-    assert.deepStrictEqual(emu.stats.rateLimited, { user: 0, global: 0, shared: 0 });
   });
 });
 

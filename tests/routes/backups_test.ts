@@ -4,12 +4,12 @@
  * "operator" actor (both go through lib/backup/actions.ts).
  */
 import assert from "node:assert/strict";
-import { GUILD, startFixture } from "./_fixture.ts";
+import { GUILD, startFixture } from "../backup/_fixture.ts";
 import { canonicalBytes } from "../../lib/backup/model.ts";
 import { saveBackup } from "../../lib/backup/store.ts";
 import { readAudit } from "../../lib/audit/mod.ts";
-import { sampleSnapshot } from "./_sample.ts";
-import { newBackup } from "./_new_backup.ts";
+import { sampleSnapshot } from "../backup/_sample.ts";
+import { newBackup } from "../backup/_new_backup.ts";
 
 Deno.test("routes: pin, note, verify, stop, export and delete are audited as the operator", async () => {
   const fx = await startFixture({ guilds: [{ members: 5 }] });

@@ -15,9 +15,9 @@ import {
   autocompleteInteraction,
   commandInteraction,
   componentInteraction,
-  createTestApp,
   GUILD_ID,
   type TestApp,
+  withTestApp,
 } from "../_harness.ts";
 import { type Command, defineCommand } from "../../lib/interactions/define.ts";
 import { opt } from "../../lib/interactions/options.ts";
@@ -31,17 +31,8 @@ const SECRETS = {
   SIGNING_SECRET: "signing-secret-hostile-0123456789",
 };
 
-async function withApp(
-  fn: (t: TestApp) => Promise<void>,
-  commands?: Command[],
-) {
-  const t = await createTestApp({ env: SECRETS, commands });
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = (fn: (t: TestApp) => Promise<void>, commands?: Command[]): Promise<void> =>
+  withTestApp({ env: SECRETS, commands }, fn);
 
 /** Posts, and checks what must hold for any request: no 5xx, no secret, no error-level log. */
 async function post(t: TestApp, payload: unknown): Promise<{ status: number; body: string }> {

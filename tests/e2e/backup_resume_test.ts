@@ -9,24 +9,31 @@
  * lapsed), its watchdog finds the dead run and continues it.
  */
 import assert from "node:assert/strict";
-import { GUILD, offsetClock, startBot } from "./_fixture.ts";
-import { startEmulator } from "../emulator/server.ts";
+import { GUILD, offsetClock, startBot, type TestBot } from "../backup/_fixture.ts";
+import type { Emulator } from "../emulator/server.ts";
+import { withEmulator } from "../emulator/test_helpers.ts";
+import type { SeedGuildOptions } from "../emulator/seed.ts";
 import { backupWatchdog, startCapture, startRestore } from "../../lib/backup/service.ts";
 import { getBackup, listBackups, verifyBackup } from "../../lib/backup/store.ts";
 import { CAPTURE_KIND } from "../../lib/backup/capture_job.ts";
 import { RESTORE_KIND } from "../../lib/backup/restore_job.ts";
 import { keys } from "../../lib/kv/keys.ts";
 
-/** A KV whose handle closes when a commit matching `when` is attempted (that commit is lost). */
-function killable(kv: Deno.Kv, when: (sets: [Deno.KvKey, unknown][]) => boolean) {
+/**
+ * A KV whose handle closes when a commit sets `runKey` to a value matching `when` (that commit is
+ * lost), as a SIGKILL would leave it.
+ */
+function killable(kv: Deno.Kv, runKey: Deno.KvKey, when: (run: unknown) => boolean) {
   const state = { killed: false };
+  const dies = (sets: [Deno.KvKey, unknown][]) =>
+    sets.some(([k, v]) => k.join("/") === runKey.join("/") && when(v));
   const wrapAtomic = (op: Deno.AtomicOperation): Deno.AtomicOperation => {
     const sets: [Deno.KvKey, unknown][] = [];
     const proxy: Deno.AtomicOperation = new Proxy(op, {
       get(target, prop) {
         if (prop === "commit") {
           return () => {
-            if (!state.killed && when(sets)) {
+            if (!state.killed && dies(sets)) {
               state.killed = true;
               kv.close();
               return Promise.reject(new Error("killed"));
@@ -56,22 +63,57 @@ function killable(kv: Deno.Kv, when: (sets: [Deno.KvKey, unknown][]) => boolean)
   return { kv: proxied, state };
 }
 
-Deno.test("capture: 20,000 members in chunks, killed mid-run and resumed elsewhere, same checksum", async () => {
-  const emu = await startEmulator({ uniformRate: 2000, guilds: [{ members: 20_000 }] });
-  const dir = await Deno.makeTempDir({ prefix: "backup-resume-" });
-  const path = `${dir}/kv.sqlite`;
-  const env = { BACKUP_COOLDOWN: "0" };
-  const runKey = keys.jobRun(CAPTURE_KIND, GUILD);
+/** Runs `fn` with an emulator seeded with `guild` and a KV file path in a fresh temporary folder. */
+async function withEmulatorAndFile(
+  guild: Omit<SeedGuildOptions, "id">,
+  prefix: string,
+  fn: (emu: Emulator, path: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
   try {
+    await withEmulator(
+      { uniformRate: 2000, guilds: [guild] },
+      (emu) => fn(emu, `${dir}/kv.sqlite`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Waits until instance A is killed (polling every `pollMs`, 1,500 times at most), then drops it. */
+async function untilKilled(a: TestBot, state: { killed: boolean }, pollMs: number): Promise<void> {
+  for (let i = 0; i < 1500 && !state.killed; i++) await new Promise((r) => setTimeout(r, pollMs));
+  assert.ok(state.killed, "A was not killed");
+  await a.settle();
+  await a.close().catch(() => {});
+}
+
+/** Instance B: the same KV file, its clock 90 s ahead (A's lease has lapsed), closed after `fn`. */
+async function resumeElsewhere(
+  emu: Emulator,
+  path: string,
+  env: Record<string, string>,
+  fn: (b: TestBot) => Promise<void>,
+): Promise<void> {
+  const kvB = await Deno.openKv(path);
+  const b = await startBot(emu, { kv: kvB, clock: offsetClock(90_000), env });
+  try {
+    await fn(b);
+  } finally {
+    await b.close();
+    kvB.close();
+  }
+}
+
+Deno.test("capture: 20,000 members in chunks, killed mid-run and resumed elsewhere, same checksum", () =>
+  withEmulatorAndFile({ members: 20_000 }, "backup-resume-", async (emu, path) => {
+    const env = { BACKUP_COOLDOWN: "0" };
+    const runKey = keys.jobRun(CAPTURE_KIND, GUILD);
     // Instance A: killed when it tries to checkpoint past page 9 (pages 0..8 stored).
-    const fileA = await Deno.openKv(path);
     const { kv: kvA, state } = killable(
-      fileA,
-      (sets) =>
-        sets.some(([k, v]) =>
-          k.join("/") === runKey.join("/") &&
-          (v as { checkpoint?: { pages?: number } }).checkpoint?.pages === 9
-        ),
+      await Deno.openKv(path),
+      runKey,
+      (run) => (run as { checkpoint?: { pages?: number } }).checkpoint?.pages === 9,
     );
     const a = await startBot(emu, { kv: kvA, env });
     const started = await startCapture(a.deps, GUILD, {
@@ -84,15 +126,10 @@ Deno.test("capture: 20,000 members in chunks, killed mid-run and resumed elsewhe
     assert.deepStrictEqual(started.status, "started");
     const backupId = started.status === "started" ? started.backupId! : "";
     // Chunk 1 ends after 5 pages; chunk 2 continues in-process and is killed on its way.
-    for (let i = 0; i < 1500 && !state.killed; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(state.killed, "A was not killed");
-    await a.settle();
-    await a.close().catch(() => {});
+    await untilKilled(a, state, 20);
 
-    // Instance B: same KV file, 90 s later; the watchdog resumes the dead run.
-    const kvB = await Deno.openKv(path);
-    const b = await startBot(emu, { kv: kvB, clock: offsetClock(90_000), env });
-    try {
+    // Instance B: the watchdog resumes the dead run.
+    await resumeElsewhere(emu, path, env, async (b) => {
       const before = await b.kv.get<{ state: string; checkpoint: { pages: number } }>(runKey);
       assert.deepStrictEqual(before.value?.state, "running", "A died with the run marked running");
       assert.deepStrictEqual(before.value?.checkpoint.pages, 8);
@@ -127,33 +164,19 @@ Deno.test("capture: 20,000 members in chunks, killed mid-run and resumed elsewhe
         leftovers.push(e.key);
       }
       assert.deepStrictEqual(leftovers, []);
-    } finally {
-      await b.close();
-      kvB.close();
-    }
-  } finally {
-    await emu.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    });
+  }));
 
-Deno.test("restore: killed right after creating a role, resumed elsewhere, creates nothing twice", async () => {
-  const emu = await startEmulator({ uniformRate: 2000, guilds: [{ members: 300, roles: 4 }] });
-  const dir = await Deno.makeTempDir({ prefix: "restore-resume-" });
-  const path = `${dir}/kv.sqlite`;
-  const runKey = keys.jobRun(RESTORE_KIND, GUILD);
-  try {
+Deno.test("restore: killed right after creating a role, resumed elsewhere, creates nothing twice", () =>
+  withEmulatorAndFile({ members: 300, roles: 4 }, "restore-resume-", async (emu, path) => {
+    const runKey = keys.jobRun(RESTORE_KIND, GUILD);
     const g = emu.state.guild(GUILD);
-    const fileA = await Deno.openKv(path);
     // Killed when it commits the checkpoint that records its first created role: the role
     // exists on Discord, the run record does not know.
     const { kv: kvA, state } = killable(
-      fileA,
-      (sets) =>
-        sets.some(([k, v]) =>
-          k.join("/") === runKey.join("/") &&
-          (v as { counters?: Record<string, number> }).counters?.["created.roles"] === 1
-        ),
+      await Deno.openKv(path),
+      runKey,
+      (run) => (run as { counters?: Record<string, number> }).counters?.["created.roles"] === 1,
     );
     const a = await startBot(emu, { kv: kvA });
     await startCapture(a.deps, GUILD, { authorId: "1", authorName: "a", source: "test" });
@@ -174,15 +197,10 @@ Deno.test("restore: killed right after creating a role, resumed elsewhere, creat
     });
     // The killed chunk's promise rejects (its KV is gone); nobody else waits for it.
     if (r.status === "started") a.deps.waitUntil(r.start.done);
-    for (let i = 0; i < 1500 && !state.killed; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(state.killed, "A was not killed");
-    await a.settle();
-    await a.close().catch(() => {});
+    await untilKilled(a, state, 10);
     assert.deepStrictEqual(emu.stats.writesTo("POST /guilds/:guild/roles").length, 1);
 
-    const kvB = await Deno.openKv(path);
-    const b = await startBot(emu, { kv: kvB, clock: offsetClock(90_000) });
-    try {
+    await resumeElsewhere(emu, path, {}, async (b) => {
       assert.deepStrictEqual(await backupWatchdog(b.deps), [GUILD]);
       const done = await b.waitJob("restore");
       assert.deepStrictEqual(done.progress.state, "completed", JSON.stringify(done.progress));
@@ -192,12 +210,5 @@ Deno.test("restore: killed right after creating a role, resumed elsewhere, creat
       assert.deepStrictEqual([...g.roles.values()].map((r) => r.name).sort(), names);
       const back = [...g.roles.values()].find((r) => r.name === "Role 1")!;
       for (const h of holders) assert.ok(emu.state.memberRoles(GUILD, h)!.includes(back.id));
-    } finally {
-      await b.close();
-      kvB.close();
-    }
-  } finally {
-    await emu.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    });
+  }));

@@ -1,7 +1,129 @@
+/**
+ * lib/backup/restore_job.ts: the restore as a job. A run starts only from its params; every chunk
+ * reads the backup's bytes and checks them against the checksum; a finished run's report is
+ * built from the run's committed counters, kept in KV and audited. Then the whole restore against
+ * the emulator through the service: deleted roles, categories and channels come back with their
+ * overwrites and member roles, a second restore writes nothing, and rewind removes gained roles.
+ */
 import assert from "node:assert/strict";
 import { type Fixture, GUILD, startFixture } from "./_fixture.ts";
+import { captureNow, handChunk, restoreCheckpoint, WHO, withGuild } from "./_jobs.ts";
 import { startCapture, startRestore } from "../../lib/backup/service.ts";
 import type { Emulator } from "../emulator/server.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import { readAudit } from "../../lib/audit/mod.ts";
+import { setFlag } from "../../lib/ops/flags.ts";
+import { BackupDisabledError } from "../../lib/backup/preflight.ts";
+import { BackupCorruptError, getBackup } from "../../lib/backup/store.ts";
+import type { RestoreCheckpoint, RestoreReport } from "../../lib/backup/restore_run.ts";
+import {
+  RESTORE_CONTINUE_PATH,
+  RESTORE_KIND,
+  restoreJob,
+  type RestoreParams,
+} from "../../lib/backup/restore_job.ts";
+
+const PARAMS: RestoreParams = {
+  backupId: WHO.backupId,
+  parts: ["roles", "members"],
+  rewind: false,
+  actorId: "300000000000000002",
+  actorName: "restorer",
+};
+
+Deno.test("restoreJob: kind and route; a run starts only from its params, in its mode", () =>
+  withGuild({ members: 1 }, async ({ deps }) => {
+    const bare = restoreJob(deps);
+    assert.deepStrictEqual([bare.kind, bare.continuePath], [RESTORE_KIND, RESTORE_CONTINUE_PATH]);
+    assert.throws(() => bare.newRun({ key: GUILD, source: "test" }, 0), /starts from startRestore/);
+    const plain = await restoreJob(deps, PARAMS).newRun({ key: GUILD, source: "test" }, 0);
+    assert.deepStrictEqual(plain, {
+      mode: "restore",
+      checkpoint: restoreCheckpoint({
+        parts: ["roles", "members"],
+        actorId: PARAMS.actorId,
+        actorName: PARAMS.actorName,
+      }),
+    });
+    const rewind = await restoreJob(deps, { ...PARAMS, rewind: true }).newRun(
+      { key: GUILD, source: "test" },
+      0,
+    );
+    assert.equal(rewind.mode, "restore-rewind");
+    assert.equal((rewind.checkpoint as RestoreCheckpoint).rewind, true);
+  }));
+
+Deno.test("restoreJob: every chunk passes the backups flag", () =>
+  withGuild({ members: 1 }, async ({ deps, kv }) => {
+    const job = restoreJob(deps);
+    assert.equal(await job.preflight!(GUILD), true);
+    await setFlag(kv, GUILD, "backups", false);
+    await assert.rejects(() => job.preflight!(GUILD), BackupDisabledError);
+  }));
+
+Deno.test("restore chunk: the report comes from the run's committed counters, is kept and audited", () =>
+  withGuild({ members: 5 }, async ({ deps, kv }) => {
+    await captureNow(deps);
+    // What the runner committed for this run so far (the report reads it back).
+    await kv.set(keys.jobRun(RESTORE_KIND, GUILD), {
+      counters: { "created.roles": 2, "failed.channels": 1, "members.changed": 3 },
+      warnings: ["moving #staff back: 403 50001 Missing Access"],
+    });
+    const cp = restoreCheckpoint({ parts: ["settings"] });
+    const chunk = handChunk(cp, { runId: "run-r" });
+    const out = await restoreJob(deps).runChunk(chunk.ctx);
+    const want: RestoreReport = {
+      backupId: WHO.backupId,
+      parts: ["settings"],
+      rewind: false,
+      created: { roles: 2 },
+      skipped: {},
+      failed: { channels: 1 },
+      members: { changed: 3 },
+      problems: ["moving #staff back: 403 50001 Missing Access"],
+    };
+    assert.deepStrictEqual(out, { finished: true, result: want });
+    assert.deepStrictEqual((await kv.get(keys.backupRestoreReport(GUILD))).value, {
+      ...want,
+      runId: "run-r",
+      at: deps.clock.now(),
+    });
+    const [entry] = (await readAudit(kv, GUILD, { limit: 1 })).entries;
+    assert.equal(entry.action, "backup.restore.completed");
+    assert.deepStrictEqual(entry.actor, { id: WHO.authorId, name: WHO.authorName });
+    assert.deepStrictEqual(entry.detail, {
+      backupId: WHO.backupId,
+      runId: "run-r",
+      created: { roles: 2 },
+      failed: { channels: 1 },
+      members: { changed: 3 },
+    });
+    // The structure is done: the checkpoint moved on; without the members part none is read.
+    assert.equal((chunk.checkpoint() as RestoreCheckpoint).phase, "members");
+    assert.ok(chunk.updates.every((u) => u.processed === undefined), "no member handled");
+  }));
+
+Deno.test("restore chunk: a stopped chunk is not finished and keeps its phase", () =>
+  withGuild({ members: 5, roles: 3 }, async ({ emu, deps }) => {
+    await captureNow(deps);
+    emu.state.deleteRole(GUILD, emu.state.guild(GUILD).extraRoles[0]);
+    const chunk = handChunk(restoreCheckpoint(), { signal: AbortSignal.abort() });
+    assert.deepStrictEqual(await restoreJob(deps).runChunk(chunk.ctx), { finished: false });
+    assert.deepStrictEqual(chunk.updates, []);
+  }));
+
+Deno.test("restore chunk: the backup's bytes are checked every chunk, even with the parse kept", () =>
+  withGuild({ members: 5 }, async ({ deps, kv }) => {
+    await captureNow(deps);
+    const cp = restoreCheckpoint({ parts: ["settings"] });
+    assert.equal((await restoreJob(deps).runChunk(handChunk(cp).ctx)).finished, true);
+    assert.equal((await restoreJob(deps).runChunk(handChunk(cp).ctx)).finished, true);
+    const meta = (await getBackup(kv, GUILD, WHO.backupId))!;
+    await kv.set(keys.backupMeta(GUILD, WHO.backupId), { ...meta, checksum: "0".repeat(64) });
+    await assert.rejects(() => restoreJob(deps).runChunk(handChunk(cp).ctx), BackupCorruptError);
+  }));
+
+// The whole restore through the service, against the emulator.
 
 const who = { authorId: "300000000000000001", authorName: "tester", source: "test" };
 const actor = { actorId: "300000000000000001", actorName: "tester", source: "test" };

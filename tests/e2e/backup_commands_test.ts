@@ -11,7 +11,7 @@ import {
 } from "discord-api-types/v10";
 import assert from "node:assert/strict";
 import { commandInteraction, componentInteraction, rawOptions, subcommand } from "../_harness.ts";
-import { type Fixture, GUILD, OWNER, startFixture } from "./_fixture.ts";
+import { type Fixture, GUILD, OWNER, startFixture } from "../backup/_fixture.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { listBackups } from "../../lib/backup/store.ts";
 import { createExportLink } from "../../lib/backup/views.ts";

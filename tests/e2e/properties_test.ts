@@ -12,7 +12,7 @@ import {
   operatorRequest,
   type PropertyBot,
   propertyBot,
-} from "./_properties.ts";
+} from "../_properties.ts";
 
 const SEED = 20261206;
 
