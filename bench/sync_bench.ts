@@ -35,6 +35,7 @@
  * bot plans with what it learned from Discord's headers: writes should still equal the minimum.
  *
  *   deno run -A bench/sync_bench.ts --case=a:1500:1 --chunk-ms=4000 --isolate-per-chunk --learn-limits
+ * Kept in one file past 400 lines: the rig (emulator, seeding, the in-process bot, the report) is one program.
  */
 import { startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";

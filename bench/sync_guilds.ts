@@ -15,6 +15,7 @@
  * The shared KV is a SQLite file opened by every process; SQLite answers "database is locked" when
  * several processes write at once, which Deploy's KV never does, so the workers' KV handle retries
  * those (and only those) errors. That is part of the rig, like the emulator.
+ * Kept in one file past 400 lines: one program (the workers, the shared KV, the report).
  */
 import { startEmulator } from "../tests/emulator/server.ts";
 import { signingKeys } from "../tests/_harness.ts";

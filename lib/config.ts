@@ -55,7 +55,7 @@ const idList = z.string().transform((s, ctx) => {
   return ids;
 });
 
-export const tierSchema = z.object({
+const tierSchema = z.object({
   name: z.string().min(1).max(50),
   minScore: z.number().int().min(0).max(100_000),
   roleId: snowflake,

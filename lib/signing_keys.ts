@@ -30,7 +30,7 @@ export interface SigningKeys {
 }
 
 /** HKDF info of the token-sealing key. */
-export const TOKEN_BOX_PURPOSE = "linked-roles-token";
+const TOKEN_BOX_PURPOSE = "linked-roles-token";
 
 const encoder = new TextEncoder();
 

@@ -1,3 +1,8 @@
+/**
+ * lib/config.ts: the environment parsed once (every variable's format, defaults and errors, which
+ * values are secrets), including the sync's and linked roles' settings. Kept in one file past 400
+ * lines, as the module it tests is.
+ */
 import { ConfigError, configSecrets, loadConfig, parseConfig, VERSION } from "../lib/config.ts";
 import { testConfig } from "./_config.ts";
 import { redactString } from "../lib/log/redact.ts";

@@ -22,10 +22,10 @@ import { canonicalJson, sha256Hex } from "../canonical.ts";
 export const GLOBAL = "global";
 export const GENESIS = "0".repeat(64);
 
-export const actorSchema = z.object({ id: z.string(), name: z.string().optional() });
+const actorSchema = z.object({ id: z.string(), name: z.string().optional() });
 export type Actor = z.infer<typeof actorSchema>;
 
-export const auditEntrySchema = z.object({
+const auditEntrySchema = z.object({
   seq: z.number().int().positive(),
   at: z.number(),
   guildId: z.string(),

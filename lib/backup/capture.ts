@@ -40,7 +40,7 @@ import {
 import { getSchedule } from "./schedule.ts";
 
 /** Guild channel types a backup keeps (threads are not structure). */
-export const GUILD_CHANNEL_TYPES: ReadonlySet<number> = new Set([0, 2, 4, 5, 13, 15, 16]);
+const GUILD_CHANNEL_TYPES: ReadonlySet<number> = new Set([0, 2, 4, 5, 13, 15, 16]);
 export const CATEGORY = 4;
 export const MEMBER_PAGE = 1000;
 
@@ -135,7 +135,7 @@ export function channelOf(c: { id: string; type: number }): SnapChannel | null {
   return out;
 }
 
-export function emojiOf(e: APIEmoji): SnapEmoji {
+function emojiOf(e: APIEmoji): SnapEmoji {
   return {
     id: e.id ?? "0",
     name: e.name ?? "",
@@ -147,7 +147,7 @@ export function emojiOf(e: APIEmoji): SnapEmoji {
   };
 }
 
-export function stickerOf(s: APISticker): SnapSticker {
+function stickerOf(s: APISticker): SnapSticker {
   return {
     id: s.id,
     name: s.name,
@@ -159,7 +159,7 @@ export function stickerOf(s: APISticker): SnapSticker {
 }
 
 /** The bot's own per-guild settings: feature flags, command allow-lists, backup schedule. */
-export async function readBotSettings(kv: Deno.Kv, guildId: string): Promise<BotSettings> {
+async function readBotSettings(kv: Deno.Kv, guildId: string): Promise<BotSettings> {
   const flags = await getFlags(kv, guildId);
   const commandRoles: Record<string, string[]> = {};
   const prefix = keys.commandRoles(guildId, "").slice(0, -1);
@@ -213,7 +213,7 @@ export function unrecordedRoles(base: Pick<CaptureBase, "roles" | "guild">): Set
 }
 
 /** The snapshot entries of a member page: non-bot members with their non-managed roles. */
-export function memberEntries(page: APIGuildMember[], skipRoles: Set<string>): SnapMember[] {
+function memberEntries(page: APIGuildMember[], skipRoles: Set<string>): SnapMember[] {
   const out: SnapMember[] = [];
   for (const m of page) {
     if (!m.user || m.user.bot) continue;

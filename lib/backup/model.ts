@@ -7,19 +7,20 @@
  *
  * Canonical form: JSON with object keys sorted, undefined fields left out, and every list in a
  * stable order (roles, channels, overwrites, emojis, stickers and members by numeric id; a
- * member's role ids likewise). The checksum is the SHA-256 of its UTF-8 bytes.
+ * member's role ids likewise). The checksum (stored with the backup) is the SHA-256 of its UTF-8
+ * bytes.
  *
  * Discord objects keep Discord's field names (snake_case), so an export reads like the API and
  * a restore sends the fields back as they are.
  */
-import { canonicalJson, sha256Hex } from "../canonical.ts";
+import { canonicalJson } from "../canonical.ts";
 import { z } from "zod";
 
 export const SNAPSHOT_VERSION = 1;
 
 const id = z.string().regex(/^\d{1,20}$/);
 
-export const guildSettingsSchema = z.object({
+const guildSettingsSchema = z.object({
   id,
   name: z.string(),
   description: z.string().nullable(),
@@ -37,7 +38,7 @@ export const guildSettingsSchema = z.object({
 });
 export type GuildSettings = z.infer<typeof guildSettingsSchema>;
 
-export const roleSchema = z.object({
+const roleSchema = z.object({
   id,
   name: z.string(),
   color: z.number().int(),
@@ -51,7 +52,7 @@ export const roleSchema = z.object({
 });
 export type SnapRole = z.infer<typeof roleSchema>;
 
-export const overwriteSchema = z.object({
+const overwriteSchema = z.object({
   id,
   /** 0 role, 1 member. */
   type: z.number().int().min(0).max(1),
@@ -60,7 +61,7 @@ export const overwriteSchema = z.object({
 });
 export type SnapOverwrite = z.infer<typeof overwriteSchema>;
 
-export const channelSchema = z.object({
+const channelSchema = z.object({
   id,
   type: z.number().int(),
   name: z.string(),
@@ -79,7 +80,7 @@ export const channelSchema = z.object({
 });
 export type SnapChannel = z.infer<typeof channelSchema>;
 
-export const emojiSchema = z.object({
+const emojiSchema = z.object({
   id,
   name: z.string(),
   animated: z.boolean(),
@@ -90,7 +91,7 @@ export const emojiSchema = z.object({
 });
 export type SnapEmoji = z.infer<typeof emojiSchema>;
 
-export const stickerSchema = z.object({
+const stickerSchema = z.object({
   id,
   name: z.string(),
   description: z.string().nullable(),
@@ -103,13 +104,13 @@ export type SnapSticker = z.infer<typeof stickerSchema>;
 export const memberSchema = z.object({ id, roles: z.array(id) });
 export type SnapMember = z.infer<typeof memberSchema>;
 
-export const scheduleSettingsSchema = z.object({
+const scheduleSettingsSchema = z.object({
   enabled: z.boolean(),
   hours: z.number().int().min(1).max(168),
 });
 
 /** The bot's own per-guild settings. */
-export const botSettingsSchema = z.object({
+const botSettingsSchema = z.object({
   flags: z.record(z.string(), z.boolean()),
   commandRoles: z.record(z.string(), z.array(id)),
   schedule: scheduleSettingsSchema.nullable(),
@@ -164,11 +165,6 @@ const encoder = new TextEncoder();
 /** The canonical bytes of a snapshot (normalised first). */
 export function canonicalBytes(s: Snapshot): Uint8Array {
   return encoder.encode(canonicalJson(normalizeSnapshot(s)));
-}
-
-/** The checksum of a snapshot: SHA-256 of its canonical bytes. */
-export async function checksumOf(s: Snapshot): Promise<string> {
-  return await sha256Hex(canonicalBytes(s));
 }
 
 export interface SnapshotCounts {

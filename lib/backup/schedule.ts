@@ -11,7 +11,7 @@ export const MIN_HOURS = 1;
 export const MAX_HOURS = 168;
 const HOUR = 3_600_000;
 
-export const scheduleSchema = z.object({
+const scheduleSchema = z.object({
   enabled: z.boolean(),
   hours: z.number().int().min(MIN_HOURS).max(MAX_HOURS),
   nextAt: z.number(),

@@ -49,7 +49,7 @@ const ACTIVE = new Set(["running", "waiting", "stopping"]);
 const envs = new WeakMap<AppDeps, JobEnv>();
 
 /** The job environment for these deps (built once). Backups always chain their chunks. */
-export function backupJobEnv(deps: AppDeps): JobEnv {
+function backupJobEnv(deps: AppDeps): JobEnv {
   let env = envs.get(deps);
   if (env) return env;
   env = jobEnvOf(deps, {

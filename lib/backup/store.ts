@@ -26,9 +26,9 @@ import { gunzip, gzip } from "./compression.ts";
 import { type Reason, reason, ReasonError, ReasonRangeError } from "../i18n/reason.ts";
 
 export const NOTE_MAX = 500;
-export const LABEL_MAX = 100;
+const LABEL_MAX = 100;
 
-export const backupMetaSchema = z.object({
+const backupMetaSchema = z.object({
   id: z.string(),
   guildId: z.string(),
   label: z.string(),

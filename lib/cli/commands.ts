@@ -185,7 +185,7 @@ function outcomeColor(outcome: string, s: Style): (t: string) => string {
   return s.red;
 }
 
-export function renderSync(r: SyncReport, s: Style): string {
+function renderSync(r: SyncReport, s: Style): string {
   const head = r.status === "ok"
     ? s.green("✔ ok")
     : r.status === "skipped"
@@ -218,7 +218,7 @@ export function renderSync(r: SyncReport, s: Style): string {
   return lines.join("\n");
 }
 
-export function renderLog(r: LogReport, s: Style): string {
+function renderLog(r: LogReport, s: Style): string {
   if (r.entries.length === 0) return "No sync attempts recorded yet.";
   const rows = r.entries.map((e: SyncLogEntry) => [
     utcTime(e.at),

@@ -20,7 +20,7 @@ export interface BaseIO {
 }
 
 /** Exit code for "could not run" (usage, bot unreachable, 401, HTTP error). */
-export const EXIT_ERROR = 2;
+const EXIT_ERROR = 2;
 
 export const DEFAULT_URL = "http://localhost:8000";
 
@@ -295,7 +295,7 @@ function unauthorized(detail: string | undefined, token: string | undefined): st
 }
 
 /** The `error` field of an error answer's JSON, when there is one. */
-export function errorField(json: unknown): string | undefined {
+function errorField(json: unknown): string | undefined {
   const error = (json as { error?: unknown } | undefined)?.error;
   return typeof error === "string" ? error : undefined;
 }

@@ -27,7 +27,7 @@ function describe(e: AuditEntry, language: Language): string {
 }
 
 /** One page (0 = newest); the chain is verified on every view. */
-export async function auditPage(ctx: InteractionContext, page: number): Promise<MessageData> {
+async function auditPage(ctx: InteractionContext, page: number): Promise<MessageData> {
   const guildId = ctx.guildId!;
   const lang = ctx.language;
   const check = await verifyAudit(ctx.deps.kv, guildId);

@@ -45,7 +45,7 @@ async function roleChoices(ctx: AutocompleteContext, typed: string): Promise<Cho
 }
 
 /** A role given as an id, a mention or "none". */
-export function parseRoleArg(value: string): string | null | undefined {
+function parseRoleArg(value: string): string | null | undefined {
   const v = value.trim();
   if (v.toLowerCase() === "none") return null;
   const m = /^(?:<@&)?(\d{17,20})>?$/.exec(v);

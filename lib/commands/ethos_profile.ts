@@ -19,7 +19,7 @@ import { type Subject, X_HANDLE } from "../ethos/profile.ts";
 import { lookupMessage } from "./profile_card.ts";
 
 /** A lookup slower than this is acknowledged first (Discord allows 3 s in all). */
-export const ANSWER_NOW_MS = 1_500;
+const ANSWER_NOW_MS = 1_500;
 /** What every lookup command shares: read-only (no interaction record), 5 uses per 30 s. */
 const LOOKUP = {
   category: "Ethos",

@@ -65,7 +65,7 @@ function actorOf(ctx: InteractionContext) {
 }
 
 /** The view: every slot with its role and source, the rest of the setup, and what is missing. */
-export function renderSetup(language: Language, s: EffectiveSetup, version: number): string {
+function renderSetup(language: Language, s: EffectiveSetup, version: number): string {
   const source = (from: "environment" | "setup" | "default") =>
     from === "environment" ? ` · _${t(language, "setup.from_environment")}_` : "";
   const lines = [`**${t(language, "setup.title", { version })}**`];

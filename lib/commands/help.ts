@@ -150,7 +150,7 @@ function partsOf(registry: Registry, language: Language, categoryIndex: number, 
 }
 
 /** The message for one category page; state is `userId.category.page`. */
-export async function helpPage(
+async function helpPage(
   ctx: InteractionContext,
   ownerId: string,
   categoryIndex: number,

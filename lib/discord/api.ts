@@ -17,7 +17,6 @@ import type {
   RESTGetAPIGuildChannelsResult,
   RESTGetAPIGuildMembersResult,
   RESTPatchAPIChannelJSONBody,
-  RESTPatchAPIGuildRoleJSONBody,
   RESTPatchAPIGuildRolePositionsJSONBody,
   RESTPostAPIGuildChannelJSONBody,
   RESTPostAPIGuildRoleJSONBody,
@@ -170,21 +169,6 @@ export function reorderRoles(
   return rest.patch<APIRole[]>(`/guilds/${seg(guildId)}/roles`, {
     ...opts,
     body: positions,
-    reason,
-  });
-}
-
-export function modifyRole(
-  rest: RestClient,
-  guildId: string,
-  roleId: string,
-  body: RESTPatchAPIGuildRoleJSONBody,
-  reason: string,
-  opts: CallOptions = {},
-): Promise<APIRole> {
-  return rest.patch<APIRole>(`/guilds/${seg(guildId)}/roles/${seg(roleId)}`, {
-    ...opts,
-    body,
     reason,
   });
 }

@@ -2,8 +2,8 @@
  * Typed errors thrown by the Discord REST client.
  *
  * - `DiscordApiError`: Discord answered with a JSON error body (`{ code, message, errors }`), e.g.
- *   404 + 10007 Unknown Member, 403 + 50013 Missing Permissions. Use `hasDiscordCode()` or the
- *   `isUnknownMember()`-style helpers to branch on it.
+ *   404 + 10007 Unknown Member, 403 + 50013 Missing Permissions. Use `hasDiscordCode()` (or
+ *   `isUnknownMember()`) to branch on it.
  * - `DiscordHttpError`: the request failed without a Discord JSON error (5xx HTML page, proxy
  *   error, network failure, timeout), after the client's bounded retries. `status` is 0 for
  *   network failures and timeouts.
@@ -157,9 +157,3 @@ export function hasDiscordCode(err: unknown, ...codes: number[]): err is Discord
 
 export const isUnknownMember = (err: unknown): err is DiscordApiError =>
   hasDiscordCode(err, RESTJSONErrorCodes.UnknownMember);
-export const isUnknownRole = (err: unknown): err is DiscordApiError =>
-  hasDiscordCode(err, RESTJSONErrorCodes.UnknownRole);
-export const isUnknownGuild = (err: unknown): err is DiscordApiError =>
-  hasDiscordCode(err, RESTJSONErrorCodes.UnknownGuild);
-export const isMissingPermissions = (err: unknown): err is DiscordApiError =>
-  hasDiscordCode(err, RESTJSONErrorCodes.MissingPermissions);

@@ -43,7 +43,7 @@ const SHARED_TEMPLATES: Record<string, string> = {
 };
 
 /** FNV-1a, 32 bit, hex: enough to tell tokens apart in a bucket key without keeping them. */
-export function shortHash(input: string): string {
+function shortHash(input: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < input.length; i++) {
     h ^= input.charCodeAt(i);

@@ -14,8 +14,8 @@ import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { type Logger, silentLogger } from "../log/log.ts";
 
-export const MAX_BULK = 500;
-export const DISCORD_USERKEY = "service:discord:";
+const MAX_BULK = 500;
+const DISCORD_USERKEY = "service:discord:";
 
 export interface EthosScore {
   score: number;

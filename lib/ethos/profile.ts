@@ -89,7 +89,7 @@ export type Subject = { kind: "discord"; id: string } | { kind: "x"; handle: str
 /** X handles: 1-15 of letters, digits and underscore, after an optional @. */
 export const X_HANDLE = /^@?([A-Za-z0-9_]{1,15})$/;
 
-export function profileUrlOf(subject: Subject): string {
+function profileUrlOf(subject: Subject): string {
   return subject.kind === "discord"
     ? `${ETHOS_APP}/profile/discord/${subject.id}`
     : `${ETHOS_APP}/profile/x/${subject.handle}`;

@@ -6,7 +6,7 @@
 import type { APIRole } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
 import { readGuildRoles } from "../discord/guild_roles.ts";
-import { compareRoles, type Hierarchy, hierarchy } from "../sync/rule.ts";
+import { type Hierarchy, hierarchy } from "../sync/rule.ts";
 import type { Slot } from "./setup.ts";
 
 export interface ServerRoles {
@@ -53,12 +53,4 @@ export function roleProblem(
   if (!server.hierarchy.canManageRoles) return "no_manage_roles";
   if (!server.hierarchy.manageable.has(roleId)) return "above_bot";
   return null;
-}
-
-/** Roles below the bot's highest role, highest first (where created roles go). */
-export function belowBot(server: ServerRoles): APIRole[] {
-  const top = server.botTop;
-  return server.roles.filter((r) => !top || compareRoles(r, top) < 0).sort((a, b) =>
-    compareRoles(b, a)
-  );
 }

@@ -16,13 +16,13 @@ import type { Logger } from "../log/log.ts";
 const snowflake = z.string().regex(/^\d{17,20}$/);
 export const LEVEL_NAMES = LEVELS.map(([name]) => name) as Level[];
 /** Roles a setup can name besides the ten levels. */
-export const EXTRA_SLOTS = ["validator", "human", "profile", "verified"] as const;
+const EXTRA_SLOTS = ["validator", "human", "profile", "verified"] as const;
 export type Slot = Level | typeof EXTRA_SLOTS[number];
 export const SLOTS: readonly Slot[] = [...LEVEL_NAMES, ...EXTRA_SLOTS];
 export const SCHEDULES = ["daily", "hourly", "off"] as const;
 export type Schedule = typeof SCHEDULES[number];
 
-export const guildSetupSchema = z.object({
+const guildSetupSchema = z.object({
   version: z.number().int().nonnegative(),
   /** false once Discord said the bot is gone (Unknown Guild, lost access): no syncs. */
   active: z.boolean(),

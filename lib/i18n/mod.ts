@@ -9,7 +9,6 @@ import { es } from "./es.ts";
 export type { MessageKey };
 export const CATALOGUES = { en, es } as const;
 export type Language = keyof typeof CATALOGUES;
-export const LANGUAGES = Object.keys(CATALOGUES) as Language[];
 
 /** Discord locales that receive each shipped language in the command manifest. */
 export const DISCORD_LOCALES: Readonly<Record<Exclude<Language, "en">, string[]>> = {

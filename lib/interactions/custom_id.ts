@@ -5,7 +5,7 @@
  */
 import type { Hmac } from "../hmac.ts";
 
-export const CUSTOM_ID_MAX = 100;
+const CUSTOM_ID_MAX = 100;
 const SIG_BYTES = 12; // 16 base64url characters, 96 bits
 const ROUTE = /^[a-z0-9_.-]{1,40}$/;
 

@@ -16,7 +16,7 @@ import * as reply from "./reply.ts";
 import { failure, type Trace } from "./trace.ts";
 import { t } from "../i18n/mod.ts";
 
-export const DEFAULT_DEADLINE_MS = 2_500;
+const DEFAULT_DEADLINE_MS = 2_500;
 
 /** What the deadline and the follow-ups need of the app. */
 export interface DeadlineApp {

@@ -71,7 +71,7 @@ const CONTEXTS: Record<ContextName, InteractionContextType> = {
   private_channel: InteractionContextType.PrivateChannel,
 };
 
-export const DEFAULT_COOLDOWN: Cooldown = { uses: 3, perMs: 5_000 };
+const DEFAULT_COOLDOWN: Cooldown = { uses: 3, perMs: 5_000 };
 
 interface CommonDef {
   name: string;
@@ -105,7 +105,7 @@ export interface CommandDef<O extends OptionsRecord> extends CommonDef {
   subcommands?: Record<string, Leaf | Group>;
 }
 
-export function permissionBits(names: PermissionName[] = []): bigint {
+function permissionBits(names: PermissionName[] = []): bigint {
   return names.reduce((bits, n) => bits | PermissionFlagsBits[n], 0n);
 }
 

@@ -22,7 +22,7 @@ export function isAdministrator(have: bigint): boolean {
 }
 
 /** "Manage Roles" from "ManageRoles". */
-export function humanPermission(name: string): string {
+function humanPermission(name: string): string {
   return name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/Guild/g, "Server");
 }
 

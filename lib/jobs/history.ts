@@ -11,7 +11,7 @@ export const HISTORY_KEEP = 50;
 const SERIES_TTL_MS = 7 * 24 * 60 * 60_000;
 const MINUTE = 60_000;
 
-export const runSummarySchema = z.object({
+const runSummarySchema = z.object({
   runId: z.string(),
   state: z.string(),
   mode: z.string(),

@@ -66,7 +66,7 @@ export type {
   StopReason,
 } from "./job.ts";
 
-export function newRunId(now: number): string {
+function newRunId(now: number): string {
   return `${now.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
@@ -153,7 +153,7 @@ export async function startChunk<P>(
  * Starts the next chunk: over HTTP when SELF_URL and the token are set (a new request, so a new
  * time budget, on whichever instance Deploy picks), else in this isolate.
  */
-export function scheduleContinuation<P>(
+function scheduleContinuation<P>(
   env: JobEnv,
   def: JobDefinition<P>,
   run: Pick<RunRecord, "key" | "runId" | "chunk">,

@@ -57,7 +57,7 @@ export function isUnfinished(state: RunState): boolean {
   return UNFINISHED.has(state);
 }
 
-export const stopSchema = z.object({ runId: z.string(), at: z.number(), by: z.string() });
+const stopSchema = z.object({ runId: z.string(), at: z.number(), by: z.string() });
 export type StopRequest = z.infer<typeof stopSchema>;
 
 const leaseSchema = z.object({ owner: z.string(), expiresAt: z.number(), takenAt: z.number() });

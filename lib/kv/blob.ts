@@ -178,24 +178,6 @@ function keySize(key: Deno.KvKey): number {
   return size;
 }
 
-/** Deletes part versions no head names, left by writes that died; only old ones (a writer may be mid-way). */
-export async function sweepOrphans(
-  kv: Deno.Kv,
-  key: Deno.KvKey,
-  now = Date.now(),
-): Promise<number> {
-  const head = await getBlobHead(kv, key);
-  const stale = new Set<string>();
-  for await (const e of kv.list({ prefix: partPrefix(key) })) {
-    const version = ownPart(key, e.key)?.version;
-    if (version === undefined) continue;
-    const born = parseInt(version.split("-")[0], 36);
-    if (version !== head?.version && now - born > ORPHAN_AGE_MS) stale.add(version);
-  }
-  for (const v of stale) await deleteVersion(kv, key, v);
-  return stale.size;
-}
-
 /**
  * Every blob's orphans, for the daily cron: part versions older than an hour that no head names,
  * including those of blobs whose head is gone. A part key is `[...key, version, index]`, so the
@@ -210,16 +192,29 @@ export async function sweepAllOrphans(kv: Deno.Kv, now = Date.now()): Promise<nu
     const version = rest.at(-2);
     if (rest.length < 3 || typeof version !== "string" || typeof rest.at(-1) !== "number") continue;
     const key = rest.slice(0, -2);
-    const id = JSON.stringify(key.map(String)) + version;
+    const id = keyId(key) + version;
     if (stale.has(id)) continue;
     const born = parseInt(version.split("-")[0], 36);
     if (!(now - born > ORPHAN_AGE_MS)) continue;
-    const hk = JSON.stringify(key.map(String));
+    const hk = keyId(key);
     if (!heads.has(hk)) heads.set(hk, (await getBlobHead(kv, key))?.version ?? null);
     if (heads.get(hk) !== version) stale.set(id, { key, version });
   }
   for (const { key, version } of stale.values()) await deleteVersion(kv, key, version);
   return stale.size;
+}
+
+/** A key as a string that keeps each part's type: `["x", 1]` and `["x", "1"]` are other blobs. */
+function keyId(key: Deno.KvKey): string {
+  return JSON.stringify(
+    key.map((p) =>
+      p instanceof Uint8Array
+        ? ["u8", [...p]]
+        : typeof p === "bigint"
+        ? ["bigint", p.toString()]
+        : [typeof p, p]
+    ),
+  );
 }
 
 const encoder = new TextEncoder();

@@ -99,7 +99,7 @@ export function leaseCheck(lease: Lease): Deno.AtomicCheck {
 export const YIELDING = "yield:";
 
 /** The check a yielding holder adds to its commits: fails once someone asked for the lease. */
-export function yieldCheck(name: string): Deno.AtomicCheck {
+function yieldCheck(name: string): Deno.AtomicCheck {
   return { key: keys.leaseYield(name), versionstamp: null };
 }
 

@@ -67,7 +67,7 @@ function optionChanges(code: Json[], discord: Json[], path: string): FieldChange
 }
 
 /** Compares canonical command lists (see `canonicalManifest`). */
-export function diffCanonical(
+function diffCanonical(
   code: readonly CanonicalCommand[],
   discord: readonly CanonicalCommand[],
 ): ManifestDiff {

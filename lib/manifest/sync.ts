@@ -35,7 +35,7 @@ import { clearGuildCopy, syncScope } from "./scope_sync.ts";
 import { appendLog, getSynced, listFallbackCopies, setDrift, setFallbackCopy } from "./store.ts";
 import type { DiffReport, ScopeKey, ScopeResult, SyncReport, SyncTrigger } from "./types.ts";
 
-export const SYNC_LEASE = "commands-sync";
+const SYNC_LEASE = "commands-sync";
 
 /** Appends the result to the sync log; a KV failure there is logged, never fatal. */
 async function record(

@@ -24,7 +24,7 @@ export interface AlertInput {
   severity?: Severity;
 }
 
-export const alertSchema = z.object({
+const alertSchema = z.object({
   cause: z.string(),
   title: z.string(),
   detail: z.string(),

@@ -25,7 +25,7 @@ import { SYNC_KIND, syncServices } from "./service.ts";
 export type { LinkedFigures, PassStage };
 
 /** The pass's time box: it ends well before the next minute's pass. */
-export const PASS_BUDGET_MS = 45_000;
+const PASS_BUDGET_MS = 45_000;
 /** The p95 lag the pass aims for (s): two minutes from a change at Ethos to the right roles. */
 export const TARGET_P95_S = 120;
 export const ALERT_WINDOW_MIN = 15;

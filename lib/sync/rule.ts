@@ -96,7 +96,7 @@ const LEVEL_RANGE = new Map<string, [number, number]>(
  * The score the tier table is read with: the score itself, moved into the range of the level the
  * API reported when the two disagree (the API's level wins; an unknown level string is ignored).
  */
-export function effectiveScore(score: number, level?: string): number {
+function effectiveScore(score: number, level?: string): number {
   const range = level ? LEVEL_RANGE.get(level) : undefined;
   return range ? Math.min(Math.max(score, range[0]), range[1]) : score;
 }
@@ -111,7 +111,7 @@ export function tierFor(score: number, tiers: readonly Tier[], level?: string): 
   return best;
 }
 
-export function standingOf(score: number | Standing): Standing {
+function standingOf(score: number | Standing): Standing {
   return typeof score === "number" ? { score } : score;
 }
 

@@ -131,7 +131,7 @@ export interface LimitSpec {
   global: number;
 }
 
-export function ratesOf(limits: Pick<LimitSpec, "patch" | "role" | "global">): LaneRates {
+function ratesOf(limits: Pick<LimitSpec, "patch" | "role" | "global">): LaneRates {
   return {
     patch: limits.patch.limit * 1000 / limits.patch.windowMs,
     role: limits.role.limit * 1000 / limits.role.windowMs,

@@ -33,9 +33,9 @@ import { SyncChunk } from "./engine.ts";
 import { type ChunkStats, type PlannedChange, syncCheckpointSchema } from "./chunk_model.ts";
 
 export const SYNC_KIND = "sync";
-export const SYNC_CONTINUE_PATH = "/trigger-sync";
+const SYNC_CONTINUE_PATH = "/trigger-sync";
 /** Scheduled runs chain chunks of at least this many members (nobody drives them by hand). */
-export const SCHEDULED_CHUNK_SIZE = 1000;
+const SCHEDULED_CHUNK_SIZE = 1000;
 /** An incremental run looks this far before the last watermark (late writes at Ethos). */
 const WATERMARK_OVERLAP_MS = 5 * 60_000;
 

@@ -6,7 +6,7 @@
  */
 import type { JobProgress } from "../jobs/progress.ts";
 
-export const SUMMARY_MEMBERS = 20;
+const SUMMARY_MEMBERS = 20;
 
 interface Change {
   userId: string;

@@ -3,6 +3,7 @@
  * verification reports a broken chain, retention's batches and anchor, and the append's failure
  * paths, and the chain as the backup commands use it (hashing, concurrent appends, tampering,
  * retention).
+ * Kept in one file past 400 lines: the module's contract and its chain scenarios share one set of fixtures.
  */
 import assert from "node:assert/strict";
 import {

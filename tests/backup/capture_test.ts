@@ -8,7 +8,8 @@ import {
   loadSnapshot,
   verifyBackup,
 } from "../../lib/backup/store.ts";
-import { checksumOf } from "../../lib/backup/model.ts";
+import { canonicalBytes } from "../../lib/backup/model.ts";
+import { sha256Hex } from "../../lib/canonical.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { readAudit, verifyAudit } from "../../lib/audit/mod.ts";
 
@@ -33,7 +34,8 @@ Deno.test("capture: a backup holds settings, roles, channels, overwrites, emojis
     assert.ok(meta.sizeCompressed < meta.sizeRaw, "compressed");
 
     const { snapshot } = await loadSnapshot(bot.kv, GUILD, id);
-    assert.deepStrictEqual(await checksumOf(snapshot), meta.checksum);
+    // The recorded checksum is the SHA-256 of the snapshot's canonical bytes.
+    assert.deepStrictEqual(await sha256Hex(canonicalBytes(snapshot)), meta.checksum);
     assert.deepStrictEqual(snapshot.guild.verification_level, g.settings.verification_level);
     assert.deepStrictEqual(snapshot.guild.system_channel_id, g.systemChannelId);
     assert.deepStrictEqual(snapshot.emojis.length, g.emojis.length);

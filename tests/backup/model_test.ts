@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import {
-  checksumOf,
+  canonicalBytes,
   compareIds,
   normalizeSnapshot,
   type Snapshot,
 } from "../../lib/backup/model.ts";
+import { sha256Hex } from "../../lib/canonical.ts";
 import { sampleSnapshot } from "./_sample.ts";
+
+/** A snapshot's checksum as a backup records it: the SHA-256 of its canonical bytes. */
+const checksumOf = (s: Snapshot) => sha256Hex(canonicalBytes(s));
 
 Deno.test("ids compare numerically", () => {
   assert.deepStrictEqual(compareIds("9", "10") < 0, true);

@@ -3,6 +3,8 @@
  * method, path (ids encoded), query, body and audit-log reason, the member page's bounds and the
  * member walk's paging. Then against the Discord emulator (real HTTP on loopback): the wrappers
  * cover the bot's routes with Discord's answers, and a walk over 5,000 members.
+ * Kept in one file past 400 lines: one case per wrapper, sharing the recording fake and the
+ * emulator fixture.
  */
 import assert from "node:assert/strict";
 import type { APIApplicationCommand } from "discord-api-types/v10";
@@ -153,12 +155,6 @@ Deno.test("api: guild, role and channel routes", async () => {
         query: {},
         body: { name: "Tier", color: 3 },
         reason: "create",
-      }],
-      [() => api.modifyRole(rest, G, R, { name: "Renamed" }, "rename"), {
-        line: `PATCH /guilds/${G}/roles/${R}`,
-        query: {},
-        body: { name: "Renamed" },
-        reason: "rename",
       }],
       [() => api.reorderRoles(rest, G, [{ id: R, position: 3 }], "move"), {
         line: `PATCH /guilds/${G}/roles`,
@@ -423,12 +419,10 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
       1,
     ]);
     assert.ok(!before.some((r) => r.id === role.id), "a new id");
-    const edited = await api.modifyRole(rest, GUILD, role.id, { name: "Ethos Test 2" }, "rename");
-    assert.deepStrictEqual([edited.id, edited.name], [role.id, "Ethos Test 2"]);
     const after = await api.getRoles(rest, GUILD);
     assert.deepStrictEqual(after.length, seeded.length + 1);
     assert.deepStrictEqual(after.filter((r) => r.id === role.id).map((r) => r.name), [
-      "Ethos Test 2",
+      "Ethos Test",
     ]);
 
     // Channels by position (ties in creation order); the new one goes last with its overwrite.
@@ -526,7 +520,6 @@ Deno.test("emulator: typed wrappers cover the bot's routes and pass audit-log re
     const guildWrites = emu.stats.writes.filter((w) => !w.route.includes("/applications/"));
     assert.deepStrictEqual(guildWrites.map((w) => [w.route, w.reason]), [
       ["POST /guilds/:guild/roles", "create role"],
-      ["PATCH /guilds/:guild/roles/:role", "rename"],
       ["POST /guilds/:guild/channels", "channel"],
       ["PATCH /channels/:channel", "rename channel"],
       ["PUT /channels/:channel/permissions/:overwrite", "perm"],

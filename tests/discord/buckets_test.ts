@@ -5,6 +5,7 @@
  * reset, answers without headers, pauses, merges, refusals. Then the window edges through a whole
  * client over a fake Discord, in memory and with state shared through KV: a request that reaches
  * Discord in the next window never makes that window's refill one request too many.
+ * Kept in one file past 400 lines: the cases share the fake host the bucket runs on.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../_clock.ts";

@@ -11,10 +11,7 @@ import {
   DiscordRestError,
   flattenDiscordErrors,
   hasDiscordCode,
-  isMissingPermissions,
-  isUnknownGuild,
   isUnknownMember,
-  isUnknownRole,
   RestClosedError,
   RESTJSONErrorCodes,
   RestPausedError,
@@ -189,7 +186,12 @@ Deno.test("errors: predicates match a DiscordApiError by JSON code only", () => 
   ];
   for (const [err, expected] of cases) {
     assert.deepStrictEqual(
-      [isUnknownMember(err), isUnknownRole(err), isUnknownGuild(err), isMissingPermissions(err)],
+      [
+        isUnknownMember(err),
+        hasDiscordCode(err, RESTJSONErrorCodes.UnknownRole),
+        hasDiscordCode(err, RESTJSONErrorCodes.UnknownGuild),
+        hasDiscordCode(err, RESTJSONErrorCodes.MissingPermissions),
+      ],
       expected,
       String(err),
     );

@@ -11,10 +11,9 @@ import assert from "node:assert/strict";
 import { memoryLogger } from "../_log.ts";
 import { RestClient } from "../../lib/discord/rest.ts";
 import {
-  isMissingPermissions,
-  isUnknownGuild,
+  hasDiscordCode,
   isUnknownMember,
-  isUnknownRole,
+  RESTJSONErrorCodes,
   RestPausedError,
 } from "../../lib/discord/errors.ts";
 import * as api from "../../lib/discord/api.ts";
@@ -186,7 +185,9 @@ Deno.test("emulator: the invalid-request guard trips on a flood of 403s and paus
         caught(api.addMemberRole(rest, GUILD, id, g.aboveBotRole!, "nope", { maxPauseWaitMs: 0 }))
       ),
     );
-    const forbidden = results.filter(isMissingPermissions).length;
+    const forbidden = results.filter((e) =>
+      hasDiscordCode(e, RESTJSONErrorCodes.MissingPermissions)
+    ).length;
     const paused = results.filter((e) => e instanceof RestPausedError).length;
     assert.deepStrictEqual(forbidden + paused, 30);
     assert.ok(forbidden >= 10 && forbidden <= 10 + 3, `403s: ${forbidden}`);
@@ -216,12 +217,15 @@ Deno.test("emulator: typed errors for unknown member, unknown role, missing perm
     const unknownRole = await caught(
       api.addMemberRole(rest, GUILD, a, "399999999999999998", "test"),
     );
-    assert.ok(isUnknownRole(unknownRole), String(unknownRole));
+    assert.ok(hasDiscordCode(unknownRole, RESTJSONErrorCodes.UnknownRole), String(unknownRole));
     const forbidden = await caught(api.addMemberRole(rest, GUILD, a, g.aboveBotRole!, "test"));
-    assert.ok(isMissingPermissions(forbidden), String(forbidden));
+    assert.ok(
+      hasDiscordCode(forbidden, RESTJSONErrorCodes.MissingPermissions),
+      String(forbidden),
+    );
     assert.deepStrictEqual(forbidden.status, 403);
     const noGuild = await caught(api.getGuild(rest, "299999999999999999"));
-    assert.ok(isUnknownGuild(noGuild), String(noGuild));
+    assert.ok(hasDiscordCode(noGuild, RESTJSONErrorCodes.UnknownGuild), String(noGuild));
     assert.ok(!String(forbidden.message).includes(emu.token));
   });
 });

@@ -2,6 +2,7 @@
  * Role sync end to end on the emulator, through the bot's HTTP routes: membership changes
  * between chunks, stop and resume, concurrent triggers, Ethos down, a role above the bot, a
  * moderator's concurrent change, dry run, auth, incremental mode and Discord-like buckets.
+ * Kept in one file past 400 lines: the scenarios share one emulator fixture.
  */
 import assert from "node:assert/strict";
 import {

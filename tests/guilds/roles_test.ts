@@ -1,9 +1,9 @@
 /**
- * lib/guilds/roles.ts: the server's roles as /ethos_setup reads them, why a role cannot serve a
- * slot, and the roles below the bot.
+ * lib/guilds/roles.ts: the server's roles as /ethos_setup reads them, and why a role cannot serve
+ * a slot.
  */
 import assert from "node:assert/strict";
-import { belowBot, readServerRoles, roleProblem } from "../../lib/guilds/roles.ts";
+import { readServerRoles, roleProblem } from "../../lib/guilds/roles.ts";
 import { ManualClock } from "../_clock.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
@@ -41,31 +41,6 @@ Deno.test("roleProblem: the verified role is only read: managed or above the bot
   assert.equal(roleProblem(s.view, GUILD, "verified", s.high.id), null);
   assert.equal(roleProblem(s.view, GUILD, "verified", GUILD), "everyone");
   assert.equal(roleProblem(s.view, GUILD, "verified", "799999999999999999"), "missing");
-});
-
-Deno.test("belowBot: the roles under the bot's top role, highest first", () => {
-  const s = server();
-  const tie = role("Tie, newer id", 5);
-  const view = serverOf([...s.view.roles, tie], [s.bot.id]);
-  // At the same position the older id ranks higher, so the newer one is below the bot.
-  assert.deepEqual(belowBot(view).map((r) => r.name), [
-    "Tie, newer id",
-    "Booster",
-    "Low",
-    "@everyone",
-  ]);
-});
-
-Deno.test("belowBot: without a known top role every role counts", () => {
-  const s = server();
-  const view = { ...s.view, botTop: undefined };
-  assert.deepEqual(belowBot(view).map((r) => r.name), [
-    "Admin",
-    "Bot",
-    "Booster",
-    "Low",
-    "@everyone",
-  ]);
 });
 
 Deno.test("readServerRoles: the roles, the bot's place and permission, read from Discord", () =>

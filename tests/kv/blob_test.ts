@@ -9,7 +9,6 @@ import {
   putBlob,
   putJsonBlob,
   sweepAllOrphans,
-  sweepOrphans,
 } from "../../lib/kv/blob.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { sha256Hex } from "../../lib/canonical.ts";
@@ -88,7 +87,7 @@ Deno.test("blob: every atomic operation stays within KV's limits", () =>
     const { kv, commits } = instrumentAtomics(raw);
     await putBlob(kv, KEY, randomBytes(2 * 1024 * 1024), { note: "first" });
     await putBlob(kv, KEY, randomBytes(1_500_000)); // overwrite: deletes the old parts
-    await sweepOrphans(kv, KEY, Date.now() + 2 * 3_600_000);
+    await sweepAllOrphans(kv, Date.now() + 2 * 3_600_000);
     await deleteBlob(kv, KEY);
     assert.ok(commits.length >= 5, `only ${commits.length} commits seen`);
     for (const [i, c] of commits.entries()) {
@@ -213,7 +212,7 @@ async function plantOrphan(kv: Deno.Kv, key: Deno.KvKey, version: string, parts 
   }
 }
 
-Deno.test("blob: sweepOrphans deletes only old versions no head names", () =>
+Deno.test("blob: the sweep deletes only old versions no head names", () =>
   withKv(async (kv) => {
     const now = Date.now();
     const head = await putBlob(kv, KEY, randomBytes(130_000));
@@ -222,42 +221,59 @@ Deno.test("blob: sweepOrphans deletes only old versions no head names", () =>
     await plantOrphan(kv, KEY, old, 3);
     await plantOrphan(kv, KEY, young, 2);
 
-    assert.deepStrictEqual(await sweepOrphans(kv, KEY, now), 1);
+    assert.deepStrictEqual(await sweepAllOrphans(kv, now), 1);
     const versions = new Set((await partsOf(kv)).map((p) => p.key[PARTS.length]));
     assert.deepStrictEqual(versions, new Set([head.version, young]));
     assert.deepStrictEqual((await getBlob(kv, KEY))?.bytes.length, 130_000);
 
     // Once the young one is old too, it goes; the current version never does.
-    assert.deepStrictEqual(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 1);
+    assert.deepStrictEqual(await sweepAllOrphans(kv, now + 2 * 3_600_000), 1);
     assert.deepStrictEqual(
       new Set((await partsOf(kv)).map((p) => p.key[PARTS.length])),
       new Set([head.version]),
     );
-    assert.deepStrictEqual(await sweepOrphans(kv, KEY, now + 2 * 3_600_000), 0);
+    assert.deepStrictEqual(await sweepAllOrphans(kv, now + 2 * 3_600_000), 0);
     assert.deepStrictEqual((await getBlob(kv, KEY))?.bytes.length, 130_000);
   }));
 
-Deno.test("blob: sweepOrphans without a head sweeps every old version", () =>
+Deno.test("blob: the sweep of a blob without a head takes every old version", () =>
   withKv(async (kv) => {
     await plantOrphan(kv, KEY, "1-aaaaaaaa");
     await plantOrphan(kv, KEY, "2-bbbbbbbb");
-    assert.deepStrictEqual(await sweepOrphans(kv, KEY), 2);
+    assert.deepStrictEqual(await sweepAllOrphans(kv), 2);
     assert.deepStrictEqual(await partsOf(kv), []);
   }));
 
-Deno.test("blob: sweepOrphans leaves the blobs of longer keys alone", () =>
+Deno.test("blob: the sweep keeps the live version of a blob whose key extends another's", () =>
   withKv(async (kv) => {
     const parent = ["backup", "g1"];
     const child = ["backup", "g1", "b1"];
     const bytes = randomBytes(130_000);
     await putBlob(kv, child, bytes);
-    await putBlob(kv, parent, randomBytes(10));
+    const parentHead = await putBlob(kv, parent, randomBytes(10));
     await plantOrphan(kv, parent, "1-deadbeef");
-    assert.deepStrictEqual(await sweepOrphans(kv, parent, Date.now() + 2 * 3_600_000), 1);
+    assert.deepStrictEqual(await sweepAllOrphans(kv, Date.now() + 2 * 3_600_000), 1);
+    assert.deepStrictEqual(
+      (await partsOf(kv, parent)).map((p) => p.key.at(-2)),
+      [parentHead.version],
+      "the parent's orphan goes",
+    );
     const blob = await getBlob(kv, child);
-    assert.ok(blob != null, "the child blob survives the parent's sweep");
+    assert.ok(blob != null, "the child blob survives the sweep");
     assert.ok(equalBytes(blob.bytes, bytes));
     assert.deepStrictEqual((await getBlob(kv, parent))?.bytes.length, 10);
+  }));
+
+Deno.test("blob: the sweep tells keys apart by their parts' types, not their text", () =>
+  withKv(async (kv) => {
+    // ["g", 1] and ["g", "1"] print alike: one's live version must not count as the other's.
+    const numeric = ["backup", 1];
+    const text = ["backup", "1"];
+    const live = await putBlob(kv, numeric, randomBytes(10));
+    await plantOrphan(kv, text, live.version);
+    assert.deepStrictEqual(await sweepAllOrphans(kv, Date.now() + 2 * 3_600_000), 1);
+    assert.deepStrictEqual((await getBlob(kv, numeric))?.bytes.length, 10);
+    assert.deepStrictEqual(await partsOf(kv, text), []);
   }));
 
 Deno.test("blob: sweeping many orphan parts under a long key stays within the mutation size", () =>
@@ -270,7 +286,7 @@ Deno.test("blob: sweeping many orphan parts under a long key stays within the mu
       for (let j = i; j < i + 30; j++) op.set([...prefix, version, j], new Uint8Array(1));
       await op.commit();
     }
-    assert.deepStrictEqual(await sweepOrphans(kv, key), 1);
+    assert.deepStrictEqual(await sweepAllOrphans(kv), 1);
     assert.deepStrictEqual(await partsOf(kv, key), []);
   }));
 

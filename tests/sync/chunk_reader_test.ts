@@ -4,6 +4,7 @@
  * decider: the full walk's pages (size, budget, resume, startIndex skip), the incremental feed
  * (members read once, updates after the window or taken by the freshness pass left alone), the
  * holders phase, the freshness backlog taken in between pages, and when reading stops.
+ * Kept in one file past 400 lines: the cases share the stand-ins above.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../_clock.ts";

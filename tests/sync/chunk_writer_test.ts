@@ -4,6 +4,7 @@
  * from a read no older than SYNC_FRESH_MS (re-read, or skipped when someone else changed the
  * member meanwhile), how each refusal ends a member or fails the chunk, the first writers probing
  * unknown bucket limits, and the limits and global share adopted from the client.
+ * Kept in one file past 400 lines: the cases share the stand-ins above.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../_clock.ts";

@@ -2,6 +2,7 @@
  * The write lanes (lib/sync/lanes.ts): the pacer's evenly spaced slots, and lanes that send at
  * their interval, keep a bounded number in flight, share a global pacer, drain on close and stop
  * on abort. Time is a ManualClock moved in small steps; each step lets pending callbacks run.
+ * Kept in one file past 400 lines: the cases share their pacer and clock fixtures.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../_clock.ts";

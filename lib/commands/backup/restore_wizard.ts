@@ -25,7 +25,7 @@ export const PART_BIT: Record<RestorePart, number> = {
 };
 export const REWIND_BIT = 32;
 export const ALL_PARTS = 31;
-export const PART_LABEL: Record<RestorePart, MessageKey> = {
+const PART_LABEL: Record<RestorePart, MessageKey> = {
   roles: "backup.part.roles",
   categories: "backup.part.categories",
   channels: "backup.part.channels",
@@ -88,7 +88,7 @@ export async function restoreMenu(
   };
 }
 
-export async function restoreReview(
+async function restoreReview(
   ctx: InteractionContext,
   meta: BackupMeta,
   mask: number,
