@@ -5,6 +5,7 @@
  * capture job (capture_job.ts) and a small one read whole (`captureLive`, for diffs against the
  * live guild).
  */
+import { compareIds } from "../discord/snowflake.ts";
 import type {
   APIEmoji,
   APIGuild,
@@ -26,7 +27,6 @@ import { keys } from "../kv/keys.ts";
 import { z } from "zod";
 import {
   type BotSettings,
-  compareIds,
   type GuildSettings,
   normalizeSnapshot,
   type SnapChannel,

@@ -6,7 +6,8 @@
  *
  * Long lists are cut at `limit` entries each; the totals stay exact.
  */
-import { compareIds, type SnapChannel, type SnapRole, type Snapshot } from "./model.ts";
+import type { SnapChannel, SnapRole, Snapshot } from "./model.ts";
+import { compareIds } from "../discord/snowflake.ts";
 
 export interface FieldChange {
   field: string;

@@ -13,6 +13,7 @@
  * Discord objects keep Discord's field names (snake_case), so an export reads like the API and
  * a restore sends the fields back as they are.
  */
+import { compareIds } from "../discord/snowflake.ts";
 import { canonicalJson } from "../canonical.ts";
 import { z } from "zod";
 
@@ -129,12 +130,6 @@ export const snapshotSchema = z.object({
   bot: botSettingsSchema,
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
-
-/** Numeric order of decimal ids without BigInt: longer is larger, else string order. */
-export function compareIds(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 const byId = <T extends { id: string }>(list: T[]): T[] =>
   [...list].sort((a, b) => compareIds(a.id, b.id));

@@ -7,7 +7,8 @@ import { botUserId } from "../discord/bot_user.ts";
 import type { AppDeps } from "../deps.ts";
 import { getChannels, getGuild, getMember, getRoles } from "../discord/api.ts";
 import { channelOf, roleOf, settingsOf } from "./capture.ts";
-import { compareRoles, type LiveGuild } from "./restore_plan.ts";
+import type { LiveGuild } from "./restore_plan.ts";
+import { compareRoles } from "../discord/snowflake.ts";
 
 /** The live guild: guild (with roles), channels and the bot's member (three calls). */
 export async function readLiveGuild(

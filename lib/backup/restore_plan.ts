@@ -15,8 +15,8 @@
  * Kept whole at about 400 lines: every function is one pure step of the same plan over the same
  * LiveGuild and role map, which `planStructure` strings together for the preview.
  */
+import { compareIds, compareRoles } from "../discord/snowflake.ts";
 import {
-  compareIds,
   type GuildSettings,
   type SnapChannel,
   type SnapMember,
@@ -49,13 +49,6 @@ export interface LiveGuild {
 }
 
 /** Discord's role order: higher position first; equal positions, the lower id ranks higher. */
-export function compareRoles(
-  a: Pick<SnapRole, "id" | "position">,
-  b: Pick<SnapRole, "id" | "position">,
-): number {
-  if (a.position !== b.position) return a.position - b.position;
-  return compareIds(b.id, a.id);
-}
 
 /** Maps backed-up role ids to live ids (see the module comment). @everyone maps to itself. */
 export function matchRoles(snapRoles: SnapRole[], live: LiveGuild): Map<string, string> {

@@ -17,7 +17,8 @@ import {
 import { keys } from "../kv/keys.ts";
 import { type Feature, FEATURES, getFlags, setFlag } from "../ops/flags.ts";
 import { channelOf, roleOf, settingsOf } from "./capture.ts";
-import { compareIds, type Snapshot } from "./model.ts";
+import type { Snapshot } from "./model.ts";
+import { compareIds } from "../discord/snowflake.ts";
 import { getSchedule, setSchedule } from "./schedule.ts";
 import {
   CATEGORY,

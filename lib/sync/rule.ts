@@ -15,6 +15,7 @@
  * - Roles the bot cannot manage (at or above its highest role, integration-managed, unknown) are
  *   left out of the writes and reported, so they are never retried forever.
  */
+import { compareRoles } from "../discord/snowflake.ts";
 import { LEVELS, type Tier } from "../config.ts";
 
 export interface SyncRules {
@@ -233,14 +234,6 @@ export interface RoleInfo {
 
 const MANAGE_ROLES = 1n << 28n;
 const ADMINISTRATOR = 1n << 3n;
-
-/** Discord's role order: higher position first, ties broken by the lower id ranking higher. */
-export function compareRoles(a: RoleInfo, b: RoleInfo): number {
-  if (a.position !== b.position) return a.position - b.position;
-  const x = BigInt(a.id);
-  const y = BigInt(b.id);
-  return x === y ? 0 : x < y ? 1 : -1;
-}
 
 export interface Hierarchy {
   /** Roles the bot may give and take. */

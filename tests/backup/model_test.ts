@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
-import {
-  canonicalBytes,
-  compareIds,
-  normalizeSnapshot,
-  type Snapshot,
-} from "../../lib/backup/model.ts";
+import { canonicalBytes, normalizeSnapshot, type Snapshot } from "../../lib/backup/model.ts";
 import { sha256Hex } from "../../lib/canonical.ts";
 import { sampleSnapshot } from "./_sample.ts";
 
 /** A snapshot's checksum as a backup records it: the SHA-256 of its canonical bytes. */
 const checksumOf = (s: Snapshot) => sha256Hex(canonicalBytes(s));
-
-Deno.test("ids compare numerically", () => {
-  assert.deepStrictEqual(compareIds("9", "10") < 0, true);
-  assert.deepStrictEqual(compareIds("90000000000000001", "900000000000000002") < 0, true);
-  assert.deepStrictEqual(compareIds("5", "5"), 0);
-});
 
 Deno.test("normalised snapshot: every list in id order; the checksum ignores input order", async () => {
   const s = sampleSnapshot();
