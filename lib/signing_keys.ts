@@ -22,11 +22,17 @@ export interface SigningKeys {
   statusLink: Hmac;
   session: Hmac;
   export: Hmac;
-  /**
-   * AES-256-GCM keys that seal OAuth tokens at rest (linked roles): `current` seals and opens,
-   * `previous` (from SIGNING_SECRET_PREVIOUS) only opens, so a rotation keeps stored tokens.
-   */
-  tokenBox: { current: CryptoKey; previous?: CryptoKey };
+  tokenBox: TokenKeys;
+}
+
+/**
+ * AES-256-GCM keys that seal OAuth tokens at rest (linked roles, lib/linked_roles/token_box.ts):
+ * `current` seals and opens, `previous` (from SIGNING_SECRET_PREVIOUS) only opens, so a rotation
+ * keeps stored tokens.
+ */
+export interface TokenKeys {
+  current: CryptoKey;
+  previous?: CryptoKey;
 }
 
 /** HKDF info of the token-sealing key. */

@@ -20,16 +20,18 @@
  *   POST   /backups/jobs/restore/continue {runId, chunk}
  *   GET    /backups/download/:guild/:id?exp=&sig=        signed, expiring export link (no bearer)
  */
+import { requestedGuild } from "../lib/deps.ts";
 import { z } from "zod";
 import type { App } from "../lib/app.ts";
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { parseBody } from "../lib/http/json_body.ts";
+import { requestedGuildOf } from "../lib/http/requested_guild.ts";
+import { isSnowflake } from "../lib/discord/snowflake.ts";
 import type { Routes } from "./mod.ts";
 import {
   BackupBusyError,
   BackupDisabledError,
-  backupGuildId,
   continueJob,
   jobStatus,
   startCapture,
@@ -56,7 +58,6 @@ import {
 import { backupView, diffBackup, verifyExportLink } from "../lib/backup/views.ts";
 
 const OPERATOR = { id: "operator", name: "HTTP operator" };
-const snowflake = /^\d{17,20}$/;
 
 const createBody = z.object({
   label: z.string().max(100).optional(),
@@ -80,14 +81,8 @@ type Guarded = (c: Context, guildId: string) => Promise<Response>;
  * before, in routes/mod.ts). */
 function operator(app: App, handler: Guarded): Handler {
   return async (c) => {
-    const requested = c.req.query("guild") ?? null;
-    if (requested !== null && !snowflake.test(requested)) {
-      return c.json({ error: "guild must be a Discord id" }, 400);
-    }
-    const guildId = backupGuildId(app.deps, requested);
-    if (!guildId) {
-      return c.json({ error: "no guild: pass ?guild=<id> or set DISCORD_GUILD_ID" }, 400);
-    }
+    const guildId = requestedGuildOf(c, requestedGuild(app.deps));
+    if (guildId instanceof Response) return guildId;
     const id = c.req.param("id");
     if (id !== undefined && !BACKUP_ID.test(id)) {
       return c.json({ error: `no backup with id ${id}` }, 404);
@@ -203,7 +198,7 @@ export function registerBackupRoutes(
       const id = c.req.param("id") ?? "";
       const exp = Number(c.req.query("exp"));
       const sig = c.req.query("sig") ?? "";
-      if (!snowflake.test(guildId) || !BACKUP_ID.test(id)) {
+      if (!isSnowflake(guildId) || !BACKUP_ID.test(id)) {
         return c.json({ error: "not found" }, 404);
       }
       const check = await verifyExportLink(app.keys.export, deps.clock, guildId, id, exp, sig);

@@ -6,8 +6,9 @@ import { z } from "zod";
 import type { App } from "../lib/app.ts";
 import type { Handler } from "hono";
 import { diffCommands, guildScope, manifestEnv, targetScope } from "../lib/manifest/mod.ts";
+import { SNOWFLAKE } from "../lib/discord/snowflake.ts";
 
-const query = z.object({ guild: z.string().regex(/^\d{17,20}$/).optional() });
+const query = z.object({ guild: z.string().regex(SNOWFLAKE).optional() });
 
 export function commandsDiffRoute(app: App): Handler {
   return async (c) => {

@@ -8,10 +8,11 @@ import type { App } from "../lib/app.ts";
 import { dispatch } from "../lib/interactions/dispatch.ts";
 import type { Handler } from "hono";
 import { limitBody } from "../lib/http/json_body.ts";
+import { SNOWFLAKE } from "../lib/discord/snowflake.ts";
 
-export const MAX_BODY_BYTES = 1_000_000;
+const MAX_BODY_BYTES = 1_000_000;
 
-const snowflake = z.string().regex(/^\d{17,20}$/);
+const snowflake = z.string().regex(SNOWFLAKE);
 // Discord's user object always has a username; handlers show it (audit entries, backup authors).
 const user = z.looseObject({ id: snowflake, username: z.string().min(1).max(64) });
 // What the handlers read from a member: a user, permission bits as a decimal string, role ids.

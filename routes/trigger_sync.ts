@@ -5,6 +5,7 @@
  * run). 202 with the run id, chunk and status URL; `?wait=true` holds the request until
  * the chunk ends and returns its result. 409 with the current status while a chunk runs.
  */
+import { requestedGuild } from "../lib/deps.ts";
 import { z } from "zod";
 import type { App } from "../lib/app.ts";
 import { parseBody } from "../lib/http/json_body.ts";
@@ -13,13 +14,13 @@ import {
   type SyncChunkOutput,
   SyncConfigError,
   SyncDisabledError,
-  syncGuildId,
   syncRunGuild,
   triggerSync,
 } from "../lib/sync/service.ts";
+import { SNOWFLAKE } from "../lib/discord/snowflake.ts";
 
 const bodySchema = z.object({
-  guildId: z.string().regex(/^\d{17,20}$/, "must be a Discord id").optional(),
+  guildId: z.string().regex(SNOWFLAKE, "must be a Discord id").optional(),
   startIndex: z.number().int().min(0).max(100_000_000).optional(),
   chunkSize: z.number().int().min(1).max(1_000_000).optional(),
   dryRun: z.boolean().optional(),
@@ -34,8 +35,8 @@ export function triggerSyncRoute(app: App): Handler {
     if (!parsed.ok) return parsed.res;
     const { guildId: requested, ...input } = parsed.value;
     const guildId = input.runId
-      ? await syncRunGuild(app.deps, input.runId) ?? requested ?? syncGuildId(app.deps)
-      : requested ?? syncGuildId(app.deps);
+      ? await syncRunGuild(app.deps, input.runId) ?? requested ?? requestedGuild(app.deps)
+      : requested ?? requestedGuild(app.deps);
     if (!guildId) return c.json({ error: "no guild: send guildId or set DISCORD_GUILD_ID" }, 400);
     const wait = c.req.query("wait") === "true";
     let result;

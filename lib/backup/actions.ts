@@ -21,13 +21,10 @@ import {
 } from "./store.ts";
 import { createExportLink, exportBackup } from "./views.ts";
 
-/** Who did it, as the audit log names them: a user, or a system actor ("operator"). */
-export type ActionActor = Actor;
-
 function record(
   deps: AppDeps,
   guildId: string,
-  actor: ActionActor,
+  actor: Actor,
   action: string,
   detail: Record<string, unknown>,
 ): Promise<void> {
@@ -40,7 +37,7 @@ export async function pinBackup(
   guildId: string,
   backupId: string,
   pinned: boolean,
-  actor: ActionActor,
+  actor: Actor,
 ): Promise<BackupMeta> {
   const meta = await setPinned(deps.kv, guildId, backupId, pinned);
   await record(deps, guildId, actor, pinned ? "backup.pin" : "backup.unpin", {
@@ -55,7 +52,7 @@ export async function noteBackup(
   guildId: string,
   backupId: string,
   note: string,
-  actor: ActionActor,
+  actor: Actor,
 ): Promise<BackupMeta> {
   const meta = await setNote(deps.kv, guildId, backupId, note);
   await record(deps, guildId, actor, "backup.note", { backupId: meta.id, note: meta.note });
@@ -67,7 +64,7 @@ export async function checkBackup(
   deps: AppDeps,
   guildId: string,
   backupId: string,
-  actor: ActionActor,
+  actor: Actor,
 ): Promise<VerifyResult> {
   const r = await verifyBackup(deps.kv, guildId, backupId);
   await record(deps, guildId, actor, "backup.verify", {
@@ -83,7 +80,7 @@ export async function removeBackup(
   deps: AppDeps,
   guildId: string,
   backupId: string,
-  actor: ActionActor,
+  actor: Actor,
 ): Promise<BackupMeta> {
   const meta = await deleteBackup(deps.kv, guildId, backupId);
   await record(deps, guildId, actor, "backup.delete", { backupId: meta.id, label: meta.label });
@@ -98,7 +95,7 @@ export async function stopBackupJob(
   deps: AppDeps,
   guildId: string,
   kind: JobKind,
-  actor: ActionActor,
+  actor: Actor,
   by: string,
 ): Promise<StopResult> {
   const r = await stopJob(deps, guildId, kind, by);
@@ -111,7 +108,7 @@ export async function downloadBackup(
   deps: AppDeps,
   guildId: string,
   backupId: string,
-  actor: ActionActor,
+  actor: Actor,
 ): Promise<{ bytes: Uint8Array; filename: string }> {
   // exportBackup reads the index entry first: an unknown id throws before anything is recorded.
   const out = await exportBackup(deps, guildId, backupId);
@@ -125,7 +122,7 @@ export async function exportLink(
   signer: Hmac,
   guildId: string,
   backupId: string,
-  actor: ActionActor,
+  actor: Actor,
 ): Promise<{ meta: BackupMeta; link: { url: string; expiresAt: number } }> {
   const meta = await requireBackup(deps.kv, guildId, backupId);
   const link = await createExportLink(deps, signer, guildId, meta.id);

@@ -20,12 +20,7 @@ import { type SnapMember, type Snapshot, snapshotSchema } from "./model.ts";
 import { BackupCorruptError, loadCanonical } from "./store.ts";
 import type { RestorePart } from "./restore_plan.ts";
 import { backupPreflight, type BackupsOn } from "./preflight.ts";
-import {
-  type RestoreCheckpoint,
-  type RestoreReport,
-  restoreReport,
-  RestoreRun,
-} from "./restore_run.ts";
+import { reportOf, type RestoreCheckpoint, type RestoreReport, RestoreRun } from "./restore_run.ts";
 import { readLiveGuild } from "./restore_live.ts";
 import { restoreStructure } from "./restore_structure.ts";
 import { restoreMembers } from "./restore_members.ts";
@@ -125,7 +120,7 @@ async function finish(run: RestoreRun): Promise<RestoreReport> {
   const rec = await deps.kv.get<{ counters: Record<string, number>; warnings: string[] }>(
     keys.jobRun(RESTORE_KIND, guildId),
   );
-  const report = restoreReport(run.cp, rec.value?.counters ?? {}, rec.value?.warnings ?? [])!;
+  const report = reportOf(run.cp, rec.value?.counters ?? {}, rec.value?.warnings ?? []);
   snapshotCache = null;
   await deps.kv.set(keys.backupRestoreReport(guildId), {
     ...report,

@@ -40,14 +40,22 @@ export interface RestoreReport {
   problems: string[];
 }
 
-/** The report of a run, from its counters and warnings (the one shape every view shows). */
+/** The report of a run whose checkpoint is not parsed yet: none if it has another shape. */
 export function restoreReport(
   checkpoint: unknown,
   counters: Record<string, number>,
   warnings: string[],
 ): RestoreReport | null {
   const cp = restoreCheckpointSchema.safeParse(checkpoint);
-  if (!cp.success) return null;
+  return cp.success ? reportOf(cp.data, counters, warnings) : null;
+}
+
+/** The report of a run, from its counters and warnings (the one shape every view shows). */
+export function reportOf(
+  cp: RestoreCheckpoint,
+  counters: Record<string, number>,
+  warnings: string[],
+): RestoreReport {
   const pick = (prefix: string) => {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(counters)) {
@@ -56,9 +64,9 @@ export function restoreReport(
     return out;
   };
   return {
-    backupId: cp.data.backupId,
-    parts: cp.data.parts,
-    rewind: cp.data.rewind,
+    backupId: cp.backupId,
+    parts: cp.parts,
+    rewind: cp.rewind,
     created: pick("created"),
     skipped: pick("skipped"),
     failed: pick("failed"),

@@ -13,7 +13,9 @@ import {
   editChannelPermission,
   getRoles,
   modifyChannel,
+  reorderRoles,
 } from "../discord/api.ts";
+import { getAllowedRoles } from "../interactions/permissions.ts";
 import { keys } from "../kv/keys.ts";
 import { type Feature, FEATURES, getFlags, setFlag } from "../ops/flags.ts";
 import { channelOf, roleOf, settingsOf } from "./capture.ts";
@@ -67,12 +69,10 @@ export async function restoreStructure(run: RestoreRun, live: LiveGuild): Promis
         const moves = roleMoves(snapshot, live, roleMap, new Set(run.cp.createdRoles));
         if (moves.length) {
           await run.attempt("positions", "role_positions", "role positions", async () => {
-            const after = await rest.patch<unknown[]>(`/guilds/${guildId}/roles`, {
-              body: moves,
-              reason: run.reason,
+            const after = await reorderRoles(rest, guildId, moves, run.reason, {
               signal: job.hard,
             });
-            live.roles = (after as Parameters<typeof roleOf>[0][]).map(roleOf);
+            live.roles = after.map(roleOf);
           });
         }
       }
@@ -223,11 +223,9 @@ async function restoreBotSettings(
   for (const [command, roles] of Object.entries(snapshot.bot.commandRoles)) {
     const mapped = roles.map((r) => roleMap.get(r)).filter((r): r is string => r !== undefined)
       .slice(0, 25);
-    const key = keys.commandRoles(guildId, command);
-    const cur = await kv.get<string[]>(key);
-    const now = Array.isArray(cur.value) ? [...cur.value].sort(compareIds) : [];
+    const now = (await getAllowedRoles(kv, guildId, command)).sort(compareIds);
     if (mapped.length && now.join() !== [...mapped].sort(compareIds).join()) {
-      await kv.set(key, mapped);
+      await kv.set(keys.commandRoles(guildId, command), mapped);
       changed++;
     }
   }

@@ -3,7 +3,7 @@
  * lib/jobs), continue them, read their status, the scheduled run, retention and the watchdog.
  * Everything takes AppDeps; the job environment is built once per deps object.
  */
-import { type AppDeps, jobEnvOf, requestedGuild } from "../deps.ts";
+import { type AppDeps, jobEnvOf } from "../deps.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import {
   type JobDefinition,
@@ -14,7 +14,7 @@ import {
   type StopResult,
   watchdog,
 } from "../jobs/runner.ts";
-import { listRuns, readProgress, readSnapshot } from "../jobs/store.ts";
+import { listRuns, readProgress, readSnapshot, toProgress } from "../jobs/store.ts";
 import { getFlags } from "../ops/flags.ts";
 import { tryAppendAudit } from "../audit/mod.ts";
 import {
@@ -26,7 +26,7 @@ import {
   sweepCaptureWork,
 } from "./capture_job.ts";
 import { RESTORE_CHUNK_SIZE, RESTORE_KIND, restoreJob } from "./restore_job.ts";
-import { restoreCheckpointSchema, type RestoreReport, restoreReport } from "./restore_run.ts";
+import { reportOf, restoreCheckpointSchema, type RestoreReport } from "./restore_run.ts";
 import { BackupDisabledError, backupPreflight, type BackupsOn, backupsOn } from "./preflight.ts";
 import { RESTORE_PARTS, type RestorePart } from "./restore_plan.ts";
 import {
@@ -60,9 +60,6 @@ function backupJobEnv(deps: AppDeps): JobEnv {
   envs.set(deps, env);
   return env;
 }
-
-/** The guild a request is about: the one it names, else the configured one. */
-export const backupGuildId = requestedGuild;
 
 export class BackupBusyError extends ReasonError {
   constructor(readonly kind: JobKind, readonly progress: JobProgress) {
@@ -242,8 +239,8 @@ export interface JobStatus {
 
 export async function jobStatus(deps: AppDeps, guildId: string, kind: JobKind): Promise<JobStatus> {
   const env = backupJobEnv(deps);
-  const progress = await readProgress(env, KIND[kind], guildId);
-  const snap = await readSnapshot(deps.kv, KIND[kind], guildId);
+  const snap = await readSnapshot(env.kv, KIND[kind], guildId);
+  const progress = toProgress(KIND[kind], guildId, snap, env.clock.now());
   const rec = snap.run?.value;
   let backupId: string | null = null;
   let label: string | null = null;
@@ -254,8 +251,10 @@ export async function jobStatus(deps: AppDeps, guildId: string, kind: JobKind): 
     if (cp.success) ({ backupId, label, phase } = cp.data);
   } else if (rec) {
     const cp = restoreCheckpointSchema.safeParse(rec.checkpoint);
-    if (cp.success) ({ backupId, phase } = cp.data);
-    report = restoreReport(rec.checkpoint, rec.counters, rec.warnings);
+    if (cp.success) {
+      ({ backupId, phase } = cp.data);
+      report = reportOf(cp.data, rec.counters, rec.warnings);
+    }
   }
   return { guildId, job: kind, progress, backupId, label, phase, report };
 }

@@ -34,7 +34,6 @@ import {
   usageError,
 } from "./common.ts";
 import {
-  bar,
   bytes,
   progressLine,
   renderDiff,
@@ -46,6 +45,7 @@ import type { BackupMeta, VerifyResult } from "../backup/store.ts";
 import type { JobStatus } from "../backup/service.ts";
 import type { BackupView, DiffView } from "../backup/views.ts";
 import { RESTORE_PARTS } from "../backup/restore_plan.ts";
+import { progressBar } from "../jobs/progress.ts";
 
 export interface BackupCliIO extends BaseIO {
   /** Raw text to the terminal, no newline (the progress bar). */
@@ -367,7 +367,7 @@ async function follow(
     if (!o.json) {
       const line = progressLine(kind, st);
       if (io.isTTY) {
-        io.write(`\r${s.bold(bar(p))} ${line}\x1b[K`);
+        io.write(`\r${s.bold(progressBar(p, 30))} ${line}\x1b[K`);
         drew = true;
       } else if (line !== lastLine) {
         io.stderr(line);

@@ -4,7 +4,6 @@
  * answers, so the wording is tested without a bot.
  */
 import { type Style, utcTime } from "./common.ts";
-import type { JobProgress } from "../jobs/progress.ts";
 import { formatDuration, fraction } from "../jobs/progress.ts";
 import type { BackupMeta } from "../backup/store.ts";
 import type { JobStatus } from "../backup/service.ts";
@@ -147,11 +146,4 @@ export function progressLine(kind: string, st: JobStatus): string {
     p.etaSeconds !== null && p.state !== "completed" ? `ETA ${formatDuration(p.etaSeconds)}` : "",
   ];
   return parts.filter(Boolean).join(" · ");
-}
-
-/** The progress bar drawn on a terminal. */
-export function bar(p: JobProgress, width = 30): string {
-  const f = fraction(p) ?? 0;
-  const n = Math.round(f * width);
-  return "█".repeat(n) + "░".repeat(width - n);
 }

@@ -3,7 +3,6 @@
  * One use a minute per member; respects the self_refresh feature flag.
  */
 import { defineCommand } from "../interactions/define.ts";
-import { syncGuildOf } from "./ethos_sync_status.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { refreshMember } from "../sync/refresh.ts";
 import { SyncConfigError } from "../sync/context.ts";
@@ -17,7 +16,7 @@ export const ethosRefresh = defineCommand({
   cooldown: { uses: 1, perMs: 60_000 },
   handler: async (ctx) => {
     const lang = ctx.language;
-    const guildId = syncGuildOf(ctx);
+    const guildId = ctx.guildId!;
     if (!(await isEnabled(ctx.deps.kv, guildId, "self_refresh"))) {
       return ctx.ephemeral(t(lang, "ethos_refresh.disabled"));
     }

@@ -5,26 +5,19 @@
  */
 import { defineCommand } from "../interactions/define.ts";
 import { opt } from "../interactions/options.ts";
-import { eta, rate, statusEmbed, syncGuildOf } from "./ethos_sync_status.ts";
+import { eta, rate, statusEmbed } from "./ethos_sync_status.ts";
+import { stateWord } from "./backup/common.ts";
 import { SyncConfigError, SyncDisabledError, triggerSync } from "../sync/service.ts";
 import { fraction, type JobProgress, total } from "../jobs/progress.ts";
-import {
-  described,
-  formatCount,
-  formatPercent,
-  isMessageKey,
-  type Language,
-  t,
-} from "../i18n/mod.ts";
+import { described, formatCount, formatPercent, type Language, t } from "../i18n/mod.ts";
 import { explain } from "../i18n/reason.ts";
 
 /** The progress in one line (the job runner's summary line, in the member's language). */
 function summary(p: JobProgress, language: Language): string {
   const n = (v: number) => formatCount(language, v);
   const pct = fraction(p);
-  const stateKey = `job.state.${p.state}`;
   const parts = [
-    isMessageKey(stateKey) ? t(language, stateKey) : p.state,
+    stateWord(p.state, language),
     `${n(p.processed)}${p.total !== null ? `/${n(p.total)}` : ""}${
       pct !== null ? ` (${formatPercent(language, Math.floor(pct * 100) / 100)})` : ""
     }`,
@@ -53,7 +46,7 @@ export const ethosSync = defineCommand({
   },
   handler: (ctx) => {
     const lang = ctx.language;
-    const guildId = syncGuildOf(ctx);
+    const guildId = ctx.guildId!;
     return ctx.defer(async (f) => {
       let r;
       try {

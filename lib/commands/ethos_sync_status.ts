@@ -194,21 +194,13 @@ async function statusMessage(
   return { embeds: [statusEmbed(p, language, note)], components: [buttons] };
 }
 
-/**
- * The guild a sync command is about: the one it runs in (each server syncs its own). The sync
- * commands are server-only: the dispatcher answers a DM before a handler runs.
- */
-function guildOf(ctx: InteractionContext): string {
-  return ctx.guildId!;
-}
-
 export const ethosSyncStatus = defineCommand({
   name: "ethos_sync_status",
   ...described("cmd.ethos_sync_status.description"),
   category: "Role sync",
   publicComponents: true,
   handler: async (ctx) => {
-    const guildId = guildOf(ctx);
+    const guildId = ctx.guildId!;
     return ctx.ephemeral(await statusMessage(ctx, guildId));
   },
   components: {
@@ -227,5 +219,3 @@ export const ethosSyncStatus = defineCommand({
     },
   },
 });
-
-export { guildOf as syncGuildOf };

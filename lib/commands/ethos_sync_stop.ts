@@ -1,6 +1,6 @@
 /** /ethos_sync_stop (Manage Roles): the running chunk stops after its current batch. */
 import { defineCommand } from "../interactions/define.ts";
-import { statusEmbed, syncGuildOf } from "./ethos_sync_status.ts";
+import { statusEmbed } from "./ethos_sync_status.ts";
 import { stopSync } from "../sync/service.ts";
 import { described, t } from "../i18n/mod.ts";
 import { explain } from "../i18n/reason.ts";
@@ -12,7 +12,7 @@ export const ethosSyncStop = defineCommand({
   permissions: ["ManageRoles"],
   handler: async (ctx) => {
     const lang = ctx.language;
-    const guildId = syncGuildOf(ctx);
+    const guildId = ctx.guildId!;
     const r = await stopSync(ctx.deps, guildId, `user:${ctx.user.id}`);
     const text = r.status === "noop"
       ? t(lang, "ethos_sync_stop.noop", { reason: explain(lang, r) })

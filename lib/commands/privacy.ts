@@ -22,7 +22,12 @@ export const privacy = defineCommand({
       handler: (ctx) =>
         ctx.defer(async (f) => {
           const lang = ctx.language;
-          const reports = await viewMemberData(ctx.deps, ctx.guildId, ctx.user.id, privacySources);
+          const reports = await viewMemberData(
+            ctx.deps,
+            ctx.guildId,
+            ctx.user.id,
+            privacySources(ctx.keys.tokenBox),
+          );
           const lines = reports.flatMap((r) => [
             t(lang, "privacy.source", { name: r.name, retention: r.retention }),
             ...(r.items.length
@@ -43,7 +48,7 @@ export const privacy = defineCommand({
             ctx.deps,
             ctx.guildId,
             ctx.user.id,
-            privacySources,
+            privacySources(ctx.keys.tokenBox),
           );
           ctx.log.info("member data deleted on request", { user: ctx.user.id, deleted });
           const lines = [

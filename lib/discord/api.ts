@@ -46,24 +46,6 @@ export function listMembers(
   });
 }
 
-/** Every member, page by page (each page is one request through the member-list bucket). */
-export async function* iterateMembers(
-  rest: RestClient,
-  guildId: string,
-  { pageSize = 1000, after = "0", ...opts }: CallOptions & { pageSize?: number; after?: string } =
-    {},
-): AsyncGenerator<APIGuildMember[]> {
-  let cursor = after;
-  for (;;) {
-    const page = await listMembers(rest, guildId, { limit: pageSize, after: cursor }, opts);
-    if (page.length > 0) yield page;
-    if (page.length < pageSize) return;
-    const last = page[page.length - 1].user?.id;
-    if (!last) return;
-    cursor = last;
-  }
-}
-
 export function getMember(
   rest: RestClient,
   guildId: string,

@@ -23,6 +23,7 @@ import { InvalidRequestGuard } from "./invalid_guard.ts";
 import type { RateLimit } from "./response.ts";
 import type { RouteInfo } from "./route_key.ts";
 import { SharedState } from "./shared_state.ts";
+import { mergeLearned } from "./shared_records.ts";
 
 /** The pacing's settings, as the client takes them. */
 export interface PacingOptions {
@@ -150,10 +151,15 @@ export class Pacer {
     return ++this.#seq;
   }
 
+  /** A route's queue id: the bucket's hash with the major parameter once learned, else its key. */
+  #bucketId(route: RouteInfo, hash = this.#templateHash.get(route.template)): string {
+    return hash ? `${hash}:${route.major}` : route.key;
+  }
+
   /** The queue a route's requests wait in now (it changes once the bucket's hash is learned). */
   bucketFor(route: RouteInfo): Bucket {
     const hash = this.#templateHash.get(route.template);
-    const id = hash ? `${hash}:${route.major}` : route.key;
+    const id = this.#bucketId(route, hash);
     let bucket = this.#buckets.get(id);
     if (!bucket) {
       bucket = new Bucket(this.#host, id, route.template, route.major, route.hasToken);
@@ -262,8 +268,7 @@ export class Pacer {
 
   /** Limit and window learned for the bucket `route` falls in, or null (see `RestClient`). */
   bucketInfo(route: RouteInfo): BucketLimits | null {
-    const hash = this.#templateHash.get(route.template);
-    const bucket = this.#buckets.get(hash ? `${hash}:${route.major}` : route.key)?.owner;
+    const bucket = this.#buckets.get(this.#bucketId(route))?.owner;
     if (!bucket || !bucket.known || bucket.unlimited || bucket.limit <= 0 || bucket.windowMs <= 0) {
       return null;
     }
@@ -276,10 +281,8 @@ export class Pacer {
     const stored = this.#shared && !route.hasToken
       ? await this.#shared.learnedLimit(route.template)
       : null;
-    if (!stored || (local && local.limit !== stored.limit)) return local;
-    return local
-      ? { limit: local.limit, windowMs: Math.max(local.windowMs, stored.windowMs) }
-      : stored;
+    // What this client saw stands; a stored window only lengthens the same limit's.
+    return stored && local ? mergeLearned(stored, local) : local ?? stored;
   }
 
   /** Requests per second of the global limit this client can expect now. */

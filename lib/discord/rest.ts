@@ -325,20 +325,8 @@ export class RestClient {
 
   /** A snapshot of counters, the invalid-request budget and the queues. */
   stats(): RestStats {
-    const paced = this.#pacer.stats();
-    return {
-      requests: this.#stats.requests,
-      byStatus: { ...this.#stats.byStatus },
-      rateLimited: paced.rateLimited,
-      retries: this.#stats.retries,
-      serverErrors: this.#stats.serverErrors,
-      networkErrors: this.#stats.networkErrors,
-      invalidRequests: paced.invalidRequests,
-      globalPausedUntil: paced.globalPausedUntil,
-      queues: paced.queues,
-      shared: paced.shared,
-      globalBudget: paced.globalBudget,
-    };
+    // A copy: the counters keep moving after the caller has its snapshot.
+    return { ...this.#pacer.stats(), ...this.#stats, byStatus: { ...this.#stats.byStatus } };
   }
 
   /**

@@ -239,8 +239,14 @@ export function unlimitedRecord(now: number, newId: () => string): SharedRecord 
   };
 }
 
-/** A learned limit to store over `cur`: for the same limit, the longest window seen stands. */
-export function mergeLearned(cur: LearnedLimit | null, next: LearnedLimit): LearnedLimit {
+/**
+ * A learned limit to keep over `cur`: for the same limit, the longest window seen stands (with the
+ * rest of `next`); a different limit replaces it.
+ */
+export function mergeLearned<
+  C extends { limit: number; windowMs: number },
+  T extends { limit: number; windowMs: number },
+>(cur: C | null, next: T): T {
   return cur && cur.limit === next.limit
     ? { ...next, windowMs: Math.max(cur.windowMs, next.windowMs) }
     : next;

@@ -213,11 +213,7 @@ export class SharedState {
       known && known.limit === limit && known.windowMs >= windowMs &&
       now - known.at < LEARNED_REFRESH_MS
     ) return;
-    const next: LearnedLimit = {
-      limit,
-      windowMs: known?.limit === limit ? Math.max(known.windowMs, windowMs) : windowMs,
-      at: now,
-    };
+    const next = mergeLearned(known ?? null, { limit, windowMs, at: now });
     this.#learned.set(template, next);
     void this.#track(this.#storeLearnedImpl(template, next));
   }

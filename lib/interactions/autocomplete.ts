@@ -3,11 +3,9 @@
  * show data (backup labels and ids), so the command's gates apply and any refusal or failure is
  * an empty list, never an error.
  */
-import {
-  type APIApplicationCommandAutocompleteInteraction,
-  type APIApplicationCommandInteractionDataOption,
-  type APIInteractionResponse,
-  ApplicationCommandOptionType,
+import type {
+  APIApplicationCommandAutocompleteInteraction,
+  APIInteractionResponse,
 } from "discord-api-types/v10";
 import type { AppDeps } from "../deps.ts";
 import type { Registry } from "./registry.ts";
@@ -15,19 +13,14 @@ import { own, resolveInvocation } from "./define.ts";
 import type { AutocompleteContext } from "./context.ts";
 import * as reply from "./reply.ts";
 import { admit } from "./gate.ts";
-import { allowListFor, bitsRefusal, languageOfInteraction, userOf } from "./caller.ts";
-
-/** The options of the invoked subcommand (inside its group, if any). */
-function flattenOptions(
-  options: APIApplicationCommandInteractionDataOption[] = [],
-): APIApplicationCommandInteractionDataOption[] {
-  const first = options[0];
-  if (
-    first && (first.type === ApplicationCommandOptionType.Subcommand ||
-      first.type === ApplicationCommandOptionType.SubcommandGroup)
-  ) return flattenOptions(first.options);
-  return options;
-}
+import {
+  allowListFor,
+  bitsRefusal,
+  guildOnlyOutsideGuild,
+  languageOfInteraction,
+  permissionsOf,
+  userOf,
+} from "./caller.ts";
 
 /** The focused option's suggestions, or none. */
 export async function autocomplete(
@@ -40,19 +33,23 @@ export async function autocomplete(
     const cmd = app.registry.get(interaction.data.name);
     const invocation = cmd && resolveInvocation(cmd, interaction.data.options);
     if (!cmd || !invocation) return none;
-    const raw = flattenOptions(interaction.data.options);
+    const { raw } = invocation;
     const focused = raw.find((o) => "focused" in o && o.focused);
     const spec = focused && own(invocation.leaf.options, focused.name);
     if (!focused || !spec?.autocomplete) return none;
     // Suggestions show data (backup labels and ids): the command's own gates apply, and a refusal
     // is an empty list.
-    if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) return none;
-    if (bitsRefusal(interaction, cmd, language, invocation.leaf.permissions)) return none;
-    const allowList = allowListFor(interaction, cmd);
+    if (guildOnlyOutsideGuild(interaction, cmd)) return none;
+    const permissions = permissionsOf(interaction);
+    if (bitsRefusal(interaction, cmd, language, invocation.leaf.permissions, permissions)) {
+      return none;
+    }
+    const allowList = allowListFor(interaction, cmd, permissions);
+    const user = userOf(interaction);
     if (allowList) {
       const admission = await admit(app.deps.kv, {
         interactionId: interaction.id,
-        userId: userOf(interaction).id,
+        userId: user.id,
         now: app.deps.clock.now(),
         claim: false,
         allowList,
@@ -64,8 +61,8 @@ export async function autocomplete(
       deps: app.deps,
       registry: app.registry,
       guildId: interaction.guild_id,
-      user: userOf(interaction),
-      permissions: BigInt(interaction.member?.permissions ?? "0"),
+      user,
+      permissions,
       language,
       options: Object.fromEntries(raw.map((o) => [o.name, "value" in o ? o.value : undefined])),
     };

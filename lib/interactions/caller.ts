@@ -2,7 +2,7 @@
  * What an interaction says about who sent it: the user, the language to answer in, and whether
  * their permission bits and roles let them use a command. Dispatch and autocomplete both ask.
  */
-import type { APIInteraction } from "discord-api-types/v10";
+import { type APIInteraction, InteractionContextType } from "discord-api-types/v10";
 import type { Command } from "./define.ts";
 import type { GateRequest } from "./gate.ts";
 import { isAdministrator, permissionRefusal } from "./permissions.ts";
@@ -19,12 +19,23 @@ export function userOf(interaction: APIInteraction) {
   return interaction.member?.user ?? interaction.user!;
 }
 
+/** The member's permission bits (none outside a guild); dispatch parses them once per request. */
+export function permissionsOf(interaction: APIInteraction): bigint {
+  return BigInt(interaction.member?.permissions ?? "0");
+}
+
+/** Whether the command is for guilds only and the interaction came from outside one. */
+export function guildOnlyOutsideGuild(interaction: APIInteraction, command: Command): boolean {
+  return !interaction.guild_id && command.contexts.length === 1 &&
+    command.contexts[0] === InteractionContextType.Guild;
+}
+
 /** The allow-list part of a gate request, when the command is restricted for this member. */
 export function allowListFor(
   interaction: APIInteraction,
   command: Command,
+  have = permissionsOf(interaction),
 ): GateRequest["allowList"] {
-  const have = BigInt(interaction.member?.permissions ?? "0");
   if (!command.restricted || !interaction.guild_id || isAdministrator(have)) return undefined;
   return {
     guildId: interaction.guild_id,
@@ -39,11 +50,7 @@ export function bitsRefusal(
   command: Command,
   language: Language,
   extra = 0n,
+  have = permissionsOf(interaction),
 ): string | null {
-  return permissionRefusal(
-    BigInt(interaction.member?.permissions ?? "0"),
-    command.permissions | extra,
-    command.name,
-    language,
-  );
+  return permissionRefusal(have, command.permissions | extra, command.name, language);
 }

@@ -27,13 +27,14 @@ export interface DeadlineApp {
 
 /**
  * The handler's response when it comes within the deadline; else a deferred response now, with
- * the edit queued on the trace's after-work.
+ * the edit queued on the trace's after-work (through `followup` when the caller already built one).
  */
 export async function withDeadline(
   app: DeadlineApp,
   interaction: APIInteraction,
   trace: Trace,
   run: () => Promise<APIInteractionResponse>,
+  followup?: Followup,
 ): Promise<APIInteractionResponse> {
   const work = run().catch((error) =>
     failure(app.deps.log, interaction, error, trace.language, trace)
@@ -49,7 +50,7 @@ export async function withDeadline(
   app.deps.log.warn("handler exceeded the response deadline; deferring", {
     interaction: interaction.id,
   });
-  const followup = followupFor(app, interaction);
+  const edits = followup ?? followupFor(app, interaction);
   trace.after.push(async () => {
     const answer = await work;
     try {
@@ -57,9 +58,9 @@ export async function withDeadline(
         answer.type === InteractionResponseType.ChannelMessageWithSource ||
         answer.type === InteractionResponseType.UpdateMessage
       ) {
-        await followup.editOriginal(answer.data ?? {});
+        await edits.editOriginal(answer.data ?? {});
       } else if (answer.type === InteractionResponseType.Modal) {
-        await followup.editOriginal(t(trace.language, "interaction.modal_too_slow"));
+        await edits.editOriginal(t(trace.language, "interaction.modal_too_slow"));
       }
     } catch (error) {
       if (!replyGone(error)) throw error;

@@ -27,7 +27,7 @@ import type {
   Reply,
 } from "./context.ts";
 
-export type { Command, Cooldown, Group, Leaf };
+export type { Command, Cooldown };
 
 export type PermissionName = keyof typeof PermissionFlagsBits;
 

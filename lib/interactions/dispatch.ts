@@ -14,6 +14,7 @@ import {
   type APIInteractionResponse,
   type APIMessageComponentInteraction,
   type APIModalSubmitInteraction,
+  type APIUser,
   ComponentType,
   InteractionResponseType,
   InteractionType,
@@ -35,7 +36,14 @@ import type { ResponseRecorder } from "./idempotency.ts";
 import { admit, type GateRequest } from "./gate.ts";
 import { t } from "../i18n/mod.ts";
 import { autocomplete } from "./autocomplete.ts";
-import { allowListFor, bitsRefusal, languageOfInteraction, userOf } from "./caller.ts";
+import {
+  allowListFor,
+  bitsRefusal,
+  guildOnlyOutsideGuild,
+  languageOfInteraction,
+  permissionsOf,
+  userOf,
+} from "./caller.ts";
 import { type DeadlineApp, followupFor, withDeadline } from "./deadline.ts";
 import { isInteractionResponse } from "./response_check.ts";
 import { failure, type Outcome, type Trace } from "./trace.ts";
@@ -59,6 +67,16 @@ export interface Dispatched {
 }
 
 const CUSTOM_ID_TTL_MS = 15 * 60_000;
+
+/** Who is asking, read once per interaction and handed to the gates and the context. */
+interface Caller {
+  user: APIUser;
+  permissions: bigint;
+}
+
+function callerOf(interaction: APIInteraction): Caller {
+  return { user: userOf(interaction), permissions: permissionsOf(interaction) };
+}
 
 export async function dispatch(
   app: InteractionApp,
@@ -108,11 +126,11 @@ async function gate(app: InteractionApp, req: GateRequest, trace: Trace): Promis
  */
 async function run(
   app: InteractionApp,
-  interaction: APIInteraction,
   trace: Trace,
-  command: Command,
+  ctx: InteractionContext<APIInteraction>,
   handler: () => Promise<APIInteractionResponse> | APIInteractionResponse,
 ): Promise<APIInteractionResponse> {
+  const { interaction, command } = ctx;
   const response = await withDeadline(app, interaction, trace, async () => {
     const answer: unknown = await handler();
     if (!isInteractionResponse(answer)) {
@@ -121,12 +139,12 @@ async function run(
       throw new Error(`handler of /${command.name} returned something that is not a response`);
     }
     return answer;
-  });
+  }, ctx.followup);
   if (command.readOnly) return response;
   // Buffered and written in a batch shortly after the response is sent; a duplicate delivery in
   // the meantime sees the claim as pending.
   app.deps.waitUntil(
-    app.recorder.record(userOf(interaction).id, interaction.id, response).catch((error) =>
+    app.recorder.record(ctx.user.id, interaction.id, response).catch((error) =>
       app.deps.log.warn("could not record the response for duplicate deliveries", { error })
     ),
   );
@@ -139,8 +157,8 @@ function baseContext<I extends APIInteraction>(
   interaction: I,
   command: Command,
   trace: Trace,
+  caller: Caller,
 ): { ctx: InteractionContext<I>; defer: (work: (f: Followup) => Promise<void>) => void } {
-  const user = userOf(interaction);
   const log = app.deps.log.child({ interaction: interaction.id, command: command.name });
   const followup = followupFor(app, interaction);
   const defer = (work: (f: Followup) => Promise<void>) => {
@@ -168,9 +186,9 @@ function baseContext<I extends APIInteraction>(
     command,
     guildId: interaction.guild_id,
     channelId: interaction.channel?.id,
-    user,
+    user: caller.user,
     member: interaction.member,
-    permissions: BigInt(interaction.member?.permissions ?? "0"),
+    permissions: caller.permissions,
     language: trace.language,
     followup,
     reply: (input) => reply.message(input),
@@ -215,7 +233,7 @@ async function command(
     trace.outcome = "unknown";
     return reply.ephemeral(t(trace.language, "interaction.unknown_command", { command: name }));
   }
-  if (!interaction.guild_id && cmd.contexts.length === 1 && cmd.contexts[0] === 0) {
+  if (guildOnlyOutsideGuild(interaction, cmd)) {
     trace.outcome = "refused";
     return reply.ephemeral(t(trace.language, "interaction.guild_only"));
   }
@@ -225,31 +243,38 @@ async function command(
     trace.outcome = "unknown";
     return reply.ephemeral(t(trace.language, "interaction.unknown_subcommand", { command: name }));
   }
-  const refusal = bitsRefusal(interaction, cmd, trace.language, invocation.leaf.permissions);
+  const caller = callerOf(interaction);
+  const refusal = bitsRefusal(
+    interaction,
+    cmd,
+    trace.language,
+    invocation.leaf.permissions,
+    caller.permissions,
+  );
   if (refusal) {
     trace.outcome = "refused";
     return reply.ephemeral(refusal);
   }
   // Bad options have no side effects: refused before the gate spends a cooldown use.
   const options = parseOptions(invocation.leaf, invocation.raw);
-  const user = userOf(interaction);
+  const { user } = caller;
   const admission = await gate(app, {
     interactionId: interaction.id,
-    userId: userOf(interaction).id,
+    userId: user.id,
     now: app.deps.clock.now(),
     claim: !cmd.readOnly,
-    allowList: allowListFor(interaction, cmd),
+    allowList: allowListFor(interaction, cmd, caller.permissions),
     cooldown: cmd.cooldown ? { command: name, userId: user.id, spec: cmd.cooldown } : undefined,
     language: trace.language,
   }, trace);
   if (!admission.ok) return admission.response;
   const ctx: CommandContext = {
-    ...baseContext(app, chat, cmd, trace).ctx,
+    ...baseContext(app, chat, cmd, trace, caller).ctx,
     path: invocation.path,
     options,
     modal: (data) => reply.modal(data),
   };
-  return await run(app, interaction, trace, cmd, () => invocation.leaf.handler(ctx));
+  return await run(app, trace, ctx, () => invocation.leaf.handler(ctx));
 }
 
 /** Custom-ID check, route lookup, permission bits and gate shared by components and modals. */
@@ -258,6 +283,7 @@ async function admitRoute<H>(
   interaction: APIMessageComponentInteraction | APIModalSubmitInteraction,
   lookup: (route: string) => { command: Command; handler: H } | undefined,
   trace: Trace,
+  caller: Caller,
 ): Promise<
   { ok: true; command: Command; handler: H; state: string } | {
     ok: false;
@@ -274,17 +300,19 @@ async function admitRoute<H>(
     return { ok: false, response: reply.ephemeral(t(trace.language, "interaction.expired")) };
   }
   const guarded = !found.command.publicComponents;
-  const refusal = guarded ? bitsRefusal(interaction, found.command, trace.language) : null;
+  const refusal = guarded
+    ? bitsRefusal(interaction, found.command, trace.language, 0n, caller.permissions)
+    : null;
   if (refusal) {
     trace.outcome = "refused";
     return { ok: false, response: reply.ephemeral(refusal) };
   }
   const admission = await gate(app, {
     interactionId: interaction.id,
-    userId: userOf(interaction).id,
+    userId: caller.user.id,
     now: app.deps.clock.now(),
     claim: !found.command.readOnly,
-    allowList: guarded ? allowListFor(interaction, found.command) : undefined,
+    allowList: guarded ? allowListFor(interaction, found.command, caller.permissions) : undefined,
     language: trace.language,
   }, trace);
   if (!admission.ok) return admission;
@@ -301,9 +329,10 @@ async function component(
   interaction: APIMessageComponentInteraction,
   trace: Trace,
 ): Promise<APIInteractionResponse> {
-  const found = await admitRoute(app, interaction, app.registry.component, trace);
+  const caller = callerOf(interaction);
+  const found = await admitRoute(app, interaction, app.registry.component, trace, caller);
   if (!found.ok) return found.response;
-  const base = baseContext(app, interaction, found.command, trace);
+  const base = baseContext(app, interaction, found.command, trace, caller);
   const ctx: ComponentContext = {
     ...base.ctx,
     state: found.state,
@@ -315,7 +344,7 @@ async function component(
     },
     modal: (data) => reply.modal(data),
   };
-  return await run(app, interaction, trace, found.command, () => found.handler(ctx));
+  return await run(app, trace, ctx, () => found.handler(ctx));
 }
 
 async function modalSubmit(
@@ -323,7 +352,8 @@ async function modalSubmit(
   interaction: APIModalSubmitInteraction,
   trace: Trace,
 ): Promise<APIInteractionResponse> {
-  const found = await admitRoute(app, interaction, app.registry.modal, trace);
+  const caller = callerOf(interaction);
+  const found = await admitRoute(app, interaction, app.registry.modal, trace, caller);
   if (!found.ok) return found.response;
   const entries: [string, string][] = [];
   for (const row of interaction.data.components ?? []) {
@@ -337,10 +367,10 @@ async function modalSubmit(
   // fromEntries defines own properties: a field named `__proto__` stays a field.
   const fields: Record<string, string> = Object.fromEntries(entries);
   const ctx: ModalContext = {
-    ...baseContext(app, interaction, found.command, trace).ctx,
+    ...baseContext(app, interaction, found.command, trace, caller).ctx,
     state: found.state,
     fields,
     update: (input) => reply.update(input),
   };
-  return await run(app, interaction, trace, found.command, () => found.handler(ctx));
+  return await run(app, trace, ctx, () => found.handler(ctx));
 }

@@ -9,15 +9,8 @@ import {
   ApplicationCommandOptionType,
   type ChannelType,
 } from "discord-api-types/v10";
-import type {
-  AnyOption,
-  AutocompleteHandler,
-  OptionSpec,
-  OptionsRecord,
-  ParsedOptions,
-} from "./context.ts";
-
-export type { AnyOption, OptionSpec, OptionsRecord, ParsedOptions };
+import type { AutocompleteHandler, OptionSpec } from "./context.ts";
+import { SNOWFLAKE } from "../discord/snowflake.ts";
 
 interface Base<R extends boolean> {
   description: string;
@@ -26,7 +19,7 @@ interface Base<R extends boolean> {
   required?: R;
 }
 
-const snowflake = z.string().regex(/^\d{17,20}$/);
+const snowflake = z.string().regex(SNOWFLAKE);
 
 function spec<V, R extends boolean>(
   base: Base<R>,

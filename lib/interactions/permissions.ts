@@ -8,8 +8,9 @@ import { PermissionFlagsBits } from "discord-api-types/v10";
 import { keys } from "../kv/keys.ts";
 import { permissionNames } from "./define.ts";
 import { joinOr, type Language, t } from "../i18n/mod.ts";
+import { SNOWFLAKE } from "../discord/snowflake.ts";
 
-const roleList = z.array(z.string().regex(/^\d{17,20}$/)).max(25);
+const roleList = z.array(z.string().regex(SNOWFLAKE)).max(25);
 
 /** Bits of `need` the member lacks; Administrator implies all. */
 export function missingPermissions(have: bigint, need: bigint): bigint {

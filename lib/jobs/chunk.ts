@@ -7,7 +7,7 @@
 import { isAbort } from "../abort.ts";
 import { type Reason, reasonOf } from "../i18n/reason.ts";
 import { keys } from "../kv/keys.ts";
-import type { Lease } from "../kv/lease.ts";
+import { commitWithLease, type Lease } from "../kv/lease.ts";
 import { historyMutation, pruneHistory, seriesMutation } from "./history.ts";
 import {
   type CheckpointUpdate,
@@ -19,7 +19,6 @@ import {
   type StartRequest,
   type StopReason,
 } from "./job.ts";
-import { commitWithLease } from "./lease_commit.ts";
 import { readProgress, type RunRecord, type RunState } from "./store.ts";
 
 const DEFAULT_GRACE_MS = 2_500;

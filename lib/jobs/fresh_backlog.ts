@@ -99,13 +99,23 @@ export interface PassStage<R> {
   apply(deadline: number): Promise<R & { lags: number[] }>;
 }
 
-/** What the linked-roles stage reports. */
+/**
+ * What the linked-roles stage reports: the one declaration of these figures (the keeper's
+ * counters, the stage's result, /metrics and the status page derive theirs from it).
+ */
 export interface LinkedFigures {
+  /** Linked users whose metadata is now right (pushed or already right). */
   applied: number;
+  /** Changed users who are not linked (dropped, no call). */
   notLinked: number;
+  /** Left for the next pass (Ethos or Discord failing, busy, time box). */
   left: number;
+  /** Metadata pushes that Discord accepted. */
   pushes: number;
+  /** Access tokens refreshed. */
   refreshes: number;
+  /** Pushes or refreshes that failed (left for a later pass). */
   failures: number;
+  /** Grants found revoked: the user's tokens deleted, no longer linked. */
   unlinked: number;
 }

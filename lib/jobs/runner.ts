@@ -23,12 +23,12 @@
  *
  * This module is the runner's entry (start, stop, watchdog); its parts live beside it: the
  * contract with jobs (job.ts, re-exported here), the start decision (start_decision.ts, pure), one
- * chunk's execution (chunk.ts), the lease-checked commit (lease_commit.ts) and the HTTP
- * continuation (continuation.ts).
+ * chunk's execution (chunk.ts) and the HTTP continuation (continuation.ts); the lease-checked
+ * commit is kv/lease.ts's commitWithLease.
  */
 import { type Reason, reason, refusal } from "../i18n/reason.ts";
 import { keys } from "../kv/keys.ts";
-import { acquireOrAsk, releaseLease } from "../kv/lease.ts";
+import { acquireOrAsk, commitWithLease, releaseLease } from "../kv/lease.ts";
 import type { JobProgress } from "./progress.ts";
 import { executeChunk } from "./chunk.ts";
 import { postContinuation } from "./continuation.ts";
@@ -41,7 +41,6 @@ import {
   type StartResult,
   YIELD_WAIT_MS,
 } from "./job.ts";
-import { commitWithLease } from "./lease_commit.ts";
 import { decideStart, type LeaseState, newRunRecord } from "./start_decision.ts";
 import {
   isUnfinished,

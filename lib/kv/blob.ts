@@ -181,40 +181,38 @@ function keySize(key: Deno.KvKey): number {
 /**
  * Every blob's orphans, for the daily cron: part versions older than an hour that no head names,
  * including those of blobs whose head is gone. A part key is `[...key, version, index]`, so the
- * blob's key is what comes before its last two parts.
+ * blob's key is what comes before its last two parts. Entries are read one list call at a time:
+ * once a version is decided from its first part, the next read starts past its parts (numbers
+ * sort before booleans, so `[...key, version, true]`), and each version costs one entry read
+ * however many 60 KB parts it has.
  */
 export async function sweepAllOrphans(kv: Deno.Kv, now = Date.now()): Promise<number> {
   const prefix = keys.blob("part");
-  const stale = new Map<string, { key: Deno.KvKey; version: string }>();
+  const stale: { key: Deno.KvKey; version: string }[] = [];
   const heads = new Map<string, string | null>();
-  for await (const e of kv.list({ prefix })) {
-    const rest = e.key.slice(prefix.length);
+  let selector: Deno.KvListSelector = { prefix };
+  let cursor: string | undefined;
+  for (;;) {
+    const list: Deno.KvListIterator<unknown> = kv.list(selector, { limit: 1, cursor });
+    const next = await list.next();
+    if (next.done) break;
+    const rest: Deno.KvKey = next.value.key.slice(prefix.length);
     const version = rest.at(-2);
-    if (rest.length < 3 || typeof version !== "string" || typeof rest.at(-1) !== "number") continue;
+    if (rest.length < 3 || typeof version !== "string" || typeof rest.at(-1) !== "number") {
+      cursor = list.cursor; // not a part: step over this one entry
+      continue;
+    }
     const key = rest.slice(0, -2);
-    const id = keyId(key) + version;
-    if (stale.has(id)) continue;
+    selector = { prefix, start: [...prefix, ...key, version, true] };
+    cursor = undefined;
     const born = parseInt(version.split("-")[0], 36);
     if (!(now - born > ORPHAN_AGE_MS)) continue;
-    const hk = keyId(key);
+    const hk = formatKey(key);
     if (!heads.has(hk)) heads.set(hk, (await getBlobHead(kv, key))?.version ?? null);
-    if (heads.get(hk) !== version) stale.set(id, { key, version });
+    if (heads.get(hk) !== version) stale.push({ key, version });
   }
-  for (const { key, version } of stale.values()) await deleteVersion(kv, key, version);
-  return stale.size;
-}
-
-/** A key as a string that keeps each part's type: `["x", 1]` and `["x", "1"]` are other blobs. */
-function keyId(key: Deno.KvKey): string {
-  return JSON.stringify(
-    key.map((p) =>
-      p instanceof Uint8Array
-        ? ["u8", [...p]]
-        : typeof p === "bigint"
-        ? ["bigint", p.toString()]
-        : [typeof p, p]
-    ),
-  );
+  for (const { key, version } of stale) await deleteVersion(kv, key, version);
+  return stale.length;
 }
 
 const encoder = new TextEncoder();

@@ -59,21 +59,38 @@ export async function acquireLease(
 }
 
 /** Extends a lease we hold. Null when it was lost (taken over after expiry, or released). */
-export async function renewLease(
+export function renewLease(
   kv: Deno.Kv,
   lease: Lease,
   ttlMs: number,
   clock: Clock,
 ): Promise<Lease | null> {
+  return commitWithLease(kv, lease, ttlMs, clock, () => {});
+}
+
+/**
+ * Commits `build`'s mutations only while `lease` is held, renewing it for `ttlMs` (or releasing
+ * it) in the same commit, so a holder that lost its lease never overwrites its successor's
+ * writes. Returns the renewed lease, or null when the lease was lost.
+ */
+export async function commitWithLease(
+  kv: Deno.Kv,
+  lease: Lease,
+  ttlMs: number,
+  clock: Clock,
+  build: (op: Deno.AtomicOperation) => void,
+  release = false,
+): Promise<Lease | null> {
+  const op = kv.atomic().check(leaseCheck(lease));
   const value: LeaseValue = {
     owner: lease.owner,
     expiresAt: clock.now() + ttlMs,
     takenAt: lease.takenAt,
   };
-  const res = await kv.atomic()
-    .check({ key: keys.lease(lease.name), versionstamp: lease.versionstamp })
-    .set(keys.lease(lease.name), value)
-    .commit();
+  if (release) op.delete(keys.lease(lease.name));
+  else op.set(keys.lease(lease.name), value);
+  build(op);
+  const res = await op.commit();
   return res.ok ? { ...lease, ...value, versionstamp: res.versionstamp } : null;
 }
 

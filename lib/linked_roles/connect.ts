@@ -22,6 +22,7 @@ import {
   InvalidGrantError,
   pushRoleConnection,
   revokeToken,
+  roleConnection,
   SCOPES,
 } from "./oauth.ts";
 import { open, seal, type TokenKeys } from "./token_box.ts";
@@ -35,7 +36,6 @@ import {
 } from "./store.ts";
 
 export const STATE_COOKIE = "ethos_linked_role_state";
-export const PLATFORM_NAME = "Ethos";
 // Lax, not Strict: the browser comes back from Discord's authorize page, another site.
 const STATE_COOKIE_OPTIONS = {
   path: "/linked-role",
@@ -95,13 +95,12 @@ export async function completeConnect(
   }
   if (input.error) return { kind: "denied" };
   if (!input.code) return { kind: "bad_code" };
-  const oauth = { config: deps.config, fetch: deps.fetch };
   let tokens;
   let user: DiscordUser;
   try {
-    tokens = await exchangeCode(oauth, input.code, clock.now());
+    tokens = await exchangeCode(deps, input.code, clock.now());
     if (!SCOPES.every((s) => tokens!.scopes.includes(s))) return { kind: "missing_scope" };
-    user = await currentUser(oauth, tokens.accessToken);
+    user = await currentUser(deps, tokens.accessToken);
   } catch (error) {
     if (error instanceof InvalidGrantError) return { kind: "bad_code" };
     log.warn("linked roles: Discord failed during connect", { error });
@@ -116,11 +115,7 @@ export async function completeConnect(
   const metadata = metadataOf(profile ? standingOfProfile(profile) : null);
   const platformUsername = profile?.displayName ?? null;
   try {
-    await pushRoleConnection(oauth, tokens.accessToken, {
-      platform_name: PLATFORM_NAME,
-      platform_username: platformUsername,
-      metadata,
-    });
+    await pushRoleConnection(deps, tokens.accessToken, roleConnection(platformUsername, metadata));
   } catch (error) {
     log.warn("linked roles: pushing the metadata failed during connect", { error });
     return { kind: "upstream", service: "Discord" };
@@ -140,7 +135,7 @@ export async function completeConnect(
   await saveLinked(kv, user.id, record);
   const old = before && await open(keys, user.id, before.value.refresh);
   if (old) {
-    await revokeToken(oauth, old).catch((error) =>
+    await revokeToken(deps, old).catch((error) =>
       log.warn("linked roles: revoking the grant before failed", { userId: user.id, error })
     );
   }

@@ -13,11 +13,12 @@ import {
   backlogTimes,
   completeQueued,
   LINKED_QUEUE,
+  type LinkedFigures,
   type PassStage,
   type Queued,
   readBacklog,
 } from "../jobs/fresh_backlog.ts";
-import { emptyCounters, type KeeperCounters, pushLinked } from "./keeper.ts";
+import { emptyCounters, pushLinked } from "./keeper.ts";
 import { type Standing, standingOfProfile } from "./metadata.ts";
 import { linkedKeys } from "./store.ts";
 import { getManyChunked } from "../kv/many.ts";
@@ -29,15 +30,8 @@ const BATCH = 200;
 /** Users pushed side by side: Discord limits bearer calls per user, so only latency bounds this. */
 const CONCURRENCY = 16;
 
-export interface LinkedApplyResult extends KeeperCounters {
-  /** Linked users whose metadata is now right (pushed or already right). */
-  applied: number;
-  /** Changed users who are not linked (dropped, no call). */
-  notLinked: number;
-  /** Left for the next pass (Ethos or Discord failing, busy, time box). */
-  left: number;
-  lags: number[];
-}
+/** The stage's figures, with each applied user's lag in seconds. */
+export type LinkedApplyResult = LinkedFigures & { lags: number[] };
 
 /** The freshness pass's linked-roles stage, or undefined while linked roles are off. */
 export function linkedRolesStage(

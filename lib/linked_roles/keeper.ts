@@ -14,6 +14,7 @@
  *   and the record deleted.
  */
 import type { AppDeps } from "../deps.ts";
+import type { LinkedFigures } from "../jobs/fresh_backlog.ts";
 import { acquireLease, releaseLease } from "../kv/lease.ts";
 import { type Metadata, metadataOf, type Standing } from "./metadata.ts";
 import {
@@ -22,12 +23,11 @@ import {
   pushRoleConnection,
   refreshTokens,
   revokeToken,
-  type RoleConnection,
+  roleConnection,
   UnauthorizedError,
 } from "./oauth.ts";
 import { open, seal, type TokenKeys } from "./token_box.ts";
 import { deleteLinked, getLinked, linkedKeys, type LinkedUser, linkedUserSchema } from "./store.ts";
-import { PLATFORM_NAME } from "./connect.ts";
 
 const DAY_MS = 86_400_000;
 /** Refresh when the access token expires within this. */
@@ -45,12 +45,8 @@ export type PushOutcome =
   /** Discord failed (5xx, rate limited past the wait): try again later. */
   | "failed";
 
-export interface KeeperCounters {
-  pushes: number;
-  refreshes: number;
-  failures: number;
-  unlinked: number;
-}
+/** The keeper's share of the linked figures. */
+export type KeeperCounters = Pick<LinkedFigures, "pushes" | "refreshes" | "failures" | "unlinked">;
 
 export function emptyCounters(): KeeperCounters {
   return { pushes: 0, refreshes: 0, failures: 0, unlinked: 0 };
@@ -89,12 +85,12 @@ async function withAccess(
   userId: string,
   rec: { value: LinkedUser; versionstamp: string },
   force = false,
-): Promise<{ value: LinkedUser; access: string } | "unlinked"> {
+): Promise<{ value: LinkedUser; versionstamp: string; access: string } | "unlinked"> {
   const { deps, keys } = c;
   const now = deps.clock.now();
   const access = await open(keys, userId, rec.value.access);
   if (access && !force && rec.value.expiresAt - now > REFRESH_AHEAD_MS) {
-    return { value: rec.value, access };
+    return { ...rec, access };
   }
   const refresh = await open(keys, userId, rec.value.refresh);
   if (!refresh) {
@@ -102,7 +98,7 @@ async function withAccess(
   }
   let tokens;
   try {
-    tokens = await refreshTokens({ config: deps.config, fetch: deps.fetch }, refresh, now);
+    tokens = await refreshTokens(deps, refresh, now);
   } catch (error) {
     if (error instanceof InvalidGrantError) return await unlink(c, userId, error.message);
     throw error;
@@ -121,7 +117,7 @@ async function withAccess(
   })
     .set(linkedKeys.user(userId), value).commit();
   if (!ok.ok) return "unlinked";
-  return { value, access: tokens.accessToken };
+  return { value, versionstamp: ok.versionstamp, access: tokens.accessToken };
 }
 
 async function unlink(c: Ctx, userId: string, why: string): Promise<"unlinked"> {
@@ -151,17 +147,12 @@ export async function pushLinked(
     if (same(rec.value.metadata, metadata) && platformUsername === rec.value.platformUsername) {
       return "unchanged";
     }
-    const body: RoleConnection = {
-      platform_name: PLATFORM_NAME,
-      platform_username: platformUsername,
-      metadata,
-    };
-    const oauth = { config: deps.config, fetch: deps.fetch };
+    const body = roleConnection(platformUsername, metadata);
     try {
       let cur = await withAccess(c, userId, rec);
       if (cur === "unlinked") return "unlinked";
       try {
-        await pushRoleConnection(oauth, cur.access, body);
+        await pushRoleConnection(deps, cur.access, body);
       } catch (error) {
         if (!(error instanceof UnauthorizedError)) throw error;
         // Revoked early or expired: one refresh, one more try.
@@ -169,22 +160,14 @@ export async function pushLinked(
         if (!again) return "not_linked";
         cur = await withAccess(c, userId, again, true);
         if (cur === "unlinked") return "unlinked";
-        await pushRoleConnection(oauth, cur.access, body);
+        await pushRoleConnection(deps, cur.access, body);
       }
-      const now = deps.clock.now();
-      const latest = await deps.kv.get(linkedKeys.user(userId));
-      const parsed = linkedUserSchema.safeParse(latest.value);
-      if (parsed.success) {
-        await deps.kv.atomic().check(latest).set(
-          linkedKeys.user(userId),
-          {
-            ...parsed.data,
-            metadata,
-            platformUsername,
-            pushedAt: now,
-          } satisfies LinkedUser,
-        ).commit();
-      }
+      // The record as this lease last wrote or read it: a /privacy delete meanwhile stays done.
+      const key = linkedKeys.user(userId);
+      const pushedAt = deps.clock.now();
+      const pushed: LinkedUser = { ...cur.value, metadata, platformUsername, pushedAt };
+      await deps.kv.atomic().check({ key, versionstamp: cur.versionstamp }).set(key, pushed)
+        .commit();
       counters.pushes++;
       return "pushed";
     } catch (error) {
@@ -239,17 +222,12 @@ export async function disconnect(deps: AppDeps, keys: TokenKeys, userId: string)
   const rec = await getLinked(deps.kv, userId);
   if (!rec) return false;
   const c: Ctx = { deps, keys, counters: emptyCounters() };
-  const oauth = { config: deps.config, fetch: deps.fetch };
   try {
     const cur = await withAccess(c, userId, rec);
     if (cur !== "unlinked") {
-      await pushRoleConnection(oauth, cur.access, {
-        platform_name: PLATFORM_NAME,
-        platform_username: null,
-        metadata: {} as Metadata,
-      });
+      await pushRoleConnection(deps, cur.access, roleConnection(null, {} as Metadata));
       const refresh = await open(keys, userId, cur.value.refresh);
-      if (refresh) await revokeToken(oauth, refresh);
+      if (refresh) await revokeToken(deps, refresh);
     }
   } catch (error) {
     // The record goes anyway: the user asked; Discord drops an app's data when its grant goes.

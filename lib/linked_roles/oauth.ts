@@ -6,16 +6,21 @@
  * client, which holds the bot token and the bot's global budget, is not involved.
  */
 import { z } from "zod";
+import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import { parseRateLimitHeaders, readRateLimit } from "../discord/response.ts";
 import type { Metadata } from "./metadata.ts";
 
 export const SCOPES = ["identify", "role_connections.write"] as const;
 /** The longest a bearer call waits out a 429 before giving up. */
 const MAX_RETRY_WAIT_MS = 10_000;
 
+/** What the OAuth calls use of the app's deps (an `AppDeps` is one). */
 export interface OAuthDeps {
   config: Pick<Config, "discord" | "linkedRoles">;
   fetch: typeof fetch;
+  /** Waits out a 429. */
+  clock: Pick<Clock, "now" | "sleep">;
 }
 
 const tokenSchema = z.object({
@@ -146,13 +151,12 @@ async function bearer(
       throw new UnauthorizedError();
     }
     if (res.status === 429) {
-      const b = await res.json().catch(() => null) as { retry_after?: number } | null;
-      const wait = Math.ceil(
-        (b?.retry_after ?? Number(res.headers.get("retry-after") ?? 1)) * 1000,
-      );
+      // Read as the bot's REST client reads a 429: the body's retry_after, else the headers.
+      const info = parseRateLimitHeaders(res.headers, deps.clock.now());
+      const wait = readRateLimit(info, await res.json().catch(() => null)).retryAfterMs;
       if (waited + wait > MAX_RETRY_WAIT_MS) throw new DiscordOAuthError(what, 429, "rate limited");
       waited += wait;
-      await new Promise((r) => setTimeout(r, wait));
+      await deps.clock.sleep(wait);
       continue;
     }
     const json = await res.json().catch(() => null);
@@ -171,10 +175,21 @@ export async function currentUser(deps: OAuthDeps, accessToken: string): Promise
   return u.data;
 }
 
+/** The platform name Discord shows beside a linked user's role connection. */
+export const PLATFORM_NAME = "Ethos";
+
 export interface RoleConnection {
   platform_name: string;
   platform_username: string | null;
   metadata: Metadata;
+}
+
+/** The body every push sends: this platform, the user's Ethos name (if any), their metadata. */
+export function roleConnection(
+  platformUsername: string | null,
+  metadata: Metadata,
+): RoleConnection {
+  return { platform_name: PLATFORM_NAME, platform_username: platformUsername, metadata };
 }
 
 export async function pushRoleConnection(

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { base64url } from "../hmac.ts";
+import { liveValue, recordEntry } from "../kv/record.ts";
 
 export const linkedKeys = {
   user: (userId: string): Deno.KvKey => ["linked_roles", "user", userId],
@@ -40,22 +41,28 @@ export async function getLinked(
     : null;
 }
 
+/**
+ * A state's record lives while `now < expiresAt`; one millisecond more than the TTL keeps a state
+ * good at exactly ten minutes, as the cookie's max-age is.
+ */
+const STATE_RECORD_TTL_MS = STATE_TTL_MS + 1;
+const stateValue = z.literal(true);
+
 /** A connect state, good once for STATE_TTL_MS. */
 export async function createState(kv: Deno.Kv, now: number): Promise<string> {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   const state = base64url(bytes);
-  await kv.set(linkedKeys.state(state), { at: now }, { expireIn: STATE_TTL_MS });
+  await kv.set(linkedKeys.state(state), ...recordEntry(true, STATE_RECORD_TTL_MS, now));
   return state;
 }
 
-/** Takes a state (deletes it); false when it is unknown, used or expired. */
+/** Takes a state (deletes it, live or expired); false when it is unknown, used or expired. */
 export async function takeState(kv: Deno.Kv, state: string, now: number): Promise<boolean> {
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(state)) return false;
-  const e = await kv.get<{ at: number }>(linkedKeys.state(state));
-  if (e.versionstamp === null || typeof e.value?.at !== "number") return false;
+  const e = await kv.get(linkedKeys.state(state));
+  if (e.versionstamp === null) return false;
   const ok = await kv.atomic().check(e).delete(linkedKeys.state(state)).commit();
-  // KV's expiry is not exact: the time in the value is.
-  return ok.ok && now - e.value.at <= STATE_TTL_MS;
+  return ok.ok && liveValue(e.value, stateValue, now) !== null;
 }
 
 const ADDED: Deno.KvKey = ["linked_roles", "count", "added"];

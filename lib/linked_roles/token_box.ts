@@ -5,14 +5,12 @@
  * SIGNING_SECRET rotation the previous key still opens what it sealed; the next refresh reseals.
  */
 import { base64url } from "../hmac.ts";
+import type { TokenKeys } from "../signing_keys.ts";
+
+export type { TokenKeys };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-export interface TokenKeys {
-  current: CryptoKey;
-  previous?: CryptoKey;
-}
 
 function fromB64url(s: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;

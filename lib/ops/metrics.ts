@@ -7,6 +7,7 @@
  */
 import client from "prom-client";
 import type { RestEvent } from "../discord/rest.ts";
+import type { LinkedFigures } from "../jobs/fresh_backlog.ts";
 import type { ChunkEnd } from "../jobs/runner.ts";
 import { keys } from "../kv/keys.ts";
 
@@ -30,17 +31,11 @@ export interface FreshPassFigures {
   linked?: LinkedPassFigures | null;
 }
 
-/** What a pass did for linked users (Discord linked roles). */
-export interface LinkedPassFigures {
-  /** Metadata pushes that Discord accepted. */
-  pushes: number;
-  /** Access tokens refreshed. */
-  refreshes: number;
-  /** Pushes or refreshes that failed (left for a later pass). */
-  failures: number;
-  /** Grants found revoked: the user's tokens deleted, no longer linked. */
-  unlinked: number;
-}
+/** What a pass did for linked users (Discord linked roles): the figures /metrics counts. */
+export type LinkedPassFigures = Pick<
+  LinkedFigures,
+  "pushes" | "refreshes" | "failures" | "unlinked"
+>;
 
 const SNAPSHOT_TTL_MS = 10 * 60_000;
 export const FLUSH_INTERVAL_MS = 15_000;
@@ -216,17 +211,22 @@ export class Metrics {
   }
 }
 
-/** The Prometheus text of every live isolate's metrics, this one's included fresh. */
-export async function scrape(
-  kv: Deno.Kv,
-  local: Metrics,
-): Promise<{ text: string; contentType: string }> {
+/** Every live isolate's metrics in one registry, this one's flushed first so it is fresh. */
+export async function aggregate(kv: Deno.Kv, local: Metrics): Promise<client.Registry> {
   await local.flush(kv);
   const snapshots: object[] = [];
   for await (const entry of kv.list<object[]>({ prefix: keys.metricsSnapshots() })) {
     if (Array.isArray(entry.value)) snapshots.push(entry.value);
   }
-  const registry = client.AggregatorRegistry.aggregate(snapshots);
+  return client.AggregatorRegistry.aggregate(snapshots);
+}
+
+/** The Prometheus text of every live isolate's metrics, this one's included fresh. */
+export async function scrape(
+  kv: Deno.Kv,
+  local: Metrics,
+): Promise<{ text: string; contentType: string }> {
+  const registry = await aggregate(kv, local);
   return { text: await registry.metrics(), contentType: registry.contentType };
 }
 

@@ -3,18 +3,19 @@
  * resort). Each section fails on its own: one unreadable part shows as unavailable, the rest
  * still renders.
  */
-import client from "prom-client";
 import type { App } from "../app.ts";
+import type { LinkedFigures } from "../jobs/fresh_backlog.ts";
 import type { JobProgress } from "../jobs/progress.ts";
 import { listHistory, perMinute, type RunSummary } from "../jobs/history.ts";
-import { SYNC_KIND, syncGuildId, syncStatus } from "../sync/service.ts";
+import { SYNC_KIND, syncStatus } from "../sync/service.ts";
+import { requestedGuild } from "../deps.ts";
 import { knownGuilds } from "../guilds/setup.ts";
 import { commandStatus } from "../manifest/status.ts";
 import { manifestEnv } from "../manifest/env.ts";
 import { backupGuilds, listBackups } from "../backup/store.ts";
 import { jobStatus } from "../backup/service.ts";
 import { type Alert, recentAlerts } from "../ops/alerts.ts";
-import { keys } from "../kv/keys.ts";
+import { aggregate } from "../ops/metrics.ts";
 import { readGlobalBudget } from "../discord/global_budget.ts";
 import {
   ALERT_P95_S,
@@ -105,22 +106,8 @@ export interface FreshSection {
   alertWindowMin: number;
 }
 
-/** What the last freshness pass did for linked users. */
-export interface LinkedPassFigures {
-  /** When that pass started. */
-  at: number;
-  pushes: number;
-  refreshes: number;
-  failures: number;
-  /** Grants found revoked (the user is no longer linked). */
-  unlinked: number;
-  /** Linked users whose metadata is now right (pushed or already right). */
-  applied: number;
-  /** Changed users who are not linked (dropped, no call). */
-  notLinked: number;
-  /** Left for the next pass. */
-  left: number;
-}
+/** What the last freshness pass did for linked users, and when that pass started (`at`). */
+export type LinkedPassFigures = LinkedFigures & { at: number };
 
 export interface LinkedSection {
   /** The connect routes answer (DISCORD_CLIENT_SECRET and SELF_URL set). */
@@ -159,11 +146,23 @@ async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
   }
 }
 
-async function syncSection(app: App): Promise<SyncSection> {
-  const guildId = syncGuildId(app.deps) ?? null;
+/** A guild's sync progress, read once per page even when two sections show it. */
+type SyncReader = (guildId: string) => Promise<JobProgress>;
+
+function syncReader(app: App): SyncReader {
+  const read = new Map<string, Promise<JobProgress>>();
+  return (guildId) => {
+    let p = read.get(guildId);
+    if (!p) read.set(guildId, p = syncStatus(app.deps, guildId));
+    return p;
+  };
+}
+
+async function syncSection(app: App, syncOf: SyncReader): Promise<SyncSection> {
+  const guildId = requestedGuild(app.deps) ?? null;
   if (!guildId) return { guildId, current: null, chunkSeconds: null, perMinute: [], runs: [] };
   const [current, runs] = await Promise.all([
-    syncStatus(app.deps, guildId),
+    syncOf(guildId),
     listHistory(app.deps.kv, SYNC_KIND, guildId, 10),
   ]);
   const now = app.deps.clock.now();
@@ -188,12 +187,12 @@ function describeDrift(summary: { added: number; removed: number; changed: numbe
 }
 
 /** Every guild with a setup or the environment's, active or not, with its sync at a glance. */
-async function guildsSection(app: App): Promise<GuildsSection> {
+async function guildsSection(app: App, syncOf: SyncReader): Promise<GuildsSection> {
   const { config, kv } = app.deps;
   const guilds = await Promise.all(
     (await knownGuilds(config, kv)).map(async (setup) => {
       const guildId = setup.guildId;
-      const p = await syncStatus(app.deps, guildId);
+      const p = await syncOf(guildId);
       const levels = Object.entries(p.counters).filter(([k]) => k.startsWith("level."))
         .map(([k, members]) => ({ level: k.slice("level.".length), members }))
         .sort((a, b) => b.members - a.members);
@@ -279,14 +278,8 @@ async function restSection(app: App): Promise<RestSection> {
 }
 
 async function restFigures(app: App): Promise<Omit<RestSection, "globalBudget">> {
-  const snapshots: object[] = [];
-  if (app.deps.metrics) {
-    await app.deps.metrics.flush(app.deps.kv);
-    for await (const e of app.deps.kv.list<object[]>({ prefix: keys.metricsSnapshots() })) {
-      if (Array.isArray(e.value)) snapshots.push(e.value);
-    }
-  }
-  if (!snapshots.length) {
+  // Without metrics there is no snapshot to aggregate: this isolate's client is all there is.
+  if (!app.deps.metrics) {
     const s = app.deps.rest.stats();
     return {
       scope: "this instance",
@@ -297,7 +290,7 @@ async function restFigures(app: App): Promise<Omit<RestSection, "globalBudget">>
       retries: s.retries,
     };
   }
-  const metrics = await client.AggregatorRegistry.aggregate(snapshots)
+  const metrics = await (await aggregate(app.deps.kv, app.deps.metrics))
     .getMetricsAsJSON() as unknown as MetricJson[];
   const values = (name: string) => metrics.find((m) => m.name === name)?.values ?? [];
   const sum = (name: string, pick: (l: Record<string, string | number>) => boolean = () => true) =>
@@ -374,9 +367,10 @@ async function linkedSection(app: App, report: Promise<FreshReport>): Promise<Li
 export async function collectStatus(app: App): Promise<StatusData> {
   // One report for both sections that read it (the freshness section and the linked roles').
   const report = freshReport(app.deps);
+  const syncOf = syncReader(app);
   const [sync, guilds, commands, backups, rest, fresh, linked, alerts] = await Promise.all([
-    section(() => syncSection(app)),
-    section(() => guildsSection(app)),
+    section(() => syncSection(app, syncOf)),
+    section(() => guildsSection(app, syncOf)),
     section(() => commandsSection(app)),
     section(() => backupsSection(app)),
     section(() => restSection(app)),

@@ -12,6 +12,7 @@ import type { ChunkContext } from "../jobs/runner.ts";
 import { discordIdOf } from "../ethos/client.ts";
 import { freshKeys, readBacklog } from "../jobs/fresh_backlog.ts";
 import { getManyChunked } from "../kv/many.ts";
+import { pool } from "../pool.ts";
 import { holdersOf, listHolders } from "./holders.ts";
 import type { DrainShare } from "./drain_share.ts";
 import type { ChunkTracker } from "./chunk_tracker.ts";
@@ -187,24 +188,19 @@ export class ChunkReader {
   /** Members by id (null: not in the guild), four reads at a time. */
   async #readMembers(ids: readonly string[]): Promise<Map<string, APIGuildMember | null>> {
     const members = new Map<string, APIGuildMember | null>();
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++];
-        this.stats.memberReads++;
-        this.tracker.count("calls.member");
-        try {
-          members.set(
-            id,
-            await getMember(this.deps.rest, this.o.guildId, id, { signal: this.job.hard }),
-          );
-        } catch (error) {
-          if (isUnknownMember(error)) members.set(id, null);
-          else throw error;
-        }
+    await pool(ids, 4, async (id) => {
+      this.stats.memberReads++;
+      this.tracker.count("calls.member");
+      try {
+        members.set(
+          id,
+          await getMember(this.deps.rest, this.o.guildId, id, { signal: this.job.hard }),
+        );
+      } catch (error) {
+        if (isUnknownMember(error)) members.set(id, null);
+        else throw error;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
+    });
     return members;
   }
 

@@ -31,7 +31,7 @@ import {
 } from "../discord/member_roles.ts";
 import type { ChunkContext } from "../jobs/runner.ts";
 import { managedHeld } from "./rule.ts";
-import { type Binding, type LaneRates, makespanOf, PagedSplit } from "./scheduler.ts";
+import { type Binding, type LaneRates, makespanOf, PagedSplit, ratesOf } from "./scheduler.ts";
 import type { DrainShare } from "./drain_share.ts";
 import { Lane, Pacer } from "./lanes.ts";
 import type { ChunkTracker } from "./chunk_tracker.ts";
@@ -74,11 +74,11 @@ export class ChunkWriter {
     private readonly fail: (error: unknown) => void,
   ) {
     const s = deps.config.sync;
-    this.rates = {
-      patch: s.patchLimit.limit * 1000 / s.patchLimit.windowMs,
-      role: s.roleLimit.limit * 1000 / s.roleLimit.windowMs,
+    this.rates = ratesOf({
+      patch: s.patchLimit,
+      role: s.roleLimit,
       global: deps.config.discord.globalRateLimit,
-    };
+    });
     this.#split = new PagedSplit(this.rates);
   }
 

@@ -131,7 +131,8 @@ export interface LimitSpec {
   global: number;
 }
 
-function ratesOf(limits: Pick<LimitSpec, "patch" | "role" | "global">): LaneRates {
+/** Lane rates (calls per second) from bucket limits and the global limit. */
+export function ratesOf(limits: Pick<LimitSpec, "patch" | "role" | "global">): LaneRates {
   return {
     patch: limits.patch.limit * 1000 / limits.patch.windowMs,
     role: limits.role.limit * 1000 / limits.role.windowMs,

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { keys } from "../kv/keys.ts";
+import { pool } from "../pool.ts";
 import type { Standing } from "./rule.ts";
 
 /** What the profile adds to a score: validator, human, default profile, the API's level. */
@@ -51,34 +52,27 @@ export class ScoreCache {
     const groups: string[][] = [];
     for (let i = 0; i < userIds.length; i += GET_MANY) groups.push(userIds.slice(i, i + GET_MANY));
     const now = this.clock.now();
-    let next = 0;
-    const worker = async () => {
-      while (next < groups.length) {
-        const group = groups[next++];
-        this.ops++;
-        const entries = await this.kv.getMany(group.map((id) => keys.ethosScore(id)), {
-          consistency: "eventual",
-        });
-        entries.forEach((e, i) => {
-          const parsed = entrySchema.safeParse(e.value);
-          if (!parsed.success || parsed.data.x <= now) return;
-          const { s: score, f } = parsed.data;
-          out.set(
-            group[i],
-            score === null ? null : {
-              score,
-              ...(f?.l !== undefined ? { level: f.l } : {}),
-              ...(f?.v !== undefined ? { validator: f.v } : {}),
-              ...(f?.h !== undefined ? { human: f.h } : {}),
-              ...(f?.d !== undefined ? { isDefault: f.d } : {}),
-            },
-          );
-        });
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.options.concurrency ?? 8, groups.length) }, worker),
-    );
+    await pool(groups, this.options.concurrency ?? 8, async (group) => {
+      this.ops++;
+      const entries = await this.kv.getMany(group.map((id) => keys.ethosScore(id)), {
+        consistency: "eventual",
+      });
+      entries.forEach((e, i) => {
+        const parsed = entrySchema.safeParse(e.value);
+        if (!parsed.success || parsed.data.x <= now) return;
+        const { s: score, f } = parsed.data;
+        out.set(
+          group[i],
+          score === null ? null : {
+            score,
+            ...(f?.l !== undefined ? { level: f.l } : {}),
+            ...(f?.v !== undefined ? { validator: f.v } : {}),
+            ...(f?.h !== undefined ? { human: f.h } : {}),
+            ...(f?.d !== undefined ? { isDefault: f.d } : {}),
+          },
+        );
+      });
+    });
     return out;
   }
 

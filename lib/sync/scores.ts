@@ -11,6 +11,7 @@ import type { EthosClient } from "../ethos/client.ts";
 import type { ScoreCache } from "./score_cache.ts";
 import type { ScoreInput, Standing } from "./rule.ts";
 import { EthosProfileClient, MAX_BULK_USERS } from "../ethos/profile.ts";
+import { pool } from "../pool.ts";
 
 export interface ScoreRequest {
   id: string;
@@ -84,31 +85,24 @@ export async function resolveScores(
     if (byId.get(id)?.holdsManaged) confirm.push(id);
     else out.set(id, null); // holds nothing managed: "no score" changes nothing, no need to ask
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < confirm.length) {
-      const id = confirm[next++];
-      stats.singleLookups++;
-      try {
-        const s = await deps.ethos.score(id, opts.signal);
-        // A score without a user (flags unread): the rule keeps what validator and human roles
-        // the member holds, and it is not cached as complete.
-        const standing: Standing | null = s
-          ? { score: s.score, ...(s.level ? { level: s.level } : {}) }
-          : null;
-        out.set(id, standing);
-        if (!standing || !opts.flags) store.push([id, standing]);
-      } catch (error) {
-        opts.signal?.throwIfAborted();
-        void error;
-        out.set(id, "error");
-        stats.failures++;
-      }
+  await pool(confirm, opts.concurrency ?? 4, async (id) => {
+    stats.singleLookups++;
+    try {
+      const s = await deps.ethos.score(id, opts.signal);
+      // A score without a user (flags unread): the rule keeps what validator and human roles
+      // the member holds, and it is not cached as complete.
+      const standing: Standing | null = s
+        ? { score: s.score, ...(s.level ? { level: s.level } : {}) }
+        : null;
+      out.set(id, standing);
+      if (!standing || !opts.flags) store.push([id, standing]);
+    } catch (error) {
+      opts.signal?.throwIfAborted();
+      void error;
+      out.set(id, "error");
+      stats.failures++;
     }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(opts.concurrency ?? 4, confirm.length) }, worker),
-  );
+  });
   if (store.length) await deps.cache.putMany(store);
   return out;
 }

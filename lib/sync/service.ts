@@ -9,7 +9,7 @@ import { runSummary } from "./summary.ts";
 import { createMessage } from "../discord/api.ts";
 import { listRuns, readProgress } from "../jobs/store.ts";
 import { ethosClientFor } from "../ethos/service.ts";
-import { type AppDeps, jobEnvOf, requestedGuild } from "../deps.ts";
+import { type AppDeps, jobEnvOf } from "../deps.ts";
 import { isEnabled } from "../ops/flags.ts";
 import { reason, ReasonError } from "../i18n/reason.ts";
 import { keys } from "../kv/keys.ts";
@@ -167,9 +167,6 @@ function syncJobDefinition(
     },
   };
 }
-
-/** The guild a request is about: the one it names, else the environment's. */
-export const syncGuildId = requestedGuild;
 
 export type TriggerInput = Omit<StartRequest, "key" | "source" | "preflight"> & { source?: string };
 

@@ -1,7 +1,6 @@
 /** What the backup CLI prints (lib/cli/backup_render.ts), from the API's answers, uncoloured. */
 import assert from "node:assert/strict";
 import {
-  bar,
   bytes,
   progressLine,
   renderDiff,
@@ -12,7 +11,7 @@ import {
 import { style } from "../../lib/cli/common.ts";
 import type { BackupMeta } from "../../lib/backup/store.ts";
 import { diffSnapshots, diffSummary } from "../../lib/backup/diff.ts";
-import { idleProgress } from "../../lib/jobs/progress.ts";
+import { idleProgress, progressBar } from "../../lib/jobs/progress.ts";
 import { sampleSnapshot } from "../backup/_sample.ts";
 
 const plain = style(false);
@@ -129,5 +128,6 @@ Deno.test("backup render: a restore's report, the progress line and the bar", ()
     progressLine("capture", st),
     "capture: running · phase members · members 25/100 (25%) · chunk 1 · 50/s · ETA 2s",
   );
-  assert.equal(bar(p, 8), "██░░░░░░");
+  // The CLI draws the jobs' bar (lib/jobs/progress.ts) in these glyphs.
+  assert.equal(progressBar(p, 8), "██░░░░░░");
 });

@@ -176,6 +176,8 @@ Deno.test("cli: a terminal gets a redrawn progress bar", async () => {
     const run = await cli(fx, ["create", "--no-color"], { tty: true });
     assert.deepStrictEqual(run.code, 0, run.err.join("\n"));
     assert.ok(run.written.some((w) => w.startsWith("\r") && w.includes("capture: completed")));
+    // A finished run's bar is full, 30 wide.
+    assert.ok(run.written.some((w) => w.startsWith(`\r${"█".repeat(30)} capture: completed`)));
     assert.deepStrictEqual(run.err.filter((l) => l.startsWith("capture:")), []);
   } finally {
     await fx.close();

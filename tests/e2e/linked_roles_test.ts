@@ -347,10 +347,11 @@ Deno.test("linked roles: /privacy delete clears the metadata on Discord, revokes
     await connect(emu, bot, scored); // connecting again counts once
     const linkedNow = await (await bot.request("GET", "/linked-roles/status")).json();
     assert.deepStrictEqual(linkedNow.linkedUsers, 1);
-    const view = await viewMemberData(bot.deps, GUILD, scored, privacySources);
+    const sources = privacySources(bot.app.keys.tokenBox);
+    const view = await viewMemberData(bot.deps, GUILD, scored, sources);
     const linked = view.find((v) => v.name === "Ethos linked role connection")!;
     assert.deepStrictEqual(linked.items.length, 2);
-    const report = await deleteMemberData(bot.deps, GUILD, scored, privacySources);
+    const report = await deleteMemberData(bot.deps, GUILD, scored, sources);
     assert.deepStrictEqual(
       report.deleted.find((d) => d.name === "Ethos linked role connection")?.count,
       1,

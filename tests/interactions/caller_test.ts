@@ -4,7 +4,9 @@ import { PermissionFlagsBits } from "discord-api-types/v10";
 import {
   allowListFor,
   bitsRefusal,
+  guildOnlyOutsideGuild,
   languageOfInteraction,
+  permissionsOf,
   userOf,
 } from "../../lib/interactions/caller.ts";
 import { defineCommand } from "../../lib/interactions/define.ts";
@@ -63,4 +65,27 @@ Deno.test("caller: permission bits, the command's and a subcommand's, in the lan
   assert.equal(bitsRefusal(none, open, "en"), null);
   const extra = PermissionFlagsBits.Administrator;
   assert.ok(bitsRefusal(commandInteraction("guarded", [], manage), guarded, "en", extra));
+});
+
+Deno.test("caller: the permission bits passed in are the ones judged", () => {
+  const manage = { permissions: PermissionFlagsBits.ManageRoles };
+  const i = commandInteraction("guarded", [], manage);
+  assert.equal(permissionsOf(i), PermissionFlagsBits.ManageRoles);
+  assert.equal(permissionsOf(commandInteraction("guarded", [], { guildId: null })), 0n);
+  assert.ok(bitsRefusal(i, guarded, "en", 0n, 0n));
+  assert.equal(allowListFor(i, guarded, PermissionFlagsBits.Administrator), undefined);
+});
+
+Deno.test("caller: a guild-only command outside a guild, and nothing else", () => {
+  const dmToo = defineCommand({
+    name: "dm",
+    description: "Anywhere",
+    category: "Test",
+    contexts: ["guild", "bot_dm"],
+    handler: (ctx) => ctx.ephemeral("ok"),
+  });
+  const dm = { guildId: null };
+  assert.equal(guildOnlyOutsideGuild(commandInteraction("guarded", [], dm), guarded), true);
+  assert.equal(guildOnlyOutsideGuild(commandInteraction("guarded"), guarded), false);
+  assert.equal(guildOnlyOutsideGuild(commandInteraction("dm", [], dm), dmToo), false);
 });

@@ -382,3 +382,47 @@ Deno.test("blob: the daily sweep finds every blob's orphans, also of blobs whose
     assert.deepStrictEqual(new Set(left), new Set([kept.version, young]));
     assert.deepStrictEqual((await getBlob(kv, KEY))?.bytes.length, 70_000);
   }));
+
+/** `kv` with its list calls counted: entries read by the sweep's scan (the deletions aside). */
+function countScanReads(kv: Deno.Kv): { kv: Deno.Kv; reads: { entries: number } } {
+  const reads = { entries: 0 };
+  const scan = keys.blob("part").length;
+  const counted = new Proxy(kv, {
+    get(target, prop) {
+      if (prop !== "list") {
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+        const list = target.list(selector, options);
+        if (!("prefix" in selector) || selector.prefix.length !== scan) return list;
+        const next = list.next.bind(list);
+        list.next = async () => {
+          const r = await next();
+          if (!r.done) reads.entries++;
+          return r;
+        };
+        return list;
+      };
+    },
+  });
+  return { kv: counted, reads };
+}
+
+Deno.test("blob: the sweep reads one entry per version, however many parts it has", () =>
+  withKv(async (raw) => {
+    const now = Date.now();
+    const live = await putBlob(raw, KEY, randomBytes(40 * PART_BYTES));
+    await plantOrphan(raw, KEY, `${(now - 60_000).toString(36)}-cafebabe`, 40);
+    await plantOrphan(raw, ["backup", "g2"], "1-deadbeef", 40);
+    await raw.set([...keys.blob("part"), "stray"], 1); // not a part: stepped over, kept
+    const { kv, reads } = countScanReads(raw);
+    assert.deepStrictEqual(await sweepAllOrphans(kv, now + 2 * 3_600_000), 2);
+    assert.deepStrictEqual(reads.entries, 4);
+    assert.deepStrictEqual((await raw.get([...keys.blob("part"), "stray"])).value, 1);
+    assert.deepStrictEqual(
+      (await partsOf(raw)).map((p) => p.key.at(-2)),
+      Array(40).fill(live.version),
+    );
+    assert.deepStrictEqual(await partsOf(raw, ["backup", "g2"]), []);
+  }));

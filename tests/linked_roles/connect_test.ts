@@ -9,9 +9,9 @@ import {
   CLEAR_STATE_COOKIE,
   completeConnect,
   linkedRolesEnabled,
-  PLATFORM_NAME,
   STATE_COOKIE,
 } from "../../lib/linked_roles/connect.ts";
+import { PLATFORM_NAME } from "../../lib/linked_roles/oauth.ts";
 import { countLinked, getLinked } from "../../lib/linked_roles/store.ts";
 import { open, type TokenKeys } from "../../lib/linked_roles/token_box.ts";
 import { loadSigningKeys } from "../../lib/signing_keys.ts";

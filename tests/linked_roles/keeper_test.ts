@@ -10,7 +10,7 @@ import {
   pushLinked,
   refreshExpiring,
 } from "../../lib/linked_roles/keeper.ts";
-import { countLinked, getLinked } from "../../lib/linked_roles/store.ts";
+import { countLinked, getLinked, linkedKeys } from "../../lib/linked_roles/store.ts";
 import { acquireLease } from "../../lib/kv/lease.ts";
 import { withKv } from "../kv/_kv.ts";
 import { FakeOAuth, json, linkedDeps } from "./_fake_oauth.ts";
@@ -93,7 +93,23 @@ Deno.test("pushLinked: an access token expiring within a day is refreshed first,
     assert.notEqual(stored.refresh, g.refresh);
     assert.equal(fake.callsTo(PUT)[0].bearer, stored.access, "pushed with the new token");
     assert.equal(stored.record.expiresAt, deps.clock.now() + 604_800_000);
+    assert.deepEqual(stored.record.metadata, KNOWN_META, "recorded over the refreshed record");
     assert.deepEqual(counters, { pushes: 1, refreshes: 1, failures: 0, unlinked: 0 });
+  }));
+
+Deno.test("pushLinked: a record deleted while its push is in flight stays deleted", () =>
+  withKv(async (kv) => {
+    const { deps, keys, fake } = await setup(kv);
+    await link(deps, keys, fake, U);
+    const fetch = deps.fetch;
+    // A /privacy delete lands between Discord's answer and the record's update.
+    deps.fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === "PUT") await kv.delete(linkedKeys.user(U));
+      return res;
+    };
+    assert.equal(await pushLinked(deps, keys, U, KNOWN), "pushed");
+    assert.equal((await kv.get(linkedKeys.user(U))).versionstamp, null);
   }));
 
 Deno.test("pushLinked: a token Discord refuses (401) is refreshed once and the push tried again", () =>

@@ -22,9 +22,18 @@ const USER = "300000000000000001";
 const NOW = Date.UTC(2026, 10, 22, 12);
 const config = testConfig(LINKED_ENV);
 
+/** The fake server, and deps whose clock records each wait instead of sleeping. */
 function deps() {
   const fake = new FakeOAuth();
-  return { fake, deps: { config, fetch: fake.fetch } };
+  const slept: number[] = [];
+  const clock = {
+    now: () => NOW,
+    sleep: (ms: number) => {
+      slept.push(ms);
+      return Promise.resolve();
+    },
+  };
+  return { fake, slept, deps: { config, fetch: fake.fetch, clock } };
 }
 
 Deno.test("authorizeUrl: the app, the exact redirect URI, both scopes, the state, consent", () => {
@@ -132,18 +141,26 @@ Deno.test("pushRoleConnection: PUT to this app's role connection with the user's
 });
 
 Deno.test("bearer calls: a 429 is waited out and tried again, within a bound", async () => {
-  const { fake, deps: d } = deps();
+  const { fake, slept, deps: d } = deps();
   const g = fake.grant(USER);
   fake.fail("GET discord:/users/@me", json(429, { retry_after: 0.01 }));
   assert.equal((await currentUser(d, g.access)).id, USER);
   assert.equal(fake.callsTo("GET discord:/users/@me").length, 2);
+  assert.deepEqual(slept, [10], "the wait is the injected clock's");
   fake.fail("GET discord:/users/@me", json(429, { retry_after: 11 }));
   await assert.rejects(
     currentUser(d, g.access),
     (e) => e instanceof DiscordOAuthError && e.status === 429,
     "a wait past 10 s gives up at once",
   );
+  assert.deepEqual(slept, [10]);
   // Without a body the Retry-After header counts.
+  fake.fail(
+    "GET discord:/users/@me",
+    new Response("", { status: 429, headers: { "retry-after": "2", "x-ratelimit-scope": "user" } }),
+  );
+  assert.equal((await currentUser(d, g.access)).id, USER);
+  assert.deepEqual(slept, [10, 2_000]);
   fake.fail(
     "GET discord:/users/@me",
     new Response("", { status: 429, headers: { "retry-after": "30" } }),

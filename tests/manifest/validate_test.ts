@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { createRegistry, ManifestError } from "../../lib/interactions/registry.ts";
 import { defineCommand } from "../../lib/interactions/define.ts";
-import { opt, type OptionsRecord } from "../../lib/interactions/options.ts";
+import { opt } from "../../lib/interactions/options.ts";
+import type { OptionsRecord } from "../../lib/interactions/context.ts";
 import { validateCommand, validateManifest } from "../../lib/manifest/validate.ts";
 
 const ok = (name: string, options: OptionsRecord = {}) =>

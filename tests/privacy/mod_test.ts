@@ -5,8 +5,15 @@ import * as inventory from "../../lib/privacy/inventory.ts";
 import { memoryDeps } from "../_deps.ts";
 import { withKv } from "../kv/_kv.ts";
 
-Deno.test("privacySources: every source once, in the order /privacy shows them", () => {
-  assert.deepEqual(privacySources.map((s) => s.name), [
+const tokenKeys = async () => ({
+  current: await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]),
+});
+
+Deno.test("privacySources: every source once, in the order /privacy shows them", async () => {
+  assert.deepEqual(privacySources(await tokenKeys()).map((s) => s.name), [
     "Cached Ethos score",
     "Cached Ethos profile",
     "Command cooldowns",
@@ -24,13 +31,14 @@ Deno.test("privacySources: every source once, in the order /privacy shows them",
 Deno.test("privacySources: what a member cannot delete says why it is kept", () =>
   withKv(async (kv) => {
     const deps = memoryDeps(kv);
+    const sources = privacySources(await tokenKeys());
     const reports = await viewMemberData(
       deps,
       "200000000000000001",
       "300000000000000001",
-      privacySources,
+      sources,
     );
-    for (const [i, source] of privacySources.entries()) {
+    for (const [i, source] of sources.entries()) {
       assert.equal(reports[i].name, source.name);
       assert.equal(
         reports[i].keptBecause !== undefined,

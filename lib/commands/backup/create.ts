@@ -1,6 +1,5 @@
 /** /backup create: a capture started now, with its limits and cooldown explained. */
 import type { InteractionContext } from "../../interactions/context.ts";
-import type { AppDeps } from "../../deps.ts";
 import type { BackupsOn } from "../../backup/preflight.ts";
 import { startCapture } from "../../backup/service.ts";
 import { requireBackup } from "../../backup/store.ts";
@@ -14,10 +13,9 @@ import { escape, n, size } from "./common.ts";
 export async function createBackup(
   ctx: InteractionContext,
   label: string | undefined,
-  deps: AppDeps,
   preflight: BackupsOn,
 ) {
-  const lang = ctx.language;
+  const { deps, language: lang } = ctx;
   const r = await startCapture(deps, ctx.guildId!, {
     label,
     authorId: ctx.user.id,

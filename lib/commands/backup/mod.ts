@@ -62,7 +62,7 @@ export const backup = defineCommand({
         return ctx.defer(async (f) => {
           let text: string;
           try {
-            text = await createBackup(ctx, ctx.options.label, ctx.deps, preflight);
+            text = await createBackup(ctx, ctx.options.label, preflight);
           } catch (error) {
             text = refusalText(error, ctx.language);
           }

@@ -5,6 +5,7 @@
 import { group, sub } from "../../interactions/define.ts";
 import { opt } from "../../interactions/options.ts";
 import { getFlags } from "../../ops/flags.ts";
+import { BackupDisabledError, backupsOn } from "../../backup/preflight.ts";
 import { getSchedule, MAX_HOURS, MIN_HOURS, setSchedule } from "../../backup/schedule.ts";
 import { described, t } from "../../i18n/mod.ts";
 import { audit, n, rel } from "./common.ts";
@@ -24,7 +25,12 @@ export const scheduleGroup = group(described("cmd.backup.schedule.description"),
       const lang = ctx.language;
       // One read of the flags for both: backups at all, and the scheduled ones.
       const flags = await getFlags(ctx.deps.kv, ctx.guildId!);
-      if (!flags.backups) return ctx.ephemeral(t(lang, "backup.disabled"));
+      try {
+        backupsOn(ctx.guildId!, flags);
+      } catch (error) {
+        if (error instanceof BackupDisabledError) return ctx.ephemeral(t(lang, "backup.disabled"));
+        throw error;
+      }
       const s = await setSchedule(
         ctx.deps.kv,
         ctx.guildId!,

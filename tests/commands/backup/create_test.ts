@@ -17,7 +17,7 @@ const ON = true as BackupsOn;
 
 Deno.test("createBackup: the backup made, its label escaped, its figures in the language", () =>
   withGuild({ members: 12 }, async ({ deps, kv }) => {
-    const text = await createBackup(handCtx(deps, { language: "es" }), "*nightly*", deps, ON);
+    const text = await createBackup(handCtx(deps, { language: "es" }), "*nightly*", ON);
     const [meta] = await listBackups(kv, GUILD);
     assert.equal(meta.label, "*nightly*");
     assert.equal(meta.source, "command");
@@ -37,7 +37,7 @@ Deno.test("createBackup: the backup made, its label escaped, its figures in the 
 Deno.test("createBackup: a start refused says why, in the language", () =>
   withGuild({ members: 3 }, async ({ deps, kv }) => {
     const down = { ...deps, shutdown: AbortSignal.abort() };
-    const text = await createBackup(handCtx(down, { language: "es" }), undefined, down, ON);
+    const text = await createBackup(handCtx(down, { language: "es" }), undefined, ON);
     assert.equal(
       text,
       t("es", "backup.could_not_start", { reason: t("es", "reason.shutting_down") }),
@@ -53,7 +53,7 @@ const noGuild = refusedBy(
 
 Deno.test("createBackup: a capture that fails says what went wrong", () =>
   withGuild({ members: 3 }, async ({ deps }) => {
-    const text = await createBackup(handCtx(deps), undefined, deps, ON);
+    const text = await createBackup(handCtx(deps), undefined, ON);
     assert.ok(text.startsWith(t("en", "backup.failed", { error: "" })), text);
     assert.match(text, /403 50001 Missing Access/);
   }, { fetch: noGuild }));
@@ -73,7 +73,7 @@ const clock: { it?: ManualClock } = {};
 Deno.test("createBackup: a guild that takes more than a chunk is still capturing, with its count", () =>
   withGuild({ members: 1_100 }, async ({ deps, kv }) => {
     clock.it = deps.clock;
-    const text = await createBackup(handCtx(deps), "big", deps, ON);
+    const text = await createBackup(handCtx(deps), "big", ON);
     assert.ok(text.includes("1000/"), text);
     assert.deepStrictEqual(await listBackups(kv, GUILD), [], "not stored yet");
     assert.equal(
